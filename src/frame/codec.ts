@@ -1,0 +1,315 @@
+/**
+ * The frame codec: the one place that turns a tick into FlatBuffer bytes and reads fields back.
+ *
+ * A frame is encoded once, by the sequencer, size-prefixed:
+ *
+ * ```
+ *   0                   1                   2                   3
+ *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *  |          Size (u32 LE, bytes after this word)                 |
+ *  +---------------------------------------------------------------+
+ *  |          Root table offset (u32 LE, from this word)           |
+ *  +---------------------------------------------------------------+
+ *  |          File identifier "TKR1"                               |
+ *  +---------------------------------------------------------------+
+ *  |          FlatBuffer tables, vtables, strings ...             ...
+ *  +---------------------------------------------------------------+
+ * ```
+ *
+ * Every Frame has 8-byte fields, so FlatBuffers aligns the finished buffer to 8: `4 + size` is always a
+ * multiple of {@link FRAME_ALIGNMENT}. The ring relies on that to store frames back to back with no padding,
+ * which makes any run of ring records a valid WebSocket payload of several frames.
+ *
+ * Encoding reuses one Builder and caches each symbol's UTF-8 bytes, so steady-state encoding allocates only
+ * the BigInts the FlatBuffers API takes for 64-bit fields.
+ */
+import * as flatbuffers from "flatbuffers";
+import { Bar } from "./generated/tickring/fb/bar.js";
+import { Body } from "./generated/tickring/fb/body.js";
+import { BookUpdate } from "./generated/tickring/fb/book-update.js";
+import { Frame } from "./generated/tickring/fb/frame.js";
+import { Heartbeat } from "./generated/tickring/fb/heartbeat.js";
+import { Level } from "./generated/tickring/fb/level.js";
+import { Quote } from "./generated/tickring/fb/quote.js";
+import { Side } from "./generated/tickring/fb/side.js";
+import { Trade } from "./generated/tickring/fb/trade.js";
+
+export { Bar, Body, BookUpdate, Frame, Heartbeat, Level, Quote, Side, Trade };
+
+/** Bytes of the little-endian size prefix in front of every frame. */
+export const SIZE_PREFIX_LENGTH = 4;
+/** Every size-prefixed frame's total length is a multiple of this. */
+export const FRAME_ALIGNMENT = 8;
+/** The FlatBuffers file identifier of a Frame. */
+export const FILE_IDENTIFIER = "TKR1";
+/** Largest frame the codec accepts, prefix included (a book with ~4K levels a side). */
+export const MAX_FRAME_LENGTH = 256 * 1024;
+
+// Vtable slots of Frame's fields (4 + 2 × field index), as flatc numbered them in frame.ts.
+const VT_SEQ = 4;
+const VT_TS_RECV = 8;
+const VT_INSTRUMENT_ID = 10;
+const VT_SYMBOL = 12;
+const VT_BODY_TYPE = 14;
+
+/** A price level of a book. */
+export interface BookLevel {
+  price: number;
+  size: number;
+  /** Orders at the level; 0 when unknown. */
+  count?: number;
+}
+
+interface TickBase {
+  symbol: string;
+  /** Defaults to {@link instrumentIdOf}(symbol). */
+  instrumentId?: number;
+  /** Nanoseconds since the Unix epoch; defaults to the frame's ts_recv. */
+  tsEvent?: bigint;
+}
+
+export interface TradeTick extends TickBase {
+  type: "trade";
+  price: number;
+  size: number;
+  aggressor?: "buy" | "sell";
+  tradeId?: bigint;
+}
+
+export interface QuoteTick extends TickBase {
+  type: "quote";
+  bidPrice: number;
+  bidSize: number;
+  askPrice: number;
+  askSize: number;
+}
+
+export interface BookTick extends TickBase {
+  type: "book";
+  snapshot: boolean;
+  bids: BookLevel[];
+  asks: BookLevel[];
+}
+
+export interface BarTick extends TickBase {
+  type: "bar";
+  intervalNs: bigint;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+}
+
+/** A market-data event before the sequencer has given it a seq. */
+export type Tick = TradeTick | QuoteTick | BookTick | BarTick;
+
+/** The `type` names of ticks, as the JSON protocol spells them. */
+export const TICK_TYPES = ["trade", "quote", "book", "bar"] as const;
+
+/**
+ * A stable 32-bit id for a symbol (FNV-1a of its UTF-16 code units): workers filter on it without decoding
+ * strings, and it is the same after a restart with no registry to persist. Collisions are resolved by the
+ * filter comparing symbol bytes.
+ */
+export function instrumentIdOf(symbol: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < symbol.length; i++) {
+    h ^= symbol.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+const SYMBOL_CACHE_LIMIT = 65536;
+
+/** Encodes ticks into size-prefixed Frame bytes. One instance per thread; not reentrant. */
+export class FrameEncoder {
+  private readonly builder = new flatbuffers.Builder(1024);
+  private readonly textEncoder = new TextEncoder();
+  private readonly symbolBytes = new Map<string, Uint8Array>();
+
+  constructor() {
+    // Every field present, so readers and the WAL never meet an elided seq or ts_recv.
+    this.builder.forceDefaults(true);
+  }
+
+  /**
+   * Encodes `tick` with its seq and ts_recv and returns a view of the size-prefixed bytes. The view
+   * belongs to the encoder and is valid until the next call: copy it to where it must live.
+   */
+  encode(tick: Tick, seq: bigint, tsRecv: bigint): Uint8Array {
+    const b = this.builder;
+    b.clear();
+    const symbol = b.createString(this.utf8(tick.symbol));
+    let bodyType: Body;
+    let body: flatbuffers.Offset;
+    switch (tick.type) {
+      case "trade":
+        bodyType = Body.Trade;
+        body = Trade.createTrade(
+          b,
+          tick.price,
+          tick.size,
+          tick.aggressor === "buy" ? Side.Buy : tick.aggressor === "sell" ? Side.Sell : Side.Unknown,
+          tick.tradeId ?? 0n,
+        );
+        break;
+      case "quote":
+        bodyType = Body.Quote;
+        body = Quote.createQuote(b, tick.bidPrice, tick.bidSize, tick.askPrice, tick.askSize);
+        break;
+      case "book": {
+        bodyType = Body.BookUpdate;
+        const bids = this.levels(tick.bids);
+        const asks = this.levels(tick.asks);
+        BookUpdate.startBookUpdate(b);
+        BookUpdate.addSnapshot(b, tick.snapshot);
+        BookUpdate.addBids(b, bids);
+        BookUpdate.addAsks(b, asks);
+        body = BookUpdate.endBookUpdate(b);
+        break;
+      }
+      case "bar":
+        bodyType = Body.Bar;
+        body = Bar.createBar(b, tick.intervalNs, tick.open, tick.high, tick.low, tick.close, tick.volume);
+        break;
+      default:
+        throw new TypeError(`unknown tick type: ${(tick as { type: unknown }).type}`);
+    }
+    const root = Frame.createFrame(
+      b,
+      seq,
+      tick.tsEvent ?? tsRecv,
+      tsRecv,
+      tick.instrumentId ?? instrumentIdOf(tick.symbol),
+      symbol,
+      bodyType,
+      body,
+    );
+    b.finish(root, FILE_IDENTIFIER, true);
+    return b.asUint8Array();
+  }
+
+  /** Encodes a Heartbeat frame: seq 0 (heartbeats never consume a seq), carrying the latest seq. */
+  encodeHeartbeat(latestSeq: bigint, tsRecv: bigint): Uint8Array {
+    const b = this.builder;
+    b.clear();
+    const symbol = b.createString(this.utf8(""));
+    const body = Heartbeat.createHeartbeat(b, latestSeq);
+    const root = Frame.createFrame(b, 0n, tsRecv, tsRecv, 0, symbol, Body.Heartbeat, body);
+    b.finish(root, FILE_IDENTIFIER, true);
+    return b.asUint8Array();
+  }
+
+  private levels(levels: BookLevel[]): flatbuffers.Offset {
+    const b = this.builder;
+    b.startVector(24, levels.length, 8);
+    // Vectors are built back to front.
+    for (let i = levels.length - 1; i >= 0; i--) {
+      const l = levels[i];
+      Level.createLevel(b, l.price, l.size, l.count ?? 0);
+    }
+    return b.endVector();
+  }
+
+  private utf8(s: string): Uint8Array {
+    let bytes = this.symbolBytes.get(s);
+    if (bytes === undefined) {
+      if (this.symbolBytes.size >= SYMBOL_CACHE_LIMIT) this.symbolBytes.clear();
+      bytes = this.textEncoder.encode(s);
+      this.symbolBytes.set(s, bytes);
+    }
+    return bytes;
+  }
+}
+
+/** Total length of the size-prefixed frame at `offset`, prefix included. */
+export function frameLength(bytes: Uint8Array, offset: number): number {
+  return readU32(bytes, offset) + SIZE_PREFIX_LENGTH;
+}
+
+/** Byte offset of the Frame table of the size-prefixed frame at `offset`. */
+function tablePos(bytes: Uint8Array, offset: number): number {
+  const rootWord = offset + SIZE_PREFIX_LENGTH;
+  return rootWord + readU32(bytes, rootWord);
+}
+
+/** Absolute position of a field's value, or 0 when the field is absent. */
+function fieldPos(bytes: Uint8Array, table: number, vtSlot: number): number {
+  const vtable = table - readI32(bytes, table);
+  const vtableSize = readU16(bytes, vtable);
+  if (vtSlot >= vtableSize) return 0;
+  const rel = readU16(bytes, vtable + vtSlot);
+  return rel === 0 ? 0 : table + rel;
+}
+
+/** The frame's seq as a number (exact below 2^53), read without a BigInt or an accessor object. */
+export function frameSeq(bytes: Uint8Array, offset: number): number {
+  const p = fieldPos(bytes, tablePos(bytes, offset), VT_SEQ);
+  return p === 0 ? 0 : readU32(bytes, p) + readU32(bytes, p + 4) * 0x1_0000_0000;
+}
+
+/** The frame's ts_recv in nanoseconds as a number (loses the last bits; fine for pacing and delays). */
+export function frameTsRecvApprox(bytes: Uint8Array, offset: number): number {
+  const p = fieldPos(bytes, tablePos(bytes, offset), VT_TS_RECV);
+  return p === 0 ? 0 : readU32(bytes, p) + readI32(bytes, p + 4) * 0x1_0000_0000;
+}
+
+/** The frame's instrument id. */
+export function frameInstrumentId(bytes: Uint8Array, offset: number): number {
+  const p = fieldPos(bytes, tablePos(bytes, offset), VT_INSTRUMENT_ID);
+  return p === 0 ? 0 : readU32(bytes, p);
+}
+
+/** The frame's body type (a {@link Body} value). */
+export function frameBodyType(bytes: Uint8Array, offset: number): Body {
+  const p = fieldPos(bytes, tablePos(bytes, offset), VT_BODY_TYPE);
+  return p === 0 ? Body.NONE : (bytes[p] as Body);
+}
+
+/**
+ * Where the frame's symbol bytes are: sets `out[0]` to their offset and `out[1]` to their length (both 0
+ * when absent). No allocation, so filters can compare bytes in place.
+ */
+export function frameSymbolSpan(bytes: Uint8Array, offset: number, out: Int32Array | number[]): void {
+  const p = fieldPos(bytes, tablePos(bytes, offset), VT_SYMBOL);
+  if (p === 0) {
+    out[0] = 0;
+    out[1] = 0;
+    return;
+  }
+  const str = p + readU32(bytes, p);
+  out[0] = str + 4;
+  out[1] = readU32(bytes, str);
+}
+
+/**
+ * A reusable read-only view of one frame. `wrap` points it at a size-prefixed frame inside any
+ * Uint8Array (a SharedArrayBuffer view included); nothing is copied.
+ */
+export class FrameView {
+  /** The generated accessor; valid until the next `wrap`. */
+  readonly frame = new Frame();
+  private bb = new flatbuffers.ByteBuffer(new Uint8Array(0));
+
+  /** Points the view at the size-prefixed frame at `offset` of `bytes` and returns the accessor. */
+  wrap(bytes: Uint8Array, offset = 0): Frame {
+    if (this.bb.bytes() !== bytes) this.bb = new flatbuffers.ByteBuffer(bytes);
+    this.bb.setPosition(offset + SIZE_PREFIX_LENGTH);
+    return Frame.getRootAsFrame(this.bb, this.frame);
+  }
+}
+
+function readU16(b: Uint8Array, o: number): number {
+  return b[o] | (b[o + 1] << 8);
+}
+
+function readI32(b: Uint8Array, o: number): number {
+  return b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24);
+}
+
+function readU32(b: Uint8Array, o: number): number {
+  return readI32(b, o) >>> 0;
+}

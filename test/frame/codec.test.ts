@@ -1,0 +1,113 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import fc from "fast-check";
+import {
+  Body,
+  FRAME_ALIGNMENT,
+  FrameEncoder,
+  FrameView,
+  frameBodyType,
+  frameInstrumentId,
+  frameLength,
+  frameSeq,
+  frameSymbolSpan,
+  frameTsRecvApprox,
+  instrumentIdOf,
+  type Tick,
+} from "../../src/frame/codec.js";
+import { frameToObject } from "../../src/frame/json.js";
+import { tickArb } from "../support/ticks.js";
+
+const BODY_OF: Record<Tick["type"], Body> = {
+  trade: Body.Trade,
+  quote: Body.Quote,
+  book: Body.BookUpdate,
+  bar: Body.Bar,
+};
+
+test("every tick type round-trips through encode and a zero-copy view", () => {
+  const enc = new FrameEncoder();
+  const view = new FrameView();
+  fc.assert(
+    fc.property(
+      tickArb,
+      fc.bigInt({ min: 1n, max: (1n << 53n) - 1n }),
+      fc.integer({ min: 0, max: 64 }),
+      (tick, seq, pad) => {
+        const tsRecv = 1_763_900_000_000_000_000n + seq;
+        const bytes = enc.encode(tick, seq, tsRecv);
+        assert.equal(bytes.length % FRAME_ALIGNMENT, 0, "frames are 8-byte multiples");
+        // Read it at an arbitrary offset inside a SharedArrayBuffer, as the ring will.
+        const sab = new Uint8Array(new SharedArrayBuffer(bytes.length + pad * 8));
+        const at = pad * 8;
+        sab.set(bytes, at);
+        assert.equal(frameLength(sab, at), bytes.length);
+        assert.equal(frameSeq(sab, at), Number(seq));
+        assert.equal(frameInstrumentId(sab, at), instrumentIdOf(tick.symbol));
+        assert.equal(frameBodyType(sab, at), BODY_OF[tick.type]);
+        assert.equal(frameTsRecvApprox(sab, at), Number(tsRecv));
+        const span = [0, 0];
+        frameSymbolSpan(sab, at, span);
+        assert.equal(new TextDecoder().decode(sab.subarray(span[0], span[0] + span[1])), tick.symbol);
+
+        const frame = view.wrap(sab, at);
+        assert.equal(frame.seq(), seq);
+        assert.equal(frame.tsRecv(), tsRecv);
+        assert.equal(frame.tsEvent(), tick.tsEvent);
+        const obj = frameToObject(frame);
+        assert.equal(obj.type, tick.type);
+        assert.equal(obj.symbol, tick.symbol);
+        assert.equal(obj.seq, Number(seq));
+        assert.equal(obj.ts_event, String(tick.tsEvent));
+        switch (tick.type) {
+          case "trade":
+            assert.deepEqual(
+              [obj.price, obj.size, obj.aggressor, obj.trade_id],
+              [tick.price, tick.size, tick.aggressor, String(tick.tradeId)],
+            );
+            break;
+          case "quote":
+            assert.deepEqual(
+              [obj.bid_price, obj.bid_size, obj.ask_price, obj.ask_size],
+              [tick.bidPrice, tick.bidSize, tick.askPrice, tick.askSize],
+            );
+            break;
+          case "book":
+            assert.equal(obj.snapshot, tick.snapshot);
+            assert.deepEqual(
+              obj.bids,
+              tick.bids.map((l) => ({ ...l })),
+            );
+            assert.deepEqual(
+              obj.asks,
+              tick.asks.map((l) => ({ ...l })),
+            );
+            break;
+          case "bar":
+            assert.deepEqual(
+              [obj.interval_ns, obj.open, obj.high, obj.low, obj.close, obj.volume],
+              [String(tick.intervalNs), tick.open, tick.high, tick.low, tick.close, tick.volume],
+            );
+            break;
+        }
+      },
+    ),
+    { numRuns: 500 },
+  );
+});
+
+test("heartbeats carry the latest seq and consume none", () => {
+  const enc = new FrameEncoder();
+  const bytes = enc.encodeHeartbeat(42n, 7n);
+  assert.equal(frameSeq(bytes, 0), 0);
+  assert.equal(frameBodyType(bytes, 0), Body.Heartbeat);
+  const obj = frameToObject(new FrameView().wrap(bytes));
+  assert.equal(obj.type, "heartbeat");
+  assert.equal(obj.latest_seq, 42);
+});
+
+test("tsEvent defaults to ts_recv", () => {
+  const bytes = new FrameEncoder().encode({ type: "trade", symbol: "AAPL", price: 1, size: 2 }, 1n, 99n);
+  const f = new FrameView().wrap(bytes);
+  assert.equal(f.tsEvent(), 99n);
+});
