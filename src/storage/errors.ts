@@ -1,0 +1,106 @@
+/**
+ * Storage errors. Each has a stable `code` (the same string the WebSocket `error` messages carry when a storage
+ * failure reaches a client), typed context fields, and the underlying failure as `cause`.
+ */
+
+/** Stable codes of storage errors. */
+export type StorageErrorCode =
+  | "ERR_STORAGE_OPTION"
+  | "ERR_WAL_SEQ"
+  | "ERR_WAL_CORRUPT"
+  | "ERR_WAL_GAP"
+  | "ERR_WAL_SEQ_RETIRED"
+  | "ERR_WAL_CLOSED"
+  | "ERR_WAL_FRAME"
+  | "ERR_STORE_CLOSED";
+
+/** Base class: every storage error has a stable {@link StorageErrorCode}. */
+export class StorageError extends Error {
+  override name = "StorageError";
+  readonly code: StorageErrorCode;
+
+  constructor(code: StorageErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** An option failed validation; the message names the option and the bad value. */
+export class StorageOptionError extends StorageError {
+  override name = "StorageOptionError";
+  constructor(
+    readonly option: string,
+    readonly value: unknown,
+    expectation: string,
+  ) {
+    super("ERR_STORAGE_OPTION", `${option} must be ${expectation}: ${option}=${String(value)}`);
+  }
+}
+
+/** `append` was given a seq other than `lastSeq + 1`. */
+export class WalSeqError extends StorageError {
+  override name = "WalSeqError";
+  constructor(
+    readonly expected: number,
+    readonly actual: number,
+  ) {
+    super("ERR_WAL_SEQ", `WAL append out of order: expected seq=${expected}, got seq=${actual}`);
+  }
+}
+
+/** A frame handed to `append` is not a size-prefixed frame of a valid length. */
+export class WalFrameError extends StorageError {
+  override name = "WalFrameError";
+  constructor(
+    readonly length: number,
+    reason: string,
+  ) {
+    super("ERR_WAL_FRAME", `WAL append rejected a frame of length=${length}: ${reason}`);
+  }
+}
+
+/** A record failed its checks somewhere it cannot be cut (a sealed segment, or while reading). */
+export class WalCorruptError extends StorageError {
+  override name = "WalCorruptError";
+  constructor(
+    readonly file: string,
+    readonly offset: number,
+    readonly reason: string,
+  ) {
+    super("ERR_WAL_CORRUPT", `WAL corrupt in ${file} at offset=${offset}: ${reason}`);
+  }
+}
+
+/** Segments are missing between two that exist (a seq range has no file). */
+export class WalGapError extends StorageError {
+  override name = "WalGapError";
+  constructor(
+    readonly dir: string,
+    readonly missingFrom: number,
+    readonly nextFirstSeq: number,
+  ) {
+    super(
+      "ERR_WAL_GAP",
+      `WAL in ${dir} has no segment for seq=${missingFrom} (next segment starts at ${nextFirstSeq})`,
+    );
+  }
+}
+
+/** The requested seq is older than the oldest WAL segment (retention removed it): read it from the store. */
+export class WalSeqRetiredError extends StorageError {
+  override name = "WalSeqRetiredError";
+  constructor(
+    readonly seq: number,
+    readonly oldestSeq: number,
+  ) {
+    super("ERR_WAL_SEQ_RETIRED", `WAL no longer holds seq=${seq}; its oldest seq is ${oldestSeq}`);
+  }
+}
+
+/** The WAL or store was used after `close()`. */
+export class ClosedError extends StorageError {
+  override name = "ClosedError";
+  constructor(code: "ERR_WAL_CLOSED" | "ERR_STORE_CLOSED", what: string) {
+    super(code, `${what} is closed`);
+  }
+}
