@@ -54,7 +54,10 @@ function drain(reader: RingReader, maxBytes?: number): Array<Uint8Array | { lost
 
 test("header fields sit on their own cache lines, before the data region", () => {
   const offsets = [TAIL_INTENT_OFFSET, TAIL_OFFSET, WAITERS_OFFSET, CAPACITY_OFFSET];
-  offsets.forEach((o, i) => assert.equal(o, i * CACHE_LINE_LENGTH));
+  assert.deepEqual(
+    offsets,
+    offsets.map((_, i) => i * CACHE_LINE_LENGTH),
+  );
   assert.equal(HEADER_LENGTH, offsets.length * CACHE_LINE_LENGTH);
 });
 
