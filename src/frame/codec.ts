@@ -48,6 +48,7 @@ export const MAX_FRAME_LENGTH = 256 * 1024;
 
 // Vtable slots of Frame's fields (4 + 2 × field index), as flatc numbered them in frame.ts.
 const VT_SEQ = 4;
+const VT_TS_EVENT = 6;
 const VT_TS_RECV = 8;
 const VT_INSTRUMENT_ID = 10;
 const VT_SYMBOL = 12;
@@ -312,4 +313,29 @@ function readI32(b: Uint8Array, o: number): number {
 
 function readU32(b: Uint8Array, o: number): number {
   return readI32(b, o) >>> 0;
+}
+
+/**
+ * Writes the sequencer's seq and ts_recv into an encoded frame in place, and sets ts_event to ts_recv
+ * when the source left it 0 (unset). The encoder forces every field present, so the slots exist.
+ * `bytes` and `view` must cover the same memory from the same start.
+ */
+export function stampFrame(
+  bytes: Uint8Array,
+  view: DataView,
+  offset: number,
+  seq: number,
+  tsRecv: bigint,
+): void {
+  const table = tablePos(bytes, offset);
+  const seqPos = fieldPos(bytes, table, VT_SEQ);
+  const tsRecvPos = fieldPos(bytes, table, VT_TS_RECV);
+  const tsEventPos = fieldPos(bytes, table, VT_TS_EVENT);
+  if (seqPos === 0 || tsRecvPos === 0 || tsEventPos === 0) {
+    throw new TypeError(`frame at ${offset} lacks seq/ts slots: encode it with FrameEncoder`);
+  }
+  view.setUint32(seqPos, seq >>> 0, true);
+  view.setUint32(seqPos + 4, Math.floor(seq / 0x1_0000_0000), true);
+  view.setBigInt64(tsRecvPos, tsRecv, true);
+  if (view.getBigInt64(tsEventPos, true) === 0n) view.setBigInt64(tsEventPos, tsRecv, true);
 }

@@ -1,0 +1,162 @@
+/**
+ * `/metrics` (Prometheus text) and `/v1/stats` (JSON) from one set of readings. Values are read when
+ * scraped — from the sequencer, the WAL and the workers' shared counters — so nothing is counted twice
+ * and the hot path only bumps plain numbers.
+ */
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { STATUS_DURABLE_SEQ, W, WORKER_FIELDS, type WorkerField, workerBase } from "./shared-state.js";
+
+/** What the metrics read from the daemon. */
+export interface MetricsSource {
+  shared: Float64Array;
+  workers: number;
+  lastSeq(): number;
+  writtenSeq(): number;
+  ringPosition(): number;
+  ringCapacity: number;
+  ingestTicks(): number;
+  walSegments(): number;
+  indexedSeq(): number;
+}
+
+const WORKER_COUNTERS: Partial<Record<WorkerField, [string, string]>> = {
+  framesSent: ["tickring_frames_sent_total", "Frames sent to subscribers"],
+  bytesSent: ["tickring_bytes_sent_total", "Frame bytes sent to subscribers"],
+  messagesSent: ["tickring_messages_sent_total", "WebSocket data messages sent to subscribers"],
+  gaps: ["tickring_gaps_total", "gap messages sent to subscribers"],
+  laps: ["tickring_ring_laps_total", "Times a worker was lapped by the ring writer"],
+  ingestMessages: ["tickring_ingest_messages_total", "Ingest WebSocket messages accepted"],
+  ingestRejected: ["tickring_ingest_rejected_total", "Ingest WebSocket messages rejected"],
+};
+const WORKER_GAUGES: Partial<Record<WorkerField, [string, string]>> = {
+  connections: ["tickring_connections", "Open WebSocket connections"],
+  subscriptions: ["tickring_subscriptions", "Active subscriptions"],
+  ringPosition: ["tickring_worker_ring_position_bytes", "Ring read position of each worker (mod 2^32)"],
+  ringLag: ["tickring_worker_ring_lag_bytes", "Bytes each worker is behind the ring writer"],
+};
+const POLICY_FIELDS: [WorkerField, string][] = [
+  ["drops", "drop"],
+  ["conflated", "conflate"],
+  ["disconnects", "disconnect"],
+];
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly fsyncSeconds: Histogram;
+  private lastRate = { at: performance.now(), ticks: 0, perSec: 0 };
+
+  constructor(private readonly src: MetricsSource) {
+    const r = this.registry;
+    const worker = (f: WorkerField, w: number) => src.shared[workerBase(w) + W[f]];
+    gauge(r, "tickring_last_seq", "Highest seq assigned", () => src.lastSeq());
+    gauge(r, "tickring_written_seq", "Highest seq written to the WAL (published to the ring)", () =>
+      src.writtenSeq(),
+    );
+    gauge(
+      r,
+      "tickring_acked_seq",
+      "Highest seq durable under the fsync policy (acked)",
+      () => src.shared[STATUS_DURABLE_SEQ],
+    );
+    gauge(r, "tickring_indexed_seq", "Highest seq in the LevelDB store", () => src.indexedSeq());
+    gauge(r, "tickring_ring_position_bytes", "Ring writer position (mod 2^32)", () => src.ringPosition());
+    gauge(r, "tickring_ring_capacity_bytes", "Ring capacity", () => src.ringCapacity);
+    gauge(r, "tickring_wal_segments", "WAL segment files", () => src.walSegments());
+    gauge(r, "tickring_ingest_rate", "Ticks sequenced per second, over the last scrape interval", () =>
+      this.rate(),
+    );
+    new Counter({
+      name: "tickring_ingest_ticks_total",
+      help: "Ticks sequenced",
+      registers: [r],
+      collect() {
+        this.reset();
+        this.inc(src.ingestTicks());
+      },
+    });
+    for (const [field, [name, help]] of Object.entries(WORKER_COUNTERS)) {
+      new Counter({
+        name,
+        help,
+        labelNames: ["worker"],
+        registers: [r],
+        collect() {
+          this.reset();
+          for (let w = 0; w < src.workers; w++) this.inc({ worker: w }, worker(field as WorkerField, w));
+        },
+      });
+    }
+    for (const [field, [name, help]] of Object.entries(WORKER_GAUGES)) {
+      new Gauge({
+        name,
+        help,
+        labelNames: ["worker"],
+        registers: [r],
+        collect() {
+          for (let w = 0; w < src.workers; w++) this.set({ worker: w }, worker(field as WorkerField, w));
+        },
+      });
+    }
+    new Counter({
+      name: "tickring_slow_consumer_total",
+      help: "Slow-consumer actions: frames dropped (drop), frames conflated (conflate), clients disconnected (disconnect)",
+      labelNames: ["worker", "policy"],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (let w = 0; w < src.workers; w++) {
+          for (const [field, policy] of POLICY_FIELDS) this.inc({ worker: w, policy }, worker(field, w));
+        }
+      },
+    });
+    this.fsyncSeconds = new Histogram({
+      name: "tickring_wal_fsync_seconds",
+      help: "WAL fdatasync latency",
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5],
+      registers: [r],
+    });
+  }
+
+  /** Prometheus text exposition. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /** The same readings as JSON. */
+  json(): Record<string, unknown> {
+    const s = this.src;
+    return {
+      seq: {
+        last: s.lastSeq(),
+        written: s.writtenSeq(),
+        durable: s.shared[STATUS_DURABLE_SEQ],
+        indexed: s.indexedSeq(),
+      },
+      ingest: { ticks: s.ingestTicks(), ratePerSec: this.rate() },
+      ring: { capacity: s.ringCapacity, position: s.ringPosition() },
+      wal: { segments: s.walSegments() },
+      workers: Array.from({ length: s.workers }, (_, w) =>
+        Object.fromEntries(WORKER_FIELDS.map((f) => [f, s.shared[workerBase(w) + W[f]]])),
+      ),
+    };
+  }
+
+  private rate(): number {
+    const now = performance.now();
+    const ticks = this.src.ingestTicks();
+    const dt = (now - this.lastRate.at) / 1000;
+    if (dt >= 0.5) this.lastRate = { at: now, ticks, perSec: Math.round((ticks - this.lastRate.ticks) / dt) };
+    return this.lastRate.perSec;
+  }
+}
+
+function gauge(registry: Registry, name: string, help: string, read: () => number): void {
+  new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.set(read());
+    },
+  });
+}

@@ -1,0 +1,60 @@
+/**
+ * Counters shared between the main thread and the subscriber workers, one Float64Array over a
+ * SharedArrayBuffer. Each slot has exactly one writer, so plain stores suffice; readers (HTTP status,
+ * metrics) tolerate a value that is one update old.
+ *
+ * ```
+ *  slot  0 .. STATUS_SLOTS-1                 written by the main thread
+ *  +--------+-------------+-------------+------------------+
+ *  | state  | durable seq | written seq | recovery percent |
+ *  +--------+-------------+-------------+------------------+
+ *  slot  STATUS_SLOTS + w * WORKER_SLOTS ..   written by worker w, one block each
+ *  +-------------+---------------+-------------+-----+
+ *  | connections | subscriptions | frames sent | ... |   (WORKER_FIELDS order)
+ *  +-------------+---------------+-------------+-----+
+ * ```
+ */
+
+export const STATE_STARTING = 0;
+export const STATE_READY = 1;
+export const STATE_STOPPING = 2;
+
+export const STATUS_STATE = 0;
+export const STATUS_DURABLE_SEQ = STATUS_STATE + 1;
+export const STATUS_WRITTEN_SEQ = STATUS_DURABLE_SEQ + 1;
+export const STATUS_RECOVERY_PERCENT = STATUS_WRITTEN_SEQ + 1;
+export const STATUS_SLOTS = STATUS_RECOVERY_PERCENT + 1;
+
+/** Per-worker counters, in slot order. Metric names in /metrics derive from these. */
+export const WORKER_FIELDS = [
+  "connections",
+  "subscriptions",
+  "framesSent",
+  "bytesSent",
+  "messagesSent",
+  "drops",
+  "gaps",
+  "conflated",
+  "disconnects",
+  "laps",
+  "ringPosition",
+  "ringLag",
+  "ingestMessages",
+  "ingestTicks",
+  "ingestRejected",
+] as const;
+export type WorkerField = (typeof WORKER_FIELDS)[number];
+export const WORKER_SLOTS = WORKER_FIELDS.length;
+
+/** Slot index of each worker field inside a worker's block. */
+export const W = Object.fromEntries(WORKER_FIELDS.map((f, i) => [f, i])) as Record<WorkerField, number>;
+
+export function allocateSharedState(workers: number): Float64Array {
+  const slots = STATUS_SLOTS + workers * WORKER_SLOTS;
+  return new Float64Array(new SharedArrayBuffer(slots * Float64Array.BYTES_PER_ELEMENT));
+}
+
+/** Index of the first slot of worker `w`'s block. */
+export function workerBase(w: number): number {
+  return STATUS_SLOTS + w * WORKER_SLOTS;
+}

@@ -1,0 +1,337 @@
+/**
+ * The daemon: wires ingest → sequencer → WAL → ring → subscriber workers, and owns their lifecycle.
+ * Also the embedding API: `const t = await Tickring.start({ data, port: 0 }); await t.ingest(ticks)`.
+ */
+import { mkdirSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { Worker } from "node:worker_threads";
+import { resolveServeOptions, type ServeOptions } from "../config/options.js";
+import { TickringError } from "../errors.js";
+import type { Tick } from "../frame/codec.js";
+import { DemoFeed } from "../publisher/demo-feed.js";
+import { RingWriter } from "../publisher/ring-writer.js";
+import { Sequencer } from "../publisher/sequencer.js";
+import { Wal } from "../storage/wal.js";
+import { createLogger, type Logger } from "./logger.js";
+import type { ToMain, ToWorker, WorkerInit } from "./messages.js";
+import { Metrics } from "./metrics.js";
+import {
+  allocateSharedState,
+  STATE_READY,
+  STATE_STOPPING,
+  STATUS_DURABLE_SEQ,
+  STATUS_STATE,
+  STATUS_WRITTEN_SEQ,
+} from "./shared-state.js";
+
+const WORKER_URL = new URL("../subscriber/worker.js", import.meta.url);
+const SHUTDOWN_TIMEOUT_MS = 5000;
+
+/** A publisher message waiting for its seqs to be durable: who to ack, and up to which seq. */
+interface PendingAck {
+  worker: number;
+  conn: number;
+  seq: number;
+}
+
+export class Tickring {
+  /** The port the feeds, ingest and HTTP listen on (the real one when 0 was asked). */
+  port = 0;
+  private readonly workers: Worker[] = [];
+  private readonly closedWorkers = new Set<number>();
+  private readonly pendingAcks: PendingAck[] = [];
+  private ackHead = 0;
+  private readonly localWaiters: { seq: number; resolve: () => void }[] = [];
+  private readonly metrics: Metrics;
+  private demo: DemoFeed | undefined;
+  private ingestedTicks = 0;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    readonly options: ServeOptions,
+    readonly log: Logger,
+    private readonly wal: Wal,
+    private readonly ring: RingWriter,
+    private readonly sequencer: Sequencer,
+    private readonly shared: Float64Array,
+  ) {
+    this.metrics = new Metrics({
+      shared,
+      workers: options.workers,
+      lastSeq: () => sequencer.lastSeq,
+      writtenSeq: () => wal.writtenSeq,
+      ringPosition: () => ring.position(),
+      ringCapacity: ring.capacity,
+      ingestTicks: () => this.ingestedTicks,
+      walSegments: () => wal.segments().length,
+      indexedSeq: () => 0,
+    });
+  }
+
+  /**
+   * Opens the data directory, recovers the WAL, starts the workers and (if asked) the demo feed.
+   * `options` go through the same validation as the CLI's.
+   */
+  static async start(options: Partial<ServeOptions> = {}, log?: Logger): Promise<Tickring> {
+    const opts = resolveServeOptions(options);
+    const logger = log ?? createLogger(opts.logLevel);
+    mkdirSync(opts.data, { recursive: true });
+    let metrics: Metrics | undefined;
+    const { wal, report } = await Wal.open({
+      dir: join(opts.data, "wal"),
+      fsync: opts.fsync,
+      batchMs: opts.fsyncBatchMs,
+      segmentBytes: opts.walSegmentBytes,
+      onFsync: (ns) => metrics?.fsyncSeconds.observe(ns / 1e9),
+    });
+    if (report.truncated !== undefined) {
+      logger.warn(
+        { truncated: report.truncated },
+        "WAL tail was torn or corrupt: cut back to the last good record",
+      );
+    }
+    const ring = RingWriter.allocate(opts.ringBytes);
+    const sequencer = new Sequencer(wal, ring, report.lastSeq);
+    const shared = allocateSharedState(opts.workers);
+    shared[STATUS_DURABLE_SEQ] = wal.durableSeq;
+    shared[STATUS_WRITTEN_SEQ] = wal.writtenSeq;
+    const t = new Tickring(opts, logger, wal, ring, sequencer, shared);
+    metrics = t.metrics;
+    wal.onDurable((seq) => t.onDurable(seq));
+    try {
+      await t.startWorkers();
+    } catch (err) {
+      await t.close();
+      throw err;
+    }
+    shared[STATUS_STATE] = STATE_READY;
+    if (opts.demo !== false) {
+      t.demo = new DemoFeed(opts.demo, (ticks) => {
+        t.sequence(ticks);
+      });
+      t.demo.start();
+    }
+    logger.info(
+      {
+        host: opts.host,
+        port: t.port,
+        workers: opts.workers,
+        data: opts.data,
+        seq: report.lastSeq,
+        demo: opts.demo,
+      },
+      "tickring serving",
+    );
+    return t;
+  }
+
+  /** Highest seq assigned. */
+  get lastSeq(): number {
+    return this.sequencer.lastSeq;
+  }
+
+  /** Highest seq durable under the fsync policy. */
+  get durableSeq(): number {
+    return this.wal.durableSeq;
+  }
+
+  /** Sequences ticks from this process; resolves with the last seq once it is durable. */
+  ingest(ticks: readonly Tick[]): Promise<number> {
+    if (this.closing !== undefined)
+      return Promise.reject(new TickringError("NOT_READY", "tickring is closing"));
+    const seq = this.sequence(ticks);
+    if (seq <= this.wal.durableSeq) return Promise.resolve(seq);
+    return new Promise((resolve) => this.localWaiters.push({ seq, resolve: () => resolve(seq) }));
+  }
+
+  /** Readings of `/v1/stats`. */
+  stats(): Record<string, unknown> {
+    return this.metrics.json();
+  }
+
+  /**
+   * Stops the demo feed and the workers (clients get a 1001 close frame), makes everything appended
+   * durable, and closes the WAL. Idempotent.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private sequence(ticks: readonly Tick[]): number {
+    const seq = this.sequencer.appendTicks(ticks);
+    this.ingestedTicks += ticks.length;
+    this.commit();
+    return seq;
+  }
+
+  private commit(): void {
+    this.sequencer.commit();
+    this.shared[STATUS_WRITTEN_SEQ] = this.wal.writtenSeq;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.shared[STATUS_STATE] = STATE_STOPPING;
+    this.demo?.stop();
+    await this.wal.flush();
+    await this.stopWorkers();
+    // Ingest that was in flight from a worker while it shut down is sequenced by now: make it durable too.
+    await this.wal.flush();
+    await this.wal.close();
+    this.log.info({ seq: this.sequencer.lastSeq }, "tickring stopped");
+  }
+
+  private onDurable(seq: number): void {
+    this.shared[STATUS_DURABLE_SEQ] = seq;
+    const perWorker: number[][] = [];
+    const q = this.pendingAcks;
+    while (this.ackHead < q.length && q[this.ackHead].seq <= seq) {
+      const a = q[this.ackHead++];
+      (perWorker[a.worker] ??= []).push(a.conn, a.seq);
+    }
+    if (this.ackHead > 1024 && this.ackHead * 2 > q.length) {
+      q.splice(0, this.ackHead);
+      this.ackHead = 0;
+    }
+    perWorker.forEach((pairs, w) => {
+      if (!this.closedWorkers.has(w)) this.post(w, { t: "acks", pairs });
+    });
+    while (this.localWaiters.length > 0 && this.localWaiters[0].seq <= seq)
+      this.localWaiters.shift()!.resolve();
+  }
+
+  private onWorkerMessage(w: number, msg: ToMain): void {
+    switch (msg.t) {
+      case "ingest": {
+        const seq = this.sequencer.appendEncoded(new Uint8Array(msg.frames), msg.count);
+        this.ingestedTicks += msg.count;
+        this.commit();
+        if (seq <= this.wal.durableSeq) this.post(w, { t: "acks", pairs: [msg.conn, seq] });
+        else this.pendingAcks.push({ worker: w, conn: msg.conn, seq });
+        return;
+      }
+      case "http":
+        this.answerHttp(w, msg.id, msg.method, msg.path).catch((err) => {
+          this.log.error({ err }, "HTTP request failed");
+          this.post(w, {
+            t: "http-reply",
+            id: msg.id,
+            status: 500,
+            contentType: "application/json",
+            body: "{}",
+          });
+        });
+        return;
+      default:
+        return;
+    }
+  }
+
+  private async answerHttp(w: number, id: number, method: string, path: string): Promise<void> {
+    let status = 200;
+    let contentType = "application/json";
+    let body: string;
+    if (method === "GET" && path === "/metrics") {
+      contentType = this.metrics.registry.contentType;
+      body = await this.metrics.text();
+    } else if (method === "GET" && path === "/v1/stats") {
+      body = JSON.stringify(this.stats());
+    } else {
+      status = 501;
+      body = JSON.stringify({
+        op: "error",
+        code: "UNSUPPORTED",
+        message: `${method} ${path} is not available yet`,
+      });
+    }
+    this.post(w, { t: "http-reply", id, status, contentType, body });
+  }
+
+  private post(w: number, msg: ToWorker): void {
+    this.workers[w].postMessage(msg);
+  }
+
+  /** Starts worker 0 (which learns the real port when 0 was asked), then the rest on that port. */
+  private async startWorkers(): Promise<void> {
+    const o = this.options;
+    if (o.port !== 0) await assertPortFree(o.host, o.port);
+    this.port = await this.startWorker(0, o.port);
+    const rest = [];
+    for (let w = 1; w < o.workers; w++) rest.push(this.startWorker(w, this.port));
+    await Promise.all(rest);
+  }
+
+  private startWorker(index: number, port: number): Promise<number> {
+    const o = this.options;
+    const init: WorkerInit = {
+      index,
+      ring: this.ring.buffer,
+      shared: this.shared,
+      host: o.host,
+      port,
+      maxMessageBytes: o.maxMessageBytes,
+      ingestRate: o.ingestRate,
+      backpressureBytes: o.backpressureBytes,
+      slowConsumer: o.slowConsumer,
+      heartbeatMs: o.heartbeatMs,
+      delayMs: o.delayMs,
+      adminToken: o.adminToken,
+    };
+    const worker = new Worker(WORKER_URL, { workerData: init, name: `tickring-worker-${index}` });
+    this.workers[index] = worker;
+    return new Promise((resolve, reject) => {
+      worker.on("message", (msg: ToMain) => {
+        if (msg.t === "listening") resolve(msg.port);
+        else if (msg.t === "listen-failed") reject(new TickringError("BAD_OPTION", msg.message));
+        else if (msg.t === "closed") this.closedWorkers.add(index);
+        else this.onWorkerMessage(index, msg);
+      });
+      worker.on("error", (err) => {
+        this.log.error({ err, worker: index }, "subscriber worker failed");
+        reject(err);
+      });
+      worker.on("exit", (code) => {
+        this.closedWorkers.add(index);
+        if (code !== 0 && this.closing === undefined)
+          this.log.error({ worker: index, code }, "subscriber worker exited");
+      });
+    });
+  }
+
+  private async stopWorkers(): Promise<void> {
+    await Promise.all(
+      this.workers.map(
+        (worker, w) =>
+          new Promise<void>((resolve) => {
+            if (this.closedWorkers.has(w)) {
+              worker.terminate().then(() => resolve());
+              return;
+            }
+            const timer = setTimeout(() => worker.terminate().then(() => resolve()), SHUTDOWN_TIMEOUT_MS);
+            worker.on("message", (msg: ToMain) => {
+              if (msg.t !== "closed") return;
+              clearTimeout(timer);
+              // Let the worker's loop flush the close frames before it is stopped.
+              setTimeout(() => worker.terminate().then(() => resolve()), 50);
+            });
+            this.post(w, { t: "shutdown" });
+          }),
+      ),
+    );
+  }
+}
+
+/**
+ * The workers listen with SO_REUSEPORT, which would let a second daemon share our port silently and
+ * take half the connections. A plain bind first fails if anyone holds the port.
+ */
+function assertPortFree(host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", (err: NodeJS.ErrnoException) =>
+      reject(new TickringError("BAD_OPTION", `--port ${port}: ${host}:${port} is in use (${err.code})`)),
+    );
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
+  });
+}

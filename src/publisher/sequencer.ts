@@ -1,0 +1,77 @@
+/**
+ * The sequencer: the single writer. It gives each frame the next seq and its ts_recv, appends it to the
+ * WAL, then copies the same bytes into the ring. `commit()` writes the WAL group and only then publishes
+ * the ring, so nothing reaches a subscriber that the WAL has not accepted (see src/storage/wal.ts for
+ * what "accepted" guarantees under each fsync policy).
+ */
+import { nowNs } from "../clock.js";
+import { FrameEncoder, frameLength, stampFrame, type Tick } from "../frame/codec.js";
+
+/** What the sequencer needs of the WAL. */
+export interface WalSink {
+  append(frame: Uint8Array, seq: number): void;
+  write(): void;
+}
+
+/** What the sequencer needs of the ring. */
+export interface RingSink {
+  append(frame: Uint8Array): void;
+  publish(): void;
+}
+
+export class Sequencer {
+  private seq: number;
+  private readonly encoder = new FrameEncoder();
+
+  /** @param lastSeq the highest seq already in the WAL (0 for an empty one). */
+  constructor(
+    private readonly wal: WalSink,
+    private readonly ring: RingSink,
+    lastSeq: number,
+  ) {
+    this.seq = lastSeq;
+  }
+
+  /** The highest seq assigned. */
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  /**
+   * Sequences `count` frames encoded by an ingest edge (see IngestDecoder), stamping them in place.
+   * Returns the last seq assigned. Call {@link commit} to make them visible.
+   */
+  appendEncoded(frames: Uint8Array, count: number): number {
+    const view = new DataView(frames.buffer, frames.byteOffset, frames.byteLength);
+    const tsRecv = nowNs();
+    let off = 0;
+    for (let i = 0; i < count; i++) {
+      const len = frameLength(frames, off);
+      const frame = frames.subarray(off, off + len);
+      const seq = ++this.seq;
+      stampFrame(frames, view, off, seq, tsRecv);
+      this.wal.append(frame, seq);
+      this.ring.append(frame);
+      off += len;
+    }
+    return this.seq;
+  }
+
+  /** Sequences ticks from this thread (the embedding API, the demo feed). Call {@link commit} after. */
+  appendTicks(ticks: readonly Tick[]): number {
+    const tsRecv = nowNs();
+    for (let i = 0; i < ticks.length; i++) {
+      const seq = ++this.seq;
+      const frame = this.encoder.encode(ticks[i], BigInt(seq), tsRecv);
+      this.wal.append(frame, seq);
+      this.ring.append(frame);
+    }
+    return this.seq;
+  }
+
+  /** Writes the WAL group, then publishes the ring up to the same frame. */
+  commit(): void {
+    this.wal.write();
+    this.ring.publish();
+  }
+}

@@ -1,0 +1,336 @@
+/**
+ * Real-time fan-out inside one worker: takes runs of frames straight from the ring and hands views of
+ * them to sockets. No frame is re-encoded or copied by us; uWS copies into each socket's buffer.
+ *
+ * - A subscriber to every symbol (`["*"]`, binary) gets the whole run as one message.
+ * - A subscriber to some symbols gets the frames that match; adjacent matches are merged, and
+ *   non-adjacent ones are sent as fragments of one WebSocket message (no copy to join them).
+ * - `format:"json"` subscribers get each matching frame rendered once per worker, shared by all of them.
+ * - Over its backpressure limit a subscriber is handled by its policy: `drop` (skip, then a `gap`
+ *   message with the skipped seqs), `conflate` (keep the latest frame per symbol until the socket
+ *   drains) or `disconnect`.
+ */
+import type { SlowConsumerPolicy } from "../config/options.js";
+import {
+  FrameView,
+  frameInstrumentId,
+  frameLength,
+  frameSeq,
+  frameSymbolSpan,
+  instrumentIdOf,
+} from "../frame/codec.js";
+import { frameToObject } from "../frame/json.js";
+import type { WebSocket } from "../uws/uws.js";
+import type { LastValueCache } from "./last-value-cache.js";
+
+/** What the feed needs of a connection; the worker keeps one per socket. */
+export interface FeedConnection {
+  ws: WebSocket<unknown>;
+  closed: boolean;
+}
+
+/** Counters the feed bumps; the worker mirrors them into shared state. */
+export interface FeedCounters {
+  framesSent: number;
+  bytesSent: number;
+  messagesSent: number;
+  drops: number;
+  gaps: number;
+  conflated: number;
+  disconnects: number;
+}
+
+/** Most separate pieces one subscriber's message may have before it is sent early. */
+const MAX_PIECES = 256;
+const encoder = new TextEncoder();
+
+/** One real-time subscription of one connection. */
+export class RealtimeSubscription {
+  /** Symbol bytes by instrument id, or null for every symbol. */
+  readonly symbols: Map<number, Uint8Array> | null;
+  /** Pieces of the current run to send: [start, end) pairs of ring offsets. */
+  readonly pieces = new Int32Array(MAX_PIECES * 2);
+  pieceCount = 0;
+  /** Frames in the pieces. */
+  frames = 0;
+  firstSeq = 0;
+  lastSeq = 0;
+  /** The first seq skipped by `drop`, 0 when not dropping. */
+  droppedFrom = 0;
+  droppedTo = 0;
+  /** `conflate`: latest pending frame per instrument, copied out of the ring. */
+  conflated: Map<number, Uint8Array> | null = null;
+  /** Set when a message was sent since the last heartbeat tick. */
+  active = false;
+
+  constructor(
+    readonly id: number,
+    readonly conn: FeedConnection,
+    symbols: string[] | null,
+    readonly json: boolean,
+    readonly policy: SlowConsumerPolicy,
+  ) {
+    this.symbols =
+      symbols === null ? null : new Map(symbols.map((s) => [instrumentIdOf(s), encoder.encode(s)]));
+  }
+}
+
+export class RealtimeFeed {
+  private readonly subs = new Set<RealtimeSubscription>();
+  private readonly wildcard: RealtimeSubscription[] = [];
+  private readonly byInstrument = new Map<number, RealtimeSubscription[]>();
+  private readonly touched: RealtimeSubscription[] = [];
+  private readonly span = new Int32Array(2);
+  private readonly view = new FrameView();
+  /** JSON of frames of the current run by ring offset: rendered once, shared by every JSON subscriber. */
+  private readonly jsonText = new Map<number, string>();
+  private jsonSubs = 0;
+  private bytes: Uint8Array = new Uint8Array(0);
+
+  constructor(
+    private readonly lvc: LastValueCache,
+    private readonly limitBytes: number,
+    private readonly counters: FeedCounters,
+  ) {}
+
+  get size(): number {
+    return this.subs.size;
+  }
+
+  /** Adds a subscription and sends it the last value of each of its symbols. */
+  add(sub: RealtimeSubscription): void {
+    this.subs.add(sub);
+    if (sub.json) this.jsonSubs++;
+    if (sub.symbols === null) this.wildcard.push(sub);
+    else {
+      for (const id of sub.symbols.keys()) {
+        const list = this.byInstrument.get(id);
+        if (list === undefined) this.byInstrument.set(id, [sub]);
+        else list.push(sub);
+      }
+    }
+    const lastValues =
+      sub.symbols === null ? this.lvc.all() : [...sub.symbols.keys()].map((id) => this.lvc.get(id));
+    sub.conn.ws.cork(() => {
+      for (const frame of lastValues) {
+        if (frame !== undefined && this.symbolMatches(sub, frame, 0))
+          this.sendFrameNow(sub, frame, 0, frame.length);
+      }
+    });
+  }
+
+  remove(sub: RealtimeSubscription): void {
+    if (!this.subs.delete(sub)) return;
+    if (sub.json) this.jsonSubs--;
+    if (sub.symbols === null) this.wildcard.splice(this.wildcard.indexOf(sub), 1);
+    else {
+      for (const id of sub.symbols.keys()) {
+        const list = this.byInstrument.get(id)!;
+        list.splice(list.indexOf(sub), 1);
+        if (list.length === 0) this.byInstrument.delete(id);
+      }
+    }
+  }
+
+  /**
+   * Fans out the run `bytes[start…end)` of whole frames. Returns nothing; sockets were written within
+   * corks. The caller must have checked that the run is not about to be overwritten.
+   */
+  dispatch(bytes: Uint8Array, start: number, end: number): void {
+    this.bytes = bytes;
+    this.jsonText.clear();
+    let runFirst = 0;
+    let runLast = 0;
+    let runFrames = 0;
+    for (let off = start; off < end; runFrames++) {
+      const len = frameLength(bytes, off);
+      const seq = frameSeq(bytes, off);
+      const id = frameInstrumentId(bytes, off);
+      if (runFirst === 0) runFirst = seq;
+      runLast = seq;
+      this.lvc.update(id, seq, bytes, off, len);
+      const list = this.byInstrument.get(id);
+      if (list !== undefined) {
+        for (let i = 0; i < list.length; i++) {
+          const sub = list[i];
+          if (this.symbolMatches(sub, bytes, off)) this.addPiece(sub, off, len, seq);
+        }
+      }
+      if (this.jsonSubs > 0) {
+        for (let i = 0; i < this.wildcard.length; i++) {
+          if (this.wildcard[i].json) this.addPiece(this.wildcard[i], off, len, seq);
+        }
+      }
+      off += len;
+    }
+    for (let i = 0; i < this.wildcard.length; i++) {
+      const sub = this.wildcard[i];
+      if (sub.json) continue;
+      sub.pieces[0] = start;
+      sub.pieces[1] = end;
+      sub.pieceCount = 1;
+      sub.frames = runFrames;
+      sub.firstSeq = runFirst;
+      sub.lastSeq = runLast;
+      this.flush(sub);
+    }
+    for (let i = 0; i < this.touched.length; i++) this.flush(this.touched[i]);
+    this.touched.length = 0;
+  }
+
+  /** Tells every subscriber that seqs [from, to] will never come from the ring (a lapped worker). */
+  reportGap(from: number, to: number): void {
+    const msg = `{"op":"gap","from":${from},"to":${to}}`;
+    for (const sub of this.subs) this.sendControl(sub, msg);
+    this.counters.gaps += this.subs.size;
+  }
+
+  /** Called on a socket's drain: a dropping subscriber reports its gap, a conflating one sends its backlog. */
+  drained(sub: RealtimeSubscription): void {
+    if (sub.conn.closed || sub.conn.ws.getBufferedAmount() >= this.limitBytes) return;
+    if (sub.droppedFrom !== 0) {
+      this.sendControl(sub, `{"op":"gap","from":${sub.droppedFrom},"to":${sub.droppedTo}}`);
+      this.counters.gaps++;
+      sub.droppedFrom = 0;
+    }
+    const pending = sub.conflated;
+    if (pending !== null && pending.size > 0) {
+      const frames = [...pending.values()].sort((a, b) => frameSeq(a, 0) - frameSeq(b, 0));
+      pending.clear();
+      sub.conn.ws.cork(() => {
+        for (const f of frames) this.sendFrameNow(sub, f, 0, f.length);
+      });
+    }
+  }
+
+  private symbolMatches(sub: RealtimeSubscription, bytes: Uint8Array, off: number): boolean {
+    if (sub.symbols === null) return true;
+    const want = sub.symbols.get(frameInstrumentId(bytes, off));
+    if (want === undefined) return false;
+    frameSymbolSpan(bytes, off, this.span);
+    if (this.span[1] !== want.length) return false;
+    const at = this.span[0];
+    for (let i = 0; i < want.length; i++) if (bytes[at + i] !== want[i]) return false;
+    return true;
+  }
+
+  private addPiece(sub: RealtimeSubscription, off: number, len: number, seq: number): void {
+    const n = sub.pieceCount;
+    if (n === 0) {
+      this.touched.push(sub);
+      sub.firstSeq = seq;
+      sub.frames = 0;
+    } else if (sub.pieces[n * 2 - 1] === off && !sub.json) {
+      sub.pieces[n * 2 - 1] = off + len;
+      sub.lastSeq = seq;
+      sub.frames++;
+      return;
+    } else if (n === MAX_PIECES) {
+      this.flush(sub);
+      this.touched.push(sub);
+      sub.firstSeq = seq;
+      sub.frames = 0;
+    }
+    sub.frames++;
+    const k = sub.pieceCount;
+    sub.pieces[k * 2] = off;
+    sub.pieces[k * 2 + 1] = off + len;
+    sub.pieceCount = k + 1;
+    sub.lastSeq = seq;
+  }
+
+  /** Sends a subscriber's pieces of the current run, or applies its slow-consumer policy. */
+  private flush(sub: RealtimeSubscription): void {
+    const n = sub.pieceCount;
+    sub.pieceCount = 0;
+    if (n === 0 || sub.conn.closed) return;
+    const ws = sub.conn.ws;
+    if (sub.droppedFrom !== 0 || (sub.conflated !== null && sub.conflated.size > 0)) this.drained(sub);
+    if (ws.getBufferedAmount() >= this.limitBytes) {
+      this.overLimit(sub, n);
+      return;
+    }
+    const bytes = this.bytes;
+    const pieces = sub.pieces;
+    if (sub.json) {
+      ws.cork(() => {
+        for (let i = 0; i < n; i++)
+          this.sendFrameNow(sub, bytes, pieces[i * 2], pieces[i * 2 + 1] - pieces[i * 2]);
+      });
+      return;
+    }
+    let total = 0;
+    if (n === 1) {
+      total = pieces[1] - pieces[0];
+      ws.send(bytes.subarray(pieces[0], pieces[1]), true);
+    } else {
+      ws.cork(() => {
+        ws.sendFirstFragment(bytes.subarray(pieces[0], pieces[1]), true);
+        for (let i = 1; i < n - 1; i++) ws.sendFragment(bytes.subarray(pieces[i * 2], pieces[i * 2 + 1]));
+        ws.sendLastFragment(bytes.subarray(pieces[n * 2 - 2], pieces[n * 2 - 1]));
+      });
+      for (let i = 0; i < n; i++) total += pieces[i * 2 + 1] - pieces[i * 2];
+    }
+    sub.active = true;
+    this.counters.messagesSent++;
+    this.counters.bytesSent += total;
+    this.counters.framesSent += sub.frames;
+  }
+
+  private overLimit(sub: RealtimeSubscription, n: number): void {
+    switch (sub.policy) {
+      case "drop":
+        if (sub.droppedFrom === 0) sub.droppedFrom = sub.firstSeq;
+        sub.droppedTo = sub.lastSeq;
+        this.counters.drops += sub.frames;
+        return;
+      case "conflate": {
+        if (sub.conflated === null) sub.conflated = new Map();
+        const bytes = this.bytes;
+        for (let i = 0; i < n; i++) {
+          for (let off = sub.pieces[i * 2]; off < sub.pieces[i * 2 + 1]; off += frameLength(bytes, off)) {
+            const len = frameLength(bytes, off);
+            sub.conflated.set(frameInstrumentId(bytes, off), bytes.slice(off, off + len));
+            this.counters.conflated++;
+          }
+        }
+        return;
+      }
+      case "disconnect":
+        this.counters.disconnects++;
+        sub.conn.closed = true;
+        sub.conn.ws.end(1008, "slow consumer: backpressure limit reached");
+        return;
+    }
+  }
+
+  private sendFrameNow(sub: RealtimeSubscription, bytes: Uint8Array, off: number, len: number): void {
+    if (sub.json) {
+      let text = bytes === this.bytes ? this.jsonText.get(off) : undefined;
+      if (text === undefined) {
+        text = JSON.stringify(frameToObject(this.view.wrap(bytes, off)));
+        if (bytes === this.bytes) this.jsonText.set(off, text);
+      }
+      sub.conn.ws.send(text, false);
+    } else {
+      sub.conn.ws.send(bytes.subarray(off, off + len), true);
+    }
+    sub.active = true;
+    this.counters.framesSent++;
+    this.counters.messagesSent++;
+    this.counters.bytesSent += len;
+  }
+
+  private sendControl(sub: RealtimeSubscription, text: string): void {
+    if (!sub.conn.closed) sub.conn.ws.send(text, false);
+  }
+
+  /** Each subscription that sent nothing since the last call, for heartbeats; resets the marks. */
+  idle(out: RealtimeSubscription[]): void {
+    out.length = 0;
+    for (const sub of this.subs) {
+      if (!sub.active) out.push(sub);
+      sub.active = false;
+    }
+  }
+}

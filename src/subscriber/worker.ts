@@ -1,0 +1,383 @@
+/**
+ * A subscriber worker: one uWS app on the shared port (SO_REUSEPORT; the kernel spreads connections over
+ * the workers), one ring reader with its own cursor, and the feeds it serves. Publishers whose
+ * connection lands here have their messages decoded and encoded here, then handed to the sequencer.
+ */
+import { setImmediate as yieldToLoop } from "node:timers/promises";
+import { parentPort, workerData } from "node:worker_threads";
+import type { ToMain, ToWorker, WorkerInit } from "../daemon/messages.js";
+import {
+  STATE_READY,
+  STATUS_DURABLE_SEQ,
+  STATUS_RECOVERY_PERCENT,
+  STATUS_STATE,
+  W,
+  workerBase,
+} from "../daemon/shared-state.js";
+import { TickringError } from "../errors.js";
+import { FrameEncoder, frameSeq } from "../frame/codec.js";
+import { IngestDecoder } from "../publisher/ingest-decoder.js";
+import {
+  arrayBufferToText,
+  type HttpResponse,
+  type ListenSocket,
+  loadUws,
+  type WebSocket,
+} from "../uws/uws.js";
+import { LastValueCache } from "./last-value-cache.js";
+import { parseFeedRequest } from "./protocol.js";
+import {
+  type FeedConnection,
+  type FeedCounters,
+  RealtimeFeed,
+  RealtimeSubscription,
+} from "./realtime-feed.js";
+import { POLL_EMPTY, POLL_LAPPED, RingReader } from "./ring-reader.js";
+
+const init = workerData as WorkerInit;
+const port = parentPort!;
+const { uws } = loadUws();
+
+/** Runs handled before yielding to uWS, so sockets are served while the ring is busy. */
+const RUNS_PER_TURN = 64;
+const MAX_RUN_BYTES = 64 * 1024;
+
+interface Conn extends FeedConnection {
+  id: number;
+  kind: "feed" | "ingest";
+  subs: Map<number, RealtimeSubscription>;
+  /** Ingest token bucket. */
+  tokens: number;
+  refilledAt: number;
+}
+
+const conns = new Map<number, Conn>();
+let nextConnId = 1;
+const counters: FeedCounters = {
+  framesSent: 0,
+  bytesSent: 0,
+  messagesSent: 0,
+  drops: 0,
+  gaps: 0,
+  conflated: 0,
+  disconnects: 0,
+};
+const ingestCounters = { messages: 0, ticks: 0, rejected: 0 };
+let laps = 0;
+
+const reader = new RingReader(init.ring, { start: "tail" });
+const lvc = new LastValueCache();
+const feed = new RealtimeFeed(lvc, init.backpressureBytes, counters);
+const decoder = new IngestDecoder();
+const heartbeatEncoder = new FrameEncoder();
+const pendingHttp = new Map<number, { res: HttpResponse; aborted: boolean }>();
+let nextHttpId = 1;
+let listenSocket: ListenSocket | undefined;
+let running = true;
+
+const app = uws.App();
+
+app.ws<Conn>("/v1/feed", {
+  maxPayloadLength: 64 * 1024,
+  // uWS silently drops a send above maxBackpressure; our policy acts at backpressureBytes, and the
+  // margin lets the message that crossed the limit through, so nothing is lost without a gap report.
+  maxBackpressure: init.backpressureBytes + 4 * MAX_RUN_BYTES,
+  idleTimeout: 120,
+  sendPingsAutomatically: true,
+  open: (ws) => openConn(ws, "feed"),
+  message: (ws, message, isBinary) => {
+    const conn = ws.getUserData();
+    if (isBinary) {
+      conn.closed = true;
+      ws.end(1003, "binary messages are not accepted on /v1/feed: send JSON text requests");
+      return;
+    }
+    onFeedRequest(conn, arrayBufferToText(message));
+  },
+  drain: (ws) => {
+    for (const sub of ws.getUserData().subs.values()) feed.drained(sub);
+  },
+  close: (ws) => closeConn(ws.getUserData()),
+});
+
+app.ws<Conn>("/v1/ingest", {
+  maxPayloadLength: init.maxMessageBytes,
+  maxBackpressure: 1024 * 1024,
+  idleTimeout: 120,
+  sendPingsAutomatically: true,
+  open: (ws) => openConn(ws, "ingest"),
+  message: (ws, message, isBinary) => onIngest(ws.getUserData(), message, isBinary),
+  close: (ws) => closeConn(ws.getUserData()),
+});
+
+app.get("/healthz", (res) => {
+  const ready = init.shared[STATUS_STATE] === STATE_READY;
+  const body = ready
+    ? `{"status":"ok","seq":${init.shared[STATUS_DURABLE_SEQ]}}`
+    : `{"status":"starting","progress":${init.shared[STATUS_RECOVERY_PERCENT]}}`;
+  res
+    .writeStatus(ready ? "200 OK" : "503 Service Unavailable")
+    .writeHeader("content-type", "application/json")
+    .end(body);
+});
+app.get("/metrics", (res, req) => askMain(res, "GET", req.getUrl(), ""));
+app.get("/v1/stats", (res, req) => askMain(res, "GET", req.getUrl(), ""));
+app.post("/v1/admin/*", (res, req) => {
+  const url = req.getUrl();
+  const auth = req.getHeader("authorization");
+  if (init.adminToken !== undefined && auth !== `Bearer ${init.adminToken}`) {
+    res
+      .writeStatus("401 Unauthorized")
+      .end('{"op":"error","code":"BAD_REQUEST","message":"admin token required"}');
+    return;
+  }
+  askMain(res, "POST", url, "");
+});
+app.any("/*", (res, req) => {
+  res
+    .writeStatus("404 Not Found")
+    .writeHeader("content-type", "application/json")
+    .end(`{"error":"no route ${req.getMethod().toUpperCase()} ${req.getUrl()}"}`);
+});
+
+app.listen(init.host, init.port, (token) => {
+  if (token === false) {
+    send({ t: "listen-failed", message: `cannot listen on ${init.host}:${init.port}` });
+    return;
+  }
+  listenSocket = token;
+  send({ t: "listening", port: uws.us_socket_local_port(token as never) });
+});
+
+function openConn(ws: WebSocket<Conn>, kind: Conn["kind"]): void {
+  const conn = ws.getUserData();
+  conn.ws = ws as WebSocket<unknown>;
+  conn.id = nextConnId++;
+  conn.kind = kind;
+  conn.closed = false;
+  conn.subs = new Map();
+  conn.tokens = init.ingestRate;
+  conn.refilledAt = performance.now();
+  conns.set(conn.id, conn);
+}
+
+function closeConn(conn: Conn): void {
+  conn.closed = true;
+  for (const sub of conn.subs.values()) feed.remove(sub);
+  conn.subs.clear();
+  conns.delete(conn.id);
+}
+
+function onFeedRequest(conn: Conn, text: string): void {
+  try {
+    const req = parseFeedRequest(text);
+    switch (req.op) {
+      case "ping":
+        conn.ws.send(`{"op":"pong","seq":${reader.lastSeq}}`, false);
+        return;
+      case "unsubscribe": {
+        const sub = conn.subs.get(req.id);
+        if (sub === undefined) throw new TickringError("BAD_REQUEST", `no subscription with id ${req.id}`);
+        feed.remove(sub);
+        conn.subs.delete(req.id);
+        conn.ws.send(`{"op":"unsubscribed","id":${req.id}}`, false);
+        return;
+      }
+      case "subscribe": {
+        if (conn.subs.has(req.id))
+          throw new TickringError("BAD_REQUEST", `subscription id ${req.id} is in use`);
+        if (req.feed !== "realtime") {
+          throw new TickringError("UNSUPPORTED", `feed "${req.feed}" is not available on this server yet`);
+        }
+        const sub = new RealtimeSubscription(
+          req.id,
+          conn,
+          req.symbols,
+          req.format === "json",
+          req.policy ?? init.slowConsumer,
+        );
+        conn.subs.set(req.id, sub);
+        conn.ws.send(`{"op":"subscribed","id":${req.id},"feed":"realtime","seq":${reader.lastSeq}}`, false);
+        feed.add(sub);
+        return;
+      }
+    }
+  } catch (err) {
+    sendError(conn, err);
+  }
+}
+
+function onIngest(conn: Conn, message: ArrayBuffer, isBinary: boolean): void {
+  if (init.ingestRate > 0 && !takeToken(conn)) {
+    ingestCounters.rejected++;
+    sendError(
+      conn,
+      new TickringError("RATE_LIMITED", `more than ${init.ingestRate} messages/s on this connection`),
+    );
+    return;
+  }
+  try {
+    const { frames, count } = decoder.decode(message, isBinary);
+    ingestCounters.messages++;
+    ingestCounters.ticks += count;
+    port.postMessage({ t: "ingest", conn: conn.id, frames, count } satisfies ToMain, [frames]);
+  } catch (err) {
+    ingestCounters.rejected++;
+    sendError(conn, err);
+  }
+}
+
+function takeToken(conn: Conn): boolean {
+  const now = performance.now();
+  conn.tokens = Math.min(init.ingestRate, conn.tokens + ((now - conn.refilledAt) / 1000) * init.ingestRate);
+  conn.refilledAt = now;
+  if (conn.tokens < 1) return false;
+  conn.tokens -= 1;
+  return true;
+}
+
+function sendError(conn: Conn, err: unknown): void {
+  const e =
+    err instanceof TickringError ? err : new TickringError("INTERNAL", (err as Error).message ?? String(err));
+  if (!conn.closed) conn.ws.send(JSON.stringify({ op: "error", code: e.code, message: e.message }), false);
+}
+
+function askMain(res: HttpResponse, method: string, path: string, body: string): void {
+  const id = nextHttpId++;
+  const pending = { res, aborted: false };
+  pendingHttp.set(id, pending);
+  res.onAborted(() => {
+    pending.aborted = true;
+    pendingHttp.delete(id);
+  });
+  send({ t: "http", id, method, path, body });
+}
+
+port.on("message", (msg: ToWorker) => {
+  switch (msg.t) {
+    case "acks":
+      for (let i = 0; i < msg.pairs.length; i += 2) {
+        const conn = conns.get(msg.pairs[i]);
+        if (conn !== undefined && !conn.closed) conn.ws.send(`{"op":"ack","seq":${msg.pairs[i + 1]}}`, false);
+      }
+      return;
+    case "http-reply": {
+      const pending = pendingHttp.get(msg.id);
+      pendingHttp.delete(msg.id);
+      if (pending === undefined || pending.aborted) return;
+      pending.res.cork(() => {
+        pending.res
+          .writeStatus(String(msg.status))
+          .writeHeader("content-type", msg.contentType)
+          .end(msg.body);
+      });
+      return;
+    }
+    case "shutdown":
+      shutdown();
+      return;
+  }
+});
+
+/** Stops listening, closes every client with a close frame, and tells the main thread. */
+function shutdown(): void {
+  running = false;
+  if (listenSocket !== undefined) uws.us_listen_socket_close(listenSocket);
+  listenSocket = undefined;
+  clearInterval(statsTimer);
+  clearInterval(heartbeatTimer);
+  for (const conn of [...conns.values()]) {
+    if (!conn.closed) {
+      conn.closed = true;
+      conn.ws.end(1001, "server shutting down");
+    }
+  }
+  send({ t: "closed" });
+}
+
+function send(msg: ToMain): void {
+  port.postMessage(msg);
+}
+
+/** Moves frames from the ring to the sockets until shut down. */
+async function pump(): Promise<void> {
+  let gapFrom = 0;
+  const safeHeadroom = reader.capacity / 4;
+  while (running) {
+    let runs = 0;
+    for (; runs < RUNS_PER_TURN; runs++) {
+      const polled = reader.poll(MAX_RUN_BYTES);
+      if (polled === POLL_EMPTY) break;
+      if (polled === POLL_LAPPED) {
+        laps++;
+        if (gapFrom === 0) gapFrom = reader.lostFromSeq;
+        continue;
+      }
+      const first = frameSeq(reader.bytes, reader.runStart);
+      if (gapFrom !== 0) {
+        if (first > gapFrom) feed.reportGap(gapFrom, first - 1);
+        gapFrom = 0;
+      }
+      // A run about to be overwritten is skipped rather than sent: a torn frame cannot be recalled.
+      if (reader.headroom() < safeHeadroom) {
+        laps++;
+        gapFrom = first;
+        continue;
+      }
+      feed.dispatch(reader.bytes, reader.runStart, reader.runEnd);
+      if (!reader.runIntact()) tornRun();
+    }
+    if (runs === RUNS_PER_TURN) await yieldToLoop();
+    else if (running) await reader.awaitData();
+  }
+}
+
+/** The writer overtook bytes we were sending: the clients that got them may hold a torn frame. */
+function tornRun(): void {
+  for (const conn of conns.values()) {
+    if (conn.kind === "feed" && conn.subs.size > 0 && !conn.closed) {
+      conn.closed = true;
+      counters.disconnects++;
+      conn.ws.end(1011, "server overrun while sending: reconnect and replay from your last seq");
+    }
+  }
+}
+
+const base = workerBase(init.index);
+const statsTimer = setInterval(() => {
+  const s = init.shared;
+  let subscriptions = 0;
+  for (const c of conns.values()) subscriptions += c.subs.size;
+  s[base + W.connections] = conns.size;
+  s[base + W.subscriptions] = subscriptions;
+  s[base + W.framesSent] = counters.framesSent;
+  s[base + W.bytesSent] = counters.bytesSent;
+  s[base + W.messagesSent] = counters.messagesSent;
+  s[base + W.drops] = counters.drops;
+  s[base + W.gaps] = counters.gaps;
+  s[base + W.conflated] = counters.conflated;
+  s[base + W.disconnects] = counters.disconnects;
+  s[base + W.laps] = laps;
+  s[base + W.ringPosition] = reader.position();
+  s[base + W.ringLag] = reader.lag();
+  s[base + W.ingestMessages] = ingestCounters.messages;
+  s[base + W.ingestTicks] = ingestCounters.ticks;
+  s[base + W.ingestRejected] = ingestCounters.rejected;
+}, 200);
+
+const idle: RealtimeSubscription[] = [];
+const heartbeatTimer = setInterval(() => {
+  feed.idle(idle);
+  if (idle.length === 0) return;
+  const seq = reader.lastSeq;
+  const frame = heartbeatEncoder.encodeHeartbeat(BigInt(seq), 0n).slice();
+  const text = `{"op":"heartbeat","seq":${seq}}`;
+  for (const sub of idle) {
+    if (!sub.conn.closed) sub.conn.ws.send(sub.json ? text : frame, !sub.json);
+  }
+}, init.heartbeatMs);
+
+pump().catch((err) => {
+  console.error(`worker ${init.index}: ring pump failed`, err);
+  process.exit(1);
+});
