@@ -29,6 +29,8 @@ export interface ConsumerData {
   wait: "wait" | "await";
   /** Sleep until CONTROL_GO once lastSeq reaches this (0: never). */
   pauseAfterSeq: number;
+  /** Busy time after each run, to make a consumer slow enough to be lapped. */
+  spinMicros: number;
   /** waitData timeout when the ring is empty. */
   waitTimeoutMs: number;
 }
@@ -71,6 +73,7 @@ function consume(data: ConsumerData): ConsumerReport {
       chunks.push(copy);
       delivered += reader.runCount;
       reportProgress(control, data.index, reader);
+      spin(data.spinMicros);
       if (!paused && data.pauseAfterSeq > 0 && reader.lastSeq >= data.pauseAfterSeq) {
         paused = true;
         Atomics.store(control, CONTROL_PAUSED, 1);
@@ -109,6 +112,11 @@ function consumeAsync(data: ConsumerData): void {
   };
   Atomics.add(control, CONTROL_READY, 1);
   void loop();
+}
+
+function spin(micros: number): void {
+  const until = performance.now() + micros / 1000;
+  while (performance.now() < until);
 }
 
 function reportProgress(control: Int32Array, index: number, reader: RingReader): void {
