@@ -102,10 +102,14 @@ export class WalReader {
     return this._nextSeq;
   }
 
-  /** The next batch, or null when caught up with the writer (call again later). Synchronous reads. */
-  nextSync(): FrameBatch | null {
+  /**
+   * The next batch, or null when caught up with the writer or at `maxSeq` (call again later). Synchronous
+   * reads: the fast path for replay from the page cache.
+   */
+  nextSync(maxSeq = Number.MAX_SAFE_INTEGER): FrameBatch | null {
     for (;;) {
-      const batch = this.take();
+      if (this._nextSeq + this.skip > maxSeq) return null;
+      const batch = this.take(maxSeq);
       if (batch !== null) return batch;
       if (this.fd < 0 && !this.enterNextSegment()) return null;
       if (this.fillSync() > 0) continue;
@@ -115,10 +119,11 @@ export class WalReader {
     }
   }
 
-  /** The next batch, or null when caught up (call again later). Reads on the libuv pool. */
-  async next(): Promise<FrameBatch | null> {
+  /** The next batch, or null when caught up or at `maxSeq` (call again later). Reads on the libuv pool. */
+  async next(maxSeq = Number.MAX_SAFE_INTEGER): Promise<FrameBatch | null> {
     for (;;) {
-      const batch = this.take();
+      if (this._nextSeq + this.skip > maxSeq) return null;
+      const batch = this.take(maxSeq);
       if (batch !== null) return batch;
       if (this.fd < 0 && !this.enterNextSegment()) return null;
       if ((await this.fillAsync()) > 0) continue;
@@ -136,7 +141,7 @@ export class WalReader {
   }
 
   /** Parses buffered records into a batch; null when more bytes are needed. */
-  private take(): FrameBatch | null {
+  private take(maxSeq: number): FrameBatch | null {
     if (this.closed) throw new ClosedError("ERR_WAL_CLOSED", "WAL reader");
     if (this.fd < 0) return null;
     const st = this.state;
@@ -148,7 +153,8 @@ export class WalReader {
       this._nextSeq += st.count;
       if (st.stop !== ScanStop.Full && this.skip > 0) return null;
     }
-    scanRecords(this.buf, this.pos, this.filled, this.opts.verifyCrc, this.offsets, this.offsets.length, st);
+    const room = Math.min(this.offsets.length, maxSeq - this._nextSeq + 1);
+    scanRecords(this.buf, this.pos, this.filled, this.opts.verifyCrc, this.offsets, room, st);
     this.checkCorrupt();
     if (st.count === 0) return null;
     this.pos = st.pos;
