@@ -144,14 +144,14 @@ test("a reader that falls a lap behind reports the first lost seq, then reads on
 test("a run overwritten while in use fails runIntact, and the next poll reports it lost", () => {
   const writer = RingWriter.allocate(1024);
   const frames = trades(40);
-  assert.equal(frames[0].length, 120);
+  const len = frames[0].length;
   const reader = new RingReader(writer.buffer);
   for (const f of frames.slice(0, 3)) writer.append(f);
   writer.publish();
   assert.equal(reader.poll(), POLL_RUN);
   assert.equal(reader.runCount, 3);
   assert.equal(reader.lastSeq, 3);
-  assert.equal(reader.headroom(), 1024 - 3 * 120);
+  assert.equal(reader.headroom(), 1024 - 3 * len);
   assert.ok(reader.runIntact());
   // Appending alone (no publish) raises tailIntent over the run's first bytes.
   for (const f of frames.slice(3, 12)) writer.append(f);
@@ -177,12 +177,14 @@ test("a new reader knows the seq before its start: tail skips history, oldest re
   assert.deepEqual(drain(new RingReader(writer.buffer, { start: "oldest" })), frames.slice(0, 5));
   assert.deepEqual(drain(fresh), frames.slice(0, 5));
 
-  // 120-byte frames: 8 fit in the first lap, frame 9 goes to offset 0 after padding.
+  // The first lap holds `perLap` frames; the next one goes to offset 0 after padding.
+  const perLap = Math.floor(1024 / frames[0].length);
+  assert.ok(1024 % frames[0].length !== 0 && 12 - perLap < perLap);
   for (const f of frames.slice(5, 12)) writer.append(f);
   writer.publish();
   const oldest = new RingReader(writer.buffer, { start: "oldest" });
-  assert.equal(oldest.lastSeq, 8);
-  assert.deepEqual(drain(oldest), frames.slice(8, 12));
+  assert.equal(oldest.lastSeq, perLap);
+  assert.deepEqual(drain(oldest), frames.slice(perLap, 12));
   assert.equal(new RingReader(writer.buffer).lastSeq, 12);
 });
 
@@ -213,10 +215,11 @@ test("heartbeats (seq 0) at the end of a run leave lastSeq at the last real seq"
   const enc = new FrameEncoder();
   const reader = new RingReader(writer.buffer);
   for (const f of trades(3)) writer.append(f);
-  writer.append(enc.encodeHeartbeat(3n, 1n).slice());
+  const heartbeat = enc.encodeHeartbeat(3n, 1n).slice();
+  writer.append(heartbeat);
   writer.publish();
   assert.equal(reader.poll(), POLL_RUN);
   assert.equal(reader.runCount, 4);
-  assert.equal(frameSeq(reader.bytes, reader.runEnd - 96), 0);
+  assert.equal(frameSeq(reader.bytes, reader.runEnd - heartbeat.length), 0);
   assert.equal(reader.lastSeq, 3);
 });
