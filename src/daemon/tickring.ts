@@ -39,7 +39,9 @@ export class Tickring {
   /** The port the feeds, ingest and HTTP listen on (the real one when 0 was asked). */
   port = 0;
   private readonly workers: Worker[] = [];
+  /** Workers that said they closed their clients (their acks can no longer be delivered). */
   private readonly closedWorkers = new Set<number>();
+  private readonly exitedWorkers = new Set<number>();
   private readonly pendingAcks: PendingAck[] = [];
   private ackHead = 0;
   private readonly localWaiters: { seq: number; resolve: () => void }[] = [];
@@ -252,14 +254,14 @@ export class Tickring {
     this.workers[w].postMessage(msg);
   }
 
-  /** Starts worker 0 (which learns the real port when 0 was asked), then the rest on that port. */
+  /**
+   * Starts the workers on one port. Linux will not share a kernel-chosen (port 0) port through
+   * SO_REUSEPORT, so for port 0 we take a free port first and give every worker that one.
+   */
   private async startWorkers(): Promise<void> {
     const o = this.options;
-    if (o.port !== 0) await assertPortFree(o.host, o.port);
-    this.port = await this.startWorker(0, o.port);
-    const rest = [];
-    for (let w = 1; w < o.workers; w++) rest.push(this.startWorker(w, this.port));
-    await Promise.all(rest);
+    this.port = await probePort(o.host, o.port);
+    await Promise.all(Array.from({ length: o.workers }, (_, w) => this.startWorker(w, this.port)));
   }
 
   private startWorker(index: number, port: number): Promise<number> {
@@ -293,27 +295,30 @@ export class Tickring {
       });
       worker.on("exit", (code) => {
         this.closedWorkers.add(index);
+        this.exitedWorkers.add(index);
         if (code !== 0 && this.closing === undefined)
           this.log.error({ worker: index, code }, "subscriber worker exited");
       });
     });
   }
 
+  /** Asks each worker to close its clients and end; one that does not end in time is terminated. */
   private async stopWorkers(): Promise<void> {
     await Promise.all(
       this.workers.map(
         (worker, w) =>
           new Promise<void>((resolve) => {
-            if (this.closedWorkers.has(w)) {
-              worker.terminate().then(() => resolve());
+            if (this.exitedWorkers.has(w)) {
+              resolve();
               return;
             }
-            const timer = setTimeout(() => worker.terminate().then(() => resolve()), SHUTDOWN_TIMEOUT_MS);
-            worker.on("message", (msg: ToMain) => {
-              if (msg.t !== "closed") return;
+            const timer = setTimeout(() => {
+              this.log.warn({ worker: w }, "worker did not stop in time: terminating it");
+              worker.terminate();
+            }, SHUTDOWN_TIMEOUT_MS);
+            worker.once("exit", () => {
               clearTimeout(timer);
-              // Let the worker's loop flush the close frames before it is stopped.
-              setTimeout(() => worker.terminate().then(() => resolve()), 50);
+              resolve();
             });
             this.post(w, { t: "shutdown" });
           }),
@@ -323,15 +328,19 @@ export class Tickring {
 }
 
 /**
- * The workers listen with SO_REUSEPORT, which would let a second daemon share our port silently and
- * take half the connections. A plain bind first fails if anyone holds the port.
+ * Binds `port` (0 = any free one) without SO_REUSEPORT and returns it. The workers listen with
+ * SO_REUSEPORT, which would let a second daemon share our port silently and take half the connections;
+ * this plain bind fails first if anyone holds the port.
  */
-function assertPortFree(host: string, port: number): Promise<void> {
+function probePort(host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once("error", (err: NodeJS.ErrnoException) =>
-      reject(new TickringError("BAD_OPTION", `--port ${port}: ${host}:${port} is in use (${err.code})`)),
+      reject(new TickringError("BAD_OPTION", `--port ${port}: cannot bind ${host}:${port} (${err.code})`)),
     );
-    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
+    probe.listen({ host, port, exclusive: true }, () => {
+      const bound = (probe.address() as { port: number }).port;
+      probe.close(() => resolve(bound));
+    });
   });
 }

@@ -131,18 +131,12 @@ export class FrameEncoder {
   private readonly textEncoder = new TextEncoder();
   private readonly symbolBytes = new Map<string, Uint8Array>();
 
-  constructor() {
-    // Every field present, so readers and the WAL never meet an elided seq or ts_recv.
-    this.builder.forceDefaults(true);
-  }
-
   /**
    * Encodes `tick` with its seq and ts_recv and returns a view of the size-prefixed bytes. The view
    * belongs to the encoder and is valid until the next call: copy it to where it must live.
    */
   encode(tick: Tick, seq: bigint, tsRecv: bigint): Uint8Array {
-    const b = this.builder;
-    b.clear();
+    const b = this.reset();
     const symbol = b.createString(this.utf8(tick.symbol));
     let bodyType: Body;
     let body: flatbuffers.Offset;
@@ -195,13 +189,22 @@ export class FrameEncoder {
 
   /** Encodes a Heartbeat frame: seq 0 (heartbeats never consume a seq), carrying the latest seq. */
   encodeHeartbeat(latestSeq: bigint, tsRecv: bigint): Uint8Array {
-    const b = this.builder;
-    b.clear();
+    const b = this.reset();
     const symbol = b.createString(this.utf8(""));
     const body = Heartbeat.createHeartbeat(b, latestSeq);
     const root = Frame.createFrame(b, 0n, tsRecv, tsRecv, 0, symbol, Body.Heartbeat, body);
     b.finish(root, FILE_IDENTIFIER, true);
     return b.asUint8Array();
+  }
+
+  /**
+   * Clears the builder and forces every field to be written, so the sequencer can stamp seq and ts_recv
+   * into frames encoded with 0 and readers never meet an elided field. `clear()` resets that flag.
+   */
+  private reset(): flatbuffers.Builder {
+    this.builder.clear();
+    this.builder.forceDefaults(true);
+    return this.builder;
   }
 
   private levels(levels: BookLevel[]): flatbuffers.Offset {

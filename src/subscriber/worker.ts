@@ -41,6 +41,8 @@ const { uws } = loadUws();
 /** Runs handled before yielding to uWS, so sockets are served while the ring is busy. */
 const RUNS_PER_TURN = 64;
 const MAX_RUN_BYTES = 64 * 1024;
+/** How long clients get to answer our close frame at shutdown. */
+const CLOSE_GRACE_MS = 1000;
 
 interface Conn extends FeedConnection {
   id: number;
@@ -118,7 +120,7 @@ app.get("/healthz", (res) => {
   res
     .writeStatus(ready ? "200 OK" : "503 Service Unavailable")
     .writeHeader("content-type", "application/json")
-    .end(body);
+    .end(body, true);
 });
 app.get("/metrics", (res, req) => askMain(res, "GET", req.getUrl(), ""));
 app.get("/v1/stats", (res, req) => askMain(res, "GET", req.getUrl(), ""));
@@ -128,7 +130,7 @@ app.post("/v1/admin/*", (res, req) => {
   if (init.adminToken !== undefined && auth !== `Bearer ${init.adminToken}`) {
     res
       .writeStatus("401 Unauthorized")
-      .end('{"op":"error","code":"BAD_REQUEST","message":"admin token required"}');
+      .end('{"op":"error","code":"BAD_REQUEST","message":"admin token required"}', true);
     return;
   }
   askMain(res, "POST", url, "");
@@ -137,7 +139,7 @@ app.any("/*", (res, req) => {
   res
     .writeStatus("404 Not Found")
     .writeHeader("content-type", "application/json")
-    .end(`{"error":"no route ${req.getMethod().toUpperCase()} ${req.getUrl()}"}`);
+    .end(`{"error":"no route ${req.getMethod().toUpperCase()} ${req.getUrl()}"}`, true);
 });
 
 app.listen(init.host, init.port, (token) => {
@@ -269,7 +271,7 @@ port.on("message", (msg: ToWorker) => {
         pending.res
           .writeStatus(String(msg.status))
           .writeHeader("content-type", msg.contentType)
-          .end(msg.body);
+          .end(msg.body, true);
       });
       return;
     }
@@ -279,20 +281,35 @@ port.on("message", (msg: ToWorker) => {
   }
 });
 
-/** Stops listening, closes every client with a close frame, and tells the main thread. */
+/**
+ * Stops listening, closes every client with a close frame, and lets the thread end by itself: a worker
+ * stopped while uWS still holds a socket aborts the whole process ("uv_loop_close() while having open
+ * handles"). HTTP responses close their connections for the same reason, so none lingers in keep-alive.
+ */
 function shutdown(): void {
   running = false;
   if (listenSocket !== undefined) uws.us_listen_socket_close(listenSocket);
   listenSocket = undefined;
   clearInterval(statsTimer);
   clearInterval(heartbeatTimer);
-  for (const conn of [...conns.values()]) {
+  for (const { res } of pendingHttp.values())
+    res.cork(() => res.writeStatus("503 Service Unavailable").end("", true));
+  pendingHttp.clear();
+  for (const conn of conns.values()) {
     if (!conn.closed) {
       conn.closed = true;
       conn.ws.end(1001, "server shutting down");
     }
   }
-  send({ t: "closed" });
+  const deadline = performance.now() + CLOSE_GRACE_MS;
+  const waitForClients = setInterval(() => {
+    if (conns.size > 0 && performance.now() < deadline) return;
+    clearInterval(waitForClients);
+    // Clients that did not answer the close frame in time are cut.
+    for (const conn of conns.values()) conn.ws.close();
+    send({ t: "closed" });
+    port.unref();
+  }, 5);
 }
 
 function send(msg: ToMain): void {

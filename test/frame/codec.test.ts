@@ -13,6 +13,7 @@ import {
   frameSymbolSpan,
   frameTsRecvApprox,
   instrumentIdOf,
+  stampFrame,
   type Tick,
 } from "../../src/frame/codec.js";
 import { frameToObject } from "../../src/frame/json.js";
@@ -110,4 +111,18 @@ test("tsEvent defaults to ts_recv", () => {
   const bytes = new FrameEncoder().encode({ type: "trade", symbol: "AAPL", price: 1, size: 2 }, 1n, 99n);
   const f = new FrameView().wrap(bytes);
   assert.equal(f.tsEvent(), 99n);
+});
+
+test("frames encoded with seq 0 keep the seq and ts slots, so the sequencer can stamp them", () => {
+  const enc = new FrameEncoder();
+  // Two encodes: the builder is cleared between them, which must not drop forced defaults.
+  enc.encode({ type: "trade", symbol: "A", price: 1, size: 1 }, 0n, 0n);
+  const bytes = enc
+    .encode({ type: "quote", symbol: "B", bidPrice: 1, bidSize: 1, askPrice: 2, askSize: 1 }, 0n, 0n)
+    .slice();
+  stampFrame(bytes, new DataView(bytes.buffer), 0, 42, 1_000n);
+  const f = new FrameView().wrap(bytes);
+  assert.equal(f.seq(), 42n);
+  assert.equal(f.tsRecv(), 1_000n);
+  assert.equal(f.tsEvent(), 1_000n, "unset ts_event takes ts_recv");
 });

@@ -1,0 +1,155 @@
+/**
+ * Runs the real daemon in a child process for tests: `tickring serve --port 0` on a temp data dir, the
+ * port read from its "tickring serving" log line. Clients are real `ws` WebSockets.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import WebSocket from "ws";
+
+const CLI = new URL("../../src/cli/main.js", import.meta.url).pathname;
+
+export interface Daemon {
+  port: number;
+  data: string;
+  child: ChildProcess;
+  logs: Record<string, unknown>[];
+  /** What the daemon wrote on stderr so far. */
+  stderr(): string;
+  url(path: string): string;
+  /** SIGTERM and wait; resolves with the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL and wait. */
+  kill(): Promise<void>;
+}
+
+export function tempDir(prefix = "tickring-test-"): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export async function startDaemon(data: string, args: string[] = []): Promise<Daemon> {
+  const child = spawn(
+    process.execPath,
+    [CLI, "serve", "--port", "0", "--data", data, "--workers", "2", ...args],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  const logs: Record<string, unknown>[] = [];
+  let stderr = "";
+  child.stderr!.on("data", (d) => {
+    stderr += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const port = await new Promise<number>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      try {
+        const entry = JSON.parse(line) as Record<string, unknown>;
+        logs.push(entry);
+        if (entry.msg === "tickring serving") resolve(entry.port as number);
+      } catch {
+        logs.push({ raw: line });
+      }
+    });
+    exited.then((code) => reject(new Error(`daemon exited with ${code} before serving: ${stderr}`)));
+  });
+  return {
+    port,
+    data,
+    child,
+    logs,
+    stderr: () => stderr,
+    url: (path) => `ws://127.0.0.1:${port}${path}`,
+    stop: async () => {
+      child.kill("SIGTERM");
+      return exited;
+    },
+    kill: async () => {
+      child.kill("SIGKILL");
+      await exited;
+    },
+  };
+}
+
+/** A WebSocket that records every message it gets. */
+export class Client {
+  readonly binary: Buffer[] = [];
+  readonly text: Record<string, unknown>[] = [];
+  closeCode: number | undefined;
+  closeReason = "";
+  private waiters: (() => void)[] = [];
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on("message", (data: Buffer, isBinary: boolean) => {
+      if (isBinary) this.binary.push(data);
+      else this.text.push(JSON.parse(data.toString()));
+      this.wake();
+    });
+    ws.on("close", (code, reason) => {
+      this.closeCode = code;
+      this.closeReason = reason.toString();
+      this.wake();
+    });
+  }
+
+  static async connect(url: string): Promise<Client> {
+    const ws = new WebSocket(url);
+    await new Promise((resolve, reject) => {
+      ws.once("open", resolve);
+      ws.once("error", reject);
+    });
+    return new Client(ws);
+  }
+
+  send(msg: unknown): void {
+    this.ws.send(typeof msg === "string" || msg instanceof Uint8Array ? msg : JSON.stringify(msg));
+  }
+
+  /** Waits until `done()` holds, re-checking on every message; fails after `timeoutMs`. */
+  async until(done: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!done()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 100);
+      });
+    }
+  }
+
+  /** The first text message with `op`, waiting for it. */
+  async nextOp(op: string, from = 0): Promise<Record<string, unknown>> {
+    let found: Record<string, unknown> | undefined;
+    await this.until(
+      () => (found = this.text.slice(from).find((m) => m.op === op)) !== undefined,
+      `op ${op}`,
+    );
+    return found!;
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+}
+
+/** Splits binary messages into their size-prefixed frames. */
+export function framesOf(messages: Buffer[]): Buffer[] {
+  const out: Buffer[] = [];
+  for (const m of messages) {
+    for (let off = 0; off < m.length; ) {
+      const len = m.readUInt32LE(off) + 4;
+      out.push(m.subarray(off, off + len));
+      off += len;
+    }
+  }
+  return out;
+}
