@@ -4,7 +4,6 @@
  * `postMessage` copies (the baseline), and records each frame's one-way latency from its ts_recv stamp.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { encodeIntoCompressedBase64 } from "hdr-histogram-js";
 import { frameLength, frameTsRecvApprox } from "../../src/frame/codec.js";
 import { POLL_LAPPED, POLL_RUN, RingReader } from "../../src/subscriber/ring-reader.js";
 import {
@@ -13,13 +12,13 @@ import {
   type ConsumerData,
   type ConsumerResult,
   clockNs,
-  newHistogram,
+  LatencyRecorder,
 } from "./support.js";
 
 const data = workerData as ConsumerData;
 const port = parentPort!;
 const control = new Int32Array(data.control);
-const histogram = newHistogram();
+const latency = new LatencyRecorder();
 const epochMs = data.epochMs;
 let received = 0;
 let laps = 0;
@@ -32,7 +31,7 @@ function report(): void {
     laps,
     tornRuns,
     runs,
-    histogram: encodeIntoCompressedBase64(histogram),
+    latencyCounts: latency.counts,
   };
   port.postMessage(result);
 }
@@ -56,7 +55,7 @@ function runRing(ring: SharedArrayBuffer): void {
         const now = clockNs(epochMs);
         let at = reader.runStart;
         for (let i = 0; i < reader.runCount; i++) {
-          histogram.recordValue(Math.max(0, now - frameTsRecvApprox(bytes, at)));
+          latency.record(now - frameTsRecvApprox(bytes, at));
           at += frameLength(bytes, at);
         }
         if (!reader.runIntact()) tornRuns++;
@@ -97,7 +96,7 @@ function runPostMessage(): void {
       report();
       return;
     }
-    histogram.recordValue(Math.max(0, clockNs(epochMs) - frameTsRecvApprox(message, 0)));
+    latency.record(clockNs(epochMs) - frameTsRecvApprox(message, 0));
     received++;
     Atomics.store(control, slot, received);
   });

@@ -2,7 +2,8 @@
  * Ring benchmark: the SharedArrayBuffer broadcast ring against `worker.postMessage` of a frame copy, in the
  * same process tree, for 1, 2 and 4 consumer threads, two frame sizes, paced (100K frames/s) and unpaced.
  *
- *   node dist/bench/ring/ring.bench.js [--duration 2] [--json] [--smoke] [--spin-us 50] [--batch 64]
+ *   node dist/bench/ring/ring.bench.js [--duration 2] [--json] [--smoke] [--spin-us 0] [--batch 64]
+ *     [--only REGEX]  (matched against frame/consumers/mode, e.g. `trade/1/unpaced`)
  *
  * Latency is one-way: the producer stamps each frame's ts_recv with a send time on a process-wide
  * monotonic clock and the consumer subtracts it from its receive time. Paced runs stamp the frame's
@@ -11,7 +12,6 @@
 import { cpus } from "node:os";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
-import { decodeFromCompressedBase64, type Histogram } from "hdr-histogram-js";
 import { RingWriter } from "../../src/publisher/ring-writer.js";
 import {
   CONTROL_PROGRESS,
@@ -22,8 +22,8 @@ import {
   clockNs,
   FRAME_TICKS,
   newEpochMs,
-  newHistogram,
   StampedFrame,
+  toHistogram,
 } from "./support.js";
 
 type Transport = ConsumerData["transport"];
@@ -34,6 +34,8 @@ interface Options {
   smoke: boolean;
   spinMicros: number;
   batch: number;
+  /** Runs only the scenarios whose `frame/consumers/mode` matches. */
+  only: RegExp;
 }
 
 interface Scenario {
@@ -79,8 +81,9 @@ function parseOptions(): Options {
       duration: { type: "string", default: "2" },
       json: { type: "boolean", default: false },
       smoke: { type: "boolean", default: false },
-      "spin-us": { type: "string", default: "50" },
+      "spin-us": { type: "string", default: "0" },
       batch: { type: "string", default: "64" },
+      only: { type: "string", default: "" },
     },
   });
   const durationS = values.smoke ? 0.05 : Number(values.duration);
@@ -91,14 +94,22 @@ function parseOptions(): Options {
   if (!(spinMicros >= 0)) throw new RangeError(`--spin-us must be ≥ 0: ${values["spin-us"]}`);
   if (!Number.isInteger(batch) || batch < 1)
     throw new RangeError(`--batch must be a positive integer: ${batch}`);
-  return { durationS, json: values.json, smoke: values.smoke, spinMicros, batch };
+  return {
+    durationS,
+    json: values.json,
+    smoke: values.smoke,
+    spinMicros,
+    batch,
+    only: new RegExp(values.only),
+  };
 }
 
-function scenarios(smoke: boolean): Scenario[] {
+function scenarios({ smoke, only }: Options): Scenario[] {
   const out: Scenario[] = [];
   for (const frame of Object.keys(FRAME_TICKS)) {
     for (const consumers of smoke ? [1, 2] : [1, 2, 4]) {
       for (const rate of [PACED_RATE, 0]) {
+        if (!only.test(`${frame}/${consumers}/${rate > 0 ? "paced" : "unpaced"}`)) continue;
         for (const transport of ["ring", "postMessage"] as const)
           out.push({ transport, frame, consumers, rate });
       }
@@ -230,8 +241,7 @@ function summarise(
   seconds: number,
   reports: ConsumerResult[],
 ): Result {
-  const total: Histogram = newHistogram();
-  for (const r of reports) total.add(decodeFromCompressedBase64(r.histogram));
+  const total = toHistogram(reports.map((r) => r.latencyCounts));
   const sum = (f: (r: ConsumerResult) => number) => reports.reduce((s, r) => s + f(r), 0);
   const received = sum((r) => r.received);
   const us = (p: number) => round(total.getValueAtPercentile(p) / 1000, 1);
@@ -323,7 +333,7 @@ function printTable(rows: ReturnType<typeof comparisons>): void {
 async function main(): Promise<void> {
   const options = parseOptions();
   const results: Result[] = [];
-  for (const scenario of scenarios(options.smoke)) {
+  for (const scenario of scenarios(options)) {
     const result = await runScenario(scenario, options);
     results.push(result);
     if (!options.json) {
