@@ -69,10 +69,13 @@ interface Result {
 }
 
 const PACED_RATE = 100_000;
-/** 4 MiB: ~35K trade frames, 0.35 s at the paced rate; a consumer lapped here would be a broken worker. */
-const RING_CAPACITY = 4 * 1024 * 1024;
-/** Unpaced postMessage: bound the frames in flight per consumer so its queue cannot eat the heap. */
-const POST_WINDOW = 65_536;
+/**
+ * Unpaced runs keep at most this many frames in flight per consumer, for both transports: postMessage
+ * queues would otherwise eat the heap, and a flooded ring would measure laps rather than delivery.
+ */
+const WINDOW_FRAMES = 65_536;
+/** Room for the window of the largest frame twice over, so a windowed producer never laps a reader. */
+const RING_CAPACITY = 32 * 1024 * 1024;
 const WORKER_URL = new URL("./consumer.worker.js", import.meta.url);
 
 function parseOptions(): Options {
@@ -122,15 +125,16 @@ interface Sink {
   /** Sends frames `[from, to)`: stamps each and hands it to the transport. */
   send(from: number, to: number, tsNs: number, intervalNs: number): void;
   /**
-   * Frames every consumer can still take now, for unpaced runs: the ring never waits for readers, but
-   * flooding it would measure laps, not delivery, so the benchmark's producer stays within half a ring of
-   * the slowest reader — as it keeps postMessage within a window of frames in flight.
+   * Frames every consumer can still take now ({@link WINDOW_FRAMES} in flight), for unpaced runs. The ring
+   * itself never waits for readers: this gate is the benchmark's, the same for both transports.
    */
   room(sent: number): number;
 }
 
 function ringSink(writer: RingWriter, control: Int32Array, consumers: number, frame: StampedFrame): Sink {
-  const windowBytes = writer.capacity / 2;
+  const windowBytes = WINDOW_FRAMES * frame.bytes.length;
+  if (windowBytes > writer.capacity / 2)
+    throw new RangeError(`window of ${windowBytes} bytes exceeds half the ring`);
   return {
     send(from, to, tsNs, intervalNs) {
       for (let seq = from; seq < to; seq++) {
@@ -161,7 +165,7 @@ function postSink(workers: Worker[], control: Int32Array, frame: StampedFrame): 
       let min = sent;
       for (let i = 0; i < workers.length; i++)
         min = Math.min(min, Atomics.load(control, CONTROL_PROGRESS + i));
-      return POST_WINDOW - (sent - min);
+      return WINDOW_FRAMES - (sent - min);
     },
   };
 }
@@ -355,7 +359,7 @@ async function main(): Promise<void> {
     spinMicros: options.spinMicros,
     batch: options.batch,
     ringCapacity: RING_CAPACITY,
-    postWindow: POST_WINDOW,
+    windowFrames: WINDOW_FRAMES,
   };
   if (options.json) console.log(JSON.stringify({ benchmark: "ring", machine, settings, results: rows }));
   else {
