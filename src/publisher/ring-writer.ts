@@ -43,6 +43,8 @@ export class RingWriter {
   /** Position after the last appended record, published or not. */
   private tail: number;
   private publishedTail: number;
+  /** The tailIntent last stored: the furthest position the writer may have written to. */
+  private intent: number;
   private notifies = 0;
 
   /** Creates a ring with a data region of `capacityBytes` (a power of two, 1 KiB to 1 GiB) and its writer. */
@@ -70,8 +72,11 @@ export class RingWriter {
     }
     this.tail = Atomics.load(this.header, TAIL_INDEX);
     this.publishedTail = this.tail;
-    // A previous writer may have died between raising tailIntent and publishing: start over from the tail.
-    this.signalTailIntent(this.tail);
+    // A previous writer that died between raising tailIntent and publishing left it ahead of the tail, over
+    // bytes it may have half-written: keep it there (never lower it), so readers still treat them as lost.
+    const intent = Atomics.load(this.header, TAIL_INTENT_INDEX);
+    this.intent = ((intent - this.tail) | 0) > 0 ? intent : this.tail;
+    Atomics.store(this.header, TAIL_INTENT_INDEX, this.intent);
   }
 
   /**
@@ -122,6 +127,8 @@ export class RingWriter {
   }
 
   private signalTailIntent(position: number): void {
+    if (((position - this.intent) | 0) <= 0) return;
+    this.intent = position;
     Atomics.store(this.header, TAIL_INTENT_INDEX, position);
   }
 

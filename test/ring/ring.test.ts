@@ -223,3 +223,19 @@ test("heartbeats (seq 0) at the end of a run leave lastSeq at the last real seq"
   assert.equal(frameSeq(reader.bytes, reader.runEnd - heartbeat.length), 0);
   assert.equal(reader.lastSeq, 3);
 });
+
+test("a writer resuming a buffer keeps the dead writer's tailIntent, so its half-written bytes count as lost", () => {
+  const dead = RingWriter.allocate(1024);
+  const frames = trades(30);
+  for (const f of frames.slice(0, 3)) dead.append(f);
+  dead.publish();
+  const reader = new RingReader(dead.buffer, { start: "oldest" });
+  // Appended over a whole lap, never published: the bytes under the reader's cursor are gone.
+  for (const f of frames.slice(3, 15)) dead.append(f);
+  const resumed = new RingWriter(dead.buffer);
+  assert.equal(resumed.position(), 3 * frames[0].length);
+  resumed.append(frames[3]);
+  resumed.publish();
+  assert.equal(reader.poll(), POLL_LAPPED);
+  assert.equal(reader.lostFromSeq, 1);
+});
