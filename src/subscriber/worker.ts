@@ -43,6 +43,8 @@ const RUNS_PER_TURN = 64;
 const MAX_RUN_BYTES = 64 * 1024;
 /** How long clients get to answer our close frame at shutdown. */
 const CLOSE_GRACE_MS = 1000;
+/** Loop time given to sockets being closed before the thread may end. */
+const SOCKET_CLOSE_MS = 100;
 
 interface Conn extends FeedConnection {
   id: number;
@@ -308,7 +310,8 @@ function shutdown(): void {
     // Clients that did not answer the close frame in time are cut.
     for (const conn of conns.values()) conn.ws.close();
     send({ t: "closed" });
-    port.unref();
+    // uWS's socket handles do not keep the loop alive; give closing sockets loop turns to finish.
+    setTimeout(() => port.unref(), SOCKET_CLOSE_MS);
   }, 5);
 }
 

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import WebSocket from "ws";
+import { frameSeq } from "../../src/frame/codec.js";
 
 const CLI = new URL("../../src/cli/main.js", import.meta.url).pathname;
 
@@ -141,13 +142,13 @@ export class Client {
   }
 }
 
-/** Splits binary messages into their size-prefixed frames. */
+/** Splits binary messages into their size-prefixed data frames (heartbeats, seq 0, left out). */
 export function framesOf(messages: Buffer[]): Buffer[] {
   const out: Buffer[] = [];
   for (const m of messages) {
     for (let off = 0; off < m.length; ) {
       const len = m.readUInt32LE(off) + 4;
-      out.push(m.subarray(off, off + len));
+      if (frameSeq(m, off) !== 0) out.push(m.subarray(off, off + len));
       off += len;
     }
   }
