@@ -6,6 +6,14 @@
  * `tailIntent` before and after reading, and reports a lap instead of ever handing out bytes that may be
  * torn. Records come out in runs — contiguous whole records, padding skipped, never across the end of the
  * data region — so a run is a ready WebSocket payload of several frames.
+ *
+ * Limits, both beyond what positions can tell:
+ * - The after-read re-check needs the plain reads of the record to complete before the `Atomics.load` of
+ *   `tailIntent`. JavaScript has no load fence (Agrona uses one); x86-64 never reorders loads with loads and
+ *   V8 does not move typed-array loads across Atomics operations, but a weakly ordered CPU (arm64) could in
+ *   principle let a torn read pass.
+ * - Positions are 32-bit: a reader that sleeps while the writer writes a multiple of 4 GiB sees its cursor
+ *   as current. Size words that cannot be frames are then reported as a lap; anything else is not caught.
  */
 import { frameSeq } from "../frame/codec.js";
 import {

@@ -69,7 +69,7 @@ function consume(data: ConsumerData): ConsumerReport {
     if (result === POLL_RUN) {
       const copy = reader.bytes.slice(reader.runStart, reader.runEnd);
       if (!reader.runIntact()) continue; // the next poll reports the lap
-      if (!wholeRecords(copy, reader.runCount) || reader.runEnd > reader.capacity) badRuns++;
+      if (!wholeRecords(copy, reader.runCount) || reader.runEnd > reader.bytes.length) badRuns++;
       chunks.push(copy);
       delivered += reader.runCount;
       reportProgress(control, data.index, reader);

@@ -40,7 +40,7 @@ function drain(reader: RingReader, maxBytes?: number): Array<Uint8Array | { lost
       continue;
     }
     assert.ok(reader.runIntact());
-    assert.ok(reader.runEnd <= reader.capacity, "a run never crosses the end of the data region");
+    assert.ok(reader.runEnd <= reader.bytes.length, "a run never crosses the end of the data region");
     let at = reader.runStart;
     for (let i = 0; i < reader.runCount; i++) {
       const len = frameLength(reader.bytes, at);
