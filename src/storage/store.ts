@@ -219,10 +219,16 @@ export class Store {
    * The frames of `symbol` with ts_recv in [fromNs, toNs] (inclusive), in bucket order and seq order inside a
    * bucket — that is time order while ts_recv grows with seq. Scans only that symbol's instrument id, filtering
    * out colliding symbols by their bytes. A batch's `offsets` is reused: valid until the next iteration.
+   * `instrumentId` is only needed when the feed set ids of its own instead of the codec's default.
    */
-  async *readBySymbolTime(symbol: string, fromNs: bigint, toNs: bigint): AsyncGenerator<SymbolFrameBatch> {
+  async *readBySymbolTime(
+    symbol: string,
+    fromNs: bigint,
+    toNs: bigint,
+    instrumentId = instrumentIdOf(symbol),
+  ): AsyncGenerator<SymbolFrameBatch> {
     if (toNs < fromNs) return;
-    const id = instrumentIdOf(symbol);
+    const id = instrumentId;
     const want = new TextEncoder().encode(symbol);
     const fromN = Number(fromNs);
     const toN = Number(toNs);

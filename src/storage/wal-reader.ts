@@ -222,7 +222,9 @@ export class WalReader {
    * exists, one more read of the current file that finds nothing proves it sealed (the callers do that read).
    */
   private nextSegmentExists(): boolean {
-    return existsSync(segmentPath(this.dir, this._nextSeq));
+    // An empty current segment has the name the next one would have: it is not a next one.
+    const next = segmentPath(this.dir, this._nextSeq);
+    return next !== this.file && existsSync(next);
   }
 
   /** Leaves a sealed, fully read segment for the next one. */

@@ -318,7 +318,7 @@ export class Wal {
       const next = i + 1 < this.sealed.length ? this.sealed[i + 1].firstSeq : this.segFirstSeq;
       out.push({ file: s.file, firstSeq: s.firstSeq, lastSeq: next - 1, bytes: s.bytes, active: false });
     }
-    if (this.fd >= 0) {
+    if (this.segFirstSeq > 0) {
       out.push({
         file: segmentPath(this.opts.dir, this.segFirstSeq),
         firstSeq: this.segFirstSeq,
