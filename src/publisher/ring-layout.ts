@@ -46,8 +46,9 @@
  *   region: when the next frame does not fit, a padding record fills the rest and the frame starts at offset
  *   0. Offset 0 is therefore always the start of a record.
  * - A frame's size word never has the padding bit set, since frames are at most `capacity / 4` ≤ 2^28 bytes.
- * - `tail` ≤ `tailIntent` ≤ `tail` + `capacity` (in wrap-safe arithmetic): bytes at position `p` are intact
- *   while `tailIntent - p ≤ capacity`.
+ * - `tail` ≤ `tailIntent` (in wrap-safe arithmetic), and `tailIntent` never moves back: bytes at position
+ *   `p` are intact while `tailIntent - p ≤ capacity`. Between publishes `tailIntent` runs ahead of `tail` by
+ *   the unpublished batch (and the padding before it).
  * - Only one writer per buffer.
  */
 
@@ -82,7 +83,7 @@ export const PADDING_FLAG = 0x8000_0000;
 
 /** Smallest data region: room for a few of the smallest frames (96 bytes, a heartbeat). */
 export const MIN_CAPACITY = 1024;
-/** Largest data region, so that wrap-safe position differences (signed 32-bit) cover two laps. */
+/** Largest data region: signed 32-bit position differences then still tell a lap from almost two. */
 export const MAX_CAPACITY = 2 ** 30;
 /** A frame may take at most this fraction of the capacity, so a lap always holds several records. */
 export const MAX_FRAME_FRACTION = 4;
