@@ -1,0 +1,375 @@
+/**
+ * Storage benchmark: the WAL against raw `fs.writeSync` of the same bytes in 1 MiB calls with the same fsync
+ * cadence, per frame size and fsync policy; fdatasync latency; the indexer; range reads from the store; WAL
+ * replay. Everything runs in this process, on real files under the OS temp dir (ext4 here, not tmpfs).
+ *
+ *   node dist/bench/storage/storage.bench.js [--duration 2] [--json] [--smoke] [--group 128] [--frames 500000]
+ *     [--only REGEX]  (matched against scenario names, e.g. `wal/104/batch`, `indexer`, `read`)
+ *
+ * WAL frames are synthetic size-prefixed frames of exactly 104, 504 and 4096 bytes (100 B and 500 B rounded
+ * up to the 8-byte frame alignment): the WAL reads nothing but the size prefix. The store scenarios use real
+ * trade frames (144 B) over 100 symbols, since blocks are cut by instrument id and ts_recv.
+ */
+import { closeSync, fdatasync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { parseArgs } from "node:util";
+import hdr from "hdr-histogram-js";
+import { FrameEncoder, frameLength } from "../../src/frame/codec.js";
+import { type FsyncPolicy, WAL_DEFAULTS, Wal } from "../../src/storage/index.js";
+import { Indexer } from "../../src/storage/indexer.js";
+import { Store } from "../../src/storage/store.js";
+import { openWalReader } from "../../src/storage/wal-reader.js";
+import { RECORD_HEADER_LENGTH } from "../../src/storage/wal-record-layout.js";
+
+interface Options {
+  durationS: number;
+  json: boolean;
+  smoke: boolean;
+  group: number;
+  storeFrames: number;
+  only: RegExp;
+}
+
+function parseOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      duration: { type: "string", default: "2" },
+      json: { type: "boolean", default: false },
+      smoke: { type: "boolean", default: false },
+      group: { type: "string", default: "128" },
+      frames: { type: "string", default: "500000" },
+      only: { type: "string", default: "" },
+    },
+  });
+  const durationS = values.smoke ? 0.05 : Number(values.duration);
+  if (!(durationS > 0))
+    throw new RangeError(`--duration must be a positive number of seconds: ${values.duration}`);
+  const group = Number(values.group);
+  if (!Number.isInteger(group) || group < 1)
+    throw new RangeError(`--group must be a positive integer: ${values.group}`);
+  const storeFrames = values.smoke ? 5000 : Number(values.frames);
+  if (!Number.isInteger(storeFrames) || storeFrames < 100) {
+    throw new RangeError(`--frames must be an integer ≥ 100: ${values.frames}`);
+  }
+  return {
+    durationS,
+    json: values.json,
+    smoke: values.smoke,
+    group,
+    storeFrames,
+    only: new RegExp(values.only),
+  };
+}
+
+/** One WAL scenario against its raw baseline. */
+interface WalResult {
+  name: string;
+  frameBytes: number;
+  policy: FsyncPolicy;
+  frames: number;
+  seconds: number;
+  framesPerSecond: number;
+  /** Record bytes (header + frame) per second, MB = 1e6 bytes. */
+  mbPerSecond: number;
+  rawMbPerSecond: number;
+  /** WAL MB/s ÷ raw MB/s. */
+  ratioToRaw: number;
+  fsyncs: number;
+  rawFsyncs: number;
+  fsyncP50Us: number;
+  fsyncP99Us: number;
+}
+
+const SLICE_MS = 1;
+const yieldLoop = () => new Promise<void>((r) => setImmediate(r));
+
+/** A pool of synthetic size-prefixed frames of exactly `bytes` bytes. */
+function syntheticFrames(bytes: number, count: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) {
+    const f = new Uint8Array(bytes);
+    new DataView(f.buffer).setUint32(0, bytes - 4, true);
+    for (let j = 4; j < bytes; j++) f[j] = (i * 31 + j) & 0xff;
+    out.push(f);
+  }
+  return out;
+}
+
+/**
+ * Decides when an fdatasync starts, for the raw baseline, by the WAL's rules: `always` keeps one in flight
+ * back to back, `batch` starts one when `batchRecords` records are unsynced or `batchMs` has passed since the
+ * first unsynced write, `os` never.
+ */
+class RawSyncer {
+  inFlight = false;
+  count = 0;
+  private unsynced = 0;
+  private firstUnsyncedMs = 0;
+  constructor(
+    private readonly fd: number,
+    private readonly policy: FsyncPolicy,
+  ) {}
+
+  wrote(records: number): void {
+    if (this.policy === "os") return;
+    if (this.unsynced === 0) this.firstUnsyncedMs = performance.now();
+    this.unsynced += records;
+    this.maybeSync();
+  }
+
+  maybeSync(): void {
+    if (this.inFlight || this.unsynced === 0 || this.policy === "os") return;
+    const due =
+      this.policy === "always" ||
+      this.unsynced >= WAL_DEFAULTS.batchRecords ||
+      performance.now() - this.firstUnsyncedMs >= WAL_DEFAULTS.batchMs;
+    if (!due) return;
+    this.inFlight = true;
+    this.unsynced = 0;
+    this.count++;
+    fdatasync(this.fd, () => {
+      this.inFlight = false;
+      this.maybeSync();
+    });
+  }
+
+  async drain(): Promise<void> {
+    while (this.inFlight) await yieldLoop();
+  }
+}
+
+async function benchRaw(dir: string, policy: FsyncPolicy, frameBytes: number, durationS: number) {
+  const file = join(dir, "raw.bin");
+  const fd = openSync(file, "w");
+  const recordBytes = frameBytes + RECORD_HEADER_LENGTH;
+  const chunk = Buffer.alloc(1 << 20, 7);
+  const recordsPerChunk = chunk.length / recordBytes;
+  const syncer = new RawSyncer(fd, policy);
+  let bytes = 0;
+  const t0 = performance.now();
+  const end = t0 + durationS * 1000;
+  while (performance.now() < end) {
+    const sliceEnd = performance.now() + SLICE_MS;
+    while (performance.now() < sliceEnd) {
+      writeSync(fd, chunk, 0, chunk.length, bytes);
+      bytes += chunk.length;
+      syncer.wrote(recordsPerChunk);
+    }
+    syncer.maybeSync();
+    await yieldLoop();
+  }
+  await syncer.drain();
+  const seconds = (performance.now() - t0) / 1000;
+  closeSync(fd);
+  rmSync(file);
+  return { mbPerSecond: bytes / seconds / 1e6, fsyncs: syncer.count };
+}
+
+async function benchWal(
+  dir: string,
+  policy: FsyncPolicy,
+  frameBytes: number,
+  o: Options,
+): Promise<WalResult> {
+  const walDir = join(dir, `wal-${frameBytes}-${policy}`);
+  const hist = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 10_000_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
+  const { wal } = await Wal.open({
+    dir: walDir,
+    fsync: policy,
+    onFsync: (ns) => hist.recordValue(Math.max(1, ns)),
+  });
+  const pool = syntheticFrames(frameBytes, 256);
+  const group = o.group;
+  let seq = 0;
+  const t0 = performance.now();
+  const end = t0 + o.durationS * 1000;
+  while (performance.now() < end) {
+    const sliceEnd = performance.now() + SLICE_MS;
+    while (performance.now() < sliceEnd) {
+      for (let i = 0; i < group; i++) {
+        seq++;
+        wal.append(pool[seq & 255], seq);
+      }
+      wal.write();
+    }
+    await yieldLoop();
+  }
+  if (policy !== "os") await wal.flush();
+  const seconds = (performance.now() - t0) / 1000;
+  await wal.close();
+  rmSync(walDir, { recursive: true, force: true });
+  const raw = await benchRaw(dir, policy, frameBytes, o.durationS);
+  const mbPerSecond = (seq * (frameBytes + RECORD_HEADER_LENGTH)) / seconds / 1e6;
+  return {
+    name: `wal/${frameBytes}/${policy}`,
+    frameBytes,
+    policy,
+    frames: seq,
+    seconds,
+    framesPerSecond: seq / seconds,
+    mbPerSecond,
+    rawMbPerSecond: raw.mbPerSecond,
+    ratioToRaw: mbPerSecond / raw.mbPerSecond,
+    fsyncs: wal.fsyncStats.count,
+    rawFsyncs: raw.fsyncs,
+    fsyncP50Us: hist.totalCount > 0 ? hist.getValueAtPercentile(50) / 1000 : 0,
+    fsyncP99Us: hist.totalCount > 0 ? hist.getValueAtPercentile(99) / 1000 : 0,
+  };
+}
+
+interface RateResult {
+  name: string;
+  frames: number;
+  seconds: number;
+  framesPerSecond: number;
+  mbPerSecond: number;
+}
+
+function rate(name: string, frames: number, bytes: number, ms: number): RateResult {
+  const seconds = ms / 1000;
+  return { name, frames, seconds, framesPerSecond: frames / seconds, mbPerSecond: bytes / seconds / 1e6 };
+}
+
+const SYMBOL_COUNT = 100;
+const TS0 = 1_763_900_000_000_000_000n;
+/** 1 µs between frames: 500K frames span 0.5 s, so the symbol reads cross buckets only with a small bucket. */
+const TS_STEP = 1000n;
+
+async function benchStore(dir: string, o: Options): Promise<RateResult[]> {
+  const walDir = join(dir, "store-wal");
+  const n = o.storeFrames;
+  const symbols = Array.from({ length: SYMBOL_COUNT }, (_, i) => `SYM${String(i).padStart(3, "0")}`);
+  const { wal } = await Wal.open({ dir: walDir, fsync: "os" });
+  const enc = new FrameEncoder();
+  let frameBytes = 0;
+  for (let s = 1; s <= n; s++) {
+    const f = enc.encode(
+      {
+        type: "trade",
+        symbol: symbols[s % SYMBOL_COUNT],
+        price: 100 + (s % 50),
+        size: s,
+        aggressor: "buy",
+        tradeId: BigInt(s),
+      },
+      BigInt(s),
+      TS0 + BigInt(s) * TS_STEP,
+    );
+    frameBytes += f.length;
+    wal.append(f, s);
+    if (s % 256 === 0) wal.write();
+  }
+  await wal.close();
+  const out: RateResult[] = [];
+
+  // WAL replay, the sync fast path (page cache).
+  if (o.only.test("replay")) {
+    const t = performance.now();
+    const r = openWalReader(walDir, 1);
+    let count = 0;
+    let bytes = 0;
+    for (let b = r.nextSync(); b !== null; b = r.nextSync()) {
+      for (let i = 0; i < b.count; i++) bytes += frameLength(b.bytes, b.offsets[i]);
+      count += b.count;
+    }
+    r.close();
+    out.push(rate("wal-replay/sync", count, bytes, performance.now() - t));
+  }
+
+  // bucketMs 100 ms: the 0.5 s of data spans several buckets, as 30 s buckets do over hours.
+  const store = await Store.open({ dir: join(dir, "lsm"), bucketMs: 100 });
+  const t1 = performance.now();
+  const indexer = new Indexer(store, { walDir });
+  indexer.start();
+  await indexer.waitFor(n);
+  await indexer.stop();
+  out.push(rate("indexer", n, frameBytes, performance.now() - t1));
+
+  if (o.only.test("read")) {
+    const t2 = performance.now();
+    let count = 0;
+    let bytes = 0;
+    for await (const b of store.readBySeq(1, n)) {
+      for (let i = 0; i < b.count; i++) bytes += frameLength(b.bytes, b.offsets[i]);
+      count += b.count;
+    }
+    out.push(rate("read/seq", count, bytes, performance.now() - t2));
+
+    // Each symbol over the middle 80% of the time span.
+    const from = TS0 + (BigInt(n) * TS_STEP) / 10n;
+    const to = TS0 + (BigInt(n) * TS_STEP * 9n) / 10n;
+    const t3 = performance.now();
+    count = 0;
+    bytes = 0;
+    for (const s of symbols) {
+      for await (const b of store.readBySymbolTime(s, from, to)) {
+        for (let i = 0; i < b.count; i++) bytes += frameLength(b.bytes, b.offsets[i]);
+        count += b.count;
+      }
+    }
+    out.push(rate("read/symbol-time", count, bytes, performance.now() - t3));
+  }
+  await store.close();
+  return out;
+}
+
+function fmt(n: number): string {
+  return n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}K` : n.toFixed(0);
+}
+
+async function main(): Promise<void> {
+  const o = parseOptions();
+  const dir = mkdtempSync(join(tmpdir(), "tickring-storage-bench-"));
+  const walResults: WalResult[] = [];
+  let storeResults: RateResult[] = [];
+  try {
+    const sizes = o.smoke ? [104, 4096] : [104, 504, 4096];
+    const policies: FsyncPolicy[] = ["batch", "always", "os"];
+    for (const size of sizes) {
+      for (const policy of policies) {
+        if (!o.only.test(`wal/${size}/${policy}`)) continue;
+        const r = await benchWal(dir, policy, size, o);
+        walResults.push(r);
+        if (!o.json) {
+          console.log(
+            `${r.name.padEnd(16)} ${fmt(r.framesPerSecond).padStart(7)} frames/s ${r.mbPerSecond.toFixed(0).padStart(5)} MB/s` +
+              `  raw ${r.rawMbPerSecond.toFixed(0).padStart(5)} MB/s  ratio ${r.ratioToRaw.toFixed(2)}` +
+              `  fsyncs ${r.fsyncs}/${r.rawFsyncs} raw  fdatasync p50 ${r.fsyncP50Us.toFixed(0)} µs p99 ${r.fsyncP99Us.toFixed(0)} µs`,
+          );
+        }
+      }
+    }
+    if (o.only.test("indexer") || o.only.test("read") || o.only.test("replay")) {
+      storeResults = await benchStore(dir, o);
+      if (!o.json) {
+        for (const r of storeResults) {
+          console.log(
+            `${r.name.padEnd(16)} ${fmt(r.framesPerSecond).padStart(7)} frames/s ${r.mbPerSecond.toFixed(0).padStart(5)} MB/s  (${r.frames} frames)`,
+          );
+        }
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const machine = { nproc: cpus().length, cpu: cpus()[0]?.model ?? "unknown", node: process.version };
+  const settings = {
+    durationS: o.durationS,
+    group: o.group,
+    storeFrames: o.storeFrames,
+    smoke: o.smoke,
+    tmpdir: tmpdir(),
+  };
+  if (o.json)
+    console.log(
+      JSON.stringify({ benchmark: "storage", machine, settings, wal: walResults, store: storeResults }),
+    );
+}
+
+await main();
