@@ -223,6 +223,80 @@ async function benchWal(
   };
 }
 
+/** fdatasync latency under `batch` at a steady 100K frames/s of 104 B: the figure an ingest ack waits for. */
+interface PacedResult {
+  name: string;
+  framesPerSecond: number;
+  fsyncs: number;
+  fsyncP50Us: number;
+  fsyncP99Us: number;
+  /** append → durable (onDurable) latency of the first frame of each group. */
+  ackP50Us: number;
+  ackP99Us: number;
+}
+
+const PACED_RATE = 100_000;
+
+async function benchPaced(dir: string, o: Options): Promise<PacedResult> {
+  const walDir = join(dir, "wal-paced");
+  const fsyncHist = newHistogram();
+  const ackHist = newHistogram();
+  const { wal } = await Wal.open({
+    dir: walDir,
+    fsync: "batch",
+    onFsync: (ns) => fsyncHist.recordValue(Math.max(1, ns)),
+  });
+  // Pending acks: (seq, append time) of each group's first frame, in seq order.
+  const ackSeq: number[] = [];
+  const ackAt: number[] = [];
+  let ackHead = 0;
+  wal.onDurable((durable) => {
+    const now = performance.now();
+    while (ackHead < ackSeq.length && ackSeq[ackHead] <= durable) {
+      ackHist.recordValue(Math.max(1, Math.round((now - ackAt[ackHead]) * 1e6)));
+      ackHead++;
+    }
+  });
+  const pool = syntheticFrames(104, 256);
+  const perMs = PACED_RATE / 1000;
+  let seq = 0;
+  const t0 = performance.now();
+  const end = t0 + o.durationS * 1000;
+  for (let now = t0; now < end; now = performance.now()) {
+    const due = Math.floor((now - t0) * perMs);
+    if (due > seq) {
+      ackSeq.push(seq + 1);
+      ackAt.push(now);
+      while (seq < due) {
+        seq++;
+        wal.append(pool[seq & 255], seq);
+      }
+      wal.write();
+    }
+    await new Promise<void>((r) => setTimeout(r, 1));
+  }
+  await wal.close();
+  const seconds = (performance.now() - t0) / 1000;
+  rmSync(walDir, { recursive: true, force: true });
+  return {
+    name: "wal/104/batch-paced-100k",
+    framesPerSecond: seq / seconds,
+    fsyncs: wal.fsyncStats.count,
+    fsyncP50Us: fsyncHist.getValueAtPercentile(50) / 1000,
+    fsyncP99Us: fsyncHist.getValueAtPercentile(99) / 1000,
+    ackP50Us: ackHist.getValueAtPercentile(50) / 1000,
+    ackP99Us: ackHist.getValueAtPercentile(99) / 1000,
+  };
+}
+
+function newHistogram() {
+  return hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 10_000_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
+}
+
 interface RateResult {
   name: string;
   frames: number;
@@ -328,6 +402,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "tickring-storage-bench-"));
   const walResults: WalResult[] = [];
   let storeResults: RateResult[] = [];
+  let paced: PacedResult | null = null;
   try {
     const sizes = o.smoke ? [104, 4096] : [104, 504, 4096];
     const policies: FsyncPolicy[] = ["batch", "always", "os"];
@@ -343,6 +418,15 @@ async function main(): Promise<void> {
               `  fsyncs ${r.fsyncs}/${r.rawFsyncs} raw  fdatasync p50 ${r.fsyncP50Us.toFixed(0)} µs p99 ${r.fsyncP99Us.toFixed(0)} µs`,
           );
         }
+      }
+    }
+    if (o.only.test("wal/104/batch-paced")) {
+      paced = await benchPaced(dir, o);
+      if (!o.json) {
+        console.log(
+          `${paced.name} ${fmt(paced.framesPerSecond)} frames/s  fsyncs ${paced.fsyncs}  fdatasync p50 ${paced.fsyncP50Us.toFixed(0)} µs` +
+            ` p99 ${paced.fsyncP99Us.toFixed(0)} µs  append→durable p50 ${paced.ackP50Us.toFixed(0)} µs p99 ${paced.ackP99Us.toFixed(0)} µs`,
+        );
       }
     }
     if (o.only.test("indexer") || o.only.test("read") || o.only.test("replay")) {
@@ -368,7 +452,14 @@ async function main(): Promise<void> {
   };
   if (o.json)
     console.log(
-      JSON.stringify({ benchmark: "storage", machine, settings, wal: walResults, store: storeResults }),
+      JSON.stringify({
+        benchmark: "storage",
+        machine,
+        settings,
+        wal: walResults,
+        paced,
+        store: storeResults,
+      }),
     );
 }
 

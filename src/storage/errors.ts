@@ -12,6 +12,7 @@ export type StorageErrorCode =
   | "ERR_WAL_SEQ_RETIRED"
   | "ERR_WAL_CLOSED"
   | "ERR_WAL_FRAME"
+  | "ERR_WAL_IO"
   | "ERR_STORE_CLOSED";
 
 /** Base class: every storage error has a stable {@link StorageErrorCode}. */

@@ -14,7 +14,13 @@
  */
 import { closeSync, existsSync, fstatSync, openSync, read, readFileSync, readSync } from "node:fs";
 import { frameSeq } from "../frame/codec.js";
-import { ClosedError, StorageOptionError, WalCorruptError, WalSeqRetiredError } from "./errors.js";
+import {
+  ClosedError,
+  StorageOptionError,
+  WalCorruptError,
+  WalGapError,
+  WalSeqRetiredError,
+} from "./errors.js";
 import { indexPathOf, listSegments, segmentPath } from "./wal-files.js";
 import { entryCount, recordOffsetOffset, seqDeltaOffset } from "./wal-index-layout.js";
 import { checkInt, stripUndefined } from "./wal-options.js";
@@ -42,6 +48,9 @@ export interface WalReaderOptions {
   /** Verify each record's CRC32C as it is read. @default true */
   verifyCrc?: boolean;
 }
+
+/** Polls at the end of the data between two checks for a missing segment. */
+const GAP_CHECK_EVERY = 64;
 
 const READER_DEFAULTS: Required<WalReaderOptions> = {
   bufferBytes: 1 << 20,
@@ -79,6 +88,7 @@ export class WalReader {
   private skip = 0; // records to pass over before the first batch (seek inside a segment)
   private _nextSeq: number;
   private closed = false;
+  private idlePolls = 0;
 
   /** @internal use {@link openWalReader}. */
   constructor(
@@ -224,7 +234,16 @@ export class WalReader {
   private nextSegmentExists(): boolean {
     // An empty current segment has the name the next one would have: it is not a next one.
     const next = segmentPath(this.dir, this._nextSeq);
-    return next !== this.file && existsSync(next);
+    if (next !== this.file && existsSync(next)) return true;
+    // Caught up, or a segment is missing: list the directory now and then (not on every poll) to tell.
+    if (++this.idlePolls % GAP_CHECK_EVERY === 0) {
+      const later = listSegments(this.dir).find((s) => s.firstSeq > this._nextSeq + this.skip);
+      // The writer fills the old file before creating a new one: once `later` exists, the old file's size is final.
+      if (later !== undefined && fstatSync(this.fd).size <= this.bufFilePos + this.filled) {
+        throw new WalGapError(this.dir, this._nextSeq + this.skip, later.firstSeq);
+      }
+    }
+    return false;
   }
 
   /** Leaves a sealed, fully read segment for the next one. */

@@ -385,7 +385,7 @@ export class Wal {
     for (const fd of this.retiredFds.splice(0)) closeSync(fd);
     if (err !== null) {
       // After a failed fsync the kernel may have dropped the dirty pages: nothing written is trustworthy.
-      this.fail(new StorageError("ERR_WAL_CORRUPT", `fdatasync failed: ${err.message}`, { cause: err }));
+      this.fail(new StorageError("ERR_WAL_IO", `fdatasync failed: ${err.message}`, { cause: err }));
       return;
     }
     const ns = Math.round((performance.now() - this.syncStartMs) * 1e6);

@@ -13,7 +13,7 @@ test("storage bench --smoke --json exits 0 with the expected keys", async () => 
     );
   });
   const report = JSON.parse(stdout) as Record<string, unknown>;
-  assert.deepEqual(Object.keys(report).sort(), ["benchmark", "machine", "settings", "store", "wal"]);
+  assert.deepEqual(Object.keys(report).sort(), ["benchmark", "machine", "paced", "settings", "store", "wal"]);
   const wal = report.wal as Record<string, unknown>[];
   assert.ok(wal.length > 0);
   for (const key of [

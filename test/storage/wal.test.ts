@@ -185,3 +185,24 @@ test("a reader asking for a removed seq gets ERR_WAL_SEQ_RETIRED", async () => {
     cleanup();
   }
 });
+
+test("a missing segment in the middle is ERR_WAL_GAP for a reader, not an endless wait", async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const wal = await writeAll(dir, makeFrames(1, 300), 5);
+    const segs = wal.segments();
+    await wal.close();
+    const { unlinkSync } = await import("node:fs");
+    unlinkSync(segs[1].file);
+    const r = openWalReader(dir, 1);
+    assert.throws(
+      () => {
+        for (let i = 0; i < 1000; i++) r.nextSync();
+      },
+      (e: StorageError) => e.code === "ERR_WAL_GAP",
+    );
+    r.close();
+  } finally {
+    cleanup();
+  }
+});
