@@ -35,6 +35,7 @@ import {
   timeKey,
   timeKeyBucket,
   timeKeyInstrument,
+  timeKeySeq,
   writeU64,
 } from "./store-keys.js";
 import { checkInt, stripUndefined } from "./wal-options.js";
@@ -355,6 +356,86 @@ export class Store {
     }
     await flush();
     return { seqBlocks, timeBlocks };
+  }
+
+  /**
+   * Removes every frame with seq > `seq` and sets the checkpoint to `seq`, in one atomic batch. For recovery
+   * when the WAL was cut below the store's checkpoint (a corrupt record in synced data, or `fsync: "os"` after
+   * a power loss): the sequencer then reuses those seqs, so the store must forget them first.
+   *
+   * Cost: the seq blocks after `seq`, and for each instrument only the time blocks from the bucket of the
+   * earliest ts_recv among the removed frames on (a removed frame cannot sit in an earlier bucket).
+   */
+  async rollbackTo(seq: number): Promise<void> {
+    checkInt("seq", seq, 0, MAX_U64_FIELD);
+    if (seq >= this._checkpoint) return;
+    const ops: ({ type: "del"; key: Uint8Array } | BlockPut)[] = [];
+    let minTs = Number.POSITIVE_INFINITY;
+    const start = (await this.blockKeyAtOrBefore(seq + 1)) ?? seqKey(0);
+    const it = this.db.iterator({ ...VIEW, gte: start, lte: seqKey(MAX_U64_FIELD), fillCache: false });
+    try {
+      for (;;) {
+        const entries = await it.nextv(this.opts.readAheadBlocks);
+        if (entries.length === 0) break;
+        for (const [key, value] of entries) {
+          let s = seqKeySeq(key);
+          let keep = 0;
+          for (let o = 0; o < value.length; o += frameLength(value, o), s++) {
+            if (s <= seq) keep = o + frameLength(value, o);
+            else minTs = Math.min(minTs, frameTsRecvApprox(value, o));
+          }
+          if (keep === 0) ops.push({ type: "del", key });
+          else if (keep < value.length) ops.push({ type: "put", key, value: value.slice(0, keep) });
+        }
+      }
+    } finally {
+      await it.close();
+    }
+    if (minTs !== Number.POSITIVE_INFINITY)
+      await this.rollbackTimeBlocks(seq, bucketOf(minTs - TS_SLACK_NS, this.bucketNs), ops);
+    const cp = new Uint8Array(8);
+    writeU64(cp, 0, seq);
+    ops.push({ type: "put", key: CHECKPOINT_KEY, value: cp });
+    await this.db.batch(ops);
+    this._checkpoint = seq;
+  }
+
+  /** Adds to `ops` the deletes and rewrites that drop frames > `seq` from time blocks of buckets ≥ `minBucket`. */
+  private async rollbackTimeBlocks(
+    seq: number,
+    minBucket: number,
+    ops: ({ type: "del"; key: Uint8Array } | BlockPut)[],
+  ): Promise<void> {
+    const it = this.db.iterator({
+      ...VIEW,
+      gte: Uint8Array.of(TAG_TIME_BLOCK),
+      lt: Uint8Array.of(TAG_TIME_BLOCK + 1),
+      fillCache: false,
+    });
+    try {
+      for (;;) {
+        const entry = await it.next();
+        if (entry === undefined) break;
+        const [key, value] = entry;
+        if (key.length !== TIME_KEY_LENGTH) break;
+        if (timeKeyBucket(key) < minBucket) {
+          it.seek(timeKey(timeKeyInstrument(key), minBucket, 0) as typeof key);
+          continue;
+        }
+        if (timeKeySeq(key) > seq) {
+          ops.push({ type: "del", key });
+          continue;
+        }
+        // Frames in a block are in seq order: keep the prefix with seq ≤ `seq`.
+        let keep = 0;
+        for (let o = 0; o < value.length && frameSeq(value, o) <= seq; o += frameLength(value, o)) {
+          keep = o + frameLength(value, o);
+        }
+        if (keep < value.length) ops.push({ type: "put", key, value: value.slice(0, keep) });
+      }
+    } finally {
+      await it.close();
+    }
   }
 
   /** Closes the database. */

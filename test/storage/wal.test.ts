@@ -211,16 +211,25 @@ test("a reader seeks through the sparse index: damage before the hinted record i
   const { dir, cleanup } = tempDir();
   try {
     // One 64 KiB segment, an index entry per 4 KiB.
-    const wal = await writeAll(dir, makeFrames(1, 400), 16, { segmentBytes: 1 << 20, indexIntervalBytes: 4096 });
+    const wal = await writeAll(dir, makeFrames(1, 400), 16, {
+      segmentBytes: 1 << 20,
+      indexIntervalBytes: 4096,
+    });
     const seg = wal.segments()[0];
     await wal.close();
     const bytes = readFileSync(seg.file);
     bytes[200] ^= 0xff; // inside the second record
     writeFileSync(seg.file, bytes);
-    assert.throws(() => readAllWal((s) => openWalReader(dir, s), 1), (e: StorageError) => e.code === "ERR_WAL_CORRUPT");
+    assert.throws(
+      () => readAllWal((s) => openWalReader(dir, s), 1),
+      (e: StorageError) => e.code === "ERR_WAL_CORRUPT",
+    );
     // Seq 300 lies far past the first index entry: the reader starts there and never meets the damage.
     const got = readAllWal((s) => openWalReader(dir, s), 300);
-    assert.deepEqual(got.seqs, Array.from({ length: 101 }, (_, i) => 300 + i));
+    assert.deepEqual(
+      got.seqs,
+      Array.from({ length: 101 }, (_, i) => 300 + i),
+    );
   } finally {
     cleanup();
   }
