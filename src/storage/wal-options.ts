@@ -32,8 +32,9 @@ export interface WalOptions {
   /** Initial size of the pending-group buffer; it doubles when a group does not fit. @default 1 MiB */
   initialBufferBytes?: number;
   /**
-   * Verify every record of the sealed segments at open (CRC of everything: about 1 s per GB), not only the
-   * last segment. Off by default: readers verify CRCs as they go and fail naming file and offset.
+   * Verify every record of every sealed segment at open (CRC of everything: about 1 s per GB), not only the
+   * last segment and the newest sealed one. Off by default: readers verify CRCs as they go and fail naming file
+   * and offset. Turn it on after a power loss under `fsync: "os"`.
    * @default false
    */
   verifySealed?: boolean;

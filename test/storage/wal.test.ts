@@ -234,3 +234,20 @@ test("a reader seeks through the sparse index: damage before the hinted record i
     cleanup();
   }
 });
+
+test("open verifies the newest sealed segment even without verifySealed", async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const wal = await writeAll(dir, makeFrames(1, 300), 5);
+    const segs = wal.segments();
+    await wal.close();
+    const newestSealed = segs[segs.length - 2];
+    const bytes = readFileSync(newestSealed.file);
+    writeFileSync(newestSealed.file, bytes.subarray(0, bytes.length - 3));
+    await assert.rejects(Wal.open({ dir }), (e: StorageError & { file: string }) => {
+      return e.code === "ERR_WAL_CORRUPT" && e.file === newestSealed.file;
+    });
+  } finally {
+    cleanup();
+  }
+});
