@@ -45,7 +45,11 @@ import type { FrameBatch } from "./wal-reader.js";
 export interface StoreOptions {
   /** Directory of the LevelDB database (the daemon passes `<data>/lsm`). */
   dir: string;
-  /** Open so that other worker threads of this process may open it too (replay pool). @default false */
+  /**
+   * Open so that worker threads of this process may open the same directory too (the replay pool); every
+   * opener must pass it. On by default: the daemon's replay workers read the store while the main thread indexes.
+   * @default true
+   */
   multithreading?: boolean;
   /** Largest block value written by the indexer (a larger single frame gets its own block). @default 32 KiB */
   blockBytes?: number;
@@ -59,7 +63,7 @@ export interface StoreOptions {
 }
 
 const STORE_DEFAULTS = {
-  multithreading: false,
+  multithreading: true,
   blockBytes: 32 * 1024,
   bucketMs: 30_000,
   readAheadBlocks: 32,

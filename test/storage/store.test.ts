@@ -169,3 +169,30 @@ test("rollbackTo forgets every seq above the cut, and re-indexing restores the s
     cleanup();
   }
 });
+
+test("a worker thread opens the same store while the main thread holds it (multithreading default)", async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const { wal, store } = await setup(dir);
+    const storeUrl = new URL("../../src/storage/store.js", import.meta.url).href;
+    const { Worker } = await import("node:worker_threads");
+    const code = `import(${JSON.stringify(storeUrl)}).then(async ({ Store }) => {
+      const { parentPort, workerData } = await import("node:worker_threads");
+      const s = await Store.open(workerData);
+      let n = 0;
+      for await (const b of s.readBySeq(1, 1e9)) n += b.count;
+      await s.close();
+      parentPort.postMessage(n);
+    });`;
+    const w = new Worker(code, { eval: true, workerData: join(dir, "lsm") });
+    const n = await new Promise<number>((resolve, reject) => {
+      w.once("message", resolve);
+      w.once("error", reject);
+    });
+    assert.equal(n, N);
+    await store.close();
+    await wal.close();
+  } finally {
+    cleanup();
+  }
+});
