@@ -255,6 +255,12 @@ export function frameSeq(bytes: Uint8Array, offset: number): number {
   return p === 0 ? 0 : readU32(bytes, p) + readU32(bytes, p + 4) * 0x1_0000_0000;
 }
 
+/** The frame's ts_event in nanoseconds as a number (loses the last bits; fine for latency and pacing). */
+export function frameTsEventApprox(bytes: Uint8Array, offset: number): number {
+  const p = fieldPos(bytes, tablePos(bytes, offset), VT_TS_EVENT);
+  return p === 0 ? 0 : readU32(bytes, p) + readI32(bytes, p + 4) * 0x1_0000_0000;
+}
+
 /** The frame's ts_recv in nanoseconds as a number (loses the last bits; fine for pacing and delays). */
 export function frameTsRecvApprox(bytes: Uint8Array, offset: number): number {
   const p = fieldPos(bytes, tablePos(bytes, offset), VT_TS_RECV);
@@ -316,6 +322,22 @@ function readI32(b: Uint8Array, o: number): number {
 
 function readU32(b: Uint8Array, o: number): number {
   return readI32(b, o) >>> 0;
+}
+
+/**
+ * Whether a (verified) frame can go to the sequencer as it is: its length keeps the ring's 8-byte
+ * alignment and it has the slots the sequencer stamps (seq, ts_event, ts_recv) and an instrument id.
+ * Frames built by {@link FrameEncoder}, or any builder with forced defaults, qualify.
+ */
+export function isStampable(bytes: Uint8Array, offset: number): boolean {
+  if (frameLength(bytes, offset) % FRAME_ALIGNMENT !== 0) return false;
+  const table = tablePos(bytes, offset);
+  return (
+    fieldPos(bytes, table, VT_SEQ) !== 0 &&
+    fieldPos(bytes, table, VT_TS_EVENT) !== 0 &&
+    fieldPos(bytes, table, VT_TS_RECV) !== 0 &&
+    frameInstrumentId(bytes, offset) !== 0
+  );
 }
 
 /**

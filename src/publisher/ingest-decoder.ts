@@ -13,7 +13,10 @@ import {
   BookUpdate,
   FrameEncoder,
   FrameView,
+  frameBodyType,
   frameLength,
+  frameSymbolSpan,
+  isStampable,
   type Level,
   Quote,
   SIZE_PREFIX_LENGTH,
@@ -90,7 +93,13 @@ export class IngestDecoder {
       }
       try {
         verifyFrame(bytes, off, len);
-        this.push(this.encoder.encode(this.toTick(bytes, off), 0n, 0n));
+        checkPublishable(bytes, off);
+        // Frames that already have every slot the sequencer stamps are kept as sent: no re-encode.
+        this.push(
+          isStampable(bytes, off)
+            ? bytes.subarray(off, off + len)
+            : this.encoder.encode(this.toTick(bytes, off), 0n, 0n),
+        );
       } catch (err) {
         if (err instanceof TickringError) throw new TickringError(err.code, `frame ${count}: ${err.message}`);
         throw err;
@@ -112,7 +121,6 @@ export class IngestDecoder {
       instrumentId: f.instrumentId() || undefined,
       tsEvent: f.tsEvent(),
     };
-    if (base.symbol === "") throw new TickringError("BAD_FRAME", "symbol is empty");
     switch (f.bodyType()) {
       case Body.Trade: {
         const t = f.body(this.trade) as Trade;
@@ -167,6 +175,20 @@ export class IngestDecoder {
     this.scratch.set(frame, this.used);
     this.used += frame.length;
   }
+}
+
+/** What the structure allows but a publisher may not send: heartbeats (the server's) and empty symbols. */
+function checkPublishable(bytes: Uint8Array, off: number): void {
+  if (frameBodyType(bytes, off) === Body.Heartbeat) {
+    throw new TickringError(
+      "BAD_FRAME",
+      "heartbeats are the server's; publish Trade, Quote, BookUpdate or Bar",
+    );
+  }
+  const span = [0, 0];
+  frameSymbolSpan(bytes, off, span);
+  if (span[1] === 0 || span[1] > 64)
+    throw new TickringError("BAD_FRAME", `symbol of ${span[1]} bytes: expected 1–64`);
 }
 
 function levelsOf(n: number, at: (i: number) => Level | null): BookLevel[] {

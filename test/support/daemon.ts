@@ -2,28 +2,16 @@
  * Runs the real daemon in a child process for tests: `tickring serve --port 0` on a temp data dir, the
  * port read from its "tickring serving" log line. Clients are real `ws` WebSockets.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import WebSocket from "ws";
+import { type DaemonProcess, spawnDaemon } from "../../src/daemon/child-process.js";
 import { frameSeq } from "../../src/frame/codec.js";
 
-const CLI = new URL("../../src/cli/main.js", import.meta.url).pathname;
-
-export interface Daemon {
-  port: number;
+export interface Daemon extends DaemonProcess {
   data: string;
-  child: ChildProcess;
-  logs: Record<string, unknown>[];
-  /** What the daemon wrote on stderr so far. */
-  stderr(): string;
   url(path: string): string;
-  /** SIGTERM and wait; resolves with the exit code. */
-  stop(): Promise<number | null>;
-  /** SIGKILL and wait. */
-  kill(): Promise<void>;
 }
 
 export function tempDir(prefix = "tickring-test-"): { path: string; remove(): void } {
@@ -31,48 +19,10 @@ export function tempDir(prefix = "tickring-test-"): { path: string; remove(): vo
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
+/** The real daemon on a free port and a given data dir, 2 workers unless `args` says otherwise. */
 export async function startDaemon(data: string, args: string[] = []): Promise<Daemon> {
-  const child = spawn(
-    process.execPath,
-    [CLI, "serve", "--port", "0", "--data", data, "--workers", "2", ...args],
-    {
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  const logs: Record<string, unknown>[] = [];
-  let stderr = "";
-  child.stderr!.on("data", (d) => {
-    stderr += d;
-  });
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  const port = await new Promise<number>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      try {
-        const entry = JSON.parse(line) as Record<string, unknown>;
-        logs.push(entry);
-        if (entry.msg === "tickring serving") resolve(entry.port as number);
-      } catch {
-        logs.push({ raw: line });
-      }
-    });
-    exited.then((code) => reject(new Error(`daemon exited with ${code} before serving: ${stderr}`)));
-  });
-  return {
-    port,
-    data,
-    child,
-    logs,
-    stderr: () => stderr,
-    url: (path) => `ws://127.0.0.1:${port}${path}`,
-    stop: async () => {
-      child.kill("SIGTERM");
-      return exited;
-    },
-    kill: async () => {
-      child.kill("SIGKILL");
-      await exited;
-    },
-  };
+  const d = await spawnDaemon(["--port", "0", "--data", data, "--workers", "2", ...args]);
+  return { ...d, data, url: (path) => `ws://127.0.0.1:${d.port}${path}` };
 }
 
 /** A WebSocket that records every message it gets. */

@@ -1,0 +1,105 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import fc from "fast-check";
+import * as flatbuffers from "flatbuffers";
+import { TickringError } from "../../src/errors.js";
+import {
+  Body,
+  FILE_IDENTIFIER,
+  Frame,
+  FrameEncoder,
+  FrameView,
+  frameLength,
+  instrumentIdOf,
+  stampFrame,
+  Trade,
+} from "../../src/frame/codec.js";
+import { frameToObject } from "../../src/frame/json.js";
+import { IngestDecoder } from "../../src/publisher/ingest-decoder.js";
+import { tickArb } from "../support/ticks.js";
+
+/** Decodes, then stamps seqs from 1 as the sequencer would, and reads each frame back. */
+function sequence(frames: ArrayBuffer, count: number): ReturnType<typeof frameToObject>[] {
+  const bytes = new Uint8Array(frames);
+  const view = new DataView(frames);
+  const out = [];
+  for (let i = 0, off = 0; i < count; i++) {
+    stampFrame(bytes, view, off, i + 1, 5n);
+    out.push(frameToObject(new FrameView().wrap(bytes, off)));
+    off += frameLength(bytes, off);
+  }
+  return out;
+}
+
+test("binary frames from our encoder pass through unchanged, and decode to what was encoded", () => {
+  const enc = new FrameEncoder();
+  const dec = new IngestDecoder();
+  fc.assert(
+    fc.property(fc.array(tickArb, { minLength: 1, maxLength: 20 }), (ticks) => {
+      const parts = ticks.map((t) => Buffer.from(enc.encode(t, 0n, 0n)));
+      const message = Buffer.concat(parts);
+      const { frames, count } = dec.decode(message, true);
+      assert.equal(count, ticks.length);
+      assert.deepEqual(Buffer.from(frames), message, "no re-encode");
+      const objs = sequence(frames, count);
+      objs.forEach((o, i) => {
+        assert.equal(o.seq, i + 1);
+        assert.equal(o.symbol, ticks[i].symbol);
+        assert.equal(o.type, ticks[i].type);
+        assert.equal(o.ts_event, String(ticks[i].tsEvent === 0n ? 5n : ticks[i].tsEvent));
+      });
+    }),
+    { numRuns: 200 },
+  );
+});
+
+test("frames from another builder (defaults elided) are re-encoded with every slot", () => {
+  const b = new flatbuffers.Builder(256);
+  const symbol = b.createString("IBM");
+  const body = Trade.createTrade(b, 101.5, 300, 0, 0n);
+  // seq, ts_event and ts_recv left at 0 and instrument_id unset: a plain builder elides them all.
+  Frame.startFrame(b);
+  Frame.addSymbol(b, symbol);
+  Frame.addBodyType(b, Body.Trade);
+  Frame.addBody(b, body);
+  b.finish(Frame.endFrame(b), FILE_IDENTIFIER, true);
+  const foreign = b.asUint8Array();
+  const { frames, count } = new IngestDecoder().decode(foreign, true);
+  const [o] = sequence(frames, count);
+  assert.deepEqual(
+    [o.seq, o.symbol, o.price, o.size, o.ts_recv, o.ts_event],
+    [1, "IBM", 101.5, 300, "5", "5"],
+  );
+  assert.equal(o.instrument_id, instrumentIdOf("IBM"));
+});
+
+test("publishers may not send heartbeats, empty symbols or truncated frames", () => {
+  const enc = new FrameEncoder();
+  const dec = new IngestDecoder();
+  const cases: [Uint8Array, RegExp][] = [
+    [enc.encodeHeartbeat(1n, 1n).slice(), /heartbeats are the server's/],
+    [enc.encode({ type: "trade", symbol: "", price: 1, size: 1 }, 0n, 0n).slice(), /symbol of 0 bytes/],
+    [enc.encode({ type: "trade", symbol: "A", price: 1, size: 1 }, 0n, 0n).slice(0, 20), /size prefix says/],
+  ];
+  for (const [bytes, message] of cases) {
+    assert.throws(
+      () => dec.decode(bytes, true),
+      (err: unknown) => err instanceof TickringError && err.code === "BAD_FRAME" && message.test(err.message),
+    );
+  }
+});
+
+test("random bytes are rejected as BAD_FRAME, never crash the decoder", () => {
+  const dec = new IngestDecoder();
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 1, maxLength: 300 }), (bytes) => {
+      try {
+        dec.decode(bytes, true);
+      } catch (err) {
+        assert.ok(err instanceof TickringError, `not a TickringError: ${err}`);
+        assert.equal(err.code, "BAD_FRAME");
+      }
+    }),
+    { numRuns: 2000 },
+  );
+});
