@@ -4,7 +4,8 @@
  * against the baseline (a `ws` server fed by `postMessage`, bench/e2e/baseline-server.ts), in the same
  * run. Servers and the load process are separate processes on this machine's cores.
  *
- *   node dist/bench/e2e/e2e.bench.js [--duration 3] [--json] [--smoke]
+ *   node dist/bench/e2e/e2e.bench.js [--duration 3] [--json] [--smoke] [--workers 2] [--only REGEX]
+ *   (--only matches the scenario label, e.g. "100 clients @ 10K")
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -19,8 +20,11 @@ const { values } = parseArgs({
     duration: { type: "string", default: "3" },
     json: { type: "boolean", default: false },
     smoke: { type: "boolean", default: false },
+    workers: { type: "string", default: "2" },
+    only: { type: "string", default: "" },
   },
 });
+const only = new RegExp(values.only);
 const seconds = values.smoke ? 0.5 : Number(values.duration);
 const LOAD = new URL("./load.js", import.meta.url).pathname;
 const BASELINE = new URL("./baseline-server.js", import.meta.url).pathname;
@@ -77,7 +81,7 @@ async function runLoad(ingest: string, feed: string, s: Scenario, subscribe?: st
 
 async function onTickring(s: Scenario): Promise<LoadResult> {
   const data = mkdtempSync(join(tmpdir(), "tickring-e2e-"));
-  const daemon = await spawnDaemon(["--port", "0", "--data", data, "--workers", "2"]);
+  const daemon = await spawnDaemon(["--port", "0", "--data", data, "--workers", values.workers]);
   try {
     const base = `ws://127.0.0.1:${daemon.port}`;
     return await runLoad(
@@ -107,8 +111,9 @@ async function onBaseline(s: Scenario): Promise<LoadResult> {
 const label = (s: Scenario) =>
   `${s.clients} client${s.clients > 1 ? "s" : ""} @ ${s.rate === 0 ? "saturation" : `${s.rate / 1000}K/s`}`;
 const results: { scenario: string; tickring: LoadResult; baseline: LoadResult }[] = [];
-for (const [i, s] of scenarios.entries()) {
-  process.stderr.write(`e2e ${i + 1}/${scenarios.length}: ${label(s)} … tickring`);
+const chosen = scenarios.filter((s) => only.test(label(s)));
+for (const [i, s] of chosen.entries()) {
+  process.stderr.write(`e2e ${i + 1}/${chosen.length}: ${label(s)} … tickring`);
   const tickring = await onTickring(s);
   process.stderr.write(", baseline");
   const baseline = await onBaseline(s);
@@ -116,12 +121,19 @@ for (const [i, s] of scenarios.entries()) {
   results.push({ scenario: label(s), tickring, baseline });
 }
 
-const machine = { cpus: cpus().length, cpu: cpus()[0]?.model ?? "unknown", node: process.version };
+const machine = {
+  cpus: cpus().length,
+  cpu: cpus()[0]?.model ?? "unknown",
+  node: process.version,
+  workers: Number(values.workers),
+};
 const ratio = (a: number, b: number) => (b === 0 ? null : Math.round((a / b) * 100) / 100);
 if (values.json) {
   console.log(JSON.stringify({ bench: "e2e", machine, seconds, results }));
 } else {
-  console.log(`e2e — ${machine.cpus} × ${machine.cpu}, Node ${machine.node}, ${seconds}s per run`);
+  console.log(
+    `e2e — ${machine.cpus} × ${machine.cpu}, Node ${machine.node}, ${seconds}s per run, tickring --workers ${machine.workers}`,
+  );
   console.log("scenario                 | system   | delivered/s | p50 µs | p99 µs | p99.9 µs | client CPU");
   for (const r of results) {
     for (const [name, x] of [

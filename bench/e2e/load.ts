@@ -2,18 +2,20 @@
  * The e2e load process: opens N subscriber connections and one publisher, publishes paced ticks (or as
  * fast as the subscribers take them), and measures ingest → receive latency of every frame.
  *
- * Paced: the publisher sends one message per 1 ms slot (rate/1000 ticks) and stamps every tick with the
- * slot's *scheduled* time, so a late timer or a blocked publisher shows up as latency (no coordinated
- * omission), while the slot itself adds nothing. Sender and receivers share this process's clock.
+ * Paced: a publisher thread (publisher.worker.ts) sends one message per 1 ms slot (rate/1000 ticks) and
+ * stamps every tick with the slot's *scheduled* time, so a late or blocked publisher shows up as latency
+ * (no coordinated omission), while the slot itself adds nothing. Saturation: this thread publishes as fast
+ * as subscriber 0 takes frames. Times are `process.hrtime` ns, one clock for every thread of the process.
  * Prints one JSON result line.
  *
  *   node dist/bench/e2e/load.js --ingest URL --feed URL --clients N --rate R|0 --seconds S [--subscribe JSON]
  */
 import { parseArgs } from "node:util";
+import { Worker } from "node:worker_threads";
 import { build } from "hdr-histogram-js";
 import WebSocket from "ws";
-import { nowNs } from "../../src/clock.js";
 import { FrameEncoder, frameLength, frameTsEventApprox, type Tick } from "../../src/frame/codec.js";
+import type { PublisherData } from "./publisher.worker.js";
 
 const { values } = parseArgs({
   options: {
@@ -33,7 +35,6 @@ const warmupS = Number(values.warmup);
 /** Ticks per publisher message when unpaced, and ticks in flight to subscriber 0 before waiting. */
 const UNPACED_BATCH = 200;
 const UNPACED_WINDOW = 20_000;
-const SLOT_MS = 1;
 const SYMBOLS = Array.from({ length: 64 }, (_, i) => `SYM${i}`);
 
 const histogram = build({
@@ -61,7 +62,7 @@ for (let c = 0; c < clients; c++) {
   const first = c === 0;
   ws.on("message", (data: Buffer, isBinary: boolean) => {
     if (!isBinary) return;
-    const now = Number(nowNs());
+    const now = Number(process.hrtime.bigint());
     for (let off = 0; off < data.length; off += frameLength(data, off)) {
       const ts = frameTsEventApprox(data, off);
       if (ts === 0) continue;
@@ -86,7 +87,6 @@ for (let c = 0; c < clients; c++) {
   subs.push(ws);
 }
 
-const pub = await open(values.ingest!);
 const encoder = new FrameEncoder();
 let sent = 0;
 
@@ -120,29 +120,25 @@ setTimeout(() => {
 }, warmupS * 1000);
 
 if (rate > 0) {
-  // Paced: slot k is due at t0 + k ms and carries its share of the rate, stamped with that due time.
-  const startNs = nowNs();
-  const perSlot = (rate * SLOT_MS) / 1000;
-  let slot = 0;
-  await new Promise<void>((resolve) => {
-    const timer = setInterval(() => {
-      const now = performance.now();
-      for (; t0 + slot * SLOT_MS <= now; slot++) {
-        const n = Math.floor((slot + 1) * perSlot) - Math.floor(slot * perSlot);
-        if (n > 0) pub.send(encodeBatch(n, startNs + BigInt(slot * SLOT_MS * 1_000_000)));
-      }
-      if (now >= endAt) {
-        clearInterval(timer);
-        resolve();
-      }
-    }, SLOT_MS);
+  const data: PublisherData = {
+    ingest: values.ingest!,
+    rate,
+    endNs: String(process.hrtime.bigint() + BigInt(Math.round((endAt - t0) * 1e6))),
+  };
+  const publisher = new Worker(new URL("./publisher.worker.js", import.meta.url), { workerData: data });
+  sent = await new Promise<number>((resolve, reject) => {
+    publisher.once("message", resolve);
+    publisher.once("error", reject);
   });
 } else {
   // Saturation: as fast as subscriber 0 takes frames, with a bounded number in flight.
+  const pub = await open(values.ingest!);
   while (performance.now() < endAt) {
-    if (sent - receivedByFirst < UNPACED_WINDOW) pub.send(encodeBatch(UNPACED_BATCH, nowNs()));
+    if (sent - receivedByFirst < UNPACED_WINDOW)
+      pub.send(encodeBatch(UNPACED_BATCH, process.hrtime.bigint()));
     else await new Promise((r) => setImmediate(r));
   }
+  pub.close();
 }
 measuring = false;
 const measuredS = (performance.now() - measureStart) / 1000;
@@ -165,5 +161,4 @@ console.log(
   }),
 );
 for (const ws of subs) ws.close();
-pub.close();
 process.exit(0);

@@ -48,6 +48,26 @@ const SERVE_FLAGS: [string, keyof ServeOptions, string][] = [
   ["--heartbeat <duration>", "heartbeatMs", "heartbeat interval on idle subscriptions (default: 1s)"],
   ["--log-level <level>", "logLevel", "fatal | error | warn | info | debug | trace | silent (default: info)"],
   ["--admin-token <token>", "adminToken", "bearer token required by /v1/admin/* (default: none)"],
+  [
+    "--retain-wal <duration>",
+    "retainWalMs",
+    "drop WAL segments older than this once indexed, e.g. 2h (default: keep)",
+  ],
+  [
+    "--retain-wal-bytes <n>",
+    "retainWalBytes",
+    "cap on WAL size, oldest indexed segments dropped first (default: none)",
+  ],
+  [
+    "--retain-store <duration>",
+    "retainStoreMs",
+    "drop stored data older than this, e.g. 30d (default: keep)",
+  ],
+  [
+    "--retain-store-bytes <n>",
+    "retainStoreBytes",
+    "cap on store size, oldest data dropped first (default: none)",
+  ],
 ];
 
 const serve = program

@@ -55,6 +55,14 @@ export interface ServeOptions {
   logLevel: string;
   /** Bearer token for `/v1/admin/*`; unset = admin endpoints open on the bound interface. */
   adminToken: string | undefined;
+  /** Drop sealed WAL segments older than this, ms, once the store holds them. @default keep all */
+  retainWalMs: number | undefined;
+  /** Drop the oldest sealed WAL segments while the WAL is larger, once the store holds them. @default keep all */
+  retainWalBytes: number | undefined;
+  /** Drop store data older than this, ms. @default keep all */
+  retainStoreMs: number | undefined;
+  /** Drop the oldest store data while the store is larger (LevelDB's estimate). @default keep all */
+  retainStoreBytes: number | undefined;
 }
 
 export function defaultServeOptions(): ServeOptions {
@@ -76,6 +84,10 @@ export function defaultServeOptions(): ServeOptions {
     heartbeatMs: 1000,
     logLevel: "info",
     adminToken: undefined,
+    retainWalMs: undefined,
+    retainWalBytes: undefined,
+    retainStoreMs: undefined,
+    retainStoreBytes: undefined,
   };
 }
 
@@ -106,6 +118,10 @@ const PARSERS: { [K in keyof ServeOptions]: Parser<K> } = {
   heartbeatMs: duration,
   logLevel: (v, n) => oneOf(v, n, ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const),
   adminToken: (v, n) => (v === undefined ? undefined : str(v, n)),
+  retainWalMs: (v, n) => (v === undefined ? undefined : duration(v, n)),
+  retainWalBytes: (v, n) => (v === undefined ? undefined : int(v, n, 0, Number.MAX_SAFE_INTEGER)),
+  retainStoreMs: (v, n) => (v === undefined ? undefined : duration(v, n)),
+  retainStoreBytes: (v, n) => (v === undefined ? undefined : int(v, n, 0, Number.MAX_SAFE_INTEGER)),
 };
 
 /** Option keys, in the order `--help` lists them. */

@@ -12,6 +12,9 @@ import type { Tick } from "../frame/codec.js";
 import { DemoFeed } from "../publisher/demo-feed.js";
 import { RingWriter } from "../publisher/ring-writer.js";
 import { Sequencer } from "../publisher/sequencer.js";
+import { Indexer } from "../storage/indexer.js";
+import { applyRetention } from "../storage/retention.js";
+import { Store } from "../storage/store.js";
 import { Wal } from "../storage/wal.js";
 import { createLogger, type Logger } from "./logger.js";
 import type { ToMain, ToWorker, WorkerInit } from "./messages.js";
@@ -27,6 +30,7 @@ import {
 
 const WORKER_URL = new URL("../subscriber/worker.js", import.meta.url);
 const SHUTDOWN_TIMEOUT_MS = 5000;
+const RETENTION_EVERY_MS = 60_000;
 
 /** A publisher message waiting for its seqs to be durable: who to ack, and up to which seq. */
 interface PendingAck {
@@ -47,6 +51,7 @@ export class Tickring {
   private readonly localWaiters: { seq: number; resolve: () => void }[] = [];
   private readonly metrics: Metrics;
   private demo: DemoFeed | undefined;
+  private retentionTimer: NodeJS.Timeout | undefined;
   private ingestedTicks = 0;
   private closing: Promise<void> | undefined;
 
@@ -57,6 +62,8 @@ export class Tickring {
     private readonly ring: RingWriter,
     private readonly sequencer: Sequencer,
     private readonly shared: Float64Array,
+    private readonly store: Store,
+    private readonly indexer: Indexer,
   ) {
     this.metrics = new Metrics({
       shared,
@@ -67,7 +74,7 @@ export class Tickring {
       ringCapacity: ring.capacity,
       ingestTicks: () => this.ingestedTicks,
       walSegments: () => wal.segments().length,
-      indexedSeq: () => 0,
+      indexedSeq: () => indexer.indexedSeq,
     });
   }
 
@@ -93,12 +100,30 @@ export class Tickring {
         "WAL tail was torn or corrupt: cut back to the last good record",
       );
     }
+    const walDir = join(opts.data, "wal");
+    const store = await Store.open({ dir: join(opts.data, "store") });
+    if (store.checkpoint > report.lastSeq) {
+      // The WAL lost a tail the store had indexed (cut corruption, or power loss under fsync=os):
+      // the WAL is the truth, and its seqs will be reused.
+      logger.warn(
+        { checkpoint: store.checkpoint, walLastSeq: report.lastSeq },
+        "store ahead of the WAL: rolling it back",
+      );
+      await store.rollbackTo(report.lastSeq);
+    }
+    // Only durable seqs are indexed, so the store is never ahead of what a crash leaves in the WAL.
+    const indexer = new Indexer(store, {
+      walDir,
+      limitSeq: () => wal.durableSeq,
+      onError: (err) => logger.error({ err }, "indexer stopped"),
+    });
+    indexer.start();
     const ring = RingWriter.allocate(opts.ringBytes);
     const sequencer = new Sequencer(wal, ring, report.lastSeq);
     const shared = allocateSharedState(opts.workers);
     shared[STATUS_DURABLE_SEQ] = wal.durableSeq;
     shared[STATUS_WRITTEN_SEQ] = wal.writtenSeq;
-    const t = new Tickring(opts, logger, wal, ring, sequencer, shared);
+    const t = new Tickring(opts, logger, wal, ring, sequencer, shared, store, indexer);
     metrics = t.metrics;
     wal.onDurable((seq) => t.onDurable(seq));
     try {
@@ -108,6 +133,7 @@ export class Tickring {
       throw err;
     }
     shared[STATUS_STATE] = STATE_READY;
+    t.scheduleRetention();
     if (opts.demo !== false) {
       t.demo = new DemoFeed(opts.demo, (ticks) => {
         t.sequence(ticks);
@@ -180,8 +206,33 @@ export class Tickring {
     await this.stopWorkers();
     // Ingest that was in flight from a worker while it shut down is sequenced by now: make it durable too.
     await this.wal.flush();
+    clearInterval(this.retentionTimer);
+    await this.indexer.stop();
     await this.wal.close();
+    await this.store.close();
     this.log.info({ seq: this.sequencer.lastSeq }, "tickring stopped");
+  }
+
+  /** Applies the retention limits now and then; a WAL segment goes only once the store holds it. */
+  private scheduleRetention(): void {
+    const o = this.options;
+    const limits = {
+      walMaxAgeMs: o.retainWalMs,
+      walMaxBytes: o.retainWalBytes,
+      storeMaxAgeMs: o.retainStoreMs,
+      storeMaxBytes: o.retainStoreBytes,
+    };
+    if (Object.values(limits).every((v) => v === undefined)) return;
+    this.retentionTimer = setInterval(() => {
+      applyRetention(this.wal, this.store, limits).then(
+        (report) => {
+          if (report.walSegmentsRemoved.length > 0 || report.storeSeqBlocksRemoved > 0)
+            this.log.info({ report }, "retention");
+        },
+        (err) => this.log.error({ err }, "retention failed"),
+      );
+    }, RETENTION_EVERY_MS);
+    this.retentionTimer.unref();
   }
 
   private onDurable(seq: number): void {

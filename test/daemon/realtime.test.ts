@@ -157,6 +157,16 @@ describe("real-time feed end to end", () => {
     };
     assert.ok(stats.seq.last >= 400);
     assert.equal(stats.workers.length, 2);
+    // The LevelDB indexer follows the WAL: the store catches up with what was ingested.
+    let indexed = 0;
+    for (let i = 0; i < 100 && indexed < 400; i++) {
+      const s = (await (await fetch(`http://127.0.0.1:${daemon.port}/v1/stats`)).json()) as {
+        seq: { indexed: number };
+      };
+      indexed = s.seq.indexed;
+      if (indexed < 400) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(indexed >= 400, `store indexed up to ${indexed}`);
     const metrics = await (await fetch(`http://127.0.0.1:${daemon.port}/metrics`)).text();
     for (const name of [
       "tickring_acked_seq",
