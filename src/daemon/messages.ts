@@ -6,6 +6,8 @@
 /** What the main thread hands a worker at start. */
 export interface WorkerInit {
   index: number;
+  /** The data directory: workers read the WAL (`wal/`) and the store (`store/`) for history. */
+  data: string;
   ring: SharedArrayBuffer;
   shared: Float64Array;
   host: string;

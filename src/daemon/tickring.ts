@@ -319,6 +319,7 @@ export class Tickring {
     const o = this.options;
     const init: WorkerInit = {
       index,
+      data: o.data,
       ring: this.ring.buffer,
       shared: this.shared,
       host: o.host,
