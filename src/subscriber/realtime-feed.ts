@@ -11,22 +11,18 @@
  *   drains) or `disconnect`.
  */
 import type { SlowConsumerPolicy } from "../config/options.js";
-import {
-  FrameView,
-  frameInstrumentId,
-  frameLength,
-  frameSeq,
-  frameSymbolSpan,
-  instrumentIdOf,
-} from "../frame/codec.js";
+import { FrameView, frameInstrumentId, frameLength, frameSeq } from "../frame/codec.js";
 import { frameToObject } from "../frame/json.js";
 import type { WebSocket } from "../uws/uws.js";
 import type { LastValueCache } from "./last-value-cache.js";
+import { type PieceSender, sendPieces } from "./send.js";
+import type { SymbolFilter } from "./symbol-filter.js";
 
 /** What the feed needs of a connection; the worker keeps one per socket. */
 export interface FeedConnection {
   ws: WebSocket<unknown>;
   closed: boolean;
+  sender: PieceSender;
 }
 
 /** Counters the feed bumps; the worker mirrors them into shared state. */
@@ -42,11 +38,10 @@ export interface FeedCounters {
 
 /** Most separate pieces one subscriber's message may have before it is sent early. */
 const MAX_PIECES = 256;
-const encoder = new TextEncoder();
 
 /** One real-time subscription of one connection. */
 export class RealtimeSubscription {
-  /** Symbol bytes by instrument id, or null for every symbol. */
+  /** Symbol bytes by instrument id, or null for every symbol (the filter's). */
   readonly symbols: Map<number, Uint8Array> | null;
   /** Pieces of the current run to send: [start, end) pairs of ring offsets. */
   readonly pieces = new Int32Array(MAX_PIECES * 2);
@@ -66,12 +61,11 @@ export class RealtimeSubscription {
   constructor(
     readonly id: number,
     readonly conn: FeedConnection,
-    symbols: string[] | null,
+    readonly filter: SymbolFilter,
     readonly json: boolean,
     readonly policy: SlowConsumerPolicy,
   ) {
-    this.symbols =
-      symbols === null ? null : new Map(symbols.map((s) => [instrumentIdOf(s), encoder.encode(s)]));
+    this.symbols = filter.symbols;
   }
 }
 
@@ -80,7 +74,6 @@ export class RealtimeFeed {
   private readonly wildcard: RealtimeSubscription[] = [];
   private readonly byInstrument = new Map<number, RealtimeSubscription[]>();
   private readonly touched: RealtimeSubscription[] = [];
-  private readonly span = new Int32Array(2);
   private readonly view = new FrameView();
   /** JSON of frames of the current run by ring offset: rendered once, shared by every JSON subscriber. */
   private readonly jsonText = new Map<number, string>();
@@ -97,8 +90,11 @@ export class RealtimeFeed {
     return this.subs.size;
   }
 
-  /** Adds a subscription and sends it the last value of each of its symbols. */
-  add(sub: RealtimeSubscription): void {
+  /**
+   * Adds a subscription; unless `lastValues` is false (a replay joining live, which has sent history
+   * already), it first gets the last value of each of its symbols.
+   */
+  add(sub: RealtimeSubscription, lastValues = true): void {
     this.subs.add(sub);
     if (sub.json) this.jsonSubs++;
     if (sub.symbols === null) this.wildcard.push(sub);
@@ -109,11 +105,12 @@ export class RealtimeFeed {
         else list.push(sub);
       }
     }
-    const lastValues =
+    if (!lastValues) return;
+    const frames =
       sub.symbols === null ? this.lvc.all() : [...sub.symbols.keys()].map((id) => this.lvc.get(id));
     sub.conn.ws.cork(() => {
-      for (const frame of lastValues) {
-        if (frame !== undefined && this.symbolMatches(sub, frame, 0))
+      for (const frame of frames) {
+        if (frame !== undefined && sub.filter.matches(frame, 0))
           this.sendFrameNow(sub, frame, 0, frame.length);
       }
     });
@@ -153,7 +150,7 @@ export class RealtimeFeed {
       if (list !== undefined) {
         for (let i = 0; i < list.length; i++) {
           const sub = list[i];
-          if (this.symbolMatches(sub, bytes, off)) this.addPiece(sub, off, len, seq);
+          if (sub.filter.matches(bytes, off)) this.addPiece(sub, off, len, seq);
         }
       }
       if (this.jsonSubs > 0) {
@@ -203,17 +200,6 @@ export class RealtimeFeed {
     }
   }
 
-  private symbolMatches(sub: RealtimeSubscription, bytes: Uint8Array, off: number): boolean {
-    if (sub.symbols === null) return true;
-    const want = sub.symbols.get(frameInstrumentId(bytes, off));
-    if (want === undefined) return false;
-    frameSymbolSpan(bytes, off, this.span);
-    if (this.span[1] !== want.length) return false;
-    const at = this.span[0];
-    for (let i = 0; i < want.length; i++) if (bytes[at + i] !== want[i]) return false;
-    return true;
-  }
-
   private addPiece(sub: RealtimeSubscription, off: number, len: number, seq: number): void {
     const n = sub.pieceCount;
     if (n === 0) {
@@ -259,18 +245,7 @@ export class RealtimeFeed {
       });
       return;
     }
-    let total = 0;
-    if (n === 1) {
-      total = pieces[1] - pieces[0];
-      ws.send(bytes.subarray(pieces[0], pieces[1]), true);
-    } else {
-      ws.cork(() => {
-        ws.sendFirstFragment(bytes.subarray(pieces[0], pieces[1]), true);
-        for (let i = 1; i < n - 1; i++) ws.sendFragment(bytes.subarray(pieces[i * 2], pieces[i * 2 + 1]));
-        ws.sendLastFragment(bytes.subarray(pieces[n * 2 - 2], pieces[n * 2 - 1]));
-      });
-      for (let i = 0; i < n; i++) total += pieces[i * 2 + 1] - pieces[i * 2];
-    }
+    const total = sendPieces(ws, sub.conn.sender, bytes, pieces, n);
     sub.active = true;
     this.counters.messagesSent++;
     this.counters.bytesSent += total;

@@ -3,6 +3,7 @@
  * the workers), one ring reader with its own cursor, and the feeds it serves. Publishers whose
  * connection lands here have their messages decoded and encoded here, then handed to the sequencer.
  */
+import { join } from "node:path";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { parentPort, workerData } from "node:worker_threads";
 import type { ToMain, ToWorker, WorkerInit } from "../daemon/messages.js";
@@ -11,12 +12,14 @@ import {
   STATUS_DURABLE_SEQ,
   STATUS_RECOVERY_PERCENT,
   STATUS_STATE,
+  STATUS_WRITTEN_SEQ,
   W,
   workerBase,
 } from "../daemon/shared-state.js";
 import { TickringError } from "../errors.js";
 import { FrameEncoder, frameSeq } from "../frame/codec.js";
 import { IngestDecoder } from "../publisher/ingest-decoder.js";
+import { Store } from "../storage/store.js";
 import {
   arrayBufferToText,
   type HttpResponse,
@@ -24,15 +27,19 @@ import {
   loadUws,
   type WebSocket,
 } from "../uws/uws.js";
+import { HistoryReader, type HistorySources, seqAtTime } from "./history.js";
 import { LastValueCache } from "./last-value-cache.js";
-import { parseFeedRequest } from "./protocol.js";
+import { parseFeedRequest, type SubscribeRequest } from "./protocol.js";
 import {
   type FeedConnection,
   type FeedCounters,
   RealtimeFeed,
   RealtimeSubscription,
 } from "./realtime-feed.js";
+import { HistoricalReplay, type ReplayHost, type ReplayPlan } from "./replay.js";
 import { POLL_EMPTY, POLL_LAPPED, RingReader } from "./ring-reader.js";
+import { corkedSender } from "./send.js";
+import { SymbolFilter } from "./symbol-filter.js";
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
@@ -50,6 +57,7 @@ interface Conn extends FeedConnection {
   id: number;
   kind: "feed" | "ingest";
   subs: Map<number, RealtimeSubscription>;
+  replays: Map<number, HistoricalReplay>;
   /** Ingest token bucket. */
   tokens: number;
   refilledAt: number;
@@ -70,6 +78,11 @@ const ingestCounters = { messages: 0, ticks: 0, rejected: 0 };
 let laps = 0;
 
 const reader = new RingReader(init.ring, { start: "tail" });
+/**
+ * The newest seq this worker has fanned out (or, before any, the newest written when it started): live
+ * replays join the real-time feed right after it.
+ */
+let dispatchedSeq = Math.max(reader.lastSeq, init.shared[STATUS_WRITTEN_SEQ]);
 const lvc = new LastValueCache();
 const feed = new RealtimeFeed(lvc, init.backpressureBytes, counters);
 const decoder = new IngestDecoder();
@@ -99,7 +112,9 @@ app.ws<Conn>("/v1/feed", {
     onFeedRequest(conn, arrayBufferToText(message));
   },
   drain: (ws) => {
-    for (const sub of ws.getUserData().subs.values()) feed.drained(sub);
+    const conn = ws.getUserData();
+    for (const sub of conn.subs.values()) feed.drained(sub);
+    for (const replay of conn.replays.values()) replay.pump();
   },
   close: (ws) => closeConn(ws.getUserData()),
 });
@@ -160,6 +175,8 @@ function openConn(ws: WebSocket<Conn>, kind: Conn["kind"]): void {
   conn.kind = kind;
   conn.closed = false;
   conn.subs = new Map();
+  conn.replays = new Map();
+  conn.sender = corkedSender(conn.ws);
   conn.tokens = init.ingestRate;
   conn.refilledAt = performance.now();
   conns.set(conn.id, conn);
@@ -169,6 +186,7 @@ function closeConn(conn: Conn): void {
   conn.closed = true;
   for (const sub of conn.subs.values()) feed.remove(sub);
   conn.subs.clear();
+  for (const replay of [...conn.replays.values()]) replay.stop();
   conns.delete(conn.id);
 }
 
@@ -177,31 +195,40 @@ function onFeedRequest(conn: Conn, text: string): void {
     const req = parseFeedRequest(text);
     switch (req.op) {
       case "ping":
-        conn.ws.send(`{"op":"pong","seq":${reader.lastSeq}}`, false);
+        conn.ws.send(`{"op":"pong","seq":${dispatchedSeq}}`, false);
         return;
       case "unsubscribe": {
         const sub = conn.subs.get(req.id);
-        if (sub === undefined) throw new TickringError("BAD_REQUEST", `no subscription with id ${req.id}`);
-        feed.remove(sub);
+        const replay = conn.replays.get(req.id);
+        if (sub === undefined && replay === undefined) {
+          throw new TickringError("BAD_REQUEST", `no subscription with id ${req.id}`);
+        }
+        if (sub !== undefined) feed.remove(sub);
         conn.subs.delete(req.id);
+        replay?.stop();
         conn.ws.send(`{"op":"unsubscribed","id":${req.id}}`, false);
         return;
       }
       case "subscribe": {
-        if (conn.subs.has(req.id))
+        if (conn.subs.has(req.id) || conn.replays.has(req.id)) {
           throw new TickringError("BAD_REQUEST", `subscription id ${req.id} is in use`);
+        }
+        if (req.feed === "historical") {
+          startReplay(conn, req).catch((err) => sendError(conn, err));
+          return;
+        }
         if (req.feed !== "realtime") {
           throw new TickringError("UNSUPPORTED", `feed "${req.feed}" is not available on this server yet`);
         }
         const sub = new RealtimeSubscription(
           req.id,
           conn,
-          req.symbols,
+          new SymbolFilter(req.symbols),
           req.format === "json",
           req.policy ?? init.slowConsumer,
         );
         conn.subs.set(req.id, sub);
-        conn.ws.send(`{"op":"subscribed","id":${req.id},"feed":"realtime","seq":${reader.lastSeq}}`, false);
+        conn.ws.send(`{"op":"subscribed","id":${req.id},"feed":"realtime","seq":${dispatchedSeq}}`, false);
         feed.add(sub);
         return;
       }
@@ -210,6 +237,64 @@ function onFeedRequest(conn: Conn, text: string): void {
     sendError(conn, err);
   }
 }
+
+/** Resolves a historical request to seqs and starts its replay. */
+async function startReplay(conn: Conn, req: SubscribeRequest): Promise<void> {
+  if (req.live && req.to !== undefined) {
+    throw new TickringError("BAD_REQUEST", '"live" continues past history: it cannot be combined with "to"');
+  }
+  const newest = Math.max(dispatchedSeq, init.shared[STATUS_WRITTEN_SEQ]);
+  const from = req.from!;
+  const fromSeq = "seq" in from ? from.seq : await seqAtTime(history, Number(from.timeNs), 1, newest);
+  const to = req.to;
+  const plan: ReplayPlan = {
+    id: req.id,
+    filter: new SymbolFilter(req.symbols),
+    json: req.format === "json",
+    toSeq: to !== undefined && "seq" in to ? to.seq : newest,
+    toTimeNs: to !== undefined && "timeNs" in to ? Number(to.timeNs) : Number.POSITIVE_INFINITY,
+    speed: req.speed,
+    live: req.live,
+    policy: req.policy ?? init.slowConsumer,
+  };
+  if (conn.closed || conn.subs.has(req.id) || conn.replays.has(req.id)) return;
+  const replay = new HistoricalReplay(
+    plan,
+    conn,
+    new HistoryReader(history, fromSeq),
+    replayHost,
+    init.backpressureBytes,
+    counters,
+  );
+  conn.replays.set(req.id, replay);
+  conn.ws.send(
+    `{"op":"subscribed","id":${req.id},"feed":"historical","from_seq":${fromSeq},"to_seq":${req.live ? null : plan.toSeq}}`,
+    false,
+  );
+  replay.pump();
+}
+
+const replayHost: ReplayHost = {
+  liveSeq: () => dispatchedSeq,
+  goLive: (replay) => {
+    const conn = replay.conn as Conn;
+    conn.replays.delete(replay.id);
+    if (conn.closed) return;
+    const { plan } = replay;
+    const sub = new RealtimeSubscription(plan.id, conn, plan.filter, plan.json, plan.policy);
+    conn.subs.set(plan.id, sub);
+    feed.add(sub, false);
+  },
+  ended: (replay) => {
+    (replay.conn as Conn).replays.delete(replay.id);
+  },
+};
+
+let storeOpening: Promise<Store> | undefined;
+const history: HistorySources = {
+  walDir: join(init.data, "wal"),
+  store: () => (storeOpening ??= Store.open({ dir: join(init.data, "store") })),
+};
 
 function onIngest(conn: Conn, message: ArrayBuffer, isBinary: boolean): void {
   if (init.ingestRate > 0 && !takeToken(conn)) {
@@ -345,6 +430,7 @@ async function pump(): Promise<void> {
         continue;
       }
       feed.dispatch(reader.bytes, reader.runStart, reader.runEnd);
+      dispatchedSeq = reader.lastSeq;
       if (!reader.runIntact()) tornRun();
     }
     if (runs === RUNS_PER_TURN) await yieldToLoop();

@@ -1,0 +1,204 @@
+/**
+ * One historical subscription: frames from history, filtered, sent in batches at the client's pace.
+ *
+ * - Memory is bounded: one history reader (1 MiB buffer) per replay, and nothing is read while the
+ *   client's socket holds more than the backpressure limit; the socket's drain resumes it.
+ * - `speed` N releases a frame at start + (ts_event − first ts_event) / N; `"max"` is unpaced.
+ * - `to` (seq or time; times compare with ts_recv) ends it with `{"op":"replay_done","last_seq":N}`;
+ *   without `to` it ends at the seq that was newest when it started.
+ * - `live:true` is a replay-merge (as Aeron's ReplayMerge): the replay reads history until the next seq
+ *   to send is the one after the newest this worker has fanned out from the ring, and in that same
+ *   synchronous step the subscription joins the real-time feed. The worker is one thread, so no ring
+ *   frame can be dispatched between the check and the join: no gap and no duplicate.
+ */
+import type { SlowConsumerPolicy } from "../config/options.js";
+import { FrameView, frameLength, frameTsEventApprox, frameTsRecvApprox } from "../frame/codec.js";
+import { frameToObject } from "../frame/json.js";
+import type { FrameBatch } from "../storage/wal-reader.js";
+import type { HistoryReader } from "./history.js";
+import type { FeedConnection, FeedCounters } from "./realtime-feed.js";
+import { sendPieces } from "./send.js";
+import type { SymbolFilter } from "./symbol-filter.js";
+
+/** A replay resolved to seqs: `from` and `to` already mapped from times where given. */
+export interface ReplayPlan {
+  id: number;
+  filter: SymbolFilter;
+  json: boolean;
+  /** Last seq to send; for `live` and open-ended replays, the newest when it started. */
+  toSeq: number;
+  /** Ends the replay at the first frame with a later ts_recv, when `to` was a time. */
+  toTimeNs: number;
+  speed: "max" | number;
+  live: boolean;
+  /** The slow-consumer policy once live. */
+  policy: SlowConsumerPolicy;
+}
+
+/** What a replay needs of its worker. */
+export interface ReplayHost {
+  /** The newest seq the worker has fanned out from the ring. */
+  liveSeq(): number;
+  /** Joins the real-time feed; called when the replay has sent every seq up to liveSeq(). */
+  goLive(replay: HistoricalReplay): void;
+  /** The replay ended (done, or its connection closed); the worker forgets it. */
+  ended(replay: HistoricalReplay): void;
+}
+
+const MAX_PIECES = 256;
+/** How often a live replay that reached the end of the WAL looks again, ms. */
+const TAIL_POLL_MS = 1;
+
+export class HistoricalReplay {
+  private batch: FrameBatch | null = null;
+  private index = 0;
+  private running = false;
+  private finished = false;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly pieces = new Int32Array(MAX_PIECES * 2);
+  private readonly view = new FrameView();
+  private startWallMs = 0;
+  private startTsEvent = 0;
+  /** Frames sent, for stats and the end message. */
+  sent = 0;
+
+  constructor(
+    readonly plan: ReplayPlan,
+    readonly conn: FeedConnection,
+    private readonly reader: HistoryReader,
+    private readonly host: ReplayHost,
+    private readonly limitBytes: number,
+    private readonly counters: FeedCounters,
+  ) {}
+
+  get id(): number {
+    return this.plan.id;
+  }
+
+  /** The seq of the next frame this replay would send. */
+  private get nextSeq(): number {
+    return this.batch !== null && this.index < this.batch.count
+      ? this.batch.firstSeq + this.index
+      : this.reader.nextSeq;
+  }
+
+  /** Sends what it can now; call again on drain. Safe to call at any time (re-entry is ignored). */
+  async pump(): Promise<void> {
+    if (this.running || this.finished) return;
+    this.running = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    try {
+      while (!this.finished) {
+        if (this.conn.closed) return this.stop();
+        if (this.conn.ws.getBufferedAmount() >= this.limitBytes) return;
+        if (this.plan.live && this.nextSeq > this.host.liveSeq()) return this.joinLive();
+        if (this.batch === null || this.index >= this.batch.count) {
+          const maxSeq = this.plan.live ? this.host.liveSeq() : this.plan.toSeq;
+          if (this.nextSeq > maxSeq) return this.done();
+          this.batch = await this.reader.read(maxSeq);
+          this.index = 0;
+          if (this.batch === null) {
+            // The WAL's end: the sequencer has not written that far yet (or it is being flushed).
+            this.timer = setTimeout(() => this.pump(), TAIL_POLL_MS);
+            return;
+          }
+          continue;
+        }
+        const waitMs = this.sendFromBatch();
+        if (waitMs > 0) {
+          this.timer = setTimeout(() => this.pump(), waitMs);
+          return;
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** Stops without an end message (the connection closed or the client unsubscribed). */
+  stop(): void {
+    this.finished = true;
+    clearTimeout(this.timer);
+    this.reader.close();
+    this.host.ended(this);
+  }
+
+  /**
+   * Sends the current batch's frames from `index` as one message, up to the end of the batch, the `to`
+   * bound or the first frame not yet due. Returns ms to wait for that frame, or 0.
+   */
+  private sendFromBatch(): number {
+    const b = this.batch!;
+    const { filter, json, speed } = this.plan;
+    let n = 0;
+    let wait = 0;
+    let i = this.index;
+    for (; i < b.count && n < MAX_PIECES; i++) {
+      const off = b.offsets[i];
+      const seq = b.firstSeq + i;
+      if (seq > this.plan.toSeq || frameTsRecvApprox(b.bytes, off) > this.plan.toTimeNs) {
+        this.plan.toSeq = seq - 1;
+        break;
+      }
+      if (!filter.matches(b.bytes, off)) continue;
+      if (speed !== "max") {
+        const ts = frameTsEventApprox(b.bytes, off);
+        if (this.startWallMs === 0) {
+          this.startWallMs = performance.now();
+          this.startTsEvent = ts;
+        }
+        const due = this.startWallMs + (ts - this.startTsEvent) / 1e6 / speed;
+        const now = performance.now();
+        if (due > now) {
+          wait = Math.max(1, Math.round(due - now));
+          if (n > 0) break;
+          this.index = i;
+          return wait;
+        }
+      }
+      this.pieces[n * 2] = off;
+      this.pieces[n * 2 + 1] = off + frameLength(b.bytes, off);
+      n++;
+    }
+    this.index = i;
+    if (n > 0) this.send(b.bytes, n);
+    return wait;
+  }
+
+  private send(bytes: Uint8Array, n: number): void {
+    const ws = this.conn.ws;
+    const p = this.pieces;
+    let total = 0;
+    if (this.plan.json) {
+      ws.cork(() => {
+        for (let k = 0; k < n; k++)
+          ws.send(JSON.stringify(frameToObject(this.view.wrap(bytes, p[k * 2]))), false);
+      });
+      for (let k = 0; k < n; k++) total += p[k * 2 + 1] - p[k * 2];
+      this.counters.messagesSent += n;
+    } else {
+      total = sendPieces(ws, this.conn.sender, bytes, p, n);
+      this.counters.messagesSent++;
+    }
+    this.sent += n;
+    this.counters.framesSent += n;
+    this.counters.bytesSent += total;
+  }
+
+  private done(): void {
+    if (!this.conn.closed) {
+      this.conn.ws.send(`{"op":"replay_done","id":${this.plan.id},"last_seq":${this.plan.toSeq}}`, false);
+    }
+    this.stop();
+  }
+
+  private joinLive(): void {
+    const last = this.nextSeq - 1;
+    this.finished = true;
+    this.reader.close();
+    if (!this.conn.closed)
+      this.conn.ws.send(`{"op":"replay_done","id":${this.plan.id},"last_seq":${last},"live":true}`, false);
+    this.host.goLive(this);
+  }
+}
