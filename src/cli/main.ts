@@ -10,6 +10,7 @@ import { Command, CommanderError, Option } from "commander";
 import { OPTION_KEYS, resolveServeOptions, type ServeOptions } from "../config/options.js";
 import { Tickring } from "../daemon/tickring.js";
 import { OptionError } from "../errors.js";
+import { registerSnapshotCommands } from "./snapshot-command.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const packageJson = JSON.parse(readFileSync(join(here, "../../../package.json"), "utf8")) as {
@@ -68,6 +69,12 @@ const SERVE_FLAGS: [string, keyof ServeOptions, string][] = [
     "retainStoreBytes",
     "cap on store size, oldest data dropped first (default: none)",
   ],
+  [
+    "--snapshot-every <duration>",
+    "snapshotEveryMs",
+    "take an online snapshot this often, e.g. 30m (default: never)",
+  ],
+  ["--snapshot-keep <n>", "snapshotKeep", "keep only the newest n scheduled snapshots (default: all)"],
 ];
 
 const serve = program
@@ -123,6 +130,8 @@ program
     const child = spawn(process.execPath, [script, ...args], { stdio: "inherit" });
     child.on("exit", (code, signal) => process.exit(code ?? (signal === null ? 1 : 128)));
   });
+
+registerSnapshotCommands(program);
 
 function flagName(key: keyof ServeOptions): string {
   // Commander camel-cases flags: --fsync-batch → fsyncBatch; our keys for durations end in Ms.

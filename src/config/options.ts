@@ -63,6 +63,10 @@ export interface ServeOptions {
   retainStoreMs: number | undefined;
   /** Drop the oldest store data while the store is larger (LevelDB's estimate). @default keep all */
   retainStoreBytes: number | undefined;
+  /** Take an online snapshot into `<data>/snapshots/` this often, ms. @default never */
+  snapshotEveryMs: number | undefined;
+  /** After each scheduled snapshot, keep only the newest this many. @default keep all */
+  snapshotKeep: number | undefined;
 }
 
 export function defaultServeOptions(): ServeOptions {
@@ -88,6 +92,8 @@ export function defaultServeOptions(): ServeOptions {
     retainWalBytes: undefined,
     retainStoreMs: undefined,
     retainStoreBytes: undefined,
+    snapshotEveryMs: undefined,
+    snapshotKeep: undefined,
   };
 }
 
@@ -122,6 +128,8 @@ const PARSERS: { [K in keyof ServeOptions]: Parser<K> } = {
   retainWalBytes: (v, n) => (v === undefined ? undefined : int(v, n, 0, Number.MAX_SAFE_INTEGER)),
   retainStoreMs: (v, n) => (v === undefined ? undefined : duration(v, n)),
   retainStoreBytes: (v, n) => (v === undefined ? undefined : int(v, n, 0, Number.MAX_SAFE_INTEGER)),
+  snapshotEveryMs: (v, n) => (v === undefined ? undefined : duration(v, n)),
+  snapshotKeep: (v, n) => (v === undefined ? undefined : int(v, n, 1, 100_000)),
 };
 
 /** Option keys, in the order `--help` lists them. */

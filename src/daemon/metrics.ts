@@ -4,6 +4,7 @@
  * and the hot path only bumps plain numbers.
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { IndexingStats } from "../recovery/index-progress.js";
 import { STATUS_DURABLE_SEQ, W, WORKER_FIELDS, type WorkerField, workerBase } from "./shared-state.js";
 
 /** What the metrics read from the daemon. */
@@ -17,6 +18,8 @@ export interface MetricsSource {
   ingestTicks(): number;
   walSegments(): number;
   indexedSeq(): number;
+  /** The background indexer's progress (lag, rate, ETA). */
+  indexing(): IndexingStats;
 }
 
 const WORKER_COUNTERS: Partial<Record<WorkerField, [string, string]>> = {
@@ -25,6 +28,7 @@ const WORKER_COUNTERS: Partial<Record<WorkerField, [string, string]>> = {
   messagesSent: ["tickring_messages_sent_total", "WebSocket data messages sent to subscribers"],
   gaps: ["tickring_gaps_total", "gap messages sent to subscribers"],
   laps: ["tickring_ring_laps_total", "Times a worker was lapped by the ring writer"],
+  caughtUp: ["tickring_ring_catchup_frames_total", "Frames a lapped worker re-read from the WAL"],
   ingestMessages: ["tickring_ingest_messages_total", "Ingest WebSocket messages accepted"],
   ingestRejected: ["tickring_ingest_rejected_total", "Ingest WebSocket messages rejected"],
 };
@@ -59,6 +63,18 @@ export class Metrics {
       () => src.shared[STATUS_DURABLE_SEQ],
     );
     gauge(r, "tickring_indexed_seq", "Highest seq in the LevelDB store", () => src.indexedSeq());
+    gauge(
+      r,
+      "tickring_index_lag",
+      "Seqs durable in the WAL but not yet in the store",
+      () => src.indexing().lag,
+    );
+    gauge(
+      r,
+      "tickring_index_rate",
+      "Seqs indexed per second, over the last second",
+      () => src.indexing().ratePerSec,
+    );
     gauge(r, "tickring_ring_position_bytes", "Ring writer position (mod 2^32)", () => src.ringPosition());
     gauge(r, "tickring_ring_capacity_bytes", "Ring capacity", () => src.ringCapacity);
     gauge(r, "tickring_wal_segments", "WAL segment files", () => src.walSegments());
@@ -135,6 +151,7 @@ export class Metrics {
       ingest: { ticks: s.ingestTicks(), ratePerSec: this.rate() },
       ring: { capacity: s.ringCapacity, position: s.ringPosition() },
       wal: { segments: s.walSegments() },
+      indexing: s.indexing(),
       workers: Array.from({ length: s.workers }, (_, w) =>
         Object.fromEntries(WORKER_FIELDS.map((f) => [f, s.shared[workerBase(w) + W[f]]])),
       ),

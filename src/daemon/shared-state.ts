@@ -37,6 +37,7 @@ export const WORKER_FIELDS = [
   "conflated",
   "disconnects",
   "laps",
+  "caughtUp",
   "ringPosition",
   "ringLag",
   "ingestMessages",

@@ -12,10 +12,13 @@ import type { Tick } from "../frame/codec.js";
 import { DemoFeed } from "../publisher/demo-feed.js";
 import { RingWriter } from "../publisher/ring-writer.js";
 import { Sequencer } from "../publisher/sequencer.js";
+import { IndexProgress } from "../recovery/index-progress.js";
+import { OnlineSnapshots } from "../recovery/online-snapshots.js";
+import { recoverDataDir } from "../recovery/startup.js";
 import { Indexer } from "../storage/indexer.js";
 import { applyRetention } from "../storage/retention.js";
-import { Store } from "../storage/store.js";
-import { Wal } from "../storage/wal.js";
+import type { Store } from "../storage/store.js";
+import type { Wal } from "../storage/wal.js";
 import { createLogger, type Logger } from "./logger.js";
 import type { ToMain, ToWorker, WorkerInit } from "./messages.js";
 import { Metrics } from "./metrics.js";
@@ -24,6 +27,7 @@ import {
   STATE_READY,
   STATE_STOPPING,
   STATUS_DURABLE_SEQ,
+  STATUS_RECOVERY_PERCENT,
   STATUS_STATE,
   STATUS_WRITTEN_SEQ,
 } from "./shared-state.js";
@@ -54,6 +58,8 @@ export class Tickring {
   private retentionTimer: NodeJS.Timeout | undefined;
   private ingestedTicks = 0;
   private closing: Promise<void> | undefined;
+  private indexProgress!: IndexProgress;
+  private snapshots!: OnlineSnapshots;
 
   private constructor(
     readonly options: ServeOptions,
@@ -75,6 +81,7 @@ export class Tickring {
       ingestTicks: () => this.ingestedTicks,
       walSegments: () => wal.segments().length,
       indexedSeq: () => indexer.indexedSeq,
+      indexing: () => this.indexProgress.stats(),
     });
   }
 
@@ -87,43 +94,46 @@ export class Tickring {
     const logger = log ?? createLogger(opts.logLevel);
     mkdirSync(opts.data, { recursive: true });
     let metrics: Metrics | undefined;
-    const { wal, report } = await Wal.open({
-      dir: join(opts.data, "wal"),
-      fsync: opts.fsync,
-      batchMs: opts.fsyncBatchMs,
-      segmentBytes: opts.walSegmentBytes,
-      onFsync: (ns) => metrics?.fsyncSeconds.observe(ns / 1e9),
+    const shared = allocateSharedState(opts.workers);
+    const { wal, store, report } = await recoverDataDir({
+      data: opts.data,
+      wal: {
+        fsync: opts.fsync,
+        batchMs: opts.fsyncBatchMs,
+        segmentBytes: opts.walSegmentBytes,
+        onFsync: (ns) => metrics?.fsyncSeconds.observe(ns / 1e9),
+      },
+      log: logger,
+      onProgress: (percent) => {
+        shared[STATUS_RECOVERY_PERCENT] = percent;
+      },
     });
-    if (report.truncated !== undefined) {
-      logger.warn(
-        { truncated: report.truncated },
-        "WAL tail was torn or corrupt: cut back to the last good record",
-      );
-    }
-    const walDir = join(opts.data, "wal");
-    const store = await Store.open({ dir: join(opts.data, "store") });
-    if (store.checkpoint > report.lastSeq) {
-      // The WAL lost a tail the store had indexed (cut corruption, or power loss under fsync=os):
-      // the WAL is the truth, and its seqs will be reused.
-      logger.warn(
-        { checkpoint: store.checkpoint, walLastSeq: report.lastSeq },
-        "store ahead of the WAL: rolling it back",
-      );
-      await store.rollbackTo(report.lastSeq);
-    }
     // Only durable seqs are indexed, so the store is never ahead of what a crash leaves in the WAL.
+    // Indexing catches up in the background while the daemon serves.
     const indexer = new Indexer(store, {
-      walDir,
+      walDir: join(opts.data, "wal"),
       limitSeq: () => wal.durableSeq,
       onError: (err) => logger.error({ err }, "indexer stopped"),
     });
     indexer.start();
     const ring = RingWriter.allocate(opts.ringBytes);
     const sequencer = new Sequencer(wal, ring, report.lastSeq);
-    const shared = allocateSharedState(opts.workers);
     shared[STATUS_DURABLE_SEQ] = wal.durableSeq;
     shared[STATUS_WRITTEN_SEQ] = wal.writtenSeq;
     const t = new Tickring(opts, logger, wal, ring, sequencer, shared, store, indexer);
+    t.indexProgress = new IndexProgress({
+      indexedSeq: () => indexer.indexedSeq,
+      targetSeq: () => wal.durableSeq,
+      log: logger,
+    });
+    t.indexProgress.start();
+    t.snapshots = new OnlineSnapshots({
+      data: opts.data,
+      wal,
+      log: logger,
+      everyMs: opts.snapshotEveryMs,
+      keep: opts.snapshotKeep,
+    });
     metrics = t.metrics;
     wal.onDurable((seq) => t.onDurable(seq));
     try {
@@ -134,6 +144,7 @@ export class Tickring {
     }
     shared[STATUS_STATE] = STATE_READY;
     t.scheduleRetention();
+    t.snapshots.start();
     if (opts.demo !== false) {
       t.demo = new DemoFeed(opts.demo, (ticks) => {
         t.sequence(ticks);
@@ -207,6 +218,9 @@ export class Tickring {
     // Ingest that was in flight from a worker while it shut down is sequenced by now: make it durable too.
     await this.wal.flush();
     clearInterval(this.retentionTimer);
+    // A snapshot in progress reads the WAL and the store: let it finish before they close.
+    await this.snapshots.stop();
+    this.indexProgress.stop();
     await this.indexer.stop();
     await this.wal.close();
     await this.store.close();
@@ -290,6 +304,8 @@ export class Tickring {
       body = await this.metrics.text();
     } else if (method === "GET" && path === "/v1/stats") {
       body = JSON.stringify(this.stats());
+    } else if (method === "POST" && path === "/v1/admin/snapshot") {
+      ({ status, body } = await this.snapshotRequest());
     } else {
       status = 501;
       body = JSON.stringify({
@@ -299,6 +315,24 @@ export class Tickring {
       });
     }
     this.post(w, { t: "http-reply", id, status, contentType, body });
+  }
+
+  /** `POST /v1/admin/snapshot`: an online snapshot into `<data>/snapshots/`, answered with its id, seq and path. */
+  private async snapshotRequest(): Promise<{ status: number; body: string }> {
+    if (this.closing !== undefined) {
+      return {
+        status: 503,
+        body: JSON.stringify({ op: "error", code: "NOT_READY", message: "tickring is closing" }),
+      };
+    }
+    try {
+      const { id, seq, path } = await this.snapshots.take();
+      return { status: 200, body: JSON.stringify({ id, seq, path }) };
+    } catch (err) {
+      this.log.error({ err }, "snapshot failed");
+      const code = (err as { code?: string }).code ?? "INTERNAL";
+      return { status: 500, body: JSON.stringify({ op: "error", code, message: (err as Error).message }) };
+    }
   }
 
   private post(w: number, msg: ToWorker): void {

@@ -17,9 +17,12 @@ import {
   workerBase,
 } from "../daemon/shared-state.js";
 import { TickringError } from "../errors.js";
-import { FrameEncoder, frameSeq } from "../frame/codec.js";
+import { FrameEncoder, frameLength, frameSeq } from "../frame/codec.js";
 import { IngestDecoder } from "../publisher/ingest-decoder.js";
+import { WalSeqRetiredError } from "../storage/errors.js";
 import { Store } from "../storage/store.js";
+import { listSegments } from "../storage/wal-files.js";
+import { openWalReader } from "../storage/wal-reader.js";
 import {
   arrayBufferToText,
   type HttpResponse,
@@ -76,6 +79,8 @@ const counters: FeedCounters = {
 };
 const ingestCounters = { messages: 0, ticks: 0, rejected: 0 };
 let laps = 0;
+/** Frames a lapped worker re-read from the WAL. */
+let caughtUp = 0;
 
 const reader = new RingReader(init.ring, { start: "tail" });
 /**
@@ -404,38 +409,86 @@ function send(msg: ToMain): void {
   port.postMessage(msg);
 }
 
-/** Moves frames from the ring to the sockets until shut down. */
+/**
+ * Moves frames from the ring to the sockets until shut down. Invariant: every dispatch starts at
+ * `dispatchedSeq + 1`. A lap, or a run too close to being overwritten to send safely, is made good from
+ * the WAL (which holds every frame before the ring gets it); ring frames the WAL already gave are skipped.
+ */
 async function pump(): Promise<void> {
-  let gapFrom = 0;
   const safeHeadroom = reader.capacity / 4;
+  const runBytes = Math.min(MAX_RUN_BYTES, reader.capacity / 4);
+  const bytes = reader.bytes;
   while (running) {
     let runs = 0;
     for (; runs < RUNS_PER_TURN; runs++) {
-      const polled = reader.poll(MAX_RUN_BYTES);
+      const polled = reader.poll(runBytes);
       if (polled === POLL_EMPTY) break;
       if (polled === POLL_LAPPED) {
         laps++;
-        if (gapFrom === 0) gapFrom = reader.lostFromSeq;
+        catchUpFromWal(Number.MAX_SAFE_INTEGER);
         continue;
       }
-      const first = frameSeq(reader.bytes, reader.runStart);
-      if (gapFrom !== 0) {
-        if (first > gapFrom) feed.reportGap(gapFrom, first - 1);
-        gapFrom = 0;
-      }
-      // A run about to be overwritten is skipped rather than sent: a torn frame cannot be recalled.
+      let start = reader.runStart;
+      const end = reader.runEnd;
+      while (start < end && frameSeq(bytes, start) <= dispatchedSeq) start += frameLength(bytes, start);
+      if (start === end) continue;
+      const first = frameSeq(bytes, start);
+      if (first > dispatchedSeq + 1) catchUpFromWal(first - 1);
+      // A run about to be overwritten is not sent from the ring: a torn frame cannot be recalled.
       if (reader.headroom() < safeHeadroom) {
         laps++;
-        gapFrom = first;
+        catchUpFromWal(Number.MAX_SAFE_INTEGER);
         continue;
       }
-      feed.dispatch(reader.bytes, reader.runStart, reader.runEnd);
+      feed.dispatch(bytes, start, end);
       dispatchedSeq = reader.lastSeq;
       if (!reader.runIntact()) tornRun();
     }
     if (runs === RUNS_PER_TURN) await yieldToLoop();
     else if (running) await reader.awaitData();
   }
+}
+
+let staging = new Uint8Array(MAX_RUN_BYTES);
+
+/**
+ * Fans out seqs from `dispatchedSeq + 1` to `to` (or to the end of the WAL) read from the WAL. Frames are
+ * copied into a staging buffer (once per worker, not per subscriber) so they go out in runs like ring
+ * frames. Seqs retention already took from the WAL are reported to subscribers as a gap.
+ */
+function catchUpFromWal(to: number): void {
+  let used = 0;
+  const flush = () => {
+    if (used > 0) feed.dispatch(staging, 0, used);
+    used = 0;
+  };
+  const from = dispatchedSeq + 1;
+  let wal: ReturnType<typeof openWalReader> | undefined;
+  try {
+    wal = openWalReader(history.walDir, from, { bufferBytes: 4 << 20 });
+    for (let b = wal.nextSync(to); b !== null; b = wal.nextSync(to)) {
+      for (let i = 0; i < b.count; i++) {
+        const off = b.offsets[i];
+        const len = frameLength(b.bytes, off);
+        if (used + len > staging.length) {
+          flush();
+          if (len > staging.length) staging = new Uint8Array(len);
+        }
+        staging.set(b.bytes.subarray(off, off + len), used);
+        used += len;
+      }
+      flush();
+      dispatchedSeq = b.lastSeq;
+    }
+  } catch (err) {
+    if (!(err instanceof WalSeqRetiredError)) throw err;
+    const firstWal = listSegments(history.walDir)[0]?.firstSeq ?? from;
+    feed.reportGap(from, Math.min(to, firstWal - 1));
+    dispatchedSeq = Math.min(to, firstWal - 1);
+  } finally {
+    wal?.close();
+  }
+  caughtUp += dispatchedSeq - from + 1;
 }
 
 /** The writer overtook bytes we were sending: the clients that got them may hold a torn frame. */
@@ -464,6 +517,7 @@ const statsTimer = setInterval(() => {
   s[base + W.conflated] = counters.conflated;
   s[base + W.disconnects] = counters.disconnects;
   s[base + W.laps] = laps;
+  s[base + W.caughtUp] = caughtUp;
   s[base + W.ringPosition] = reader.position();
   s[base + W.ringLag] = reader.lag();
   s[base + W.ingestMessages] = ingestCounters.messages;

@@ -1,0 +1,16 @@
+/** Public surface of recovery: startup recovery, index progress, and snapshots (create, verify, restore, list). */
+export * from "./errors.js";
+export { type IndexingStats, IndexProgress, type IndexProgressOptions } from "./index-progress.js";
+export { OnlineSnapshots, type OnlineSnapshotsOptions } from "./online-snapshots.js";
+export type { OnProgress } from "./progress.js";
+export {
+  type CreateSnapshotOptions,
+  createSnapshot,
+  type LiveWal,
+  type SnapshotResult,
+} from "./snapshot-create.js";
+export { MANIFEST_VERSION, type Manifest, type ManifestFile } from "./snapshot-layout.js";
+export { listSnapshots, pruneSnapshots, type SnapshotEntry } from "./snapshot-list.js";
+export { type RestoreOptions, restoreSnapshot } from "./snapshot-restore.js";
+export { readManifest, type VerifyReport, verifySnapshot } from "./snapshot-verify.js";
+export { type Recovered, type RecoverOptions, recoverDataDir } from "./startup.js";

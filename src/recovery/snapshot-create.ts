@@ -1,0 +1,204 @@
+/**
+ * Creates a snapshot: the WAL up to one seq, a logical copy of the store, and a manifest with every file's
+ * size and CRC32C (layout: {@link ./snapshot-layout.ts}).
+ *
+ * Consistency without stopping ingest: in ONE synchronous step on the WAL's thread the store's LevelDB
+ * snapshot is taken and the WAL's segment list read (sealed segments and the active one's size, which
+ * matches `writtenSeq`); sealed segments are hard-linked and the active one opened in that same step, so
+ * retention cannot remove a file before we hold it. Everything after that is asynchronous: the active
+ * segment's prefix is copied, the store copied from its LevelDB snapshot. The store's checkpoint at that
+ * instant is ≤ the durable seq ≤ the snapshot seq, so the snapshot never has a store ahead of its WAL.
+ *
+ * The snapshot is written under `<path>.partial` and renamed once its manifest is durable: a directory with
+ * the final name is always complete.
+ */
+import { closeSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, statSync } from "node:fs";
+import { rename, rm, writeFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import type { WalSegmentInfo } from "../storage/wal.js";
+import { indexPathOf, listSegments } from "../storage/wal-files.js";
+import { WAL_DEFAULTS } from "../storage/wal-options.js";
+import { scanSegmentFile } from "../storage/wal-scan.js";
+import { RecoveryError } from "./errors.js";
+import { checksumFile, copyFile, syncDir } from "./file-copy.js";
+import { ByteProgress, type OnProgress } from "./progress.js";
+import {
+  crcHex,
+  MANIFEST_FILE,
+  MANIFEST_FORMAT,
+  MANIFEST_VERSION,
+  type Manifest,
+  type ManifestFile,
+  PARTIAL_SUFFIX,
+  SNAPSHOTS_DIR,
+  STORE_DIR,
+  snapshotId,
+  WAL_DIR,
+} from "./snapshot-layout.js";
+import { createEmptyStore, StoreCopySource } from "./store-copy.js";
+
+/** The running daemon's WAL, for an online snapshot. */
+export interface LiveWal {
+  /** Sealed segments and the active one, consistent at the instant of the call (`Wal.segments()`). */
+  segments(): WalSegmentInfo[];
+}
+
+/** Options of {@link createSnapshot}. */
+export interface CreateSnapshotOptions {
+  /** The data directory (holding wal/ and store/). */
+  data: string;
+  /** Where the snapshot goes; must not exist. @default `<data>/snapshots/<id>` */
+  out?: string;
+  /** Set when a daemon in this process owns `data` (online snapshot); absent = offline, the dir must be free. */
+  liveWal?: LiveWal;
+  onProgress?: OnProgress;
+}
+
+/** What {@link createSnapshot} made. */
+export interface SnapshotResult {
+  id: string;
+  seq: number;
+  path: string;
+  manifest: Manifest;
+}
+
+/** A WAL file to bring into the snapshot: already linked, or to copy from an fd opened in the frozen step. */
+type WalFile = { name: string; linked: true } | { name: string; linked: false; fd: number; bytes: number };
+
+let partialCounter = 0;
+
+/** Creates a snapshot of `options.data`; see the module doc for how it stays consistent. */
+export async function createSnapshot(options: CreateSnapshotOptions): Promise<SnapshotResult> {
+  const { data, liveWal } = options;
+  const walDir = join(data, WAL_DIR);
+  const storeDir = join(data, STORE_DIR);
+  if (!existsSync(walDir) && !existsSync(storeDir)) {
+    throw new RecoveryError(
+      "ERR_DATA_MISSING",
+      data,
+      `${data} is not a tickring data directory (no wal/ or store/)`,
+    );
+  }
+  if (options.out !== undefined && existsSync(options.out)) {
+    throw new RecoveryError("ERR_SNAPSHOT_EXISTS", options.out, `${options.out} already exists`);
+  }
+  const parent = options.out !== undefined ? dirname(options.out) : join(data, SNAPSHOTS_DIR);
+  const partial = join(
+    parent,
+    `${options.out !== undefined ? basename(options.out) : `.new-${process.pid}-${++partialCounter}`}${PARTIAL_SUFFIX}`,
+  );
+  const store = existsSync(storeDir) ? await StoreCopySource.open(storeDir, liveWal !== undefined) : null;
+  const walFiles: WalFile[] = [];
+  try {
+    mkdirSync(join(partial, WAL_DIR), { recursive: true });
+    // The frozen step: synchronous from here to the end of freezeWal, so the daemon appends nothing between.
+    store?.freeze();
+    const createdAt = new Date();
+    const seq = freezeWal(walDir, join(partial, WAL_DIR), liveWal, walFiles);
+    const id = snapshotId(createdAt, seq);
+    const path = options.out ?? join(parent, id);
+    if (existsSync(path)) throw new RecoveryError("ERR_SNAPSHOT_EXISTS", path, `${path} already exists`);
+
+    const walBytes = walFiles.reduce(
+      (n, f) => n + (f.linked ? statSync(join(partial, WAL_DIR, f.name)).size : f.bytes),
+      0,
+    );
+    // Estimate: the WAL read once; the store copied (≈ its size on disk) and then checksummed.
+    const progress = new ByteProgress(walBytes + 2 * dirBytes(storeDir), options.onProgress);
+    const files: ManifestFile[] = [];
+    for (const f of walFiles) {
+      const to = join(partial, WAL_DIR, f.name);
+      const sum = f.linked
+        ? await checksumFile(to, progress.add)
+        : await copyFile(f.fd, to, progress.add, f.bytes);
+      files.push({ path: `${WAL_DIR}/${f.name}`, bytes: sum.bytes, crc32c: crcHex(sum.crc) });
+    }
+    const storeCheckpoint =
+      store === null
+        ? await createEmptyStore(join(partial, STORE_DIR))
+        : await store.copyTo(join(partial, STORE_DIR), progress.add);
+    for (const name of readdirSync(join(partial, STORE_DIR)).sort()) {
+      const sum = await checksumFile(join(partial, STORE_DIR, name), progress.add);
+      files.push({ path: `${STORE_DIR}/${name}`, bytes: sum.bytes, crc32c: crcHex(sum.crc) });
+    }
+    progress.finish();
+    const manifest: Manifest = {
+      format: MANIFEST_FORMAT,
+      version: MANIFEST_VERSION,
+      id,
+      seq,
+      storeCheckpoint,
+      createdAt: createdAt.toISOString(),
+      online: liveWal !== undefined,
+      files,
+    };
+    await writeFile(join(partial, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, { flush: true });
+    await syncDir(join(partial, WAL_DIR));
+    await syncDir(join(partial, STORE_DIR));
+    await syncDir(partial);
+    await rename(partial, path);
+    await syncDir(parent);
+    return { id, seq, path, manifest };
+  } catch (err) {
+    await rm(partial, { recursive: true, force: true });
+    throw err;
+  } finally {
+    for (const f of walFiles) if (!f.linked) closeSync(f.fd);
+    await store?.close();
+  }
+}
+
+/**
+ * Synchronously takes hold of the WAL files up to the snapshot seq: hard-links sealed segments (and their
+ * sparse indexes) into `toDir`, opens the last segment for a prefix copy. Returns the snapshot seq.
+ * Online, the segment list comes from the live WAL; offline, from the directory, the last segment scanned
+ * to its last valid record (a torn tail is left out, as `Wal.open` would cut it).
+ */
+function freezeWal(walDir: string, toDir: string, live: LiveWal | undefined, out: WalFile[]): number {
+  let segments: { file: string; lastSeq: number; bytes: number; active: boolean }[];
+  if (live !== undefined) {
+    segments = live.segments();
+  } else {
+    const found = listSegments(walDir);
+    segments = found.map((s, i) => {
+      if (i < found.length - 1)
+        return { file: s.file, lastSeq: found[i + 1].firstSeq - 1, bytes: 0, active: false };
+      const scan = scanSegmentFile(s.file, WAL_DEFAULTS.indexIntervalBytes);
+      return { file: s.file, lastSeq: s.firstSeq + scan.count - 1, bytes: scan.goodEnd, active: true };
+    });
+  }
+  for (const s of segments) {
+    const name = basename(s.file);
+    if (s.active) {
+      out.push({ name, linked: false, fd: openSync(s.file, "r"), bytes: s.bytes });
+      continue;
+    }
+    if (!tryLink(s.file, join(toDir, name))) {
+      out.push({ name, linked: false, fd: openSync(s.file, "r"), bytes: statSync(s.file).size });
+      continue;
+    }
+    out.push({ name, linked: true });
+    const idx = indexPathOf(s.file);
+    const idxName = basename(idx);
+    if (existsSync(idx) && tryLink(idx, join(toDir, idxName))) out.push({ name: idxName, linked: true });
+  }
+  return segments.length === 0 ? 0 : segments[segments.length - 1].lastSeq;
+}
+
+/** Hard-links; false when the snapshot is on another file system (the caller copies instead). */
+function tryLink(from: string, to: string): boolean {
+  try {
+    linkSync(from, to);
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "EXDEV" || code === "EPERM") return false;
+    throw err;
+  }
+}
+
+/** Bytes of the regular files directly in `dir`. */
+function dirBytes(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  return readdirSync(dir).reduce((n, name) => n + statSync(join(dir, name)).size, 0);
+}
