@@ -8,6 +8,8 @@ export interface WorkerInit {
   index: number;
   /** The data directory: workers read the WAL (`wal/`) and the store (`store/`) for history. */
   data: string;
+  /** The main thread's clock offset (see clock.ts), so ts_recv and delayed release share one clock. */
+  clockOffsetNs: bigint;
   ring: SharedArrayBuffer;
   shared: Float64Array;
   host: string;

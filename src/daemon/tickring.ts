@@ -6,6 +6,7 @@ import { mkdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
+import { clockOffsetNs } from "../clock.js";
 import { resolveServeOptions, type ServeOptions } from "../config/options.js";
 import { TickringError } from "../errors.js";
 import type { Tick } from "../frame/codec.js";
@@ -354,6 +355,7 @@ export class Tickring {
     const init: WorkerInit = {
       index,
       data: o.data,
+      clockOffsetNs: clockOffsetNs(),
       ring: this.ring.buffer,
       shared: this.shared,
       host: o.host,

@@ -130,7 +130,7 @@ export class HistoricalReplay {
    */
   private sendFromBatch(): number {
     const b = this.batch!;
-    const { filter, json, speed } = this.plan;
+    const { filter, speed } = this.plan;
     let n = 0;
     let wait = 0;
     let i = this.index;

@@ -6,6 +6,7 @@
 import { join } from "node:path";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { parentPort, workerData } from "node:worker_threads";
+import { adoptClockOffset } from "../clock.js";
 import type { ToMain, ToWorker, WorkerInit } from "../daemon/messages.js";
 import {
   STATE_READY,
@@ -30,6 +31,7 @@ import {
   loadUws,
   type WebSocket,
 } from "../uws/uws.js";
+import { DelayedFeed } from "./delayed-feed.js";
 import { HistoryReader, type HistorySources, seqAtTime } from "./history.js";
 import { LastValueCache } from "./last-value-cache.js";
 import { parseFeedRequest, type SubscribeRequest } from "./protocol.js";
@@ -45,6 +47,7 @@ import { corkedSender } from "./send.js";
 import { SymbolFilter } from "./symbol-filter.js";
 
 const init = workerData as WorkerInit;
+adoptClockOffset(init.clockOffsetNs);
 const port = parentPort!;
 const { uws } = loadUws();
 
@@ -60,6 +63,7 @@ interface Conn extends FeedConnection {
   id: number;
   kind: "feed" | "ingest";
   subs: Map<number, RealtimeSubscription>;
+  delayed: Map<number, RealtimeSubscription>;
   replays: Map<number, HistoricalReplay>;
   /** Ingest token bucket. */
   tokens: number;
@@ -120,6 +124,7 @@ app.ws<Conn>("/v1/feed", {
     const conn = ws.getUserData();
     for (const sub of conn.subs.values()) feed.drained(sub);
     for (const replay of conn.replays.values()) replay.pump();
+    for (const sub of conn.delayed.values()) delayed.drained(sub);
   },
   close: (ws) => closeConn(ws.getUserData()),
 });
@@ -181,6 +186,7 @@ function openConn(ws: WebSocket<Conn>, kind: Conn["kind"]): void {
   conn.closed = false;
   conn.subs = new Map();
   conn.replays = new Map();
+  conn.delayed = new Map();
   conn.sender = corkedSender(conn.ws);
   conn.tokens = init.ingestRate;
   conn.refilledAt = performance.now();
@@ -192,6 +198,8 @@ function closeConn(conn: Conn): void {
   for (const sub of conn.subs.values()) feed.remove(sub);
   conn.subs.clear();
   for (const replay of [...conn.replays.values()]) replay.stop();
+  for (const sub of conn.delayed.values()) delayed.remove(sub);
+  conn.delayed.clear();
   conns.delete(conn.id);
 }
 
@@ -204,26 +212,41 @@ function onFeedRequest(conn: Conn, text: string): void {
         return;
       case "unsubscribe": {
         const sub = conn.subs.get(req.id);
+        const late = conn.delayed.get(req.id);
         const replay = conn.replays.get(req.id);
-        if (sub === undefined && replay === undefined) {
+        if (sub === undefined && late === undefined && replay === undefined) {
           throw new TickringError("BAD_REQUEST", `no subscription with id ${req.id}`);
         }
         if (sub !== undefined) feed.remove(sub);
+        if (late !== undefined) delayed.remove(late);
         conn.subs.delete(req.id);
+        conn.delayed.delete(req.id);
         replay?.stop();
         conn.ws.send(`{"op":"unsubscribed","id":${req.id}}`, false);
         return;
       }
       case "subscribe": {
-        if (conn.subs.has(req.id) || conn.replays.has(req.id)) {
+        if (inUse(conn, req.id))
           throw new TickringError("BAD_REQUEST", `subscription id ${req.id} is in use`);
-        }
         if (req.feed === "historical") {
           startReplay(conn, req).catch((err) => sendError(conn, err));
           return;
         }
-        if (req.feed !== "realtime") {
-          throw new TickringError("UNSUPPORTED", `feed "${req.feed}" is not available on this server yet`);
+        if (req.feed === "delayed") {
+          const sub = new RealtimeSubscription(
+            req.id,
+            conn,
+            new SymbolFilter(req.symbols),
+            req.format === "json",
+            req.policy ?? init.slowConsumer,
+          );
+          conn.delayed.set(req.id, sub);
+          conn.ws.send(
+            `{"op":"subscribed","id":${req.id},"feed":"delayed","delay_ms":${init.delayMs}}`,
+            false,
+          );
+          delayed.add(sub).catch((err) => sendError(conn, err));
+          return;
         }
         const sub = new RealtimeSubscription(
           req.id,
@@ -262,7 +285,7 @@ async function startReplay(conn: Conn, req: SubscribeRequest): Promise<void> {
     live: req.live,
     policy: req.policy ?? init.slowConsumer,
   };
-  if (conn.closed || conn.subs.has(req.id) || conn.replays.has(req.id)) return;
+  if (conn.closed || inUse(conn, req.id)) return;
   const replay = new HistoricalReplay(
     plan,
     conn,
@@ -277,6 +300,10 @@ async function startReplay(conn: Conn, req: SubscribeRequest): Promise<void> {
     false,
   );
   replay.pump();
+}
+
+function inUse(conn: Conn, id: number): boolean {
+  return conn.subs.has(id) || conn.delayed.has(id) || conn.replays.has(id);
 }
 
 const replayHost: ReplayHost = {
@@ -300,6 +327,9 @@ const history: HistorySources = {
   walDir: join(init.data, "wal"),
   store: () => (storeOpening ??= Store.open({ dir: join(init.data, "store") })),
 };
+const delayed = new DelayedFeed(history, init.delayMs, init.backpressureBytes, counters, () =>
+  Math.max(dispatchedSeq, init.shared[STATUS_WRITTEN_SEQ]),
+);
 
 function onIngest(conn: Conn, message: ArrayBuffer, isBinary: boolean): void {
   if (init.ingestRate > 0 && !takeToken(conn)) {
@@ -384,6 +414,7 @@ function shutdown(): void {
   listenSocket = undefined;
   clearInterval(statsTimer);
   clearInterval(heartbeatTimer);
+  delayed.stop();
   for (const { res } of pendingHttp.values())
     res.cork(() => res.writeStatus("503 Service Unavailable").end("", true));
   pendingHttp.clear();
@@ -506,7 +537,7 @@ const base = workerBase(init.index);
 const statsTimer = setInterval(() => {
   const s = init.shared;
   let subscriptions = 0;
-  for (const c of conns.values()) subscriptions += c.subs.size;
+  for (const c of conns.values()) subscriptions += c.subs.size + c.delayed.size + c.replays.size;
   s[base + W.connections] = conns.size;
   s[base + W.subscriptions] = subscriptions;
   s[base + W.framesSent] = counters.framesSent;
@@ -526,8 +557,11 @@ const statsTimer = setInterval(() => {
 }, 200);
 
 const idle: RealtimeSubscription[] = [];
+const idleDelayed: RealtimeSubscription[] = [];
 const heartbeatTimer = setInterval(() => {
   feed.idle(idle);
+  delayed.idle(idleDelayed);
+  for (const sub of idleDelayed) idle.push(sub);
   if (idle.length === 0) return;
   const seq = reader.lastSeq;
   const frame = heartbeatEncoder.encodeHeartbeat(BigInt(seq), 0n).slice();
