@@ -10,6 +10,7 @@ import { Command, CommanderError, Option } from "commander";
 import { OPTION_KEYS, resolveServeOptions, type ServeOptions } from "../config/options.js";
 import { Tickring } from "../daemon/tickring.js";
 import { OptionError } from "../errors.js";
+import { registerReplayCommand } from "./replay-command.js";
 import { registerSnapshotCommands } from "./snapshot-command.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -109,6 +110,8 @@ const serve = program
     process.on("SIGTERM", () => stop("SIGTERM"));
   });
 for (const [flag, , help] of SERVE_FLAGS) serve.option(flag, help);
+
+registerReplayCommand(program);
 
 program
   .command("bench")
