@@ -1,0 +1,253 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import fc from "fast-check";
+import WebSocket from "ws";
+import { TickringClient, type WebSocketConstructor } from "../../src/client/index.js";
+import { frameLength, frameSeq, frameSymbolSpan, frameTsRecvApprox } from "../../src/frame/codec.js";
+import { openWalReader } from "../../src/storage/wal-reader.js";
+import { Client, type Daemon, framesOf, startDaemon, tempDir } from "../support/daemon.js";
+
+/** Every frame in the daemon's WAL, read directly: the brute-force answer replays must equal. */
+function walFrames(data: string): Buffer[] {
+  const r = openWalReader(join(data, "wal"), 1);
+  const out: Buffer[] = [];
+  for (let b = r.nextSync(); b !== null; b = r.nextSync()) {
+    for (let i = 0; i < b.count; i++) {
+      const off = b.offsets[i];
+      out.push(Buffer.from(b.bytes.subarray(off, off + frameLength(b.bytes, off))));
+    }
+  }
+  r.close();
+  return out;
+}
+
+function symbolOf(f: Buffer): string {
+  const span = [0, 0];
+  frameSymbolSpan(f, 0, span);
+  return f.subarray(span[0], span[0] + span[1]).toString();
+}
+
+async function replay(
+  d: Daemon,
+  request: Record<string, unknown>,
+): Promise<{ frames: Buffer[]; done: Record<string, unknown> }> {
+  const c = await Client.connect(d.url("/v1/feed"));
+  c.send({ op: "subscribe", id: 1, feed: "historical", ...request });
+  const done = await c.nextOp("replay_done");
+  c.close();
+  return { frames: framesOf(c.binary), done };
+}
+
+describe("historical feed", () => {
+  const dir = tempDir();
+  let daemon: Daemon;
+  before(async () => {
+    // Small WAL segments, so replays cross segment files.
+    daemon = await startDaemon(dir.path, ["--wal-segment-bytes", "65536", "--delay", "300ms"]);
+    const pub = await Client.connect(daemon.url("/v1/ingest"));
+    const symbols = ["AAPL", "MSFT", "NVDA"];
+    for (let m = 0; m < 10; m++) {
+      const ticks = Array.from({ length: 300 }, (_, i) => ({
+        type: "trade",
+        symbol: symbols[i % 3],
+        price: m + i / 1000,
+        size: i + 1,
+      }));
+      pub.send(ticks);
+      await pub.until(() => pub.text.filter((t) => t.op === "ack").length > m, "ack");
+    }
+    pub.close();
+  });
+  after(async () => {
+    const code = await daemon.stop();
+    dir.remove();
+    assert.equal(code, 0, daemon.stderr());
+  });
+
+  test("replays from seq and from time equal what the WAL holds, filtered and bounded", async () => {
+    const all = walFrames(dir.path);
+    assert.equal(all.length, 3000);
+    const bySeq = await replay(daemon, { symbols: ["*"], from: { seq: 1 }, to: { seq: 3000 } });
+    assert.deepEqual(bySeq.frames, all);
+    assert.equal(bySeq.done.last_seq, 3000);
+
+    const some = await replay(daemon, { symbols: ["MSFT"], from: { seq: 1234 }, to: { seq: 2345 } });
+    const want = all.filter(
+      (f) => frameSeq(f, 0) >= 1234 && frameSeq(f, 0) <= 2345 && symbolOf(f) === "MSFT",
+    );
+    assert.deepEqual(some.frames, want);
+
+    // From a time: the first frame at or after the ts_recv of seq 1500.
+    const t = frameTsRecvApprox(all[1499], 0);
+    const iso = new Date(Math.ceil(t / 1e6)).toISOString();
+    const byTime = await replay(daemon, { symbols: ["*"], from: { time: iso }, to: { seq: 3000 } });
+    const first = all.findIndex((f) => frameTsRecvApprox(f, 0) >= Date.parse(iso) * 1e6);
+    assert.deepEqual(byTime.frames, all.slice(first));
+  });
+
+  test("speed 1 keeps the original spacing; max does not wait", async () => {
+    const pub = await Client.connect(daemon.url("/v1/ingest"));
+    const t0 = 1_800_000_000_000_000_000n;
+    // 11 ticks 40 ms apart by ts_event: 400 ms of market time.
+    pub.send(
+      Array.from({ length: 11 }, (_, i) => ({
+        type: "trade",
+        symbol: "PACE",
+        price: 1,
+        size: 1,
+        ts_event: String(t0 + BigInt(i) * 40_000_000n),
+      })),
+    );
+    const ack = (await pub.nextOp("ack")).seq as number;
+    pub.close();
+    const timed = async (speed: unknown) => {
+      const start = performance.now();
+      const r = await replay(daemon, { symbols: ["PACE"], from: { seq: ack - 10 }, to: { seq: ack }, speed });
+      assert.equal(r.frames.length, 11);
+      return performance.now() - start;
+    };
+    const paced = await timed(1);
+    assert.ok(paced >= 390, `speed 1 took ${paced} ms for 400 ms of ticks`);
+    const fast = await timed(10);
+    assert.ok(fast >= 39 && fast < paced, `speed 10 took ${fast} ms`);
+    assert.ok((await timed("max")) < fast, "max is unpaced");
+  });
+
+  test("live:true continues with the real-time feed: every seq once, from any switch-over moment", async () => {
+    const pub = await Client.connect(daemon.url("/v1/ingest"));
+    let sending = true;
+    let n = 0;
+    const ingest = (async () => {
+      while (sending) {
+        pub.send(
+          Array.from({ length: 50 }, (_, i) => ({
+            type: "quote",
+            symbol: `L${(n + i) % 5}`,
+            bid_price: 1,
+            bid_size: 1,
+            ask_price: 2,
+            ask_size: 1,
+          })),
+        );
+        n += 50;
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    })();
+    try {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.integer({ min: 1, max: 3000 }),
+          fc.integer({ min: 0, max: 150 }),
+          async (from, waitMs) => {
+            const c = await Client.connect(daemon.url("/v1/feed"));
+            c.send({
+              op: "subscribe",
+              id: 1,
+              symbols: ["*"],
+              feed: "historical",
+              from: { seq: from },
+              live: true,
+            });
+            await c.nextOp("replay_done");
+            await new Promise((r) => setTimeout(r, waitMs));
+            const seqAtStop = Number(
+              (
+                (await (await fetch(`http://127.0.0.1:${daemon.port}/v1/stats`)).json()) as {
+                  seq: { written: number };
+                }
+              ).seq.written,
+            );
+            await c.until(
+              () => framesOf(c.binary).length >= seqAtStop - from + 1,
+              `frames up to ${seqAtStop}`,
+            );
+            c.close();
+            const seqs = framesOf(c.binary).map((f) => frameSeq(f, 0));
+            for (const [i, s] of seqs.entries())
+              assert.equal(s, from + i, `frame ${i} has seq ${s}, expected ${from + i}`);
+          },
+        ),
+        { numRuns: 6 },
+      );
+    } finally {
+      sending = false;
+      await ingest;
+      pub.close();
+    }
+  });
+
+  test("delayed frames are released delay after ts_recv, not before", async () => {
+    const c = await Client.connect(daemon.url("/v1/feed"));
+    c.send({ op: "subscribe", id: 1, symbols: ["DLY"], feed: "delayed" });
+    await c.nextOp("subscribed");
+    const arrivals: [number, number][] = [];
+    c.ws.on("message", (data: Buffer, isBinary: boolean) => {
+      if (!isBinary) return;
+      const now = (performance.timeOrigin + performance.now()) * 1e6;
+      for (let off = 0; off < data.length; off += frameLength(data, off)) {
+        if (frameSeq(data, off) !== 0) arrivals.push([now, frameTsRecvApprox(data, off)]);
+      }
+    });
+    const pub = await Client.connect(daemon.url("/v1/ingest"));
+    for (let i = 0; i < 5; i++) {
+      pub.send({ type: "trade", symbol: "DLY", price: i, size: 1 });
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    await c.until(() => arrivals.length >= 5, "5 delayed frames");
+    for (const [at, tsRecv] of arrivals) {
+      const lateMs = (at - tsRecv) / 1e6 - 300;
+      // Clocks of two processes agree to about a millisecond; the upper bound only catches a lost timer.
+      assert.ok(lateMs >= -3, `released ${-lateMs} ms early`);
+      assert.ok(lateMs < 1000, `released ${lateMs} ms late`);
+    }
+    c.close();
+    pub.close();
+  });
+
+  test("the client library loses and duplicates nothing when its connection is killed mid-stream", async () => {
+    const sockets: WebSocket[] = [];
+    class Tracked extends WebSocket {
+      constructor(url: string) {
+        super(url);
+        sockets.push(this);
+      }
+    }
+    const client = new TickringClient({
+      url: `ws://127.0.0.1:${daemon.port}`,
+      WebSocket: Tracked as unknown as WebSocketConstructor,
+      reconnect: { initialMs: 20, maxMs: 100 },
+    });
+    const seqs: number[] = [];
+    let reconnects = 0;
+    await client.subscribe(
+      { symbols: "*", feed: "historical", from: { seq: 1 }, live: true },
+      { frame: (_f, seq) => seqs.push(seq), reconnecting: () => reconnects++ },
+    );
+    const pub = await Client.connect(daemon.url("/v1/ingest"));
+    let killed = 0;
+    for (let round = 0; round < 300 && killed < 3; round++) {
+      pub.send(Array.from({ length: 20 }, () => ({ type: "trade", symbol: "K", price: 1, size: 1 })));
+      await new Promise((r) => setTimeout(r, 5));
+      // Every 60 rounds, cut the live connection under the client's feet.
+      if (round % 60 === 59 && sockets.at(-1)!.readyState === WebSocket.OPEN) {
+        sockets.at(-1)!.terminate();
+        killed++;
+      }
+    }
+    const last = (await pub.nextOp("ack", pub.text.length - 1)).seq as number;
+    pub.close();
+    const deadline = Date.now() + 10_000;
+    while (((seqs.at(-1) ?? 0) < last || reconnects < killed) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    client.close();
+    assert.equal(killed, 3, "the connection was killed three times");
+    assert.equal(reconnects, 3, "and the client reconnected each time");
+    assert.deepEqual(
+      seqs,
+      Array.from({ length: seqs.length }, (_, i) => i + 1),
+    );
+    assert.ok(seqs.at(-1)! >= last);
+  });
+});
