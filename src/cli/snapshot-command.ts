@@ -54,7 +54,11 @@ export function registerSnapshotCommands(program: Command): void {
         }
         const r = await withBar("create", flags.progress, (onProgress) =>
           createSnapshot({ data: flags.data!, out: flags.out, onProgress }),
-        );
+        ).catch((err) => {
+          if (err instanceof RecoveryError && err.code === "ERR_DATA_LOCKED")
+            throw new Error(`${err.message}: snapshot a running daemon with --url`);
+          throw err;
+        });
         print({ id: r.id, seq: r.seq, path: r.path });
       },
     );

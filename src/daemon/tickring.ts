@@ -16,6 +16,7 @@ import { Sequencer } from "../publisher/sequencer.js";
 import { IndexProgress } from "../recovery/index-progress.js";
 import { OnlineSnapshots } from "../recovery/online-snapshots.js";
 import { recoverDataDir } from "../recovery/startup.js";
+import { RecoveryStatusServer } from "../recovery/status-server.js";
 import { Indexer } from "../storage/indexer.js";
 import { applyRetention } from "../storage/retention.js";
 import type { Store } from "../storage/store.js";
@@ -96,6 +97,13 @@ export class Tickring {
     mkdirSync(opts.data, { recursive: true });
     let metrics: Metrics | undefined;
     const shared = allocateSharedState(opts.workers);
+    // Until the workers listen, the port answers /healthz 503 with the recovery's progress.
+    const status = await RecoveryStatusServer.listen(
+      opts.host,
+      opts.port,
+      () => shared[STATUS_RECOVERY_PERCENT],
+    );
+    logger.info({ host: opts.host, port: status.port, data: opts.data }, "recovering");
     const { wal, store, report } = await recoverDataDir({
       data: opts.data,
       wal: {
@@ -108,6 +116,9 @@ export class Tickring {
       onProgress: (percent) => {
         shared[STATUS_RECOVERY_PERCENT] = percent;
       },
+    }).catch(async (err) => {
+      await status.close();
+      throw err;
     });
     // Only durable seqs are indexed, so the store is never ahead of what a crash leaves in the WAL.
     // Indexing catches up in the background while the daemon serves.
@@ -121,7 +132,17 @@ export class Tickring {
     const sequencer = new Sequencer(wal, ring, report.lastSeq);
     shared[STATUS_DURABLE_SEQ] = wal.durableSeq;
     shared[STATUS_WRITTEN_SEQ] = wal.writtenSeq;
-    const t = new Tickring(opts, logger, wal, ring, sequencer, shared, store, indexer);
+    // The workers take over the port the status server holds (the real one when 0 was asked).
+    const t = new Tickring(
+      { ...opts, port: status.port },
+      logger,
+      wal,
+      ring,
+      sequencer,
+      shared,
+      store,
+      indexer,
+    );
     t.indexProgress = new IndexProgress({
       indexedSeq: () => indexer.indexedSeq,
       targetSeq: () => wal.durableSeq,
@@ -137,6 +158,7 @@ export class Tickring {
     });
     metrics = t.metrics;
     wal.onDurable((seq) => t.onDurable(seq));
+    await status.close();
     try {
       await t.startWorkers();
     } catch (err) {

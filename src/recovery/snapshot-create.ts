@@ -197,8 +197,11 @@ function tryLink(from: string, to: string): boolean {
   }
 }
 
-/** Bytes of the regular files directly in `dir`. */
+/** Bytes of the files directly in `dir`, for a progress estimate (a live store may delete files meanwhile). */
 function dirBytes(dir: string): number {
   if (!existsSync(dir)) return 0;
-  return readdirSync(dir).reduce((n, name) => n + statSync(join(dir, name)).size, 0);
+  return readdirSync(dir).reduce(
+    (n, name) => n + (statSync(join(dir, name), { throwIfNoEntry: false })?.size ?? 0),
+    0,
+  );
 }

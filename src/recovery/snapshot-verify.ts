@@ -7,7 +7,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { listSegments } from "../storage/wal-files.js";
 import { WAL_DEFAULTS } from "../storage/wal-options.js";
 import { scanSegmentFile } from "../storage/wal-scan.js";
@@ -57,7 +57,9 @@ export async function readManifest(path: string): Promise<Manifest> {
 }
 
 /** Verifies the snapshot at `path`; throws the first {@link RecoveryError} found. */
-export async function verifySnapshot(path: string, onProgress?: OnProgress): Promise<VerifyReport> {
+export async function verifySnapshot(snapshot: string, onProgress?: OnProgress): Promise<VerifyReport> {
+  // Resolved, so the scratch directory lands beside the snapshot even for a path with a trailing slash.
+  const path = resolve(snapshot);
   const manifest = await readManifest(path);
   const total = manifest.files.reduce((n, f) => n + f.bytes, 0);
   const progress = new ByteProgress(total, onProgress);

@@ -36,7 +36,7 @@ export class StoreCopySource {
         throw new RecoveryError(
           "ERR_DATA_LOCKED",
           dir,
-          `${dir} is in use by a running daemon: stop it, or use --url`,
+          `${dir} is held by a running daemon (LevelDB's LOCK)`,
           {
             cause: err,
           },
