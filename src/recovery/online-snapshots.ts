@@ -22,6 +22,7 @@ export interface OnlineSnapshotsOptions {
 export class OnlineSnapshots {
   private chain: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
+  private scheduledPending = false;
 
   constructor(private readonly o: OnlineSnapshotsOptions) {}
 
@@ -29,29 +30,43 @@ export class OnlineSnapshots {
   start(): void {
     if (this.o.everyMs === undefined || this.o.everyMs === 0) return;
     this.timer = setInterval(() => {
-      this.take().then(
-        () => this.prune(),
-        (err) => this.o.log.error({ err }, "scheduled snapshot failed"),
-      );
+      // A snapshot slower than the interval skips the next turn rather than queueing turns without bound.
+      if (this.scheduledPending) return;
+      this.scheduledPending = true;
+      this.serialized(async () => {
+        await this.create();
+        await this.prune();
+      })
+        .catch((err) => this.o.log.error({ err }, "scheduled snapshot failed"))
+        .finally(() => {
+          this.scheduledPending = false;
+        });
     }, this.o.everyMs);
     this.timer.unref();
   }
 
   /** Creates a snapshot in `<data>/snapshots/`, after any snapshot already running. */
   take(): Promise<SnapshotResult> {
-    const run = this.chain.then(async () => {
-      const r = await createSnapshot({ data: this.o.data, liveWal: this.o.wal });
-      this.o.log.info({ id: r.id, seq: r.seq, path: r.path }, "snapshot created");
-      return r;
-    });
+    return this.serialized(() => this.create());
+  }
+
+  /** Stops the schedule and waits for a snapshot (and its pruning) in progress. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.chain;
+  }
+
+  /** Runs `job` after every job queued before it. */
+  private serialized<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(job);
     this.chain = run.catch(() => undefined);
     return run;
   }
 
-  /** Stops the schedule and waits for a snapshot in progress. */
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.chain;
+  private async create(): Promise<SnapshotResult> {
+    const r = await createSnapshot({ data: this.o.data, liveWal: this.o.wal });
+    this.o.log.info({ id: r.id, seq: r.seq, path: r.path }, "snapshot created");
+    return r;
   }
 
   private async prune(): Promise<void> {
