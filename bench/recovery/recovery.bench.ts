@@ -104,10 +104,14 @@ async function timeStart(data: string, waitIndexed: boolean, maxS: number) {
   const t0 = performance.now();
   const starting = spawnDaemon(["--data", data, "--port", String(port), "--workers", "1"]);
   let readyS = Number.NaN;
+  let startingAnswers = 0; // 503 "starting" answers seen before the 200
   while (Number.isNaN(readyS)) {
     const r = await getJson(`http://127.0.0.1:${port}/healthz`);
     if (r?.status === 200) readyS = (performance.now() - t0) / 1000;
-    else await sleep(5);
+    else {
+      if (r?.body.status === "starting") startingAnswers++;
+      await sleep(5);
+    }
   }
   const daemon = await starting;
   let indexedS: number | null = null;
@@ -122,7 +126,14 @@ async function timeStart(data: string, waitIndexed: boolean, maxS: number) {
     }
   }
   const recovered = daemon.logs.find((l) => l.msg === "recovered") as { ms: number; unindexed: number };
-  return { daemon, readyS, indexedS, recoverMs: recovered.ms, unindexed: recovered.unindexed };
+  return {
+    daemon,
+    readyS,
+    startingAnswers,
+    indexedS,
+    recoverMs: recovered.ms,
+    unindexed: recovered.unindexed,
+  };
 }
 
 /** Seconds of `fn`. */
@@ -164,6 +175,7 @@ async function scenario(root: string, mb: number, o: Options) {
     unindexedAtRestart: start.unindexed,
     recoverMs: start.recoverMs,
     readyS: round(start.readyS),
+    startingAnswers: start.startingAnswers,
     indexedS: start.indexedS === null ? null : round(start.indexedS),
     snapshotMb: Math.round(bytes / MB),
     createMbPerS: mbps(createS),
