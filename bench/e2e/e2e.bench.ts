@@ -1,19 +1,24 @@
 /**
- * End-to-end benchmark: ingest → client receive latency (p50/p99/p99.9, HDR) at 10K and 100K ticks/s
- * with 1 and 100 clients, and delivered frames/s at saturation; each scenario against tickring and
- * against the baseline (a `ws` server fed by `postMessage`, bench/e2e/baseline-server.ts), in the same
- * run. Servers and the load process are separate processes on this machine's cores.
+ * End-to-end benchmark: ingest → client receive latency (HDR, from each tick's intended send time) and
+ * delivered frames/s, at 10K and 100K ticks/s with 1 and 100 clients and at saturation; each scenario
+ * against tickring and against the baseline (a `ws` server fed by `postMessage`,
+ * bench/e2e/baseline-server.ts), in the same run. The clients are spread over load processes
+ * (load-group.ts); servers and load processes share this machine's cores.
  *
  *   node dist/bench/e2e/e2e.bench.js [--duration 3] [--json] [--smoke] [--workers 2] [--only REGEX]
- *   (--only matches the scenario label, e.g. "100 clients @ 10K")
+ *        [--clients N --rate R] [--procs P] [--url ws://host:port]
+ *
+ * --only matches the scenario label ("100 clients @ 10K/s"); --clients/--rate replace the scenario list
+ * with that one scenario; --url loads a daemon that is already running (no spawn, no baseline).
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { spawnDaemon } from "../../src/daemon/child-process.js";
+import { defaultProcs, type LoadResult, runLoadGroup } from "./load-group.js";
 
 const { values } = parseArgs({
   options: {
@@ -22,12 +27,25 @@ const { values } = parseArgs({
     smoke: { type: "boolean", default: false },
     workers: { type: "string", default: "2" },
     only: { type: "string", default: "" },
+    clients: { type: "string" },
+    rate: { type: "string" },
+    procs: { type: "string" },
+    url: { type: "string" },
   },
 });
 const only = new RegExp(values.only);
 const seconds = values.smoke ? 0.5 : Number(values.duration);
-const LOAD = new URL("./load.js", import.meta.url).pathname;
+const warmupS = values.smoke ? 0.2 : 0.5;
+if (!(seconds > 0)) fail(`--duration must be a positive number of seconds: ${values.duration}`);
+if (values.url !== undefined && !/^wss?:\/\/[^/]+\/?$/.test(values.url))
+  fail(`--url must be ws://host:port of a running tickring: ${values.url}`);
 const BASELINE = new URL("./baseline-server.js", import.meta.url).pathname;
+const SUBSCRIBE = '{"op":"subscribe","id":1,"symbols":["*"]}';
+
+function fail(message: string): never {
+  process.stderr.write(`e2e: ${message}\n`);
+  process.exit(2);
+}
 
 interface Scenario {
   clients: number;
@@ -35,61 +53,55 @@ interface Scenario {
   rate: number;
 }
 
-const scenarios: Scenario[] = values.smoke
-  ? [
+function scenarioList(): Scenario[] {
+  if (values.clients !== undefined || values.rate !== undefined) {
+    const s = { clients: Number(values.clients ?? 1), rate: Number(values.rate ?? 10_000) };
+    if (!(Number.isInteger(s.clients) && s.clients > 0)) fail(`--clients must be ≥ 1: ${values.clients}`);
+    if (!(s.rate >= 0)) fail(`--rate must be ≥ 0 ticks/s: ${values.rate}`);
+    return [s];
+  }
+  if (values.smoke)
+    return [
       { clients: 2, rate: 10_000 },
       { clients: 2, rate: 0 },
-    ]
-  : [
-      { clients: 1, rate: 10_000 },
-      { clients: 100, rate: 10_000 },
-      { clients: 1, rate: 100_000 },
-      { clients: 100, rate: 100_000 },
-      { clients: 1, rate: 0 },
-      { clients: 100, rate: 0 },
     ];
-
-interface LoadResult {
-  clients: number;
-  rate: number;
-  sent: number;
-  seconds: number;
-  deliveredPerSecond: number;
-  perClientPerSecond: number;
-  latencyUs: { p50: number; p99: number; p999: number; max: number };
-  samples: number;
-  clientCpu: number;
+  return [
+    { clients: 1, rate: 10_000 },
+    { clients: 100, rate: 10_000 },
+    { clients: 1, rate: 100_000 },
+    { clients: 100, rate: 100_000 },
+    { clients: 1, rate: 0 },
+    { clients: 100, rate: 0 },
+  ];
 }
 
-async function runLoad(ingest: string, feed: string, s: Scenario, subscribe?: string): Promise<LoadResult> {
-  const args = [
-    LOAD,
-    "--ingest",
+const procsFor = (s: Scenario) =>
+  values.procs !== undefined ? Number(values.procs) : values.smoke ? 2 : defaultProcs(s.clients);
+
+function load(system: "tickring" | "baseline", ingest: string, feed: string, s: Scenario) {
+  return runLoadGroup({
+    system,
     ingest,
-    "--feed",
     feed,
-    "--clients",
-    String(s.clients),
-    "--rate",
-    String(s.rate),
-  ];
-  args.push("--seconds", String(seconds), "--warmup", values.smoke ? "0.2" : "0.5");
-  if (subscribe !== undefined) args.push("--subscribe", subscribe);
-  const out = execFileSync(process.execPath, args, { encoding: "utf8", maxBuffer: 1 << 20 });
-  return JSON.parse(out.trim().split("\n").pop()!) as LoadResult;
+    clients: s.clients,
+    rate: s.rate,
+    procs: procsFor(s),
+    seconds,
+    warmupS,
+    subscribe: system === "tickring" ? SUBSCRIBE : undefined,
+  });
 }
 
 async function onTickring(s: Scenario): Promise<LoadResult> {
+  if (values.url !== undefined) {
+    const base = values.url.replace(/\/$/, "");
+    return load("tickring", `${base}/v1/ingest`, `${base}/v1/feed`, s);
+  }
   const data = mkdtempSync(join(tmpdir(), "tickring-e2e-"));
   const daemon = await spawnDaemon(["--port", "0", "--data", data, "--workers", values.workers]);
   try {
     const base = `ws://127.0.0.1:${daemon.port}`;
-    return await runLoad(
-      `${base}/v1/ingest`,
-      `${base}/v1/feed`,
-      s,
-      '{"op":"subscribe","id":1,"symbols":["*"]}',
-    );
+    return await load("tickring", `${base}/v1/ingest`, `${base}/v1/feed`, s);
   } finally {
     await daemon.stop();
     rmSync(data, { recursive: true, force: true });
@@ -102,7 +114,12 @@ async function onBaseline(s: Scenario): Promise<LoadResult> {
     const ports = await new Promise<{ ingestPort: number; feedPort: number }>((resolve) =>
       createInterface({ input: child.stdout! }).once("line", (l) => resolve(JSON.parse(l))),
     );
-    return await runLoad(`ws://127.0.0.1:${ports.ingestPort}`, `ws://127.0.0.1:${ports.feedPort}`, s);
+    return await load(
+      "baseline",
+      `ws://127.0.0.1:${ports.ingestPort}`,
+      `ws://127.0.0.1:${ports.feedPort}`,
+      s,
+    );
   } finally {
     child.kill("SIGTERM");
   }
@@ -110,13 +127,16 @@ async function onBaseline(s: Scenario): Promise<LoadResult> {
 
 const label = (s: Scenario) =>
   `${s.clients} client${s.clients > 1 ? "s" : ""} @ ${s.rate === 0 ? "saturation" : `${s.rate / 1000}K/s`}`;
-const results: { scenario: string; tickring: LoadResult; baseline: LoadResult }[] = [];
-const chosen = scenarios.filter((s) => only.test(label(s)));
+const results: { scenario: string; tickring: LoadResult; baseline: LoadResult | null }[] = [];
+const chosen = scenarioList().filter((s) => only.test(label(s)));
 for (const [i, s] of chosen.entries()) {
   process.stderr.write(`e2e ${i + 1}/${chosen.length}: ${label(s)} … tickring`);
   const tickring = await onTickring(s);
-  process.stderr.write(", baseline");
-  const baseline = await onBaseline(s);
+  let baseline: LoadResult | null = null;
+  if (values.url === undefined) {
+    process.stderr.write(", baseline");
+    baseline = await onBaseline(s);
+  }
   process.stderr.write(" done\n");
   results.push({ scenario: label(s), tickring, baseline });
 }
@@ -125,29 +145,36 @@ const machine = {
   cpus: cpus().length,
   cpu: cpus()[0]?.model ?? "unknown",
   node: process.version,
-  workers: Number(values.workers),
+  workers: values.url === undefined ? Number(values.workers) : null,
+  target: values.url ?? "spawned",
 };
 const ratio = (a: number, b: number) => (b === 0 ? null : Math.round((a / b) * 100) / 100);
 if (values.json) {
-  console.log(JSON.stringify({ bench: "e2e", machine, seconds, results }));
+  console.log(JSON.stringify({ bench: "e2e", machine, seconds, warmupS, results }));
 } else {
   console.log(
-    `e2e — ${machine.cpus} × ${machine.cpu}, Node ${machine.node}, ${seconds}s per run, tickring --workers ${machine.workers}`,
+    `e2e — ${machine.cpus} × ${machine.cpu}, Node ${machine.node}, ${seconds}s per run, ` +
+      (values.url === undefined ? `tickring --workers ${machine.workers}` : `against ${values.url}`),
   );
-  console.log("scenario                 | system   | delivered/s | p50 µs | p99 µs | p99.9 µs | client CPU");
+  console.log(
+    "scenario                 | system   | procs | delivered/s | p50 µs | p99 µs | p99.9 µs | client CPU (max of procs)",
+  );
   for (const r of results) {
-    for (const [name, x] of [
-      ["tickring", r.tickring],
-      ["baseline", r.baseline],
-    ] as const) {
+    const sides: [string, LoadResult][] = [["tickring", r.tickring]];
+    if (r.baseline !== null) sides.push(["baseline", r.baseline]);
+    for (const [name, x] of sides) {
       console.log(
-        `${r.scenario.padEnd(24)} | ${name.padEnd(8)} | ${String(x.deliveredPerSecond).padStart(11)} | ${String(x.latencyUs.p50).padStart(6)} | ${String(x.latencyUs.p99).padStart(6)} | ${String(x.latencyUs.p999).padStart(8)} | ${x.clientCpu}`,
+        `${r.scenario.padEnd(24)} | ${name.padEnd(8)} | ${String(x.procs).padStart(5)} | ${String(x.deliveredPerSecond).padStart(11)} | ${String(x.latencyUs.p50).padStart(6)} | ${String(x.latencyUs.p99).padStart(6)} | ${String(x.latencyUs.p999).padStart(8)} | ${x.clientCpu}`,
       );
     }
-    console.log(
-      `${"".padEnd(24)} | ratio    | ${String(ratio(r.tickring.deliveredPerSecond, r.baseline.deliveredPerSecond)).padStart(11)} | ${String(ratio(r.tickring.latencyUs.p50, r.baseline.latencyUs.p50)).padStart(6)} | ${String(ratio(r.tickring.latencyUs.p99, r.baseline.latencyUs.p99)).padStart(6)} | ${String(ratio(r.tickring.latencyUs.p999, r.baseline.latencyUs.p999)).padStart(8)} |`,
-    );
+    if (r.baseline !== null) {
+      const b = r.baseline;
+      console.log(
+        `${"".padEnd(24)} | ratio    |       | ${String(ratio(r.tickring.deliveredPerSecond, b.deliveredPerSecond)).padStart(11)} | ${String(ratio(r.tickring.latencyUs.p50, b.latencyUs.p50)).padStart(6)} | ${String(ratio(r.tickring.latencyUs.p99, b.latencyUs.p99)).padStart(6)} | ${String(ratio(r.tickring.latencyUs.p999, b.latencyUs.p999)).padStart(8)} |`,
+      );
+    }
   }
-  console.log("ratio = tickring / baseline (delivered: higher is better; latency: lower is better).");
-  console.log("client CPU near 1.0 = the load process, not the server, was the limit.");
+  if (values.url === undefined)
+    console.log("ratio = tickring / baseline (delivered: higher is better; latency: lower is better).");
+  console.log("client CPU near 1.0 = a load process, not the server, was the limit.");
 }

@@ -1,51 +1,81 @@
 /**
- * The e2e load process: opens N subscriber connections and one publisher, publishes paced ticks (or as
- * fast as the subscribers take them), and measures ingest → receive latency of every frame.
+ * One e2e load process: opens its share of the subscriber connections and, if it is the publishing
+ * process, publishes paced ticks (publisher.worker.ts) or, with rate 0, as fast as its first subscriber
+ * takes them. It measures the latency of every frame it receives, receive time − the frame's ts_event,
+ * where ts_event is the tick's *intended* send time (the paced slot's due time): a late or blocked
+ * publisher shows up as latency (no coordinated omission).
  *
- * Paced: a publisher thread (publisher.worker.ts) sends one message per 1 ms slot (rate/1000 ticks) and
- * stamps every tick with the slot's *scheduled* time, so a late or blocked publisher shows up as latency
- * (no coordinated omission), while the slot itself adds nothing. Saturation: this thread publishes as fast
- * as subscriber 0 takes frames. Times are `process.hrtime` ns, one clock for every thread of the process.
- * Prints one JSON result line.
+ * Several of these run side by side (load-group.ts starts them); they agree on time through
+ * `process.hrtime` (CLOCK_MONOTONIC, shared by every process of the machine). Protocol on stdio:
+ *   stdout `{"ready":true}` once every subscription is confirmed;
+ *   stdin  `{"startNs","measureFromNs","endNs"}` (hrtime ns as decimal strings): publish from startNs to
+ *          endNs; count only frames stamped in [measureFromNs, endNs);
+ *   stdout one result line with the HDR histogram (compressed base64) for the coordinator to merge.
  *
- *   node dist/bench/e2e/load.js --ingest URL --feed URL --clients N --rate R|0 --seconds S [--subscribe JSON]
+ *   node dist/bench/e2e/load.js --system tickring|baseline|nats --feed URL --clients N
+ *        [--ingest URL --publish --rate R|0] [--subscribe JSON]
  */
+import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
-import { build } from "hdr-histogram-js";
+import { build, encodeIntoCompressedBase64 } from "hdr-histogram-js";
 import WebSocket from "ws";
 import { FrameEncoder, frameLength, frameTsEventApprox, type Tick } from "../../src/frame/codec.js";
+import { CONNECT_LINE, NatsParser } from "../peers/nats-protocol.js";
 import type { PublisherData } from "./publisher.worker.js";
 
 const { values } = parseArgs({
   options: {
+    system: { type: "string", default: "tickring" },
     ingest: { type: "string" },
     feed: { type: "string" },
     clients: { type: "string", default: "1" },
     rate: { type: "string", default: "10000" },
-    seconds: { type: "string", default: "3" },
-    warmup: { type: "string", default: "0.5" },
+    publish: { type: "boolean", default: false },
     subscribe: { type: "string" },
   },
 });
+const system = values.system as "tickring" | "baseline" | "nats";
 const clients = Number(values.clients);
 const rate = Number(values.rate);
-const seconds = Number(values.seconds);
-const warmupS = Number(values.warmup);
 /** Ticks per publisher message when unpaced, and ticks in flight to subscriber 0 before waiting. */
 const UNPACED_BATCH = 200;
 const UNPACED_WINDOW = 20_000;
+/** After endNs, how long frames still in flight are awaited. */
+const DRAIN_MS = 300;
 const SYMBOLS = Array.from({ length: 64 }, (_, i) => `SYM${i}`);
+
+export interface LoadProcessResult {
+  sent: number;
+  delivered: number;
+  /** hdr-histogram-js compressed base64 of latencies in ns. */
+  histogram: string;
+  /** Share of one core this process used between go and the end of the drain. */
+  cpu: number;
+}
 
 const histogram = build({
   numberOfSignificantValueDigits: 3,
   lowestDiscernibleValue: 1,
   highestTrackableValue: 60_000_000_000,
 });
-let measuring = false;
+let measureFrom = Number.POSITIVE_INFINITY;
+let measureTo = Number.POSITIVE_INFINITY;
 let delivered = 0;
 /** Frames subscriber 0 has received, measured or not: paces the saturation window. */
 let receivedByFirst = 0;
+
+function onFrames(data: Buffer, first: boolean): void {
+  const now = Number(process.hrtime.bigint());
+  for (let off = 0; off < data.length; off += frameLength(data, off)) {
+    const ts = frameTsEventApprox(data, off);
+    if (ts === 0) continue; // heartbeats
+    if (first) receivedByFirst++;
+    if (ts < measureFrom || ts >= measureTo) continue;
+    histogram.recordValue(Math.max(1, now - ts));
+    delivered++;
+  }
+}
 
 async function open(url: string): Promise<WebSocket> {
   const ws = new WebSocket(url, { perMessageDeflate: false });
@@ -56,109 +86,116 @@ async function open(url: string): Promise<WebSocket> {
   return ws;
 }
 
-const subs: WebSocket[] = [];
-for (let c = 0; c < clients; c++) {
+/** A tickring or baseline subscriber: binary messages of size-prefixed frames. */
+async function openFeed(first: boolean): Promise<WebSocket> {
   const ws = await open(values.feed!);
-  const first = c === 0;
   ws.on("message", (data: Buffer, isBinary: boolean) => {
-    if (!isBinary) return;
-    const now = Number(process.hrtime.bigint());
-    for (let off = 0; off < data.length; off += frameLength(data, off)) {
-      const ts = frameTsEventApprox(data, off);
-      if (ts === 0) continue;
-      if (first) receivedByFirst++;
-      if (!measuring) continue;
-      histogram.recordValue(Math.max(1, now - ts));
-      delivered++;
-    }
+    if (isBinary) onFrames(data, first);
   });
   if (values.subscribe !== undefined) {
     ws.send(values.subscribe);
-    await new Promise<void>((resolve) => {
+    await new Promise<void>((resolve, reject) => {
       const onText = (data: Buffer, isBinary: boolean) => {
-        if (!isBinary && data.toString().includes('"subscribed"')) {
+        if (isBinary) return;
+        const text = data.toString();
+        if (text.includes('"subscribed"')) {
           ws.off("message", onText);
           resolve();
-        }
+        } else if (text.includes('"error"')) reject(new Error(`subscribe failed: ${text}`));
       };
       ws.on("message", onText);
     });
   }
-  subs.push(ws);
+  return ws;
 }
 
-const encoder = new FrameEncoder();
+/** A NATS subscriber on the server's WebSocket listener: `SUB ticks.>`, one frame per MSG payload. */
+async function openNatsFeed(first: boolean): Promise<WebSocket> {
+  const ws = await open(values.feed!);
+  await new Promise<void>((resolve) => {
+    const parser = new NatsParser({
+      onMsg: (payload) => onFrames(payload, first),
+      reply: (d) => ws.send(d),
+      onInfo: () => ws.send(`${CONNECT_LINE}SUB ticks.> 1\r\nPING\r\n`),
+      onPong: resolve,
+    });
+    ws.on("message", (data: Buffer) => parser.push(data));
+  });
+  return ws;
+}
+
+const subs: WebSocket[] = [];
+for (let c = 0; c < clients; c++) {
+  subs.push(system === "nats" ? await openNatsFeed(c === 0) : await openFeed(c === 0));
+}
+process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
+
+const go = await new Promise<{ startNs: string; measureFromNs: string; endNs: string }>((resolve) =>
+  createInterface({ input: process.stdin }).once("line", (l) => resolve(JSON.parse(l))),
+);
+measureFrom = Number(go.measureFromNs);
+measureTo = Number(go.endNs);
+const end = BigInt(go.endNs);
+const cpu0 = process.cpuUsage();
+const wall0 = performance.now();
 let sent = 0;
 
-/** `n` quote ticks, all stamped `tsEvent`. */
-function encodeBatch(n: number, tsEvent: bigint): Buffer {
-  const parts: Buffer[] = [];
-  for (let i = 0; i < n; i++) {
-    const k = sent + i;
-    const tick: Tick = {
-      type: "quote",
-      symbol: SYMBOLS[k % SYMBOLS.length],
-      bidPrice: 100 + (k % 100) / 100,
-      bidSize: 100,
-      askPrice: 100.02 + (k % 100) / 100,
-      askSize: 200,
-      tsEvent,
-    };
-    parts.push(Buffer.from(encoder.encode(tick, 0n, 0n)));
-  }
-  sent += n;
-  return Buffer.concat(parts);
-}
-
-const t0 = performance.now();
-const cpu0 = process.cpuUsage();
-const endAt = t0 + (warmupS + seconds) * 1000;
-let measureStart = 0;
-setTimeout(() => {
-  measuring = true;
-  measureStart = performance.now();
-}, warmupS * 1000);
-
-if (rate > 0) {
+if (values.publish && rate > 0) {
   const data: PublisherData = {
     ingest: values.ingest!,
     rate,
-    endNs: String(process.hrtime.bigint() + BigInt(Math.round((endAt - t0) * 1e6))),
+    endNs: go.endNs,
+    startNs: go.startNs,
+    transport: system === "nats" ? "nats" : "ws",
   };
   const publisher = new Worker(new URL("./publisher.worker.js", import.meta.url), { workerData: data });
   sent = await new Promise<number>((resolve, reject) => {
     publisher.once("message", resolve);
     publisher.once("error", reject);
   });
-} else {
+} else if (values.publish) {
+  if (system === "nats") throw new Error("saturation (rate 0) is not implemented for nats");
+  const encoder = new FrameEncoder();
+  const encodeBatch = (n: number, tsEvent: bigint): Buffer => {
+    const parts: Buffer[] = [];
+    for (let i = 0; i < n; i++) {
+      const k = sent + i;
+      const tick: Tick = {
+        type: "quote",
+        symbol: SYMBOLS[k % SYMBOLS.length],
+        bidPrice: 100 + (k % 100) / 100,
+        bidSize: 100,
+        askPrice: 100.02 + (k % 100) / 100,
+        askSize: 200,
+        tsEvent,
+      };
+      parts.push(Buffer.from(encoder.encode(tick, 0n, 0n)));
+    }
+    sent += n;
+    return Buffer.concat(parts);
+  };
   // Saturation: as fast as subscriber 0 takes frames, with a bounded number in flight.
   const pub = await open(values.ingest!);
-  while (performance.now() < endAt) {
-    if (sent - receivedByFirst < UNPACED_WINDOW)
-      pub.send(encodeBatch(UNPACED_BATCH, process.hrtime.bigint()));
+  const start = BigInt(go.startNs);
+  while (process.hrtime.bigint() < start) await new Promise((r) => setTimeout(r, 1));
+  for (let now = process.hrtime.bigint(); now < end; now = process.hrtime.bigint()) {
+    if (sent - receivedByFirst < UNPACED_WINDOW) pub.send(encodeBatch(UNPACED_BATCH, now));
     else await new Promise((r) => setImmediate(r));
   }
   pub.close();
+} else {
+  const waitMs = Number(end - process.hrtime.bigint()) / 1e6;
+  if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
 }
-measuring = false;
-const measuredS = (performance.now() - measureStart) / 1000;
+await new Promise((r) => setTimeout(r, DRAIN_MS));
 const cpu = process.cpuUsage(cpu0);
-await new Promise((r) => setTimeout(r, 200));
 
-const us = (p: number) => Math.round(histogram.getValueAtPercentile(p) / 10) / 100;
-console.log(
-  JSON.stringify({
-    clients,
-    rate,
-    sent,
-    seconds: measuredS,
-    deliveredPerSecond: Math.round(delivered / measuredS),
-    perClientPerSecond: Math.round(delivered / measuredS / clients),
-    latencyUs: { p50: us(50), p99: us(99), p999: us(99.9), max: Math.round(histogram.maxValue / 1000) },
-    samples: histogram.totalCount,
-    // Share of one core this load process used: near 1.0 means the client, not the server, is the limit.
-    clientCpu: Math.round(((cpu.user + cpu.system) / 1000 / (performance.now() - t0)) * 100) / 100,
-  }),
-);
-for (const ws of subs) ws.close();
+const result: LoadProcessResult = {
+  sent,
+  delivered,
+  histogram: encodeIntoCompressedBase64(histogram),
+  cpu: Math.round(((cpu.user + cpu.system) / 1000 / (performance.now() - wall0)) * 100) / 100,
+};
+process.stdout.write(`${JSON.stringify(result)}\n`);
+for (const ws of subs) ws.terminate();
 process.exit(0);

@@ -2,29 +2,43 @@
  * The paced publisher of the e2e load process, on its own thread: it sleeps to each 1 ms slot's exact
  * due time with `Atomics.wait` (a timer on the event loop discovers a due slot up to a millisecond late,
  * which would be counted as latency of the system under test), sends the slot's ticks stamped with that
- * due time, and repeats. Times are `process.hrtime` nanoseconds, one clock for every thread of the process.
+ * due time, and repeats. Times are `process.hrtime` nanoseconds: CLOCK_MONOTONIC, one clock for every
+ * thread and every process of the machine, so subscribers in other load processes can measure against it.
+ *
+ * Two transports, the same ticks: a WebSocket binary message of the slot's size-prefixed frames
+ * (tickring `/v1/ingest`, the baseline) or, with `nats`, one NATS core `PUB ticks.<symbol>` per tick over
+ * TCP, all of a slot's PUBs in one socket write. Both writes leave synchronously (libuv tries the write
+ * at once), so neither side waits for the event loop.
  */
+import { connect } from "node:net";
 import { parentPort, workerData } from "node:worker_threads";
 import WebSocket from "ws";
 import { FrameEncoder, type Tick } from "../../src/frame/codec.js";
+import { CONNECT_LINE, NatsParser, pubCommands } from "../peers/nats-protocol.js";
 
 export interface PublisherData {
+  /** ws:// URL of the ingest endpoint, or nats://host:port with `transport: "nats"`. */
   ingest: string;
   rate: number;
   /** Publishing stops at this hrtime (ns, as a decimal string). */
   endNs: string;
+  /** First slot's due time (hrtime ns, decimal string); default: when the connection is open. */
+  startNs?: string;
+  /** @default "ws" */
+  transport?: "ws" | "nats";
 }
 
 const SLOT_NS = 1_000_000n;
 const SYMBOLS = Array.from({ length: 64 }, (_, i) => `SYM${i}`);
-const { ingest, rate, endNs } = workerData as PublisherData;
+const SUBJECTS = SYMBOLS.map((s) => `ticks.${s}`);
+const { ingest, rate, endNs, startNs, transport = "ws" } = workerData as PublisherData;
 const end = BigInt(endNs);
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 const encoder = new FrameEncoder();
 let sent = 0;
 
-/** `n` quote ticks stamped `tsEvent`, as one binary message. */
-function encodeBatch(n: number, tsEvent: bigint): Buffer {
+/** `n` quote ticks stamped `tsEvent`, each its own size-prefixed frame. */
+function encodeTicks(n: number, tsEvent: bigint): Buffer[] {
   const parts: Buffer[] = [];
   for (let i = 0; i < n; i++) {
     const k = sent + i;
@@ -39,17 +53,45 @@ function encodeBatch(n: number, tsEvent: bigint): Buffer {
     };
     parts.push(Buffer.from(encoder.encode(tick, 0n, 0n)));
   }
-  sent += n;
-  return Buffer.concat(parts);
+  return parts;
 }
 
-const ws = new WebSocket(ingest, { perMessageDeflate: false });
-await new Promise((resolve, reject) => {
-  ws.once("open", resolve);
-  ws.once("error", reject);
-});
+async function openWs(): Promise<(n: number, due: bigint) => void> {
+  const ws = new WebSocket(ingest, { perMessageDeflate: false });
+  await new Promise((resolve, reject) => {
+    ws.once("open", resolve);
+    ws.once("error", reject);
+  });
+  return (n, due) => {
+    ws.send(Buffer.concat(encodeTicks(n, due)));
+    sent += n;
+  };
+}
+
+async function openNats(): Promise<(n: number, due: bigint) => void> {
+  const url = new URL(ingest);
+  const socket = connect({ host: url.hostname, port: Number(url.port), noDelay: true });
+  await new Promise<void>((resolve, reject) => {
+    const parser = new NatsParser({
+      onMsg: () => {},
+      reply: (d) => socket.write(d),
+      onInfo: () => socket.write(`${CONNECT_LINE}PING\r\n`),
+      onPong: resolve,
+    });
+    socket.on("data", (chunk: Buffer) => parser.push(chunk));
+    socket.once("error", reject);
+  });
+  return (n, due) => {
+    const frames = encodeTicks(n, due);
+    const subjects = frames.map((_, i) => SUBJECTS[(sent + i) % SUBJECTS.length]);
+    socket.write(pubCommands(subjects, frames));
+    sent += n;
+  };
+}
+
+const send = transport === "nats" ? await openNats() : await openWs();
 const perSlot = rate / 1000;
-const t0 = process.hrtime.bigint();
+const t0 = startNs === undefined ? process.hrtime.bigint() : BigInt(startNs);
 for (let slot = 0; ; slot++) {
   const due = t0 + BigInt(slot) * SLOT_NS;
   if (due >= end) break;
@@ -57,9 +99,11 @@ for (let slot = 0; ; slot++) {
     Atomics.wait(sleeper, 0, 0, Number(due - now) / 1e6);
   }
   const n = Math.floor((slot + 1) * perSlot) - Math.floor(slot * perSlot);
-  if (n > 0) ws.send(encodeBatch(n, due));
-  // Let the event loop flush writes and read acks once every 16 slots.
+  if (n > 0) send(n, due);
+  // Let the event loop flush writes and read acks (and NATS PINGs) once every 16 slots.
   if (slot % 16 === 15) await new Promise((r) => setImmediate(r));
 }
 parentPort!.postMessage(sent);
-ws.close();
+// Closing at once could drop the last slots' bytes still queued in the socket; the process exits soon.
+await new Promise((r) => setTimeout(r, 100));
+process.exit(0);
