@@ -202,7 +202,7 @@ class ClientSubscription implements Subscription {
   }
 
   private onFrames(bytes: Uint8Array): void {
-    for (let off = 0; off < bytes.length; ) {
+    for (let off = 0; off < bytes.length;) {
       const len = frameLength(bytes, off);
       const seq = frameSeq(bytes, off);
       if (seq !== 0 && seq > this.lastSeq) {

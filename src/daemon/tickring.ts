@@ -95,7 +95,8 @@ export class Tickring {
     const opts = resolveServeOptions(options);
     const logger = log ?? createLogger(opts.logLevel);
     mkdirSync(opts.data, { recursive: true });
-    let metrics: Metrics | undefined;
+    // The WAL opens before the metrics exist; its fsync samples reach them through this slot.
+    const metricsSlot: { metrics?: Metrics } = {};
     const shared = allocateSharedState(opts.workers);
     // Until the workers listen, the port answers /healthz 503 with the recovery's progress.
     const status = await RecoveryStatusServer.listen(
@@ -110,7 +111,7 @@ export class Tickring {
         fsync: opts.fsync,
         batchMs: opts.fsyncBatchMs,
         segmentBytes: opts.walSegmentBytes,
-        onFsync: (ns) => metrics?.fsyncSeconds.observe(ns / 1e9),
+        onFsync: (ns) => metricsSlot.metrics?.fsyncSeconds.observe(ns / 1e9),
       },
       log: logger,
       onProgress: (percent) => {
@@ -156,7 +157,7 @@ export class Tickring {
       everyMs: opts.snapshotEveryMs,
       keep: opts.snapshotKeep,
     });
-    metrics = t.metrics;
+    metricsSlot.metrics = t.metrics;
     wal.onDurable((seq) => t.onDurable(seq));
     await status.close();
     try {

@@ -87,11 +87,8 @@ export class DelayedFeed {
     let used = 0;
     for (;;) {
       if (this.batch === null || this.index >= this.batch.count) {
-        if (used > 0) {
-          // The batch's bytes are reused by the next read: send what was staged from them first.
-          this.feed.dispatch(this.staging, 0, used);
-          used = 0;
-        }
+        // The batch's bytes are reused by the next read: send what was staged from them first.
+        if (used > 0) this.feed.dispatch(this.staging, 0, used);
         this.batch = null;
         this.reader.read(Number.MAX_SAFE_INTEGER).then(
           (b) => {

@@ -116,7 +116,11 @@ describe("snapshots", () => {
   test("verify catches a flipped byte and a missing file", async () => {
     const flipped = join(dir.path, "flipped");
     cpSync(snap.path, flipped, { recursive: true });
-    const seg = join(flipped, "wal", readdirSync(join(flipped, "wal")).find((n) => n.endsWith(".log"))!);
+    const seg = join(
+      flipped,
+      "wal",
+      readdirSync(join(flipped, "wal")).find((n) => n.endsWith(".log"))!,
+    );
     flipByte(seg, Math.floor(statSync(seg).size / 2));
     const bad = await cli(["snapshot", "verify", flipped]);
     assert.equal(bad.code, 1);

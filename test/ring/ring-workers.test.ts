@@ -78,7 +78,7 @@ function finish(writer: RingWriter, control: Int32Array): void {
 function framesOf(records: Uint8Array): Uint8Array[] {
   const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
   const out: Uint8Array[] = [];
-  for (let at = 0; at < records.length; ) {
+  for (let at = 0; at < records.length;) {
     const len = view.getUint32(at, true) + 4;
     out.push(records.subarray(at, at + len));
     at += len;
@@ -149,7 +149,7 @@ test("every consumer thread sees every frame in order, or reports the lap", asyn
           return min;
         };
         let b = 0;
-        for (let i = before; i < frames.length; ) {
+        for (let i = before; i < frames.length;) {
           for (let n = batches[b++ % batches.length]; n > 0 && i < frames.length; n--, i++) {
             // Throttled runs keep every consumer within a lap (a test-only gate: the ring itself never
             // waits), so they must deliver everything; free runs may lap the consumers.

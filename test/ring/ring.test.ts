@@ -87,7 +87,7 @@ test("a reader that keeps up gets every frame in order, in runs that never strad
         const reader = new RingReader(writer.buffer);
         const got: Array<Uint8Array | { lostFromSeq: number }> = [];
         let b = 0;
-        for (let i = 0; i < frames.length; ) {
+        for (let i = 0; i < frames.length;) {
           // Publish before a batch could lap the reader: this reader polls only between batches.
           let batchBytes = 0;
           for (let n = batches[b++ % batches.length]; n > 0 && i < frames.length; n--, i++) {
@@ -120,7 +120,7 @@ test("a reader that falls a lap behind reports the first lost seq, then reads on
         const reader = new RingReader(writer.buffer);
         let lastDelivered = 0;
         let b = 0;
-        for (let i = 0; i < frames.length; ) {
+        for (let i = 0; i < frames.length;) {
           for (let n = batches[b++ % batches.length]; n > 0 && i < frames.length; n--, i++) {
             writer.append(frames[i]);
           }

@@ -96,7 +96,7 @@ export class Client {
 export function framesOf(messages: Buffer[]): Buffer[] {
   const out: Buffer[] = [];
   for (const m of messages) {
-    for (let off = 0; off < m.length; ) {
+    for (let off = 0; off < m.length;) {
       const len = m.readUInt32LE(off) + 4;
       if (frameSeq(m, off) !== 0) out.push(m.subarray(off, off + len));
       off += len;
