@@ -109,10 +109,13 @@ async function openFeed(first: boolean): Promise<WebSocket> {
   return ws;
 }
 
-/** A NATS subscriber on the server's WebSocket listener: `SUB ticks.>`, one frame per MSG payload. */
+/**
+ * A NATS subscriber on the server's WebSocket listener: `SUB ticks.>`, one frame per MSG payload. The
+ * handler is attached before the socket opens: the server's INFO can arrive with the upgrade response.
+ */
 async function openNatsFeed(first: boolean): Promise<WebSocket> {
-  const ws = await open(values.feed!);
-  await new Promise<void>((resolve) => {
+  const ws = new WebSocket(values.feed!, { perMessageDeflate: false });
+  await new Promise<void>((resolve, reject) => {
     const parser = new NatsParser({
       onMsg: (payload) => onFrames(payload, first),
       reply: (d) => ws.send(d),
@@ -120,6 +123,7 @@ async function openNatsFeed(first: boolean): Promise<WebSocket> {
       onPong: resolve,
     });
     ws.on("message", (data: Buffer) => parser.push(data));
+    ws.once("error", reject);
   });
   return ws;
 }

@@ -1,0 +1,84 @@
+/**
+ * Starts a private `nats-server` for a benchmark: loopback only, free ports for clients and the WebSocket
+ * listener, JetStream with its file store in a fresh temp dir; stopped by PID and its dir removed. The
+ * settings it ran with are returned so a report can print them.
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export interface NatsServer {
+  pid: number;
+  /** nats://127.0.0.1:port (clients, TCP). */
+  url: string;
+  /** ws://127.0.0.1:port (WebSocket listener). */
+  wsUrl: string;
+  storeDir: string;
+  /** The configuration file's text, as the server read it. */
+  config: string;
+  stop(): Promise<void>;
+}
+
+/** `nats-server --version` (e.g. "v2.9.10"), or null when it is not on the PATH. */
+export function natsServerVersion(): string | null {
+  try {
+    const out = execFileSync("nats-server", ["--version"], { encoding: "utf8" }).trim();
+    return out.replace(/^nats-server:\s*/, "");
+  } catch {
+    return null;
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export async function startNats(): Promise<NatsServer> {
+  const dir = mkdtempSync(join(tmpdir(), "tickring-nats-"));
+  const port = await freePort();
+  const wsPort = await freePort();
+  const storeDir = join(dir, "jetstream");
+  // Defaults everywhere else: JetStream's file store syncs to disk on its own timer, not per publish
+  // (nats-server 2.9 has no `sync_interval` option; see bench/README.md "Peers").
+  const config = [
+    `listen: "127.0.0.1:${port}"`,
+    `websocket { listen: "127.0.0.1:${wsPort}", no_tls: true, compression: false }`,
+    `jetstream { store_dir: "${storeDir}" }`,
+    "",
+  ].join("\n");
+  const configFile = join(dir, "nats.conf");
+  writeFileSync(configFile, config);
+  const child: ChildProcess = spawn("nats-server", ["-c", configFile], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  let log = "";
+  await new Promise<void>((resolve, reject) => {
+    child.stderr!.on("data", (d: Buffer) => {
+      log += d.toString();
+      if (log.includes("Server is ready")) resolve();
+    });
+    exited.then((code) => reject(new Error(`nats-server exited with ${code}: ${log.trim()}`)));
+  });
+  child.stderr!.resume();
+  return {
+    pid: child.pid!,
+    url: `nats://127.0.0.1:${port}`,
+    wsUrl: `ws://127.0.0.1:${wsPort}`,
+    storeDir,
+    config,
+    stop: async () => {
+      process.kill(child.pid!, "SIGTERM");
+      const timer = setTimeout(() => process.kill(child.pid!, "SIGKILL"), 5000);
+      await exited;
+      clearTimeout(timer);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
