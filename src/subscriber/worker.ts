@@ -18,7 +18,7 @@ import {
   workerBase,
 } from "../daemon/shared-state.js";
 import { TickringError } from "../errors.js";
-import { FrameEncoder, frameLength, frameSeq } from "../frame/codec.js";
+import { FrameEncoder, frameInstrumentId, frameLength, frameSeq } from "../frame/codec.js";
 import { IngestDecoder } from "../publisher/ingest-decoder.js";
 import { WalSeqRetiredError } from "../storage/errors.js";
 import { Store } from "../storage/store.js";
@@ -54,6 +54,8 @@ const { uws } = loadUws();
 /** Runs handled before yielding to uWS, so sockets are served while the ring is busy. */
 const RUNS_PER_TURN = 64;
 const MAX_RUN_BYTES = 64 * 1024;
+/** Frames read back from the WAL at start to refill the last-value cache. */
+const LVC_REBUILD_FRAMES = 200_000;
 /** How long clients get to answer our close frame at shutdown. */
 const CLOSE_GRACE_MS = 1000;
 /** Loop time given to sockets being closed before the thread may end. */
@@ -571,6 +573,32 @@ const heartbeatTimer = setInterval(() => {
   }
 }, init.heartbeatMs);
 
+/**
+ * After a restart the ring is empty, so the last-value cache starts from the WAL: the last
+ * {@link LVC_REBUILD_FRAMES} frames up to where the ring takes over. A symbol quiet for longer gets its
+ * last value with its next tick.
+ */
+function rebuildLastValues(): void {
+  const from = Math.max(1, dispatchedSeq - LVC_REBUILD_FRAMES + 1);
+  if (dispatchedSeq < 1) return;
+  let wal: ReturnType<typeof openWalReader> | undefined;
+  try {
+    wal = openWalReader(history.walDir, from, { bufferBytes: 4 << 20 });
+    for (let b = wal.nextSync(dispatchedSeq); b !== null; b = wal.nextSync(dispatchedSeq)) {
+      for (let i = 0; i < b.count; i++) {
+        const off = b.offsets[i];
+        lvc.update(frameInstrumentId(b.bytes, off), b.firstSeq + i, b.bytes, off, frameLength(b.bytes, off));
+      }
+    }
+  } catch (err) {
+    // Retention may have taken that range: start empty rather than not at all.
+    if (!(err instanceof WalSeqRetiredError)) throw err;
+  } finally {
+    wal?.close();
+  }
+}
+
+rebuildLastValues();
 pump().catch((err) => {
   console.error(`worker ${init.index}: ring pump failed`, err);
   process.exit(1);

@@ -244,6 +244,15 @@ describe("durability", () => {
       await feed.until(() => feed.closeCode !== undefined, "close frame");
       assert.equal(feed.closeCode, 1001);
       const again = await startDaemon(dir.path, ["--workers", "1"]);
+      // The last-value cache is rebuilt from the WAL: a new subscriber gets the last MSFT tick (seq 298).
+      const late = await Client.connect(again.url("/v1/feed"));
+      late.send({ op: "subscribe", id: 1, symbols: ["MSFT"] });
+      await late.until(() => framesOf(late.binary).length >= 1, "a last value after the restart");
+      assert.deepEqual(
+        framesOf(late.binary).map((f) => frameSeq(f, 0)),
+        [298],
+      );
+      late.close();
       const pub2 = await Client.connect(again.url("/v1/ingest"));
       assert.equal(await ackOf(pub2, [json(ticks(1)[0] as Tick & { type: "trade" })]), 301);
       pub2.close();

@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after } from "node:test";
 import WebSocket from "ws";
 import { type DaemonProcess, spawnDaemon } from "../../src/daemon/child-process.js";
 import { frameSeq } from "../../src/frame/codec.js";
@@ -19,9 +20,19 @@ export function tempDir(prefix = "tickring-test-"): { path: string; remove(): vo
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
+const running = new Set<DaemonProcess>();
+
+// A test that fails before stopping its daemon must not hang the run (a live child keeps this process
+// alive): after the file's tests, whatever is still running is killed.
+after(async () => {
+  await Promise.all([...running].map((d) => d.kill()));
+});
+
 /** The real daemon on a free port and a given data dir, 2 workers unless `args` says otherwise. */
 export async function startDaemon(data: string, args: string[] = []): Promise<Daemon> {
   const d = await spawnDaemon(["--port", "0", "--data", data, "--workers", "2", ...args]);
+  running.add(d);
+  d.child.once("exit", () => running.delete(d));
   return { ...d, data, url: (path) => `ws://127.0.0.1:${d.port}${path}` };
 }
 
