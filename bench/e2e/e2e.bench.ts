@@ -34,8 +34,8 @@ const { values } = parseArgs({
   },
 });
 const only = new RegExp(values.only);
-const seconds = values.smoke ? 0.5 : Number(values.duration);
-const warmupS = values.smoke ? 0.2 : 0.5;
+const seconds = values.smoke ? 0.3 : Number(values.duration);
+const warmupS = values.smoke ? 0.1 : 0.5;
 if (!(seconds > 0)) fail(`--duration must be a positive number of seconds: ${values.duration}`);
 if (values.url !== undefined && !/^wss?:\/\/[^/]+\/?$/.test(values.url))
   fail(`--url must be ws://host:port of a running tickring: ${values.url}`);

@@ -39,7 +39,7 @@ const { values } = parseArgs({
   },
 });
 const smoke = values.smoke;
-const seconds = smoke ? 0.5 : Number(values.duration);
+const seconds = smoke ? 0.3 : Number(values.duration);
 const REPLAY_FRAMES = smoke ? 5_000 : Number(values.frames);
 const WINDOW = Number(values.window);
 if (!(seconds > 0)) fail(`--duration must be a positive number of seconds: ${values.duration}`);
@@ -147,7 +147,7 @@ async function fanout(): Promise<{ scenario: string; tickring: LoadResult; nats:
       rate: s.rate,
       procs: procsFor(s.clients),
       seconds,
-      warmupS: smoke ? 0.2 : 0.5,
+      warmupS: smoke ? 0.1 : 0.5,
     };
     progress(`fan-out ${label}: tickring`);
     const tickring = await withDaemon([], (d) =>
@@ -282,7 +282,8 @@ async function persistence(): Promise<{ rows: PersistRow[]; natsConfig: string }
     label: "JetStream file store, js.publish",
     durability: "page cache; fsync on JetStream's own timer (2.9 default), not per publish",
   });
-  for (const fsync of ["os", "batch"] as const) {
+  // Smoke: only tickring's default policy, to keep CI short.
+  for (const fsync of smoke ? (["batch"] as const) : (["os", "batch"] as const)) {
     for (const perMessage of [1, 100]) {
       progress(`persistence: tickring --fsync ${fsync}, ${perMessage} tick(s) per message`);
       const r = await withDaemon(["--fsync", fsync], (d) => tickringAcked(d.port, perMessage));

@@ -2,14 +2,14 @@
 /**
  * The `tickring` command. Bad arguments exit 2 with one line naming the problem; `--help` on every command.
  */
-import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, Option } from "commander";
 import { OPTION_KEYS, resolveServeOptions, type ServeOptions } from "../config/options.js";
 import { Tickring } from "../daemon/tickring.js";
 import { OptionError } from "../errors.js";
+import { registerBenchCommand } from "./bench-command.js";
 import { registerReplayCommand } from "./replay-command.js";
 import { registerSnapshotCommands } from "./snapshot-command.js";
 
@@ -17,7 +17,6 @@ const here = dirname(fileURLToPath(import.meta.url));
 const packageJson = JSON.parse(readFileSync(join(here, "../../../package.json"), "utf8")) as {
   version: string;
 };
-const benchDir = join(here, "../../bench");
 
 const program = new Command("tickring")
   .description(
@@ -113,26 +112,7 @@ for (const [flag, , help] of SERVE_FLAGS) serve.option(flag, help);
 
 registerReplayCommand(program);
 
-program
-  .command("bench")
-  .description(
-    `run a benchmark of bench/ (${benchNames().join(", ") || "none built"}); --help after the name for its flags`,
-  )
-  .argument("<name>", "benchmark name")
-  .argument("[args...]", "arguments for the benchmark, e.g. --json --duration 5")
-  .allowUnknownOption()
-  .helpOption("--bench-help", "display help for the bench command")
-  .action((name: string, args: string[]) => {
-    const script = join(benchDir, name, `${name}.bench.js`);
-    if (!existsSync(script)) {
-      throw new OptionError(
-        "bench",
-        `unknown benchmark ${JSON.stringify(name)}: expected one of ${benchNames().join(", ")}`,
-      );
-    }
-    const child = spawn(process.execPath, [script, ...args], { stdio: "inherit" });
-    child.on("exit", (code, signal) => process.exit(code ?? (signal === null ? 1 : 128)));
-  });
+registerBenchCommand(program);
 
 registerSnapshotCommands(program);
 
@@ -142,11 +122,6 @@ function flagName(key: keyof ServeOptions): string {
     .split(" ")[0]
     .slice(2);
   return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-}
-
-function benchNames(): string[] {
-  if (!existsSync(benchDir)) return [];
-  return readdirSync(benchDir).filter((d) => existsSync(join(benchDir, d, `${d}.bench.js`)));
 }
 
 // Every option key must be reachable from the CLI (or be --demo/--config).
