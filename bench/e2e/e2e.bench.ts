@@ -16,12 +16,17 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { parseArgs } from "node:util";
 import { spawnDaemon } from "../../src/daemon/child-process.js";
+import { parseBenchArgs } from "../report/cli-args.js";
 import { defaultProcs, type LoadResult, runLoadGroup } from "./load-group.js";
 
-const { values } = parseArgs({
-  options: {
+const values = parseBenchArgs(
+  "e2e",
+  `usage: tickring bench e2e [--duration 3] [--json] [--smoke] [--workers 2] [--only REGEX]
+         [--clients N --rate R|0] [--procs P] [--url ws://host:port]
+Ingest → receive latency and delivered frames/s, tickring against the ws+postMessage baseline
+(--url: a running daemon, no baseline). See bench/README.md "E2E".`,
+  {
     duration: { type: "string", default: "3" },
     json: { type: "boolean", default: false },
     smoke: { type: "boolean", default: false },
@@ -32,7 +37,7 @@ const { values } = parseArgs({
     procs: { type: "string" },
     url: { type: "string" },
   },
-});
+);
 const only = new RegExp(values.only);
 const seconds = values.smoke ? 0.3 : Number(values.duration);
 const warmupS = values.smoke ? 0.1 : 0.5;

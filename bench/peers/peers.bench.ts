@@ -19,17 +19,21 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { build } from "hdr-histogram-js";
 import { connect, type JetStreamClient, type NatsConnection, StorageType } from "nats";
 import WebSocket from "ws";
 import { type DaemonProcess, spawnDaemon } from "../../src/daemon/child-process.js";
 import { FrameEncoder, frameLength } from "../../src/frame/codec.js";
 import { type LoadResult, runLoadGroup } from "../e2e/load-group.js";
+import { parseBenchArgs } from "../report/cli-args.js";
 import { natsServerVersion, type NatsServer, startNats } from "./nats-server.js";
 
-const { values } = parseArgs({
-  options: {
+const values = parseBenchArgs(
+  "peers",
+  `usage: tickring bench peers [--duration 3] [--json] [--smoke] [--frames 200000] [--window 256] [--workers 2]
+Fan-out, persistence and replay side by side with nats-server (install: sh bench/peers/install.sh).
+See bench/README.md "Peers".`,
+  {
     duration: { type: "string", default: "3" },
     json: { type: "boolean", default: false },
     smoke: { type: "boolean", default: false },
@@ -37,7 +41,7 @@ const { values } = parseArgs({
     window: { type: "string", default: "256" },
     workers: { type: "string", default: "2" },
   },
-});
+);
 const smoke = values.smoke;
 const seconds = smoke ? 0.3 : Number(values.duration);
 const REPLAY_FRAMES = smoke ? 5_000 : Number(values.frames);

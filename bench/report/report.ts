@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release, totalmem } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
+import { parseBenchArgs } from "./cli-args.js";
 import { type Bar, type CurvePoint, latencyCurves, percentileLabel, throughputBars } from "./charts.js";
 
 export const BENCHES = ["ring", "storage", "e2e", "replay", "recovery", "peers"] as const;
@@ -26,14 +26,18 @@ const here = dirname(fileURLToPath(import.meta.url));
 const benchDir = resolve(here, ".."); // dist/bench
 const repoRoot = resolve(here, "../../..");
 
-const { values } = parseArgs({
-  options: {
+const values = parseBenchArgs(
+  "report",
+  `usage: tickring bench report [--only ring,storage,e2e,replay,recovery,peers] [--smoke] [--duration S] [--out DIR]
+Runs the benchmarks one after another and writes report.md, SVG plots and results.json into
+bench/results/<UTC date-time>/ (or --out).`,
+  {
     only: { type: "string" },
     smoke: { type: "boolean", default: false },
     duration: { type: "string" },
     out: { type: "string" },
   },
-});
+);
 const chosen = (values.only?.split(",").map((s) => s.trim()) ?? [...BENCHES]).filter((s) => s !== "");
 for (const name of chosen) {
   if (!(BENCHES as readonly string[]).includes(name)) {

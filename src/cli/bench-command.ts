@@ -79,7 +79,7 @@ function runWithProgress(name: string, script: string, args: string[]): Promise<
     shown = true;
   };
   if (tty) draw();
-  else process.stderr.write(`tickring bench ${name} ${args.join(" ")}: started\n`);
+  else process.stderr.write(`tickring bench ${[name, ...args].join(" ")}: started\n`);
   const ticker = tty ? setInterval(draw, 1000) : undefined;
 
   const child = spawn(process.execPath, [script, ...args], { stdio: ["inherit", "inherit", "pipe"] });
