@@ -10,7 +10,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { Worker } from "node:worker_threads";
+import { MessageChannel, Worker } from "node:worker_threads";
+import { Piscina } from "piscina";
 import WebSocket from "ws";
 import { spawnDaemon } from "../../src/daemon/child-process.js";
 import { FrameEncoder, frameLength } from "../../src/frame/codec.js";
@@ -75,6 +76,59 @@ function rawRead(dir: string): number {
   r.close();
   if (n !== N) throw new Error(`raw read found ${n} frames, expected ${N}`);
   return n / ((performance.now() - start) / 1000);
+}
+
+/** The per-frame work of a replay on the socket thread: copy the frame into a send buffer. */
+function consume(bytes: Uint8Array, offsets: Int32Array, count: number, staging: Uint8Array): void {
+  let used = 0;
+  for (let i = 0; i < count; i++) {
+    const off = offsets[i];
+    const len = frameLength(bytes, off);
+    if (used + len > staging.length) used = 0;
+    staging.set(bytes.subarray(off, off + len), used);
+    used += len;
+  }
+}
+
+/**
+ * Where replay reads should run: on the socket thread itself (sync WAL reads between socket events, what
+ * tickring does), or on a piscina pool thread that streams batches over a MessagePort. Frames/s reaching
+ * the consuming thread, each frame handled the same way.
+ */
+async function readPlacement(dir: string): Promise<{ inThread: number; pool: number }> {
+  const staging = new Uint8Array(64 * 1024);
+  let start = performance.now();
+  const r = openWalReader(join(dir, "wal"), 1, { bufferBytes: 1 << 20 });
+  let n = 0;
+  for (let b = r.nextSync(); b !== null; b = r.nextSync()) {
+    consume(b.bytes, b.offsets, b.count, staging);
+    n += b.count;
+  }
+  r.close();
+  const inThread = n / ((performance.now() - start) / 1000);
+
+  const pool = new Piscina({
+    filename: new URL("./read-task.js", import.meta.url).href,
+    maxThreads: 1,
+    atomics: "disabled",
+  });
+  const { port1, port2 } = new MessageChannel();
+  start = performance.now();
+  let m = 0;
+  const received = new Promise<void>((resolve) => {
+    port1.on("message", (msg: { bytes: ArrayBuffer; offsets: Int32Array } | null) => {
+      if (msg === null) return resolve();
+      consume(new Uint8Array(msg.bytes), msg.offsets, msg.offsets.length, staging);
+      m += msg.offsets.length;
+    });
+  });
+  await pool.run({ walDir: join(dir, "wal"), from: 1, port: port2 }, { transferList: [port2] });
+  await received;
+  const pooled = m / ((performance.now() - start) / 1000);
+  port1.close();
+  await pool.destroy();
+  if (m !== N || n !== N) throw new Error(`read ${n} in-thread and ${m} pooled frames, expected ${N}`);
+  return { inThread: Math.round(inThread), pool: Math.round(pooled) };
 }
 
 interface ReplayRun {
@@ -148,6 +202,10 @@ for (const source of ["wal", "store"] as const) {
   try {
     // In the store's dir the WAL keeps only its newest segment: the raw baseline reads the WAL's dir.
     const raw = source === "wal" ? Math.round(rawRead(dir)) : null;
+    if (source === "wal") {
+      progress("reads on the socket thread vs a piscina pool thread");
+      results.readPlacement = await readPlacement(dir);
+    }
     progress(`replaying from the ${source}`);
     const run = await onDaemon(dir, (port) => replayOnce(port));
     if (run.frames !== N) throw new Error(`replay delivered ${run.frames} frames, expected ${N}`);

@@ -13,6 +13,7 @@
  */
 import type { SlowConsumerPolicy } from "../config/options.js";
 import { FrameView, frameLength, frameTsEventApprox, frameTsRecvApprox } from "../frame/codec.js";
+import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { frameToObject } from "../frame/json.js";
 import type { FrameBatch } from "../storage/wal-reader.js";
 import type { HistoryReader } from "./history.js";
@@ -25,7 +26,7 @@ export interface ReplayPlan {
   id: number;
   filter: SymbolFilter;
   json: boolean;
-  /** Last seq to send; for `live` and open-ended replays, the newest when it started. */
+  /** Last seq to send; for open-ended replays the newest when it started; for `live` ones unbounded. */
   toSeq: number;
   /** Ends the replay at the first frame with a later ts_recv, when `to` was a time. */
   toTimeNs: number;
@@ -46,6 +47,11 @@ export interface ReplayHost {
 }
 
 const MAX_PIECES = 256;
+/**
+ * WAL reads are synchronous, so a replay to a fast client would never give the worker's event loop a
+ * turn: after this many ms of sending it yields, so other sockets, HTTP and the ring keep being served.
+ */
+const SLICE_MS = 2;
 const STAGING_BYTES = 64 * 1024;
 /** How often a live replay that reached the end of the WAL looks again, ms. */
 const TAIL_POLL_MS = 1;
@@ -96,7 +102,12 @@ export class HistoricalReplay {
     clearTimeout(this.timer);
     this.timer = undefined;
     try {
+      let slice = performance.now();
       while (!this.finished) {
+        if (performance.now() - slice > SLICE_MS) {
+          await yieldToLoop();
+          slice = performance.now();
+        }
         if (this.conn.closed) return this.stop();
         if (this.conn.ws.getBufferedAmount() >= this.limitBytes) return;
         if (this.plan.live && this.nextSeq > this.host.liveSeq()) return this.joinLive();
@@ -133,7 +144,8 @@ export class HistoricalReplay {
 
   /**
    * Sends the current batch's frames from `index` as one message, up to the end of the batch, the `to`
-   * bound or the first frame not yet due. Returns ms to wait for that frame, or 0.
+   * bound or the first frame not yet due. Returns ms to wait for that frame, or 0. Past the `to` bound
+   * the rest of the batch is dropped, so the replay ends (`toSeq` is lowered to the last frame before it).
    */
   private sendFromBatch(): number {
     const b = this.batch!;
@@ -148,6 +160,8 @@ export class HistoricalReplay {
       const seq = b.firstSeq + i;
       if (seq > this.plan.toSeq || (byTime && frameTsRecvApprox(b.bytes, off) > this.plan.toTimeNs)) {
         this.plan.toSeq = seq - 1;
+        this.reader.close();
+        i = b.count;
         break;
       }
       if (!filter.matches(b.bytes, off)) continue;

@@ -281,7 +281,7 @@ async function startReplay(conn: Conn, req: SubscribeRequest): Promise<void> {
     id: req.id,
     filter: new SymbolFilter(req.symbols),
     json: req.format === "json",
-    toSeq: to !== undefined && "seq" in to ? to.seq : newest,
+    toSeq: req.live ? Number.MAX_SAFE_INTEGER : to !== undefined && "seq" in to ? to.seq : newest,
     toTimeNs: to !== undefined && "timeNs" in to ? Number(to.timeNs) : Number.POSITIVE_INFINITY,
     speed: req.speed,
     live: req.live,

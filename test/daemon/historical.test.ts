@@ -4,7 +4,13 @@ import { after, before, describe, test } from "node:test";
 import fc from "fast-check";
 import WebSocket from "ws";
 import { TickringClient, type WebSocketConstructor } from "../../src/client/index.js";
-import { frameLength, frameSeq, frameSymbolSpan, frameTsRecvApprox } from "../../src/frame/codec.js";
+import {
+  FrameEncoder,
+  frameLength,
+  frameSeq,
+  frameSymbolSpan,
+  frameTsRecvApprox,
+} from "../../src/frame/codec.js";
 import { openWalReader } from "../../src/storage/wal-reader.js";
 import { Client, type Daemon, framesOf, startDaemon, tempDir } from "../support/daemon.js";
 
@@ -170,6 +176,54 @@ describe("historical feed", () => {
         ),
         { numRuns: 6 },
       );
+    } finally {
+      sending = false;
+      await ingest;
+      pub.close();
+    }
+  });
+
+  test("a replay bounded by a time ends at the last frame before it", async () => {
+    const all = walFrames(dir.path);
+    const t = frameTsRecvApprox(all[1999], 0);
+    const iso = new Date(Math.floor(t / 1e6)).toISOString();
+    const r = await replay(daemon, { symbols: ["*"], from: { seq: 1 }, to: { time: iso } });
+    const want = all.filter((f) => frameTsRecvApprox(f, 0) <= Date.parse(iso) * 1e6);
+    assert.deepEqual(r.frames, want);
+    assert.equal(r.done.last_seq, frameSeq(want.at(-1)!, 0));
+  });
+
+  test("a live replay far behind catches up while ingest goes on", async () => {
+    const pub = await Client.connect(daemon.url("/v1/ingest"));
+    const burst = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({ type: "trade", symbol: "FAR", price: i, size: 1 }));
+    // A backlog larger than the socket buffers between the server and this client (≈ 15 MB).
+    const enc = new FrameEncoder();
+    const frame = Buffer.from(enc.encode({ type: "trade", symbol: "FAR", price: 1, size: 1 }, 0n, 0n));
+    for (let m = 0; m < 50; m++) pub.send(Buffer.concat(Array.from({ length: 2000 }, () => frame)));
+    await pub.until(() => pub.text.filter((t) => t.op === "ack").length === 50, "the backlog");
+    const from = (pub.text.at(-1)!.seq as number) - 99_999;
+    let sending = true;
+    const ingest = (async () => {
+      // ≈ 45K ticks/s: well within what this machine sequences while it also replays.
+      while (sending) {
+        pub.send(burst(50));
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    })();
+    try {
+      const c = await Client.connect(daemon.url("/v1/feed"));
+      c.send({ op: "subscribe", id: 1, symbols: ["*"], feed: "historical", from: { seq: from }, live: true });
+      // A slow start: the replay pauses on backpressure while the live feed moves on past where it began.
+      const socket = (c.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+      socket.pause();
+      await new Promise((r) => setTimeout(r, 300));
+      socket.resume();
+      const done = await c.nextOp("replay_done");
+      assert.equal(done.live, true);
+      const seqs = framesOf(c.binary).map((f) => frameSeq(f, 0));
+      for (const [i, s] of seqs.entries()) assert.equal(s, from + i);
+      c.close();
     } finally {
       sending = false;
       await ingest;
