@@ -262,6 +262,10 @@ if (values.json) {
   console.log(
     `  baseline (raw WAL read in-process): ${wal.rawWalReadFramesPerSecond} frames/s → ratio ${Math.round((wal.replayFramesPerSecond / wal.rawWalReadFramesPerSecond) * 100) / 100}`,
   );
+  const rp = results.readPlacement as { inThread: number; pool: number };
+  console.log(
+    `  reads on the socket thread: ${rp.inThread} frames/s; on a piscina thread + MessagePort: ${rp.pool} frames/s → pool / in-thread ${Math.round((rp.pool / rp.inThread) * 100) / 100}`,
+  );
   console.log(
     `from the store: ${store.replayFramesPerSecond} frames/s to one client, first frame ${store.firstFrameMs} ms`,
   );
