@@ -234,14 +234,14 @@ function onFeedRequest(conn: Conn, text: string): void {
           startReplay(conn, req).catch((err) => sendError(conn, err));
           return;
         }
+        const sub = new RealtimeSubscription(
+          req.id,
+          conn,
+          new SymbolFilter(req.symbols),
+          req.format === "json",
+          req.policy ?? init.slowConsumer,
+        );
         if (req.feed === "delayed") {
-          const sub = new RealtimeSubscription(
-            req.id,
-            conn,
-            new SymbolFilter(req.symbols),
-            req.format === "json",
-            req.policy ?? init.slowConsumer,
-          );
           conn.delayed.set(req.id, sub);
           conn.ws.send(
             `{"op":"subscribed","id":${req.id},"feed":"delayed","delay_ms":${init.delayMs}}`,
@@ -250,13 +250,6 @@ function onFeedRequest(conn: Conn, text: string): void {
           delayed.add(sub).catch((err) => sendError(conn, err));
           return;
         }
-        const sub = new RealtimeSubscription(
-          req.id,
-          conn,
-          new SymbolFilter(req.symbols),
-          req.format === "json",
-          req.policy ?? init.slowConsumer,
-        );
         conn.subs.set(req.id, sub);
         conn.ws.send(`{"op":"subscribed","id":${req.id},"feed":"realtime","seq":${dispatchedSeq}}`, false);
         feed.add(sub);
