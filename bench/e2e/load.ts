@@ -20,9 +20,10 @@ import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import { build, encodeIntoCompressedBase64 } from "hdr-histogram-js";
 import WebSocket from "ws";
-import { FrameEncoder, frameLength, frameTsEventApprox, type Tick } from "../../src/frame/codec.js";
+import { frameLength, frameTsEventApprox } from "../../src/frame/codec.js";
 import { CONNECT_LINE, NatsParser } from "../peers/nats-protocol.js";
 import type { PublisherData } from "./publisher.worker.js";
+import { encodeTicks } from "./ticks.js";
 
 const { values } = parseArgs({
   options: {
@@ -43,7 +44,6 @@ const UNPACED_BATCH = 200;
 const UNPACED_WINDOW = 20_000;
 /** After endNs, how long frames still in flight are awaited. */
 const DRAIN_MS = 300;
-const SYMBOLS = Array.from({ length: 64 }, (_, i) => `SYM${i}`);
 
 export interface LoadProcessResult {
   sent: number;
@@ -159,24 +159,10 @@ if (values.publish && rate > 0) {
   });
 } else if (values.publish) {
   if (system === "nats") throw new Error("saturation (rate 0) is not implemented for nats");
-  const encoder = new FrameEncoder();
   const encodeBatch = (n: number, tsEvent: bigint): Buffer => {
-    const parts: Buffer[] = [];
-    for (let i = 0; i < n; i++) {
-      const k = sent + i;
-      const tick: Tick = {
-        type: "quote",
-        symbol: SYMBOLS[k % SYMBOLS.length],
-        bidPrice: 100 + (k % 100) / 100,
-        bidSize: 100,
-        askPrice: 100.02 + (k % 100) / 100,
-        askSize: 200,
-        tsEvent,
-      };
-      parts.push(Buffer.from(encoder.encode(tick, 0n, 0n)));
-    }
+    const batch = Buffer.concat(encodeTicks(sent, n, tsEvent));
     sent += n;
-    return Buffer.concat(parts);
+    return batch;
   };
   // Saturation: as fast as subscriber 0 takes frames, with a bounded number in flight.
   const pub = await open(values.ingest!);

@@ -13,8 +13,8 @@
 import { connect } from "node:net";
 import { parentPort, workerData } from "node:worker_threads";
 import WebSocket from "ws";
-import { FrameEncoder, type Tick } from "../../src/frame/codec.js";
 import { CONNECT_LINE, NatsParser, pubCommands } from "../peers/nats-protocol.js";
+import { encodeTicks, SYMBOLS } from "./ticks.js";
 
 export interface PublisherData {
   /** ws:// URL of the ingest endpoint, or nats://host:port with `transport: "nats"`. */
@@ -29,32 +29,11 @@ export interface PublisherData {
 }
 
 const SLOT_NS = 1_000_000n;
-const SYMBOLS = Array.from({ length: 64 }, (_, i) => `SYM${i}`);
 const SUBJECTS = SYMBOLS.map((s) => `ticks.${s}`);
 const { ingest, rate, endNs, startNs, transport = "ws" } = workerData as PublisherData;
 const end = BigInt(endNs);
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
-const encoder = new FrameEncoder();
 let sent = 0;
-
-/** `n` quote ticks stamped `tsEvent`, each its own size-prefixed frame. */
-function encodeTicks(n: number, tsEvent: bigint): Buffer[] {
-  const parts: Buffer[] = [];
-  for (let i = 0; i < n; i++) {
-    const k = sent + i;
-    const tick: Tick = {
-      type: "quote",
-      symbol: SYMBOLS[k % SYMBOLS.length],
-      bidPrice: 100 + (k % 100) / 100,
-      bidSize: 100,
-      askPrice: 100.02 + (k % 100) / 100,
-      askSize: 200,
-      tsEvent,
-    };
-    parts.push(Buffer.from(encoder.encode(tick, 0n, 0n)));
-  }
-  return parts;
-}
 
 async function openWs(): Promise<(n: number, due: bigint) => void> {
   const ws = new WebSocket(ingest, { perMessageDeflate: false });
@@ -63,7 +42,7 @@ async function openWs(): Promise<(n: number, due: bigint) => void> {
     ws.once("error", reject);
   });
   return (n, due) => {
-    ws.send(Buffer.concat(encodeTicks(n, due)));
+    ws.send(Buffer.concat(encodeTicks(sent, n, due)));
     sent += n;
   };
 }
@@ -82,7 +61,7 @@ async function openNats(): Promise<(n: number, due: bigint) => void> {
     socket.once("error", reject);
   });
   return (n, due) => {
-    const frames = encodeTicks(n, due);
+    const frames = encodeTicks(sent, n, due);
     const subjects = frames.map((_, i) => SUBJECTS[(sent + i) % SUBJECTS.length]);
     socket.write(pubCommands(subjects, frames));
     sent += n;
