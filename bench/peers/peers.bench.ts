@@ -23,8 +23,10 @@ import { build } from "hdr-histogram-js";
 import { connect, type JetStreamClient, type NatsConnection, StorageType } from "nats";
 import WebSocket from "ws";
 import { type DaemonProcess, spawnDaemon } from "../../src/daemon/child-process.js";
-import { FrameEncoder, frameLength } from "../../src/frame/codec.js";
+import { frameLength } from "../../src/frame/codec.js";
 import { type LoadResult, runLoadGroup } from "../e2e/load-group.js";
+import { encodeTicks, SYMBOLS } from "../e2e/ticks.js";
+import { replayToDone } from "../replay/replay-client.js";
 import { parseBenchArgs } from "../report/cli-args.js";
 import { natsServerVersion, type NatsServer, startNats } from "./nats-server.js";
 
@@ -49,7 +51,6 @@ const WINDOW = Number(values.window);
 if (!(seconds > 0)) fail(`--duration must be a positive number of seconds: ${values.duration}`);
 if (!(REPLAY_FRAMES > 0)) fail(`--frames must be ≥ 1: ${values.frames}`);
 if (!(WINDOW > 0)) fail(`--window must be ≥ 1: ${values.window}`);
-const SYMBOLS = Array.from({ length: 64 }, (_, i) => `SYM${i}`);
 /** JetStream stream for persistence and replay; its subjects do not overlap the fan-out's `ticks.>`. */
 const STREAM = "HIST";
 
@@ -71,24 +72,9 @@ if (version === null) {
   process.exit(0);
 }
 
-const encoder = new FrameEncoder();
 /** One quote tick as a size-prefixed frame (seq and ts_recv 0: the server stamps them). */
 function tick(k: number): Buffer {
-  return Buffer.from(
-    encoder.encode(
-      {
-        type: "quote",
-        symbol: SYMBOLS[k % SYMBOLS.length],
-        bidPrice: 100 + (k % 100) / 100,
-        bidSize: 100,
-        askPrice: 100.02 + (k % 100) / 100,
-        askSize: 200,
-        tsEvent: process.hrtime.bigint(),
-      },
-      0n,
-      0n,
-    ),
-  );
+  return encodeTicks(k, 1, process.hrtime.bigint())[0];
 }
 
 function latencyHistogram() {
@@ -330,35 +316,8 @@ async function tickringReplay(): Promise<ReplayRun> {
       }
     });
     ws.close();
-    const feed = await openWs(`ws://127.0.0.1:${d.port}/v1/feed`);
-    const start = performance.now();
-    let first = 0;
-    let frames = 0;
-    const end = await new Promise<number>((resolve) => {
-      feed.on("message", (data: Buffer, isBinary: boolean) => {
-        if (isBinary) {
-          if (first === 0) first = performance.now();
-          for (let off = 0; off < data.length; off += frameLength(data, off)) frames++;
-        } else if (data.toString().includes("replay_done")) resolve(performance.now());
-      });
-      feed.send(
-        JSON.stringify({
-          op: "subscribe",
-          id: 1,
-          symbols: ["*"],
-          feed: "historical",
-          from: { seq: 1 },
-          to: { seq: REPLAY_FRAMES },
-          speed: "max",
-        }),
-      );
-    });
-    feed.close();
-    return {
-      frames,
-      framesPerSecond: Math.round(frames / ((end - start) / 1000)),
-      firstFrameMs: Math.round((first - start) * 100) / 100,
-    };
+    const run = await replayToDone(d.port, { from: { seq: 1 }, to: { seq: REPLAY_FRAMES }, speed: "max" });
+    return { frames: run.frames, framesPerSecond: run.framesPerSecond, firstFrameMs: run.firstFrameMs };
   });
 }
 

@@ -12,7 +12,6 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { MessageChannel, Worker } from "node:worker_threads";
 import { Piscina } from "piscina";
-import WebSocket from "ws";
 import { spawnDaemon } from "../../src/daemon/child-process.js";
 import { FrameEncoder, frameLength } from "../../src/frame/codec.js";
 import { applyRetention } from "../../src/storage/retention.js";
@@ -20,6 +19,7 @@ import { Store } from "../../src/storage/store.js";
 import { Wal } from "../../src/storage/wal.js";
 import { openWalReader } from "../../src/storage/wal-reader.js";
 import type { PublisherData } from "../e2e/publisher.worker.js";
+import { replayToDone } from "./replay-client.js";
 
 const { values } = parseArgs({
   options: {
@@ -131,61 +131,6 @@ async function readPlacement(dir: string): Promise<{ inThread: number; pool: num
   return { inThread: Math.round(inThread), pool: Math.round(pooled) };
 }
 
-interface ReplayRun {
-  framesPerSecond: number;
-  firstFrameMs: number;
-  frames: number;
-}
-
-/** A replay that has not ended by then is reported as not finished rather than waited for. */
-const REPLAY_TIMEOUT_MS = 60_000;
-
-/** One client replays seqs 1..N at max speed; counts frames until replay_done. */
-async function replayOnce(port: number, live = false): Promise<ReplayRun & { liveAtMs: number }> {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/feed`, { perMessageDeflate: false });
-  await new Promise((resolve, reject) => {
-    ws.once("open", resolve);
-    ws.once("error", reject);
-  });
-  const start = performance.now();
-  let first = 0;
-  let frames = 0;
-  const end = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`replay did not finish in ${REPLAY_TIMEOUT_MS} ms (${frames} frames)`)),
-      REPLAY_TIMEOUT_MS,
-    );
-    ws.on("message", (data: Buffer, isBinary: boolean) => {
-      if (isBinary) {
-        if (first === 0) first = performance.now();
-        for (let off = 0; off < data.length; off += frameLength(data, off)) frames++;
-      } else if (data.toString().includes("replay_done")) {
-        clearTimeout(timer);
-        resolve(performance.now());
-      }
-    });
-    const to = live ? undefined : { seq: N };
-    ws.send(
-      JSON.stringify({
-        op: "subscribe",
-        id: 1,
-        symbols: ["*"],
-        feed: "historical",
-        from: { seq: 1 },
-        to,
-        live,
-      }),
-    );
-  });
-  ws.close();
-  return {
-    frames,
-    framesPerSecond: Math.round(frames / ((end - start) / 1000)),
-    firstFrameMs: Math.round((first - start) * 100) / 100,
-    liveAtMs: Math.round(end - start),
-  };
-}
-
 async function onDaemon<T>(dir: string, run: (port: number) => Promise<T>): Promise<T> {
   const daemon = await spawnDaemon(["--port", "0", "--data", dir, "--workers", "1"]);
   try {
@@ -207,7 +152,7 @@ for (const source of ["wal", "store"] as const) {
       results.readPlacement = await readPlacement(dir);
     }
     progress(`replaying from the ${source}`);
-    const run = await onDaemon(dir, (port) => replayOnce(port));
+    const run = await onDaemon(dir, (port) => replayToDone(port, { from: { seq: 1 }, to: { seq: N } }));
     if (run.frames !== N) throw new Error(`replay delivered ${run.frames} frames, expected ${N}`);
     results[source] = {
       frames: N,
@@ -232,12 +177,12 @@ progress(`replay-then-live from seq 1 under ${INGEST_RATE} ticks/s`);
         workerData: data,
       });
       await new Promise((r) => setTimeout(r, 500));
-      const run = await replayOnce(port, true);
+      const run = await replayToDone(port, { from: { seq: 1 }, live: true });
       await publisher.terminate();
       return {
         backlogFrames: N,
         ingestPerSecond: INGEST_RATE,
-        liveAfterMs: run.liveAtMs,
+        liveAfterMs: run.endMs,
         framesBeforeLive: run.frames,
       };
     });
