@@ -18,11 +18,12 @@ import { OptionError } from "../errors.js";
 const benchDir = join(dirname(fileURLToPath(import.meta.url)), "../../bench");
 
 /** The benchmarks, in the order `bench report` runs them. */
-export const BENCH_NAMES = ["ring", "storage", "e2e", "replay", "recovery", "peers"] as const;
+export const BENCH_NAMES = ["ring", "storage", "publisher", "e2e", "replay", "recovery", "peers"] as const;
 
 /** Flags of the common set a benchmark does not take, and why (checked before it starts). */
 const NOT_TAKEN: Record<string, Record<string, string>> = {
   replay: { "--duration": "replay runs a fixed number of frames: use --frames N" },
+  publisher: { "--duration": "publisher runs a fixed number of messages" },
 };
 
 export function registerBenchCommand(program: Command): void {

@@ -7,6 +7,9 @@ import { TickringError } from "../errors.js";
 import { Body, FILE_IDENTIFIER, MAX_FRAME_LENGTH, SIZE_PREFIX_LENGTH } from "./codec.js";
 
 const LEVEL_SIZE = 24;
+/** Vtable slots of BookUpdate's bids and asks. */
+const LEVEL_SLOTS = [6, 8];
+const BODY_NAMES = ["NONE", "Trade", "Quote", "BookUpdate", "Bar", "Heartbeat"];
 
 /** [vtable slot, byte size] of each body's scalar fields, as flatc laid them out. */
 const SCALARS: Record<number, [number, number][]> = {
@@ -34,13 +37,26 @@ const SCALARS: Record<number, [number, number][]> = {
   [Body.Heartbeat]: [[4, 8]],
 };
 
-/** Bounds-checked little-endian reads over one frame's bytes; throws BAD_FRAME naming the offset. */
+/**
+ * Bounds-checked little-endian reads over one frame's bytes; throws BAD_FRAME naming the offset. One
+ * instance is reused for every frame and the table being checked lives in its fields, so verifying a
+ * frame allocates nothing.
+ */
 class Checker {
-  constructor(
-    private readonly b: Uint8Array,
-    private readonly start: number,
-    private readonly end: number,
-  ) {}
+  private b: Uint8Array = new Uint8Array(0);
+  private start = 0;
+  private end = 0;
+  private table = 0;
+  private vtable = 0;
+  private vtSize = 0;
+  private tableSize = 0;
+  private what = "";
+
+  reset(b: Uint8Array, start: number, end: number): void {
+    this.b = b;
+    this.start = start;
+    this.end = end;
+  }
 
   need(pos: number, len: number, what: string): void {
     if (pos < this.start || len < 0 || pos + len > this.end) {
@@ -58,8 +74,8 @@ class Checker {
     return this.b[pos] | (this.b[pos + 1] << 8) | (this.b[pos + 2] << 16) | (this.b[pos + 3] << 24);
   }
 
-  /** Checks a table and returns a function giving each field's absolute position (0 = absent). */
-  table(pos: number, what: string): (slot: number, size: number) => number {
+  /** Checks the table at `pos` and makes it the one {@link field} reads. */
+  openTable(pos: number, what: string): void {
     const vtable = pos - this.i32(pos, `${what} table`);
     const vtSize = this.u16(vtable, `${what} vtable`);
     const tableSize = this.u16(vtable + 2, `${what} vtable`);
@@ -67,14 +83,21 @@ class Checker {
       throw new TickringError("BAD_FRAME", `${what} vtable size ${vtSize} is invalid`);
     this.need(vtable, vtSize, `${what} vtable`);
     this.need(pos, tableSize, `${what} table`);
-    return (slot, size) => {
-      if (slot >= vtSize) return 0;
-      const rel = this.u16(vtable + slot, `${what} field`);
-      if (rel === 0) return 0;
-      if (rel + size > tableSize)
-        throw new TickringError("BAD_FRAME", `${what} field ${slot} overruns its table`);
-      return pos + rel;
-    };
+    this.table = pos;
+    this.vtable = vtable;
+    this.vtSize = vtSize;
+    this.tableSize = tableSize;
+    this.what = what;
+  }
+
+  /** Absolute position of a field of the open table (0 = absent), checked to lie inside the table. */
+  field(slot: number, size: number): number {
+    if (slot >= this.vtSize) return 0;
+    const rel = this.u16(this.vtable + slot, `${this.what} field`);
+    if (rel === 0) return 0;
+    if (rel + size > this.tableSize)
+      throw new TickringError("BAD_FRAME", `${this.what} field ${slot} overruns its table`);
+    return this.table + rel;
   }
 
   /** Follows a uoffset field to its target. */
@@ -85,42 +108,45 @@ class Checker {
   }
 }
 
+const c = new Checker();
+
 /** Throws BAD_FRAME unless bytes[offset…offset+length) is one well-formed size-prefixed Frame. */
 export function verifyFrame(bytes: Uint8Array, offset: number, length: number): void {
   if (length < SIZE_PREFIX_LENGTH + 8 || length > MAX_FRAME_LENGTH) {
     throw new TickringError("BAD_FRAME", `frame length ${length} is outside 12…${MAX_FRAME_LENGTH}`);
   }
-  const c = new Checker(bytes, offset, offset + length);
+  c.reset(bytes, offset, offset + length);
   const root = offset + SIZE_PREFIX_LENGTH;
   for (let i = 0; i < 4; i++) {
     if (bytes[root + 4 + i] !== FILE_IDENTIFIER.charCodeAt(i)) {
       throw new TickringError("BAD_FRAME", `file identifier is not "${FILE_IDENTIFIER}"`);
     }
   }
-  const frame = c.table(c.deref(root, "root offset"), "Frame");
+  c.openTable(c.deref(root, "root offset"), "Frame");
   // seq, ts_event, ts_recv (8 bytes), instrument_id (4), symbol (uoffset), body_type (1), body (uoffset).
-  frame(4, 8);
-  frame(6, 8);
-  frame(8, 8);
-  frame(10, 4);
-  const sym = frame(12, 4);
+  c.field(4, 8);
+  c.field(6, 8);
+  c.field(8, 8);
+  c.field(10, 4);
+  const sym = c.field(12, 4);
   if (sym === 0) throw new TickringError("BAD_FRAME", "frame has no symbol");
   const str = c.deref(sym, "symbol");
   c.need(str + 4, c.i32(str, "symbol length") >>> 0, "symbol bytes");
-  const bt = frame(14, 1);
+  const bt = c.field(14, 1);
   const bodyType = bt === 0 ? Body.NONE : bytes[bt];
-  const bodyField = frame(16, 4);
+  const bodyField = c.field(16, 4);
   if (bodyType === Body.NONE || bodyType > Body.Heartbeat || bodyField === 0) {
     throw new TickringError(
       "BAD_FRAME",
       `frame body type ${bodyType} is not one of Trade, Quote, BookUpdate, Bar`,
     );
   }
-  const body = c.table(c.deref(bodyField, "body"), Body[bodyType]);
-  for (const [slot, size] of SCALARS[bodyType]) body(slot, size);
+  c.openTable(c.deref(bodyField, "body"), BODY_NAMES[bodyType]);
+  const scalars = SCALARS[bodyType];
+  for (let i = 0; i < scalars.length; i++) c.field(scalars[i][0], scalars[i][1]);
   if (bodyType === Body.BookUpdate) {
-    for (const slot of [6, 8]) {
-      const f = body(slot, 4);
+    for (const slot of LEVEL_SLOTS) {
+      const f = c.field(slot, 4);
       if (f === 0) continue;
       const vec = c.deref(f, "levels");
       c.need(vec + 4, (c.i32(vec, "levels length") >>> 0) * LEVEL_SIZE, "levels");
