@@ -59,7 +59,12 @@ export function latencyCurves(title: string, points: CurvePoint[]): Promise<stri
     encoding: {
       x: { field: "percentile", type: "ordinal", sort: used, title: "percentile" },
       y: { field: "us", type: "quantitative", scale: { type: "log" }, title: "latency µs (log scale)" },
-      color: { field: "series", type: "nominal", title: null, legend: { orient: "bottom", columns: 2 } },
+      color: {
+        field: "series",
+        type: "nominal",
+        title: null,
+        legend: { orient: "bottom", columns: 2, labelLimit: 400 },
+      },
     },
   });
 }
@@ -78,7 +83,7 @@ export function throughputBars(title: string, yTitle: string, bars: Bar[]): Prom
       x: { field: "group", type: "nominal", title: null, axis: { labelAngle: -30, labelLimit: 220 } },
       xOffset: { field: "system", type: "nominal" },
       y: { field: "value", type: "quantitative", title: yTitle },
-      color: { field: "system", type: "nominal", title: null, legend: { orient: "bottom" } },
+      color: { field: "system", type: "nominal", title: null, legend: { orient: "bottom", labelLimit: 400 } },
     },
   });
 }
