@@ -26,7 +26,7 @@ import { type DaemonProcess, spawnDaemon } from "../../src/daemon/child-process.
 import { frameLength } from "../../src/frame/codec.js";
 import { type LoadResult, runLoadGroup } from "../e2e/load-group.js";
 import { encodeTicks, SYMBOLS } from "../e2e/ticks.js";
-import { replayToDone } from "../replay/replay-client.js";
+import { type ReplayRun as ClientReplayRun, replayToDone } from "../replay/replay-client.js";
 import { parseBenchArgs } from "../report/cli-args.js";
 import { natsServerVersion, type NatsServer, startNats } from "./nats-server.js";
 
@@ -161,7 +161,8 @@ async function fanout(): Promise<{ scenario: string; tickring: LoadResult; nats:
 // ---------------------------------------------------------------------------------------------------
 // Persistence: acked publishes with WINDOW messages in flight, for `seconds`.
 
-interface PersistRow {
+/** One persistence row of the JSON result (bench/report renders it). */
+export interface PersistRow {
   system: "tickring" | "nats";
   label: string;
   durability: string;
@@ -293,11 +294,8 @@ async function persistence(): Promise<{ rows: PersistRow[]; natsConfig: string }
 // ---------------------------------------------------------------------------------------------------
 // Replay: REPLAY_FRAMES stored ticks read from the start by one client.
 
-interface ReplayRun {
-  frames: number;
-  framesPerSecond: number;
-  firstFrameMs: number;
-}
+/** One replay row of the JSON result (bench/report renders it). */
+export type ReplayRun = Omit<ClientReplayRun, "endMs">;
 
 async function tickringReplay(): Promise<ReplayRun> {
   return withDaemon(["--fsync", "os"], async (d) => {

@@ -14,6 +14,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release, totalmem } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { PersistRow, ReplayRun } from "../peers/peers.bench.js";
 import { parseBenchArgs } from "./cli-args.js";
 import { type Bar, type CurvePoint, latencyCurves, percentileLabel, throughputBars } from "./charts.js";
 
@@ -235,20 +236,6 @@ function e2eSection(j: Record<string, unknown>): Section {
       },
     ],
   };
-}
-
-interface PersistRow {
-  label: string;
-  durability: string;
-  ticksPerMessage: number;
-  inFlight: number;
-  framesPerSecond: number;
-  ackLatencyUs: { p50: number; p99: number; p999: number };
-}
-interface ReplayRun {
-  frames: number;
-  framesPerSecond: number;
-  firstFrameMs: number;
 }
 
 function peersSection(j: Record<string, unknown>): Section {

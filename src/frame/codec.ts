@@ -312,11 +312,12 @@ export class FrameView {
   }
 }
 
-function readU16(b: Uint8Array, o: number): number {
+/** Little-endian reads without bounds checks (the verifier checks bounds before it calls them). */
+export function readU16(b: Uint8Array, o: number): number {
   return b[o] | (b[o + 1] << 8);
 }
 
-function readI32(b: Uint8Array, o: number): number {
+export function readI32(b: Uint8Array, o: number): number {
   return b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24);
 }
 

@@ -4,7 +4,7 @@
  * ingest checks every offset a reader would follow before any accessor runs.
  */
 import { TickringError } from "../errors.js";
-import { Body, FILE_IDENTIFIER, MAX_FRAME_LENGTH, SIZE_PREFIX_LENGTH } from "./codec.js";
+import { Body, FILE_IDENTIFIER, MAX_FRAME_LENGTH, readI32, readU16, SIZE_PREFIX_LENGTH } from "./codec.js";
 
 const LEVEL_SIZE = 24;
 /** Vtable slots of BookUpdate's bids and asks. */
@@ -66,12 +66,12 @@ class Checker {
 
   u16(pos: number, what: string): number {
     this.need(pos, 2, what);
-    return this.b[pos] | (this.b[pos + 1] << 8);
+    return readU16(this.b, pos);
   }
 
   i32(pos: number, what: string): number {
     this.need(pos, 4, what);
-    return this.b[pos] | (this.b[pos + 1] << 8) | (this.b[pos + 2] << 16) | (this.b[pos + 3] << 24);
+    return readI32(this.b, pos);
   }
 
   /** Checks the table at `pos` and makes it the one {@link field} reads. */
