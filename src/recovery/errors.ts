@@ -1,7 +1,8 @@
 /**
  * Recovery and snapshot errors. Each has a stable `code` (what the CLI prints and `POST /v1/admin/snapshot`
- * answers), the path it concerns, and the underlying failure as `cause`.
+ * answers), the path it concerns, and the underlying failure as `cause`. They are {@link TickringError}s.
  */
+import { TickringError } from "../errors.js";
 
 /** Stable codes of recovery and snapshot errors. */
 export type RecoveryErrorCode =
@@ -22,16 +23,15 @@ export type RecoveryErrorCode =
   /** Restore target is not empty and `--force` was not given. */
   | "ERR_DATA_NOT_EMPTY";
 
-/** Base class of recovery errors. */
-export class RecoveryError extends Error {
+/** Base class of recovery errors: a {@link TickringError} with the path it concerns. */
+export class RecoveryError extends TickringError {
   override name = "RecoveryError";
-  readonly code: RecoveryErrorCode;
+  declare readonly code: RecoveryErrorCode;
   /** The file or directory concerned. */
   readonly path: string;
 
   constructor(code: RecoveryErrorCode, path: string, message: string, options?: { cause?: unknown }) {
-    super(`${code}: ${message}`, options);
-    this.code = code;
+    super(code, `${code}: ${message}`, options);
     this.path = path;
   }
 }

@@ -1,7 +1,9 @@
 /**
  * Storage errors. Each has a stable `code` (the same string the WebSocket `error` messages carry when a storage
- * failure reaches a client), typed context fields, and the underlying failure as `cause`.
+ * failure reaches a client), typed context fields, and the underlying failure as `cause`. They are
+ * {@link TickringError}s: one error model, one serializer (`errorBody` in src/errors.ts).
  */
+import { TickringError } from "../errors.js";
 
 /** Stable codes of storage errors. */
 export type StorageErrorCode =
@@ -13,16 +15,16 @@ export type StorageErrorCode =
   | "ERR_WAL_CLOSED"
   | "ERR_WAL_FRAME"
   | "ERR_WAL_IO"
-  | "ERR_STORE_CLOSED";
+  | "ERR_STORE_CLOSED"
+  | "ERR_STORE_IO";
 
-/** Base class: every storage error has a stable {@link StorageErrorCode}. */
-export class StorageError extends Error {
+/** Base class of storage errors: a {@link TickringError} whose code is a {@link StorageErrorCode}. */
+export class StorageError extends TickringError {
   override name = "StorageError";
-  readonly code: StorageErrorCode;
+  declare readonly code: StorageErrorCode;
 
   constructor(code: StorageErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
+    super(code, message, options);
   }
 }
 
