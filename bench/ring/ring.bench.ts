@@ -12,7 +12,7 @@
 import { cpus } from "node:os";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
-import { RingWriter } from "../../src/publisher/ring-writer.js";
+import { RingWriter } from "../../src/ring/writer.js";
 import {
   CONTROL_PROGRESS,
   CONTROL_READY,

@@ -11,7 +11,7 @@ import { resolveServeOptions, type ServeOptions } from "../config/options.js";
 import { TickringError } from "../errors.js";
 import type { Tick } from "../frame/codec.js";
 import { DemoFeed } from "../publisher/demo-feed.js";
-import { RingWriter } from "../publisher/ring-writer.js";
+import { RingWriter } from "../ring/writer.js";
 import { Sequencer } from "../publisher/sequencer.js";
 import { IndexProgress } from "../recovery/index-progress.js";
 import { OnlineSnapshots } from "../recovery/online-snapshots.js";
@@ -22,7 +22,7 @@ import { applyRetention } from "../storage/retention.js";
 import type { Store } from "../storage/store.js";
 import type { Wal } from "../storage/wal.js";
 import { createLogger, type Logger } from "./logger.js";
-import type { ToMain, ToWorker, WorkerInit } from "./messages.js";
+import type { ToMain, ToWorker, WorkerInit } from "../threads/messages.js";
 import { Metrics } from "./metrics.js";
 import {
   allocateSharedState,
@@ -32,7 +32,7 @@ import {
   STATUS_RECOVERY_PERCENT,
   STATUS_STATE,
   STATUS_WRITTEN_SEQ,
-} from "./shared-state.js";
+} from "../threads/shared-state.js";
 
 const WORKER_URL = new URL("../subscriber/worker.js", import.meta.url);
 const SHUTDOWN_TIMEOUT_MS = 5000;

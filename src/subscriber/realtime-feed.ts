@@ -13,7 +13,7 @@
 import type { SlowConsumerPolicy } from "../config/options.js";
 import { FrameView, frameInstrumentId, frameLength, frameSeq } from "../frame/codec.js";
 import { frameToObject } from "../frame/json.js";
-import type { WebSocket } from "../uws/uws.js";
+import type { WebSocket } from "../transport/uws.js";
 import type { LastValueCache } from "./last-value-cache.js";
 import { type PieceSender, sendPieces } from "./send.js";
 import type { SymbolFilter } from "./symbol-filter.js";

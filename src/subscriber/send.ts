@@ -3,7 +3,7 @@
  * buffer of ours: one piece is a plain send; several are fragments of one message, under one cork so they
  * leave in one write. uWS copies the bytes into the socket's buffer before returning.
  */
-import type { WebSocket } from "../uws/uws.js";
+import type { WebSocket } from "../transport/uws.js";
 
 /**
  * Sends `bytes[pieces[2i] … pieces[2i+1])` for i < n as one binary message; returns the bytes sent.

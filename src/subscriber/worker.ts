@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { parentPort, workerData } from "node:worker_threads";
 import { adoptClockOffset } from "../clock.js";
-import type { ToMain, ToWorker, WorkerInit } from "../daemon/messages.js";
+import type { ToMain, ToWorker, WorkerInit } from "../threads/messages.js";
 import {
   STATE_READY,
   STATUS_DURABLE_SEQ,
@@ -16,7 +16,7 @@ import {
   STATUS_WRITTEN_SEQ,
   W,
   workerBase,
-} from "../daemon/shared-state.js";
+} from "../threads/shared-state.js";
 import { TickringError } from "../errors.js";
 import { FrameEncoder, frameInstrumentId, frameLength, frameSeq } from "../frame/codec.js";
 import { IngestDecoder } from "../publisher/ingest-decoder.js";
@@ -30,7 +30,7 @@ import {
   type ListenSocket,
   loadUws,
   type WebSocket,
-} from "../uws/uws.js";
+} from "../transport/uws.js";
 import { DelayedFeed } from "./delayed-feed.js";
 import { HistoryReader, type HistorySources, seqAtTime } from "./history.js";
 import { LastValueCache } from "./last-value-cache.js";
@@ -42,7 +42,7 @@ import {
   RealtimeSubscription,
 } from "./realtime-feed.js";
 import { HistoricalReplay, type ReplayHost, type ReplayPlan } from "./replay.js";
-import { POLL_EMPTY, POLL_LAPPED, RingReader } from "./ring-reader.js";
+import { POLL_EMPTY, POLL_LAPPED, RingReader } from "../ring/reader.js";
 import { corkedSender } from "./send.js";
 import { SymbolFilter } from "./symbol-filter.js";
 

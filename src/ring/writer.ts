@@ -1,5 +1,5 @@
 /**
- * The single writer of the shared-memory broadcast ring (layout in `ring-layout.ts`).
+ * The single writer of the shared-memory broadcast ring (layout in `layout.ts`).
  *
  * Modelled on Agrona's BroadcastTransmitter: before writing bytes that may overwrite older records the
  * writer raises `tailIntent`, then copies the frame, and `publish()` stores `tail` once for the whole batch.
@@ -20,7 +20,7 @@ import {
   TAIL_INDEX,
   TAIL_INTENT_INDEX,
   WAITERS_INDEX,
-} from "./ring-layout.js";
+} from "./layout.js";
 
 /**
  * Appends size-prefixed frames to a ring and publishes them to every reader.

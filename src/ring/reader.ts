@@ -1,5 +1,5 @@
 /**
- * A reader of the shared-memory broadcast ring (layout in `../publisher/ring-layout.ts`), one per consumer,
+ * A reader of the shared-memory broadcast ring (layout in `layout.ts`), one per consumer,
  * in any thread.
  *
  * Modelled on Agrona's BroadcastReceiver: the reader owns its cursor, compares it with the writer's
@@ -27,7 +27,7 @@ import {
   TAIL_INDEX,
   TAIL_INTENT_INDEX,
   WAITERS_INDEX,
-} from "../publisher/ring-layout.js";
+} from "./layout.js";
 
 /** `poll` found nothing new. */
 export const POLL_EMPTY = 0;
