@@ -5,7 +5,13 @@
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { IndexingStats } from "../recovery/index-progress.js";
-import { STATUS_DURABLE_SEQ, W, WORKER_FIELDS, type WorkerField, workerBase } from "../threads/shared-state.js";
+import {
+  STATUS_DURABLE_SEQ,
+  W,
+  WORKER_FIELDS,
+  type WorkerField,
+  workerBase,
+} from "../threads/shared-state.js";
 
 /** What the metrics read from the daemon. */
 export interface MetricsSource {

@@ -109,19 +109,29 @@ export type Tick = TradeTick | QuoteTick | BookTick | BarTick;
 /** The `type` names of ticks, as the JSON protocol spells them. */
 export const TICK_TYPES = ["trade", "quote", "book", "bar"] as const;
 
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+const utf8Encoder = new TextEncoder();
+
 /**
- * A stable 32-bit id for a symbol (FNV-1a of its UTF-16 code units): workers filter on it without decoding
- * strings, and it is the same after a restart with no registry to persist. Collisions are resolved by the
- * filter comparing symbol bytes.
+ * The symbol key: FNV-1a over the symbol's UTF-8 bytes. Feeds, the last-value cache and the store's symbol
+ * index look frames up by it, computed from the frame's own symbol bytes ({@link frameSymbolKey}) — never by
+ * the frame's `instrument_id`, which a publisher may set to anything. Two symbols may share a key: lookups
+ * compare the symbol bytes too ({@link frameSymbolEquals}). It is the same after a restart, with no registry
+ * to persist.
  */
-export function instrumentIdOf(symbol: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < symbol.length; i++) {
-    h ^= symbol.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
+export function symbolKeyOf(symbol: string): number {
+  const bytes = utf8Encoder.encode(symbol);
+  let h = FNV_OFFSET;
+  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], FNV_PRIME);
   return h >>> 0;
 }
+
+/**
+ * The default `instrument_id` of a symbol's frames when the publisher sets none: its {@link symbolKeyOf}
+ * (for ASCII symbols the same number as the UTF-16 hash earlier versions wrote).
+ */
+export const instrumentIdOf = symbolKeyOf;
 
 const SYMBOL_CACHE_LIMIT = 65536;
 
@@ -293,6 +303,30 @@ export function frameSymbolSpan(bytes: Uint8Array, offset: number, out: Int32Arr
   const str = p + readU32(bytes, p);
   out[0] = str + 4;
   out[1] = readU32(bytes, str);
+}
+
+/** The {@link symbolKeyOf} of the frame's symbol, hashed in place over its bytes (no allocation). */
+export function frameSymbolKey(bytes: Uint8Array, offset: number): number {
+  const p = fieldPos(bytes, tablePos(bytes, offset), VT_SYMBOL);
+  let h = FNV_OFFSET;
+  if (p === 0) return h;
+  const str = p + readU32(bytes, p);
+  const end = str + 4 + readU32(bytes, str);
+  for (let i = str + 4; i < end; i++) h = Math.imul(h ^ bytes[i], FNV_PRIME);
+  return h >>> 0;
+}
+
+/** Whether the frames at `a[aOff]` and `b[bOff]` carry the same symbol bytes (compared in place). */
+export function frameSymbolEquals(a: Uint8Array, aOff: number, b: Uint8Array, bOff: number): boolean {
+  const pa = fieldPos(a, tablePos(a, aOff), VT_SYMBOL);
+  const pb = fieldPos(b, tablePos(b, bOff), VT_SYMBOL);
+  if (pa === 0 || pb === 0) return pa === pb;
+  const sa = pa + readU32(a, pa);
+  const sb = pb + readU32(b, pb);
+  const len = readU32(a, sa);
+  if (readU32(b, sb) !== len) return false;
+  for (let i = 4; i < len + 4; i++) if (a[sa + i] !== b[sb + i]) return false;
+  return true;
 }
 
 /**

@@ -30,6 +30,8 @@ import { verifyFrame } from "../frame/verify.js";
 export interface DecodedIngest {
   frames: ArrayBuffer;
   count: number;
+  /** The envelope's `id`, echoed by the ack or error of this message. */
+  id?: string | number;
 }
 
 const MAX_TICKS_PER_MESSAGE = 100_000;

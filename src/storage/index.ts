@@ -18,3 +18,4 @@ export {
 } from "./wal.js";
 export { WAL_DEFAULTS } from "./wal-options.js";
 export { type FrameBatch, openWalReader, WalReader, type WalReaderOptions } from "./wal-reader.js";
+export { listSegments, segmentPath } from "./wal-files.js";

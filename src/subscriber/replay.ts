@@ -12,10 +12,10 @@
  *   frame can be dispatched between the check and the join: no gap and no duplicate.
  */
 import type { SlowConsumerPolicy } from "../config/options.js";
-import { FrameView, frameLength, frameTsEventApprox, frameTsRecvApprox } from "../frame/codec.js";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
+import { FrameView, frameLength, frameTsEventApprox, frameTsRecvApprox } from "../frame/codec.js";
 import { frameToObject } from "../frame/json.js";
-import type { FrameBatch } from "../storage/wal-reader.js";
+import type { FrameBatch } from "../storage/index.js";
 import type { HistoryReader } from "./history.js";
 import type { FeedConnection, FeedCounters } from "./realtime-feed.js";
 import { sendPieces } from "./send.js";
@@ -44,6 +44,8 @@ export interface ReplayHost {
   goLive(replay: HistoricalReplay): void;
   /** The replay ended (done, or its connection closed); the worker forgets it. */
   ended(replay: HistoricalReplay): void;
+  /** Reading history failed (a corrupt record, an I/O error): the replay ended; tell its client. */
+  failed(replay: HistoricalReplay, err: unknown): void;
 }
 
 const MAX_PIECES = 256;
@@ -95,42 +97,53 @@ export class HistoricalReplay {
       : this.reader.nextSeq;
   }
 
-  /** Sends what it can now; call again on drain. Safe to call at any time (re-entry is ignored). */
+  /**
+   * Sends what it can now; call again on drain. Safe to call at any time (re-entry is ignored), and never
+   * rejects: a failure to read history ends this replay alone ({@link ReplayHost.failed}), never its worker.
+   */
   async pump(): Promise<void> {
     if (this.running || this.finished) return;
     this.running = true;
     clearTimeout(this.timer);
     this.timer = undefined;
     try {
-      let slice = performance.now();
-      while (!this.finished) {
-        if (performance.now() - slice > SLICE_MS) {
-          await yieldToLoop();
-          slice = performance.now();
-        }
-        if (this.conn.closed) return this.stop();
-        if (this.conn.ws.getBufferedAmount() >= this.limitBytes) return;
-        if (this.plan.live && this.nextSeq > this.host.liveSeq()) return this.joinLive();
-        if (this.batch === null || this.index >= this.batch.count) {
-          const maxSeq = this.plan.live ? this.host.liveSeq() : this.plan.toSeq;
-          if (this.nextSeq > maxSeq) return this.done();
-          this.batch = await this.reader.read(maxSeq);
-          this.index = 0;
-          if (this.batch === null) {
-            // The WAL's end: the sequencer has not written that far yet (or it is being flushed).
-            this.timer = setTimeout(() => this.pump(), TAIL_POLL_MS);
-            return;
-          }
-          continue;
-        }
-        const waitMs = this.sendFromBatch();
-        if (waitMs > 0) {
-          this.timer = setTimeout(() => this.pump(), waitMs);
-          return;
-        }
-      }
+      await this.sendSome();
+    } catch (err) {
+      this.stop();
+      this.host.failed(this, err);
     } finally {
       this.running = false;
+    }
+  }
+
+  /** Sends until the bound, the socket's backpressure limit, the WAL's end or the next frame's due time. */
+  private async sendSome(): Promise<void> {
+    let slice = performance.now();
+    while (!this.finished) {
+      if (performance.now() - slice > SLICE_MS) {
+        await yieldToLoop();
+        slice = performance.now();
+      }
+      if (this.conn.closed) return this.stop();
+      if (this.conn.ws.getBufferedAmount() >= this.limitBytes) return;
+      if (this.plan.live && this.nextSeq > this.host.liveSeq()) return this.joinLive();
+      if (this.batch === null || this.index >= this.batch.count) {
+        const maxSeq = this.plan.live ? this.host.liveSeq() : this.plan.toSeq;
+        if (this.nextSeq > maxSeq) return this.done();
+        this.batch = await this.reader.read(maxSeq);
+        this.index = 0;
+        if (this.batch === null) {
+          // The WAL's end: the sequencer has not written that far yet (or it is being flushed).
+          this.timer = setTimeout(() => this.pump(), TAIL_POLL_MS);
+          return;
+        }
+        continue;
+      }
+      const waitMs = this.sendFromBatch();
+      if (waitMs > 0) {
+        this.timer = setTimeout(() => this.pump(), waitMs);
+        return;
+      }
     }
   }
 

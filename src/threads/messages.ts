@@ -1,13 +1,16 @@
 /**
- * Messages between the main thread and the subscriber workers (`postMessage`). Frames never travel
- * this way to subscribers — they go through the ring; these carry ingest hand-offs, acks and control.
+ * Messages between the main thread and the socket workers (`postMessage`). Frames never travel this way to
+ * subscribers — they go through the ring; these carry ingest hand-offs, their replies, HTTP questions the
+ * main thread answers, and control.
  */
+import type { SlowConsumerPolicy } from "../config/options.js";
+import type { ErrorBody } from "../errors.js";
 
 /** What the main thread hands a worker at start. */
 export interface WorkerInit {
   index: number;
-  /** The data directory: workers read the WAL (`wal/`) and the store (`store/`) for history. */
-  data: string;
+  /** Where history lives: the WAL and store directories of the data directory. */
+  dataDir: { wal: string; store: string };
   /** The main thread's clock offset (see clock.ts), so ts_recv and delayed release share one clock. */
   clockOffsetNs: bigint;
   ring: SharedArrayBuffer;
@@ -17,10 +20,11 @@ export interface WorkerInit {
   maxMessageBytes: number;
   ingestRate: number;
   backpressureBytes: number;
-  slowConsumer: "drop" | "conflate" | "disconnect";
+  slowConsumer: SlowConsumerPolicy;
   heartbeatMs: number;
   delayMs: number;
   adminToken: string | undefined;
+  logLevel: string;
 }
 
 export type ToMain =
@@ -31,10 +35,13 @@ export type ToMain =
   | { t: "ingest"; conn: number; frames: ArrayBuffer; count: number }
   /** An HTTP request the main thread answers (metrics, stats, admin). */
   | { t: "http"; id: number; path: string; method: string; body: string }
+  /** The worker closed its clients: replies to it can no longer be delivered. */
   | { t: "closed" };
 
 export type ToWorker =
-  /** Durable acks: [connection id, seq] pairs. */
+  /** Durable acks: [connection id, seq] pairs, each answering that connection's oldest message in flight. */
   | { t: "acks"; pairs: number[] }
+  /** The sequencer refused that connection's oldest message in flight. */
+  | { t: "rejected"; conn: number; error: ErrorBody }
   | { t: "http-reply"; id: number; status: number; contentType: string; body: string }
   | { t: "shutdown" };

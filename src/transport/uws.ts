@@ -9,7 +9,7 @@
  */
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import type * as Uws from "@trufflesuite/uws-js-unofficial";
+import type * as UwsModule from "@trufflesuite/uws-js-unofficial";
 
 export type {
   HttpRequest,
@@ -20,9 +20,12 @@ export type {
   WebSocketBehavior,
 } from "@trufflesuite/uws-js-unofficial";
 
+/** The uWS module's API. */
+export type Uws = typeof UwsModule;
+
 /** The uWS module as loaded, and which package it came from. */
 export interface LoadedUws {
-  uws: typeof Uws;
+  uws: Uws;
   source: string;
 }
 
@@ -44,7 +47,7 @@ export function loadUws(): LoadedUws {
   throw new Error(`no native uWebSockets.js could be loaded (tried: ${failures.join("; ")})`);
 }
 
-const CANDIDATES: [string, () => typeof Uws][] = [
+const CANDIDATES: [string, () => Uws][] = [
   ["uWebSockets.js", () => require("uWebSockets.js")],
   ["@btc-vision/uwebsockets.js", () => require("@btc-vision/uwebsockets.js")],
   [
