@@ -88,7 +88,7 @@ test("a live replay joins the real-time feed with no gap and no duplicate, where
           if (before > 0) write(before);
           pump.turn();
           const ws = new FakeSocket();
-          const conn = { ws, closed: false, sender: corkedSender(ws) } as FeedSession;
+          const conn = { ws, closed: false, sender: corkedSender(ws) } as unknown as FeedSession;
           endpoint.open(conn);
           endpoint.request(
             conn,
