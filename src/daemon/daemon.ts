@@ -132,6 +132,7 @@ export class Daemon {
       walSegments: () => wal.segments().length,
       indexedSeq: () => indexer.indexedSeq,
       indexing: () => indexProgress.stats(),
+      workerFailures: () => slot.pool?.failures ?? 0,
     });
     metricsSlot.metrics = metrics;
     const pool = new WorkerPool({

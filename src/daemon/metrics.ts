@@ -26,6 +26,8 @@ export interface MetricsSource {
   indexedSeq(): number;
   /** The background indexer's progress (lag, rate, ETA). */
   indexing(): IndexingStats;
+  /** Socket workers that failed while serving. */
+  workerFailures(): number;
 }
 
 const WORKER_COUNTERS: Partial<Record<WorkerField, [string, string]>> = {
@@ -87,6 +89,15 @@ export class Metrics {
     gauge(r, "tickring_ingest_rate", "Ticks sequenced per second, over the last scrape interval", () =>
       this.rate(),
     );
+    new Counter({
+      name: "tickring_worker_failures_total",
+      help: "Socket workers that failed while serving (their clients were disconnected)",
+      registers: [r],
+      collect() {
+        this.reset();
+        this.inc(src.workerFailures());
+      },
+    });
     new Counter({
       name: "tickring_ingest_ticks_total",
       help: "Ticks sequenced",
@@ -155,6 +166,7 @@ export class Metrics {
         indexed: s.indexedSeq(),
       },
       ingest: { ticks: s.ingestTicks(), ratePerSec: this.rate() },
+      workerFailures: s.workerFailures(),
       ring: { capacity: s.ringCapacity, position: s.ringPosition() },
       wal: { segments: s.walSegments() },
       indexing: s.indexing(),
