@@ -140,8 +140,9 @@ export class Daemon {
       host: opts.host,
       port: status.port,
       log,
-      init: (index, port) => ({
+      init: (index, port, connIdBase) => ({
         index,
+        connIdBase,
         dataDir: { wal: walDir, store: storeDir },
         clockOffsetNs: clockOffsetNs(),
         ring: ring.buffer,

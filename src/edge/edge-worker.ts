@@ -63,7 +63,8 @@ export interface EdgeWorkerSeams {
 
 export class EdgeWorker {
   private readonly conns = new Map<number, Conn>();
-  private nextConnId = 1;
+  /** Connection ids are unique across the worker's incarnations, so a late ack never reaches a stranger. */
+  private nextConnId: number;
   private readonly counters: FeedCounters = {
     framesSent: 0,
     bytesSent: 0,
@@ -85,11 +86,13 @@ export class EdgeWorker {
   private readonly app: TemplatedApp;
   private readonly timers: NodeJS.Timeout[] = [];
   private listenSocket: ListenSocket | undefined;
+  private failing = false;
   private storeOpening: Promise<Store> | undefined;
 
   constructor(private readonly s: EdgeWorkerSeams) {
     const { init } = s;
     const shared = init.shared;
+    this.nextConnId = init.connIdBase + 1;
     const incidents: IncidentLogger = (incident, err) => s.log.error({ err, incident }, "request failed");
     this.reader = new RingReader(init.ring, { start: "tail" });
     this.realtime = new RealtimeFeed(this.lvc, init.backpressureBytes, this.counters);
@@ -154,6 +157,8 @@ export class EdgeWorker {
           this.conns.delete(conn.id);
         },
       },
+      onHandlerError: (err, incident) =>
+        s.log.error({ err, incident }, "connection handler failed: connection closed"),
       health: () => health(shared),
       proxy: this.proxy,
       adminToken: init.adminToken,
@@ -221,11 +226,24 @@ export class EdgeWorker {
   }
 
   /**
+   * A failure this worker cannot isolate (the ring pump, an exception that escaped): every client is closed
+   * with 1011 and the thread ends cleanly, so the pool can replace it — never with sockets open, which would
+   * abort the process. The clients reconnect (the client library resumes from its last seq).
+   */
+  fail(err: unknown): void {
+    if (this.failing) return;
+    this.failing = true;
+    this.s.log.error({ err }, "socket worker failed: closing its clients and ending");
+    this.s.post({ t: "failed", message: String((err as Error)?.message ?? err) });
+    this.shutdown(1011, "server worker failed: reconnect (the tickring client resumes from its last seq)");
+  }
+
+  /**
    * Stops listening, closes every client with a close frame, and lets the thread end by itself: a worker
    * stopped while uWS still holds a socket aborts the whole process ("uv_loop_close() while having open
    * handles"). HTTP responses close their connections for the same reason, so none lingers in keep-alive.
    */
-  private shutdown(): void {
+  private shutdown(code = 1001, reason = "server shutting down"): void {
     this.pump.stop();
     if (this.listenSocket !== undefined) this.s.uws.us_listen_socket_close(this.listenSocket);
     this.listenSocket = undefined;
@@ -235,7 +253,7 @@ export class EdgeWorker {
     for (const conn of this.conns.values()) {
       if (!conn.closed) {
         conn.closed = true;
-        conn.ws.end(1001, "server shutting down");
+        conn.ws.end(code, reason);
       }
     }
     const deadline = performance.now() + CLOSE_GRACE_MS;

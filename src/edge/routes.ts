@@ -8,6 +8,7 @@
  * with 1009 can be sent. A message over uWS's ceiling is still cut before it is buffered: that keeps memory
  * per connection bounded. uWS also cuts a text message that is not UTF-8 (1006), before any handler runs.
  */
+import { randomBytes } from "node:crypto";
 import { errorJson, httpStatusOf, TickringError } from "../errors.js";
 import type { Socket } from "../transport/socket.js";
 import { arrayBufferToText, type HttpResponse, type TemplatedApp, type Uws } from "../transport/uws.js";
@@ -23,6 +24,12 @@ export interface SocketHandlers<C> {
 
 /** What the routes are built from. */
 export interface RouteOptions<C> {
+  /**
+   * A handler threw: the connection it served is closed (1011) and the error logged under the incident id
+   * the close reason names. An exception escaping a uWS callback would end the thread, and a worker thread
+   * that ends with sockets open aborts the whole process.
+   */
+  onHandlerError(err: unknown, incident: string): void;
   feed: SocketHandlers<C>;
   ingest: SocketHandlers<C>;
   /** `/healthz`: status and JSON body. */
@@ -48,6 +55,20 @@ function uwsCeiling(limit: number): number {
 /** Builds the app with every route. */
 export function createApp<C extends object>(uws: Uws, o: RouteOptions<C>): TemplatedApp {
   const app = uws.App();
+  /** Runs `fn` for `ws`; if it throws, only that connection ends. */
+  const guard = (ws: Socket, fn: () => void): void => {
+    try {
+      fn();
+    } catch (err) {
+      const incident = randomBytes(6).toString("hex");
+      o.onHandlerError(err, incident);
+      try {
+        ws.end(1011, `internal error (incident ${incident})`);
+      } catch {
+        // Already closed: nothing more to tell it.
+      }
+    }
+  };
   app.ws<C>("/v1/feed", {
     maxPayloadLength: uwsCeiling(o.feedMessageBytes),
     // uWS silently drops a send above maxBackpressure; the slow-consumer policy acts at backpressureBytes, and
@@ -55,29 +76,32 @@ export function createApp<C extends object>(uws: Uws, o: RouteOptions<C>): Templ
     maxBackpressure: o.backpressureBytes + 4 * o.maxRunBytes,
     idleTimeout: 120,
     sendPingsAutomatically: true,
-    open: (ws) => o.feed.open(ws.getUserData(), ws),
-    message: (ws, message, isBinary) => {
-      if (tooLarge(ws, message, o.feedMessageBytes)) return;
-      if (isBinary) {
-        ws.end(1003, "binary messages are not accepted on /v1/feed: send JSON text requests");
-        return;
-      }
-      o.feed.message(ws.getUserData(), message, false);
-    },
-    drain: (ws) => o.feed.drain(ws.getUserData()),
-    close: (ws) => o.feed.close(ws.getUserData()),
+    open: (ws) => guard(ws, () => o.feed.open(ws.getUserData(), ws)),
+    message: (ws, message, isBinary) =>
+      guard(ws, () => {
+        if (tooLarge(ws, message, o.feedMessageBytes)) return;
+        if (isBinary) {
+          ws.end(1003, "binary messages are not accepted on /v1/feed: send JSON text requests");
+          return;
+        }
+        o.feed.message(ws.getUserData(), message, false);
+      }),
+    drain: (ws) => guard(ws, () => o.feed.drain(ws.getUserData())),
+    close: (ws) => guard(ws, () => o.feed.close(ws.getUserData())),
   });
   app.ws<C>("/v1/ingest", {
     maxPayloadLength: uwsCeiling(o.ingestMessageBytes),
     maxBackpressure: 1024 * 1024,
     idleTimeout: 120,
     sendPingsAutomatically: true,
-    open: (ws) => o.ingest.open(ws.getUserData(), ws),
-    message: (ws, message, isBinary) => {
-      if (!tooLarge(ws, message, o.ingestMessageBytes)) o.ingest.message(ws.getUserData(), message, isBinary);
-    },
-    drain: (ws) => o.ingest.drain(ws.getUserData()),
-    close: (ws) => o.ingest.close(ws.getUserData()),
+    open: (ws) => guard(ws, () => o.ingest.open(ws.getUserData(), ws)),
+    message: (ws, message, isBinary) =>
+      guard(ws, () => {
+        if (!tooLarge(ws, message, o.ingestMessageBytes))
+          o.ingest.message(ws.getUserData(), message, isBinary);
+      }),
+    drain: (ws) => guard(ws, () => o.ingest.drain(ws.getUserData())),
+    close: (ws) => guard(ws, () => o.ingest.close(ws.getUserData())),
   });
   app.get("/healthz", (res) => {
     const { status, body } = o.health();

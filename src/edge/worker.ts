@@ -1,7 +1,7 @@
 /**
  * The socket worker thread's entry: wires an {@link EdgeWorker} to this thread's seams (its `workerData`,
- * the native uWS module, the port to the main thread) and starts it. A failure of the ring pump ends the
- * thread with the error, which the main thread's pool logs and counts.
+ * the native uWS module, the port to the main thread) and starts it. A failure the worker cannot isolate
+ * ends the thread cleanly after closing its clients; the main thread's pool logs it and starts another.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { adoptClockOffset } from "../clock.js";
@@ -23,9 +23,8 @@ const worker = new EdgeWorker({
   log,
 });
 port.on("message", (msg: ToWorker) => worker.onMessage(msg));
-worker.start().pumping.catch((err: unknown) => {
-  // Rethrown outside the promise, so the thread ends with it and the main thread's "error" event has it.
-  setImmediate(() => {
-    throw err;
-  });
-});
+// Nothing may escape: a worker thread that ends with uWS sockets open aborts the whole process. The worker
+// closes its clients and ends cleanly instead, and the pool replaces it.
+process.on("uncaughtException", (err) => worker.fail(err));
+process.on("unhandledRejection", (err) => worker.fail(err));
+worker.start().pumping.catch((err: unknown) => worker.fail(err));

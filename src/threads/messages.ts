@@ -9,6 +9,8 @@ import type { ErrorBody } from "../errors.js";
 /** What the main thread hands a worker at start. */
 export interface WorkerInit {
   index: number;
+  /** This incarnation's connection ids start after it (unique across restarts of worker `index`). */
+  connIdBase: number;
   /** Where history lives: the WAL and store directories of the data directory. */
   dataDir: { wal: string; store: string };
   /** The main thread's clock offset (see clock.ts), so ts_recv and delayed release share one clock. */
@@ -36,7 +38,9 @@ export type ToMain =
   /** An HTTP request the main thread answers (metrics, stats, admin). */
   | { t: "http"; id: number; path: string; method: string; body: string }
   /** The worker closed its clients: replies to it can no longer be delivered. */
-  | { t: "closed" };
+  | { t: "closed" }
+  /** The worker failed and is ending after closing its clients; the pool replaces it. */
+  | { t: "failed"; message: string };
 
 export type ToWorker =
   /** Durable acks: [connection id, seq] pairs, each answering that connection's oldest message in flight. */
