@@ -260,7 +260,7 @@ const KEYS = Object.keys(SPECS) as (keyof ServeOptions)[];
 const KEY_OF_FLAG = new Map(KEYS.map((k) => [SPECS[k].flag, k]));
 
 /** The environment variable of a flag: `fsync-batch` → `TICKRING_FSYNC_BATCH`. */
-export function envName(flag: string): string {
+function envName(flag: string): string {
   return `TICKRING_${flag.replace(/-/g, "_").toUpperCase()}`;
 }
 
