@@ -11,8 +11,7 @@
  * - replay: N stored ticks read from the start — a JetStream ordered consumer against tickring
  *   historical replay at `speed:"max"`, one client each.
  *
- *   node dist/bench/peers/peers.bench.js [--duration 3] [--json] [--smoke] [--frames 200000]
- *        [--window 256] [--workers 2]
+ *   node dist/bench/peers/peers.bench.js [flags]   (flags: bench/catalog.ts, or --help)
  *
  * Without nats-server on the PATH it says so and exits 0 (JSON: `"available": false`).
  */
@@ -24,40 +23,20 @@ import { connect, type JetStreamClient, type NatsConnection, StorageType } from 
 import WebSocket from "ws";
 import { type DaemonProcess, spawnDaemon } from "../../src/daemon/child-process.js";
 import { frameLength } from "../../src/frame/codec.js";
+import { PEERS } from "../catalog.js";
 import { type LoadResult, runLoadGroup } from "../e2e/load-group.js";
 import { encodeTicks, SYMBOLS } from "../e2e/ticks.js";
+import { benchFlags } from "../flags.js";
 import { type ReplayRun as ClientReplayRun, replayToDone } from "../replay/replay-client.js";
-import { parseBenchArgs } from "../report/cli-args.js";
 import { natsServerVersion, type NatsServer, startNats } from "./nats-server.js";
 
-const values = parseBenchArgs(
-  "peers",
-  `usage: tickring bench peers [--duration 3] [--json] [--smoke] [--frames 200000] [--window 256] [--workers 2]
-Fan-out, persistence and replay side by side with nats-server (install: sh bench/peers/install.sh).
-See bench/README.md "Peers".`,
-  {
-    duration: { type: "string", default: "3" },
-    json: { type: "boolean", default: false },
-    smoke: { type: "boolean", default: false },
-    frames: { type: "string", default: "200000" },
-    window: { type: "string", default: "256" },
-    workers: { type: "string", default: "2" },
-  },
-);
+const values = benchFlags(PEERS);
 const smoke = values.smoke;
-const seconds = smoke ? 0.3 : Number(values.duration);
-const REPLAY_FRAMES = smoke ? 5_000 : Number(values.frames);
-const WINDOW = Number(values.window);
-if (!(seconds > 0)) fail(`--duration must be a positive number of seconds: ${values.duration}`);
-if (!(REPLAY_FRAMES > 0)) fail(`--frames must be ≥ 1: ${values.frames}`);
-if (!(WINDOW > 0)) fail(`--window must be ≥ 1: ${values.window}`);
+const seconds = smoke ? 0.3 : values.duration;
+const REPLAY_FRAMES = smoke ? 5_000 : values.frames;
+const WINDOW = values.window;
 /** JetStream stream for persistence and replay; its subjects do not overlap the fan-out's `ticks.>`. */
 const STREAM = "HIST";
-
-function fail(message: string): never {
-  process.stderr.write(`peers: ${message}\n`);
-  process.exit(2);
-}
 
 function progress(text: string): void {
   process.stderr.write(`peers: ${text}\n`);
@@ -85,7 +64,15 @@ const usAt = (h: ReturnType<typeof latencyHistogram>, p: number) =>
 
 async function withDaemon<T>(args: string[], run: (d: DaemonProcess) => Promise<T>): Promise<T> {
   const data = mkdtempSync(join(tmpdir(), "tickring-peers-"));
-  const daemon = await spawnDaemon(["--port", "0", "--data", data, "--workers", values.workers, ...args]);
+  const daemon = await spawnDaemon([
+    "--port",
+    "0",
+    "--data",
+    data,
+    "--workers",
+    String(values.workers),
+    ...args,
+  ]);
   try {
     return await run(daemon);
   } finally {
@@ -397,7 +384,7 @@ const settings = {
   seconds,
   window: WINDOW,
   replayFrames: REPLAY_FRAMES,
-  tickringWorkers: Number(values.workers),
+  tickringWorkers: values.workers,
 };
 const r2 = (a: number, b: number) => (b === 0 ? null : Math.round((a / b) * 100) / 100);
 if (values.json) {

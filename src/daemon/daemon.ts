@@ -14,7 +14,7 @@ import type { Logger } from "../logger.js";
 import { DemoFeed } from "../publisher/demo-feed.js";
 import { Sequencer } from "../publisher/sequencer.js";
 import { IndexProgress, OnlineSnapshots, recoverDataDir } from "../recovery/index.js";
-import { RecoveryStatusServer } from "../recovery/status-server.js";
+import { RecoveryStatusServer } from "./status-server.js";
 import { RingWriter } from "../ring/writer.js";
 import { Indexer, openWalReader, type RetentionOptions, type Store, type Wal } from "../storage/index.js";
 import type { ToMain } from "../threads/messages.js";

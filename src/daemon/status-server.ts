@@ -5,7 +5,8 @@
  * connection. Closed just before the workers bind the port; the gap between the two is a few ms.
  */
 import { createServer, type Server } from "node:http";
-import { TickringError } from "../errors.js";
+import { errorJson, TickringError } from "../errors.js";
+import { listenError } from "./listen-port.js";
 
 /** The recovery-time listener; {@link RecoveryStatusServer.close} frees the port. */
 export class RecoveryStatusServer {
@@ -21,13 +22,11 @@ export class RecoveryStatusServer {
       const health = req.method === "GET" && req.url === "/healthz";
       const body = health
         ? `{"status":"starting","progress":${progress()}}`
-        : '{"op":"error","code":"NOT_READY","message":"tickring is recovering its data directory"}';
+        : errorJson(new TickringError("NOT_READY", "tickring is recovering its data directory"));
       res.writeHead(503, { "content-type": "application/json", connection: "close" }).end(body);
     });
     return new Promise((resolve, reject) => {
-      server.once("error", (err: NodeJS.ErrnoException) =>
-        reject(new TickringError("BAD_OPTION", `--port ${port}: cannot bind ${host}:${port} (${err.code})`)),
-      );
+      server.once("error", (err: NodeJS.ErrnoException) => reject(listenError(err, host, port)));
       server.listen({ host, port, exclusive: true }, () => {
         resolve(new RecoveryStatusServer(server, (server.address() as { port: number }).port));
       });

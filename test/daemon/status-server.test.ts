@@ -1,7 +1,7 @@
 /** While recovery runs, the daemon's port answers /healthz 503 with progress, and frees the port on close. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { RecoveryStatusServer } from "../../src/recovery/status-server.js";
+import { RecoveryStatusServer } from "../../src/daemon/status-server.js";
 
 test("the recovery status server answers 503 starting with progress, then frees the port", async () => {
   let progress = 50;
@@ -17,7 +17,7 @@ test("the recovery status server answers 503 starting with progress, then frees 
   assert.equal(((await other.json()) as { code: string }).code, "NOT_READY");
   await assert.rejects(
     RecoveryStatusServer.listen("127.0.0.1", s.port, () => 0),
-    /cannot bind/,
+    /--port: \d+ is in use \(EADDRINUSE\)/,
   );
   await s.close();
   const again = await RecoveryStatusServer.listen("127.0.0.1", s.port, () => 0);
