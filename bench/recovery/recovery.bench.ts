@@ -20,7 +20,7 @@ import { parseArgs } from "node:util";
 import { spawnDaemon } from "../../src/daemon/child-process.js";
 import { FrameEncoder, stampFrame, type Tick } from "../../src/frame/codec.js";
 import { createSnapshot, restoreSnapshot, verifySnapshot } from "../../src/recovery/index.js";
-import { Wal } from "../../src/storage/wal.js";
+import { Wal } from "../../src/storage/index.js";
 
 const MB = 1e6;
 const BASE_TS = 1_763_900_000_000_000_000n;

@@ -14,10 +14,7 @@ import { MessageChannel, Worker } from "node:worker_threads";
 import { Piscina } from "piscina";
 import { spawnDaemon } from "../../src/daemon/child-process.js";
 import { FrameEncoder, frameLength } from "../../src/frame/codec.js";
-import { applyRetention } from "../../src/storage/retention.js";
-import { Store } from "../../src/storage/store.js";
-import { Wal } from "../../src/storage/wal.js";
-import { openWalReader } from "../../src/storage/wal-reader.js";
+import { applyRetention, openWalReader, Store, Wal } from "../../src/storage/index.js";
 import type { PublisherData } from "../e2e/publisher.worker.js";
 import { replayToDone } from "./replay-client.js";
 

@@ -17,11 +17,15 @@ import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import hdr from "hdr-histogram-js";
 import { FrameEncoder, frameLength } from "../../src/frame/codec.js";
-import { type FsyncPolicy, WAL_DEFAULTS, Wal } from "../../src/storage/index.js";
-import { Indexer } from "../../src/storage/indexer.js";
-import { Store } from "../../src/storage/store.js";
-import { openWalReader } from "../../src/storage/wal-reader.js";
-import { RECORD_HEADER_LENGTH } from "../../src/storage/wal-record-layout.js";
+import {
+  type FsyncPolicy,
+  Indexer,
+  openWalReader,
+  Store,
+  Wal,
+  WAL_DEFAULTS,
+} from "../../src/storage/index.js";
+import { RECORD_HEADER_LENGTH } from "../../src/storage/wal/record-layout.js";
 
 interface Options {
   durationS: number;

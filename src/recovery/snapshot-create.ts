@@ -15,10 +15,10 @@
 import { closeSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, statSync } from "node:fs";
 import { rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import type { WalSegmentInfo } from "../storage/wal.js";
-import { indexPathOf, listSegments } from "../storage/wal-files.js";
-import { WAL_DEFAULTS } from "../storage/wal-options.js";
-import { scanSegmentFile } from "../storage/wal-scan.js";
+import type { WalSegmentInfo } from "../storage/wal/wal.js";
+import { indexPathOf, listSegments } from "../storage/wal/files.js";
+import { WAL_DEFAULTS } from "../storage/wal/options.js";
+import { scanSegmentFile } from "../storage/wal/scan.js";
 import { RecoveryError } from "./errors.js";
 import { checksumFile, copyFile, syncDir } from "./file-copy.js";
 import { ByteProgress, type OnProgress } from "./progress.js";

@@ -10,8 +10,8 @@
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
-import { Store } from "../storage/store.js";
-import { Wal, type WalOpenReport, type WalOptions } from "../storage/wal.js";
+import { Store } from "../storage/store/store.js";
+import { Wal, type WalOpenReport, type WalOptions } from "../storage/wal/wal.js";
 import { STORE_DIR, WAL_DIR } from "./snapshot-layout.js";
 
 /** Options of {@link recoverDataDir}. */

@@ -7,7 +7,7 @@
  * opened exclusively, so LevelDB's LOCK tells us when a daemon holds it.
  */
 import { ClassicLevel } from "classic-level";
-import { CHECKPOINT_KEY, readU64 } from "../storage/store-keys.js";
+import { CHECKPOINT_KEY, readU64 } from "../storage/store/keys.js";
 import { RecoveryError } from "./errors.js";
 import type { OnBytes } from "./file-copy.js";
 

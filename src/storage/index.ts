@@ -7,7 +7,7 @@ export {
   type RetentionOptions,
   type RetentionReport,
 } from "./retention.js";
-export { Store, type StoreOptions, type SymbolFrameBatch } from "./store.js";
+export { Store, type StoreOptions, type SymbolFrameBatch } from "./store/store.js";
 export {
   type FsyncPolicy,
   Wal,
@@ -15,6 +15,7 @@ export {
   type WalOpenReport,
   type WalOptions,
   type WalSegmentInfo,
-} from "./wal.js";
-export { WAL_DEFAULTS } from "./wal-options.js";
-export { type FrameBatch, openWalReader, WalReader, type WalReaderOptions } from "./wal-reader.js";
+} from "./wal/wal.js";
+export { listSegments, type SegmentFile } from "./wal/files.js";
+export { WAL_DEFAULTS } from "./wal/options.js";
+export { type FrameBatch, openWalReader, WalReader, type WalReaderOptions } from "./wal/reader.js";

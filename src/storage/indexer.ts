@@ -9,9 +9,9 @@
  */
 import { performance } from "node:perf_hooks";
 import { StorageOptionError } from "./errors.js";
-import type { Store } from "./store.js";
-import { checkInt, stripUndefined } from "./wal-options.js";
-import { openWalReader, type WalReader } from "./wal-reader.js";
+import type { Store } from "./store/store.js";
+import { checkInt, stripUndefined } from "./wal/options.js";
+import { openWalReader, type WalReader } from "./wal/reader.js";
 
 /** Options of {@link Indexer}. */
 export interface IndexerOptions {

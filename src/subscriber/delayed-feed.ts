@@ -10,7 +10,7 @@
  */
 import { nowNs } from "../clock.js";
 import { frameLength, frameTsRecvApprox } from "../frame/codec.js";
-import type { FrameBatch } from "../storage/wal-reader.js";
+import type { FrameBatch } from "../storage/index.js";
 import { HistoryReader, type HistorySources, seqAtTime } from "./history.js";
 import { LastValueCache } from "./last-value-cache.js";
 import { type FeedCounters, RealtimeFeed, type RealtimeSubscription } from "./realtime-feed.js";

@@ -4,10 +4,14 @@
  * the sequencer is still writing. Batches are views into a reader's buffer, valid until the next read.
  */
 import { frameTsRecvApprox } from "../frame/codec.js";
-import { WalSeqRetiredError } from "../storage/errors.js";
-import type { Store } from "../storage/store.js";
-import { listSegments } from "../storage/wal-files.js";
-import { type FrameBatch, openWalReader, type WalReader } from "../storage/wal-reader.js";
+import {
+  type FrameBatch,
+  listSegments,
+  openWalReader,
+  type Store,
+  type WalReader,
+  WalSeqRetiredError,
+} from "../storage/index.js";
 
 /** Where history lives; the store is opened on first use (most replays never leave the WAL). */
 export interface HistorySources {

@@ -15,7 +15,7 @@ import type { SlowConsumerPolicy } from "../config/options.js";
 import { FrameView, frameLength, frameTsEventApprox, frameTsRecvApprox } from "../frame/codec.js";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { frameToObject } from "../frame/json.js";
-import type { FrameBatch } from "../storage/wal-reader.js";
+import type { FrameBatch } from "../storage/index.js";
 import type { HistoryReader } from "./history.js";
 import type { FeedConnection, FeedCounters } from "./realtime-feed.js";
 import { sendPieces } from "./send.js";

@@ -20,10 +20,7 @@ import {
 import { TickringError } from "../errors.js";
 import { FrameEncoder, frameInstrumentId, frameLength, frameSeq } from "../frame/codec.js";
 import { IngestDecoder } from "../publisher/ingest-decoder.js";
-import { WalSeqRetiredError } from "../storage/errors.js";
-import { Store } from "../storage/store.js";
-import { listSegments } from "../storage/wal-files.js";
-import { openWalReader } from "../storage/wal-reader.js";
+import { listSegments, openWalReader, Store, WalSeqRetiredError } from "../storage/index.js";
 import {
   arrayBufferToText,
   type HttpResponse,

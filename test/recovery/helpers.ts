@@ -5,7 +5,7 @@
 import { execFile } from "node:child_process";
 import { FrameView, frameLength } from "../../src/frame/codec.js";
 import { frameToObject } from "../../src/frame/json.js";
-import { openWalReader } from "../../src/storage/wal-reader.js";
+import { openWalReader } from "../../src/storage/index.js";
 import { Client } from "../support/daemon.js";
 
 const CLI = new URL("../../src/cli/main.js", import.meta.url).pathname;

@@ -3,9 +3,9 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { test } from "node:test";
 import { frameSeq } from "../../src/frame/codec.js";
 import type { StorageError } from "../../src/storage/errors.js";
-import { Wal } from "../../src/storage/wal.js";
-import { indexPathOf } from "../../src/storage/wal-files.js";
-import { openWalReader } from "../../src/storage/wal-reader.js";
+import { Wal } from "../../src/storage/wal/wal.js";
+import { indexPathOf } from "../../src/storage/wal/files.js";
+import { openWalReader } from "../../src/storage/wal/reader.js";
 import { makeFrames, readAllWal, tempDir } from "./helpers.js";
 
 async function writeAll(dir: string, frames: Uint8Array[], group: number, opts: object = {}): Promise<Wal> {

@@ -9,9 +9,9 @@
  * Per frame the builder does no allocation: it reads id, ts and length in place and notes the offset in a
  * reused per-group array; allocation is per block (its key and value).
  */
-import { frameInstrumentId, frameLength, frameTsRecvApprox } from "../frame/codec.js";
-import { seqKey, timeKey } from "./store-keys.js";
-import type { FrameBatch } from "./wal-reader.js";
+import { frameInstrumentId, frameLength, frameTsRecvApprox } from "../../frame/codec.js";
+import { seqKey, timeKey } from "./keys.js";
+import type { FrameBatch } from "../wal/reader.js";
 
 /** A LevelDB put of one block. */
 export interface BlockPut {

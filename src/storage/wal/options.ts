@@ -3,8 +3,8 @@
  * ({@link parseWalOptions}) with errors naming the bad option and value.
  */
 
-import { StorageOptionError } from "./errors.js";
-import { MAX_RECORD_LENGTH } from "./wal-record-layout.js";
+import { StorageOptionError } from "../errors.js";
+import { MAX_RECORD_LENGTH } from "./record-layout.js";
 
 /**
  * When appended records become durable:

@@ -1,7 +1,7 @@
 /**
  * The LSM store: frames indexed from the WAL into LevelDB (classic-level, the one seam to it), for the two reads
  * users make — every frame in a seq range, and one symbol over a time range. Keys and values are laid out in
- * {@link ./store-keys.ts}; blocks are cut by {@link BlockBuilder}.
+ * {@link ./keys.ts}; blocks are cut by {@link BlockBuilder}.
  *
  * Consistency: {@link Store.index} writes a batch's blocks and the new checkpoint in ONE LevelDB batch, which
  * LevelDB applies atomically (its log record is all or nothing), so after any crash the checkpoint equals the
@@ -19,9 +19,9 @@ import {
   frameTsRecvApprox,
   instrumentIdOf,
   MAX_FRAME_LENGTH,
-} from "../frame/codec.js";
-import { ClosedError, StorageError, StorageOptionError } from "./errors.js";
-import { BlockBuilder, type BlockPut, bucketOf } from "./store-blocks.js";
+} from "../../frame/codec.js";
+import { ClosedError, StorageError, StorageOptionError } from "../errors.js";
+import { BlockBuilder, type BlockPut, bucketOf } from "./blocks.js";
 import {
   CHECKPOINT_KEY,
   MAX_U64_FIELD,
@@ -37,9 +37,9 @@ import {
   timeKeyInstrument,
   timeKeySeq,
   writeU64,
-} from "./store-keys.js";
-import { checkInt, stripUndefined } from "./wal-options.js";
-import type { FrameBatch } from "./wal-reader.js";
+} from "./keys.js";
+import { checkInt, stripUndefined } from "../wal/options.js";
+import type { FrameBatch } from "../wal/reader.js";
 
 /** Options of {@link Store.open}. */
 export interface StoreOptions {

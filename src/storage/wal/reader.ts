@@ -13,19 +13,19 @@
  * a bad record throws {@link WalCorruptError} with file and offset (run `Wal.open` first: it cuts a torn tail).
  */
 import { closeSync, existsSync, fstatSync, openSync, read, readFileSync, readSync } from "node:fs";
-import { frameSeq } from "../frame/codec.js";
+import { frameSeq } from "../../frame/codec.js";
 import {
   ClosedError,
   StorageOptionError,
   WalCorruptError,
   WalGapError,
   WalSeqRetiredError,
-} from "./errors.js";
-import { indexPathOf, listSegments, segmentPath } from "./wal-files.js";
-import { entryCount, recordOffsetOffset, seqDeltaOffset } from "./wal-index-layout.js";
-import { checkInt, stripUndefined } from "./wal-options.js";
-import { frameOffset, MAX_RECORD_LENGTH } from "./wal-record-layout.js";
-import { newScanState, ScanStop, scanRecords } from "./wal-scan.js";
+} from "../errors.js";
+import { indexPathOf, listSegments, segmentPath } from "./files.js";
+import { entryCount, recordOffsetOffset, seqDeltaOffset } from "./index-layout.js";
+import { checkInt, stripUndefined } from "./options.js";
+import { frameOffset, MAX_RECORD_LENGTH } from "./record-layout.js";
+import { newScanState, ScanStop, scanRecords } from "./scan.js";
 
 /**
  * A run of consecutive frames, seq `firstSeq` to `lastSeq`. `offsets[i]` is the position in `bytes` of the

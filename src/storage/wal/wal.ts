@@ -1,6 +1,6 @@
 /**
  * The write-ahead log: the sequencer's frames, appended in seq order to segment files
- * (`<dir>/<first-seq, 12 digits>.log`, records laid out in {@link ./wal-record-layout.ts}), with group commit.
+ * (`<dir>/<first-seq, 12 digits>.log`, records laid out in {@link ./record-layout.ts}), with group commit.
  *
  * Write path (main thread, synchronous): `append()` copies a record into one preallocated pending buffer and
  * computes its CRC32C; `write()` hands the whole group to the kernel with one `writeSync` at an explicit
@@ -38,15 +38,10 @@ import {
 } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { crc32c } from "@node-rs/crc32";
-import { ClosedError, StorageError, WalCorruptError, WalFrameError, WalSeqError } from "./errors.js";
-import { indexPathOf, listSegments, segmentPath } from "./wal-files.js";
-import { INDEX_ENTRY_LENGTH, recordOffsetOffset, seqDeltaOffset } from "./wal-index-layout.js";
-import {
-  type FsyncPolicy,
-  parseWalOptions,
-  type ResolvedWalOptions,
-  type WalOptions,
-} from "./wal-options.js";
+import { ClosedError, StorageError, WalCorruptError, WalFrameError, WalSeqError } from "../errors.js";
+import { indexPathOf, listSegments, segmentPath } from "./files.js";
+import { INDEX_ENTRY_LENGTH, recordOffsetOffset, seqDeltaOffset } from "./index-layout.js";
+import { type FsyncPolicy, parseWalOptions, type ResolvedWalOptions, type WalOptions } from "./options.js";
 import {
   badFrameLength,
   crcOffset,
@@ -54,10 +49,10 @@ import {
   frameOffset,
   lengthOffset,
   recordLength,
-} from "./wal-record-layout.js";
-import { nextIndexBoundary, scanSegmentFile } from "./wal-scan.js";
+} from "./record-layout.js";
+import { nextIndexBoundary, scanSegmentFile } from "./scan.js";
 
-export type { FsyncPolicy, WalOptions } from "./wal-options.js";
+export type { FsyncPolicy, WalOptions } from "./options.js";
 
 /** What {@link Wal.open} found. */
 export interface WalOpenReport {
