@@ -11,6 +11,7 @@
  * indexer re-indexes from the (older) checkpoint. Reads use LevelDB's implicit snapshot per iterator.
  */
 import { ClassicLevel } from "classic-level";
+import { checkInt, stripUndefined } from "../../config/checks.js";
 import {
   FrameView,
   frameLength,
@@ -38,7 +39,6 @@ import {
   timeKeySeq,
   writeU64,
 } from "./keys.js";
-import { checkInt, stripUndefined } from "../wal/options.js";
 import type { FrameBatch } from "../wal/reader.js";
 
 /** Options of {@link Store.open}. */
@@ -79,9 +79,9 @@ function parseStoreOptions(options: StoreOptions | string): ResolvedStoreOptions
   if (typeof o.multithreading !== "boolean") {
     throw new StorageOptionError("multithreading", o.multithreading, "a boolean");
   }
-  checkInt("blockBytes", o.blockBytes, 256, 16 * 1024 * 1024);
-  checkInt("bucketMs", o.bucketMs, 1, 366 * 86_400_000);
-  checkInt("readAheadBlocks", o.readAheadBlocks, 1, 4096);
+  checkInt("blockBytes", o.blockBytes, 256, 16 * 1024 * 1024, StorageOptionError);
+  checkInt("bucketMs", o.bucketMs, 1, 366 * 86_400_000, StorageOptionError);
+  checkInt("readAheadBlocks", o.readAheadBlocks, 1, 4096, StorageOptionError);
   return o;
 }
 
@@ -182,8 +182,8 @@ export class Store {
    * `offsets` is reused: it is valid until the next iteration. Memory: about `readAheadBlocks` blocks.
    */
   async *readBySeq(from: number, to: number): AsyncGenerator<FrameBatch> {
-    checkInt("from", from, 0, MAX_U64_FIELD);
-    checkInt("to", to, 0, MAX_U64_FIELD);
+    checkInt("from", from, 0, MAX_U64_FIELD, StorageOptionError);
+    checkInt("to", to, 0, MAX_U64_FIELD, StorageOptionError);
     if (to < from) return;
     const start = (await this.blockKeyAtOrBefore(from)) ?? seqKey(0);
     const it = this.db.iterator({ ...VIEW, gte: start, lte: seqKey(to), fillCache: false });
@@ -371,7 +371,7 @@ export class Store {
    * earliest ts_recv among the removed frames on (a removed frame cannot sit in an earlier bucket).
    */
   async rollbackTo(seq: number): Promise<void> {
-    checkInt("seq", seq, 0, MAX_U64_FIELD);
+    checkInt("seq", seq, 0, MAX_U64_FIELD, StorageOptionError);
     if (seq >= this._checkpoint) return;
     const ops: ({ type: "del"; key: Uint8Array } | BlockPut)[] = [];
     let minTs = Number.POSITIVE_INFINITY;
