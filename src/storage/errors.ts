@@ -16,7 +16,8 @@ export type StorageErrorCode =
   | "ERR_WAL_FRAME"
   | "ERR_WAL_IO"
   | "ERR_STORE_CLOSED"
-  | "ERR_STORE_IO";
+  | "ERR_STORE_IO"
+  | "ERR_DATA_LOCKED";
 
 /** Base class of storage errors: a {@link TickringError} whose code is a {@link StorageErrorCode}. */
 export class StorageError extends TickringError {
@@ -105,5 +106,27 @@ export class ClosedError extends StorageError {
   override name = "ClosedError";
   constructor(code: "ERR_WAL_CLOSED" | "ERR_STORE_CLOSED", what: string) {
     super(code, `${what} is closed`);
+  }
+}
+
+/**
+ * Another process holds the data directory (or the store in it). The message starts with the code and names
+ * the holder's pid when its lock file gives it, so the CLI's one line says who to stop.
+ */
+export class DataLockedError extends StorageError {
+  override name = "DataLockedError";
+  constructor(
+    readonly dir: string,
+    /** The holder's pid from the lock file; null when only LevelDB's LOCK told (it names no pid). */
+    readonly pid: number | null,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      "ERR_DATA_LOCKED",
+      pid === null
+        ? `ERR_DATA_LOCKED: ${dir} is held by another process (LevelDB's LOCK)`
+        : `ERR_DATA_LOCKED: ${dir} is held by process ${pid}: stop it first`,
+      options,
+    );
   }
 }

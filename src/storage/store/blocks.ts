@@ -10,15 +10,15 @@
  * reused per-group array; allocation is per block (its key and value).
  */
 import { frameInstrumentId, frameLength, frameTsRecvApprox } from "../../frame/codec.js";
-import { seqKey, timeKey } from "./keys.js";
 import type { FrameBatch } from "../wal/reader.js";
+import { seqKey, timeKey } from "./keys.js";
+import type { LevelPut } from "./leveldb.js";
 
-/** A LevelDB put of one block. */
-export interface BlockPut {
-  type: "put";
-  key: Uint8Array;
-  value: Uint8Array;
-}
+/**
+ * ts_recv read as a double ({@link frameTsRecvApprox}) is within 256 ns of the truth near 2^61: time bounds
+ * compare exactly only within this margin, and bucket ranges are widened by it.
+ */
+export const TS_SLACK_NS = 4096;
 
 interface Group {
   id: number;
@@ -45,12 +45,12 @@ export class BlockBuilder {
   ) {}
 
   /** Appends to `ops` the seq blocks and time blocks holding every frame of `batch`. */
-  build(batch: FrameBatch, ops: BlockPut[]): void {
+  build(batch: FrameBatch, ops: LevelPut[]): void {
     this.seqBlocks(batch, ops);
     this.timeBlocks(batch, ops);
   }
 
-  private seqBlocks(batch: FrameBatch, ops: BlockPut[]): void {
+  private seqBlocks(batch: FrameBatch, ops: LevelPut[]): void {
     const { bytes, offsets, count, firstSeq } = batch;
     const limit = this.blockBytes;
     let i = 0;
@@ -76,7 +76,7 @@ export class BlockBuilder {
     }
   }
 
-  private timeBlocks(batch: FrameBatch, ops: BlockPut[]): void {
+  private timeBlocks(batch: FrameBatch, ops: LevelPut[]): void {
     const { bytes, offsets, count, firstSeq } = batch;
     const groups = this.groups;
     for (let i = 0; i < count; i++) {
@@ -119,7 +119,7 @@ export class BlockBuilder {
     return g;
   }
 
-  private emit(g: Group, bytes: Uint8Array, ops: BlockPut[]): void {
+  private emit(g: Group, bytes: Uint8Array, ops: LevelPut[]): void {
     const value = new Uint8Array(g.bytes);
     let p = 0;
     for (let k = 0; k < g.n; k++) {
