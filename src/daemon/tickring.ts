@@ -2,9 +2,7 @@
  * The daemon: wires ingest → sequencer → WAL → ring → subscriber workers, and owns their lifecycle.
  * Also the embedding API: `const t = await Tickring.start({ data, port: 0 }); await t.ingest(ticks)`.
  */
-import { mkdirSync } from "node:fs";
 import { createServer } from "node:net";
-import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { clockOffsetNs } from "../clock.js";
 import { resolveServeOptions, type ServeOptions } from "../config/options.js";
@@ -17,7 +15,14 @@ import { IndexProgress } from "../recovery/index-progress.js";
 import { OnlineSnapshots } from "../recovery/online-snapshots.js";
 import { recoverDataDir } from "../recovery/startup.js";
 import { RecoveryStatusServer } from "../recovery/status-server.js";
-import { applyRetention, Indexer, type Store, type Wal } from "../storage/index.js";
+import {
+  applyRetention,
+  type DataDir,
+  Indexer,
+  openDataDir,
+  type Store,
+  type Wal,
+} from "../storage/index.js";
 import { createLogger, type Logger } from "./logger.js";
 import type { ToMain, ToWorker, WorkerInit } from "./messages.js";
 import { Metrics } from "./metrics.js";
@@ -59,6 +64,7 @@ export class Tickring {
   private closing: Promise<void> | undefined;
   private indexProgress!: IndexProgress;
   private snapshots!: OnlineSnapshots;
+  private dataDir!: DataDir;
 
   private constructor(
     readonly options: ServeOptions,
@@ -91,7 +97,7 @@ export class Tickring {
   static async start(options: Partial<ServeOptions> = {}, log?: Logger): Promise<Tickring> {
     const opts = resolveServeOptions(options);
     const logger = log ?? createLogger(opts.logLevel);
-    mkdirSync(opts.data, { recursive: true });
+    const dataDir = await openDataDir(opts.data);
     // The WAL opens before the metrics exist; its fsync samples reach them through this slot.
     const metricsSlot: { metrics?: Metrics } = {};
     const shared = allocateSharedState(opts.workers);
@@ -100,7 +106,10 @@ export class Tickring {
       opts.host,
       opts.port,
       () => shared[STATUS_RECOVERY_PERCENT],
-    );
+    ).catch((err) => {
+      dataDir.release();
+      throw err;
+    });
     logger.info({ host: opts.host, port: status.port, data: opts.data }, "recovering");
     const { wal, store, report } = await recoverDataDir({
       data: opts.data,
@@ -116,12 +125,13 @@ export class Tickring {
       },
     }).catch(async (err) => {
       await status.close();
+      dataDir.release();
       throw err;
     });
     // Only durable seqs are indexed, so the store is never ahead of what a crash leaves in the WAL.
     // Indexing catches up in the background while the daemon serves.
     const indexer = new Indexer(store, {
-      walDir: join(opts.data, "wal"),
+      walDir: dataDir.walDir,
       limitSeq: () => wal.durableSeq,
       onError: (err) => logger.error({ err }, "indexer stopped"),
     });
@@ -141,6 +151,7 @@ export class Tickring {
       store,
       indexer,
     );
+    t.dataDir = dataDir;
     t.indexProgress = new IndexProgress({
       indexedSeq: () => indexer.indexedSeq,
       targetSeq: () => wal.durableSeq,
@@ -245,6 +256,7 @@ export class Tickring {
     await this.indexer.stop();
     await this.wal.close();
     await this.store.close();
+    this.dataDir.release();
     this.log.info({ seq: this.sequencer.lastSeq }, "tickring stopped");
   }
 

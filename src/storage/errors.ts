@@ -17,7 +17,9 @@ export type StorageErrorCode =
   | "ERR_WAL_IO"
   | "ERR_STORE_CLOSED"
   | "ERR_STORE_IO"
-  | "ERR_DATA_LOCKED";
+  | "ERR_DATA_LOCKED"
+  | "ERR_DATA_DIR"
+  | "ERR_DATA_MISSING";
 
 /** Base class of storage errors: a {@link TickringError} whose code is a {@link StorageErrorCode}. */
 export class StorageError extends TickringError {
@@ -128,5 +130,32 @@ export class DataLockedError extends StorageError {
         : `ERR_DATA_LOCKED: ${dir} is held by process ${pid}: stop it first`,
       options,
     );
+  }
+}
+
+/** A directory for data (the data directory, its wal/ or store/, a snapshot's) cannot be created. */
+export class DataDirError extends StorageError {
+  override name = "DataDirError";
+  constructor(
+    /** The directory asked for. */
+    readonly dir: string,
+    /** The path whose creation failed (`dir` or one of its missing parents). */
+    readonly path: string,
+    /** The system error code (`ENOENT`, `EACCES`, `ENOTDIR`, …). */
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super("ERR_DATA_DIR", `ERR_DATA_DIR: cannot create ${dir}: ${reason} at ${path}`, options);
+  }
+}
+
+/** A path given as a data directory does not exist, or is not one (it has neither wal/ nor store/). */
+export class DataMissingError extends StorageError {
+  override name = "DataMissingError";
+  constructor(
+    readonly dir: string,
+    reason: string,
+  ) {
+    super("ERR_DATA_MISSING", `ERR_DATA_MISSING: ${dir} ${reason}`);
   }
 }

@@ -3,7 +3,6 @@
  * the workers), one ring reader with its own cursor, and the feeds it serves. Publishers whose
  * connection lands here have their messages decoded and encoded here, then handed to the sequencer.
  */
-import { join } from "node:path";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { parentPort, workerData } from "node:worker_threads";
 import { adoptClockOffset } from "../clock.js";
@@ -20,7 +19,7 @@ import {
 import { TickringError } from "../errors.js";
 import { FrameEncoder, frameInstrumentId, frameLength, frameSeq } from "../frame/codec.js";
 import { IngestDecoder } from "../publisher/ingest-decoder.js";
-import { listSegments, openWalReader, Store, WalSeqRetiredError } from "../storage/index.js";
+import { dataDirLayout, listSegments, openWalReader, Store, WalSeqRetiredError } from "../storage/index.js";
 import {
   arrayBufferToText,
   type HttpResponse,
@@ -316,8 +315,8 @@ const replayHost: ReplayHost = {
 
 let storeOpening: Promise<Store> | undefined;
 const history: HistorySources = {
-  walDir: join(init.data, "wal"),
-  store: () => (storeOpening ??= Store.open({ dir: join(init.data, "store") })),
+  walDir: dataDirLayout(init.data).walDir,
+  store: () => (storeOpening ??= Store.open({ dir: dataDirLayout(init.data).storeDir })),
 };
 const delayed = new DelayedFeed(history, init.delayMs, init.backpressureBytes, counters, () =>
   Math.max(dispatchedSeq, init.shared[STATUS_WRITTEN_SEQ]),

@@ -8,6 +8,7 @@
  */
 import { ClassicLevel } from "classic-level";
 import { DataLockedError, StorageError } from "../errors.js";
+import { makeDir } from "../make-dir.js";
 
 /** An open LevelDB of byte keys and byte values. */
 export type LevelDb = ClassicLevel<Uint8Array, Uint8Array>;
@@ -43,6 +44,9 @@ export interface LevelOpenOptions {
  * it, and a {@link StorageError} `ERR_STORE_IO` naming `dir` and LevelDB's reason for anything else.
  */
 export async function openLevelDb(dir: string, options: LevelOpenOptions = {}): Promise<LevelDb> {
+  // classic-level creates a missing directory with Node's recursive mkdir, which spins where mkdir answers
+  // ENOENT (under /proc): create it here first, failing fast.
+  if (options.createIfMissing !== false) makeDir(dir);
   const db: LevelDb = new ClassicLevel<Uint8Array, Uint8Array>(dir, VIEW);
   try {
     await db.open(options);

@@ -7,8 +7,9 @@
  * under `os`), so a sealed segment is complete; a bad record in one is corruption, not a crash, and fails the
  * open naming the file and offset instead of silently dropping acked data.
  */
-import { closeSync, fsyncSync, ftruncateSync, mkdirSync, openSync, statSync } from "node:fs";
+import { closeSync, fsyncSync, ftruncateSync, openSync, statSync } from "node:fs";
 import { WalCorruptError } from "../errors.js";
+import { makeDir } from "../make-dir.js";
 import { listSegments } from "./files.js";
 import type { ResolvedWalOptions } from "./options.js";
 import { scanSegmentFile } from "./scan.js";
@@ -46,7 +47,7 @@ export interface ResumeState {
 
 /** Opens (creating it when absent) the WAL directory of `opts`; see the module doc. */
 export function openWalDir(opts: ResolvedWalOptions): { resume: ResumeState; report: WalOpenReport } {
-  mkdirSync(opts.dir, { recursive: true });
+  makeDir(opts.dir);
   const files = listSegments(opts.dir);
   if (files.length === 0) return { resume: { lastSeq: 0, sealed: [], active: null }, report: { lastSeq: 0 } };
   const sealed = files.slice(0, -1);
