@@ -47,7 +47,9 @@ export async function readManifest(path: string): Promise<Manifest> {
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new RecoveryError("ERR_SNAPSHOT_MANIFEST", file, `${file} is not JSON: ${(err as Error).message}`);
+    throw new RecoveryError("ERR_SNAPSHOT_MANIFEST", file, `${file} is not JSON: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   return parseManifest(json, file);
 }

@@ -77,6 +77,20 @@ export class WalCorruptError extends StorageError {
   }
 }
 
+/** A WAL file operation failed; the system error is the `cause` (its code, e.g. `ENOSPC`, is in the message). */
+export class WalIoError extends StorageError {
+  override name = "WalIoError";
+  constructor(
+    readonly op: "create" | "write" | "fdatasync",
+    /** The file, when the operation names one (an fdatasync in flight knows only its fd). */
+    readonly file: string | null,
+    cause: NodeJS.ErrnoException,
+  ) {
+    const what = file === null ? `WAL ${op}` : `WAL ${op} of ${file}`;
+    super("ERR_WAL_IO", `${what} failed: ${cause.code ?? cause.message}`, { cause });
+  }
+}
+
 /** Segments are missing between two that exist (a seq range has no file). */
 export class WalGapError extends StorageError {
   override name = "WalGapError";

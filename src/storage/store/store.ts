@@ -103,10 +103,16 @@ export class Store {
     const ops: LevelPut[] = [];
     this.builder.build(batch, ops);
     ops.push(checkpointPut(batch.lastSeq));
-    const lastSeq = batch.lastSeq;
-    return this.db.batch(ops).then(() => {
-      this._checkpoint = lastSeq;
-    });
+    const { firstSeq, lastSeq } = batch;
+    return this.db.batch(ops).then(
+      () => {
+        this._checkpoint = lastSeq;
+      },
+      (err: unknown) => {
+        const msg = `store ${this.db.location}: writing seqs ${firstSeq}..${lastSeq} failed`;
+        throw new StorageError("ERR_STORE_IO", msg, { cause: err });
+      },
+    );
   }
 
   /**

@@ -18,7 +18,7 @@
  */
 import { closeSync, fdatasync, fdatasyncSync } from "node:fs";
 import { performance } from "node:perf_hooks";
-import { StorageError } from "../errors.js";
+import { WalIoError } from "../errors.js";
 import type { FsyncPolicy, ResolvedWalOptions } from "./options.js";
 
 /** Cumulative fdatasync figures, for metrics. */
@@ -114,7 +114,11 @@ export class FsyncScheduler {
   syncBeforeSeal(fd: number): void {
     if (this.policy === "os") return;
     const t0 = performance.now();
-    fdatasyncSync(fd);
+    try {
+      fdatasyncSync(fd);
+    } catch (err) {
+      throw new WalIoError("fdatasync", null, err as NodeJS.ErrnoException);
+    }
     this.recordFsync(Math.round((performance.now() - t0) * 1e6), 0);
   }
 
@@ -182,7 +186,7 @@ export class FsyncScheduler {
     this.syncDoneGen = this.syncStartedGen;
     for (const fd of this.retiredFds.splice(0)) closeSync(fd);
     if (err !== null) {
-      this.fail(new StorageError("ERR_WAL_IO", `fdatasync failed: ${err.message}`, { cause: err }));
+      this.fail(new WalIoError("fdatasync", null, err));
       return;
     }
     const ns = Math.round((performance.now() - this.syncStartMs) * 1e6);

@@ -9,7 +9,7 @@
  */
 import { closeSync, fsyncSync, openSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { crc32c } from "@node-rs/crc32";
-import { WalFrameError, WalSeqError } from "../errors.js";
+import { WalFrameError, WalIoError, WalSeqError } from "../errors.js";
 import { indexPathOf, segmentPath } from "./files.js";
 import type { FsyncScheduler } from "./fsync-scheduler.js";
 import { INDEX_ENTRY_LENGTH, recordOffsetOffset, seqDeltaOffset } from "./index-layout.js";
@@ -114,11 +114,12 @@ export class SegmentWriter {
   /** Writes the pending group (and its index entries) with one `writeSync` each; then tells the scheduler. */
   write(): void {
     if (this.pendingLen === 0) return;
-    writeFully(this.fd, this.buf, this.pendingLen, this.segBytes);
+    // Positional writes: after a failure (ENOSPC…) the group is still pending and a retry rewrites it in place.
+    this.writeAt(this.fd, this.buf, this.pendingLen, this.segBytes, ".log");
     this.segBytes += this.pendingLen;
     this.pendingLen = 0;
     if (this.idxPendingLen > 0) {
-      writeFully(this.idxFd, this.idxBuf, this.idxPendingLen, this.idxBytes);
+      this.writeAt(this.idxFd, this.idxBuf, this.idxPendingLen, this.idxBytes, ".idx");
       this.idxBytes += this.idxPendingLen;
       this.idxPendingLen = 0;
     }
@@ -189,8 +190,12 @@ export class SegmentWriter {
 
   private createSegment(firstSeq: number): void {
     const file = segmentPath(this.opts.dir, firstSeq);
-    this.fd = openSync(file, "w");
-    this.idxFd = openSync(indexPathOf(file), "w");
+    try {
+      this.fd = openSync(file, "w");
+      this.idxFd = openSync(indexPathOf(file), "w");
+    } catch (err) {
+      throw new WalIoError("create", file, err as NodeJS.ErrnoException);
+    }
     if (this.opts.fsync !== "os") syncDir(this.opts.dir);
     this.fsync.useFd(this.fd);
     this.segFirstSeq = firstSeq;
@@ -235,6 +240,17 @@ export class SegmentWriter {
     this.nextIndexAt = nextIndexBoundary(recordAt, this.opts.indexIntervalBytes);
   }
 
+  /** `writeSync` until all `len` bytes of `buf` are at `position` (short writes are legal for regular files). */
+  private writeAt(fd: number, buf: Buffer, len: number, position: number, ext: ".log" | ".idx"): void {
+    let done = 0;
+    try {
+      while (done < len) done += writeSync(fd, buf, done, len - done, position + done);
+    } catch (err) {
+      const file = segmentPath(this.opts.dir, this.segFirstSeq);
+      throw new WalIoError("write", ext === ".log" ? file : indexPathOf(file), err as NodeJS.ErrnoException);
+    }
+  }
+
   private grow(needed: number): void {
     let size = this.buf.length * 2;
     while (size < needed) size *= 2;
@@ -242,12 +258,6 @@ export class SegmentWriter {
     this.buf.copy(bigger, 0, 0, this.pendingLen);
     this.buf = bigger;
   }
-}
-
-/** `writeSync` until all `len` bytes of `buf` are at `position` (short writes are legal for regular files). */
-function writeFully(fd: number, buf: Buffer, len: number, position: number): void {
-  let done = 0;
-  while (done < len) done += writeSync(fd, buf, done, len - done, position + done);
 }
 
 /** fsyncs a directory so a new or removed entry in it survives power loss. */
