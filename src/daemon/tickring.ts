@@ -11,10 +11,7 @@ import type { Tick } from "../frame/codec.js";
 import { DemoFeed } from "../publisher/demo-feed.js";
 import { RingWriter } from "../publisher/ring-writer.js";
 import { Sequencer } from "../publisher/sequencer.js";
-import { IndexProgress } from "../recovery/index-progress.js";
-import { OnlineSnapshots } from "../recovery/online-snapshots.js";
-import { recoverDataDir } from "../recovery/startup.js";
-import { RecoveryStatusServer } from "../recovery/status-server.js";
+import { IndexProgress, OnlineSnapshots, RecoveryStatusServer, recoverDataDir } from "../recovery/index.js";
 import {
   applyRetention,
   type DataDir,
