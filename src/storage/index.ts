@@ -33,6 +33,6 @@ export {
   type WalOptions,
   type WalSegmentInfo,
 } from "./wal/wal.js";
-export { listSegments, type SegmentFile } from "./wal/files.js";
+export { listSegments, type SegmentFile, segmentPath } from "./wal/files.js";
 export { WAL_DEFAULTS } from "./wal/options.js";
 export { type FrameBatch, openWalReader, WalReader, type WalReaderOptions } from "./wal/reader.js";
