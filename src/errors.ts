@@ -76,6 +76,7 @@ const CODES = {
   ERR_SNAPSHOT_CHECKSUM: { status: 500, exit: 1, public: "a snapshot file does not match its checksum" },
   ERR_SNAPSHOT_STORE: { status: 500, exit: 1, public: "the snapshot's store does not open" },
   ERR_DATA_LOCKED: { status: 409, exit: 1, public: "another process holds the data directory" },
+  ERR_DATA_DIR: { status: 500, exit: 1, public: "a data directory cannot be created" },
   ERR_DATA_MISSING: { status: 404, exit: 2, public: "not a tickring data directory" },
   ERR_DATA_NOT_EMPTY: { status: 409, exit: 2, public: "the target directory is not empty" },
 } satisfies Record<string, CodeInfo>;

@@ -19,7 +19,7 @@ import { performance } from "node:perf_hooks";
 import { spawnDaemon } from "../../src/daemon/child-process.js";
 import { FrameEncoder, stampFrame, type Tick } from "../../src/frame/codec.js";
 import { createSnapshot, restoreSnapshot, verifySnapshot } from "../../src/recovery/index.js";
-import { Wal } from "../../src/storage/wal.js";
+import { Wal } from "../../src/storage/index.js";
 import { RECOVERY } from "../catalog.js";
 import { benchFlags } from "../flags.js";
 

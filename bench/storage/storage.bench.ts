@@ -15,11 +15,15 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import hdr from "hdr-histogram-js";
 import { FrameEncoder, frameLength } from "../../src/frame/codec.js";
-import { type FsyncPolicy, WAL_DEFAULTS, Wal } from "../../src/storage/index.js";
-import { Indexer } from "../../src/storage/indexer.js";
-import { Store } from "../../src/storage/store.js";
-import { openWalReader } from "../../src/storage/wal-reader.js";
-import { RECORD_HEADER_LENGTH } from "../../src/storage/wal-record-layout.js";
+import {
+  type FsyncPolicy,
+  Indexer,
+  openWalReader,
+  Store,
+  Wal,
+  WAL_DEFAULTS,
+} from "../../src/storage/index.js";
+import { RECORD_HEADER_LENGTH } from "../../src/storage/wal/record-layout.js";
 import { STORAGE } from "../catalog.js";
 import { benchFlags } from "../flags.js";
 

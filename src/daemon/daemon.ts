@@ -3,8 +3,6 @@
  * socket workers, with the indexer, retention, snapshots, metrics and the demo feed beside them; then stops
  * them in the reverse order. The embedding API ({@link Tickring}) is a thin facade over it.
  */
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
 import { clockOffsetNs } from "../clock.js";
 import type { ServeOptions } from "../config/options.js";
 import { formatDuration } from "../config/duration.js";
@@ -16,7 +14,15 @@ import { Sequencer } from "../publisher/sequencer.js";
 import { IndexProgress, OnlineSnapshots, recoverDataDir } from "../recovery/index.js";
 import { RecoveryStatusServer } from "./status-server.js";
 import { RingWriter } from "../ring/writer.js";
-import { Indexer, openWalReader, type RetentionOptions, type Store, type Wal } from "../storage/index.js";
+import {
+  type DataDir,
+  Indexer,
+  openDataDir,
+  openWalReader,
+  type RetentionOptions,
+  type Store,
+  type Wal,
+} from "../storage/index.js";
 import type { ToMain } from "../threads/messages.js";
 import {
   allocateSharedState,
@@ -53,14 +59,23 @@ export class Daemon {
     readonly metrics: Metrics,
     readonly pool: WorkerPool,
     private readonly shared: Float64Array,
-    private readonly walDir: string,
+    private readonly dataDir: DataDir,
   ) {}
 
   /** Recovers the data directory and starts serving; see the module doc. */
   static async start(opts: ServeOptions, log: Logger): Promise<Daemon> {
-    mkdirSync(opts.data, { recursive: true });
-    const walDir = join(opts.data, "wal");
-    const storeDir = join(opts.data, "store");
+    // Created and locked before anything reads it: a second daemon's WAL open would cut the first's tail.
+    const dataDir = await openDataDir(opts.data);
+    try {
+      return await Daemon.compose(opts, log, dataDir);
+    } catch (err) {
+      dataDir.release();
+      throw err;
+    }
+  }
+
+  private static async compose(opts: ServeOptions, log: Logger, dataDir: DataDir): Promise<Daemon> {
+    const { walDir, storeDir } = dataDir;
     // The WAL opens before the metrics exist; its fsync samples reach them through this slot.
     const metricsSlot: { metrics?: Metrics } = {};
     const shared = allocateSharedState(opts.workers);
@@ -174,7 +189,7 @@ export class Daemon {
       metrics,
       pool,
       shared,
-      walDir,
+      dataDir,
     );
     slot.admin = new AdminHttp({
       metrics,
@@ -243,6 +258,7 @@ export class Daemon {
     await this.indexer.stop();
     await this.wal.close().catch((err) => this.log.error({ err }, "WAL close failed"));
     await this.store.close();
+    this.dataDir.release();
     this.log.info({ seq: this.sequencer.lastSeq }, "tickring stopped");
   }
 
@@ -275,7 +291,7 @@ export class Daemon {
     }
     const first = this.wal.segments()[0];
     if (first === undefined || first.lastSeq < first.firstSeq) return null;
-    const reader = openWalReader(this.walDir, first.firstSeq, { bufferBytes: 1 << 20 });
+    const reader = openWalReader(this.dataDir.walDir, first.firstSeq, { bufferBytes: 1 << 20 });
     try {
       const batch = reader.nextSync(first.firstSeq);
       if (batch === null) return null;

@@ -4,7 +4,7 @@
  * and the hot path only bumps plain numbers.
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { IndexingStats } from "../recovery/index-progress.js";
+import type { IndexingStats } from "../recovery/index.js";
 import {
   STATUS_DURABLE_SEQ,
   W,

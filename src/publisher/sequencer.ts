@@ -1,7 +1,7 @@
 /**
  * The sequencer: the single writer. It gives each frame the next seq and its ts_recv, appends it to the
  * WAL, then copies the same bytes into the ring. `commit()` writes the WAL group and only then publishes
- * the ring, so nothing reaches a subscriber that the WAL has not accepted (see src/storage/wal.ts for
+ * the ring, so nothing reaches a subscriber that the WAL has not accepted (see src/storage/wal/wal.ts for
  * what "accepted" guarantees under each fsync policy).
  */
 import { nowNs } from "../clock.js";

@@ -9,7 +9,7 @@
  * slow-consumer policies as real-time). It runs only while someone subscribes.
  */
 import { frameLength, frameTsRecvApprox } from "../frame/codec.js";
-import type { FrameBatch } from "../storage/wal-reader.js";
+import type { FrameBatch } from "../storage/index.js";
 import { type FeedClock, systemClock } from "./feed-clock.js";
 import { HistoryReader, type HistorySources, seqAtTime } from "./history.js";
 import { LastValueCache } from "./last-value-cache.js";

@@ -3,6 +3,9 @@
  * exit status of its code (2 misuse, 1 failure); `--help` tells the truth about every flag.
  */
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import { serveFlags } from "../../src/config/options.js";
 import { oneLine, run } from "./run.js";
@@ -21,10 +24,19 @@ test("misuse exits 2 with one line starting tickring:", async () => {
   }
 });
 
-test("a failure exits 1 with its stable code in one line", async () => {
-  const r = await run(["snapshot", "verify", "/nonexistent/tickring-snapshot"]);
-  assert.equal(r.code, 1, r.stderr);
-  assert.match(oneLine(r), /^tickring: ERR_SNAPSHOT_MANIFEST: /);
+test("a failure exits 1 with its stable code in one line; a missing path is misuse (2)", async () => {
+  const snap = mkdtempSync(join(tmpdir(), "tickring-bad-snapshot-"));
+  writeFileSync(join(snap, "manifest.json"), "not json");
+  try {
+    const r = await run(["snapshot", "verify", snap]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(oneLine(r), /^tickring: ERR_SNAPSHOT_MANIFEST: /);
+  } finally {
+    rmSync(snap, { recursive: true, force: true });
+  }
+  const missing = await run(["snapshot", "verify", "/nonexistent/tickring-snapshot"]);
+  assert.equal(missing.code, 2, missing.stderr);
+  assert.match(oneLine(missing), /^tickring: ERR_DATA_MISSING: /);
 });
 
 test("tickring --help and serve --help list every command and flag with its default and variable", async () => {

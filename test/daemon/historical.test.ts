@@ -11,7 +11,7 @@ import {
   frameSymbolSpan,
   frameTsRecvApprox,
 } from "../../src/frame/codec.js";
-import { openWalReader } from "../../src/storage/wal-reader.js";
+import { openWalReader } from "../../src/storage/index.js";
 import { Client, type Daemon, framesOf, startDaemon, tempDir } from "../support/daemon.js";
 
 /** Every frame in the daemon's WAL, read directly: the brute-force answer replays must equal. */

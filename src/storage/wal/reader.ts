@@ -13,19 +13,19 @@
  * a bad record throws {@link WalCorruptError} with file and offset (run `Wal.open` first: it cuts a torn tail).
  */
 import { closeSync, existsSync, fstatSync, openSync, read, readFileSync, readSync } from "node:fs";
-import { frameSeq } from "../frame/codec.js";
+import { checkInt, stripUndefined } from "../../config/checks.js";
+import { frameSeq } from "../../frame/codec.js";
 import {
   ClosedError,
   StorageOptionError,
   WalCorruptError,
   WalGapError,
   WalSeqRetiredError,
-} from "./errors.js";
-import { indexPathOf, listSegments, segmentPath } from "./wal-files.js";
-import { entryCount, recordOffsetOffset, seqDeltaOffset } from "./wal-index-layout.js";
-import { checkInt, stripUndefined } from "./wal-options.js";
-import { frameOffset, MAX_RECORD_LENGTH } from "./wal-record-layout.js";
-import { newScanState, ScanStop, scanRecords } from "./wal-scan.js";
+} from "../errors.js";
+import { indexPathOf, listSegments, segmentPath } from "./files.js";
+import { entryCount, recordOffsetOffset, seqDeltaOffset } from "./index-layout.js";
+import { frameOffset, MAX_RECORD_LENGTH } from "./record-layout.js";
+import { newScanState, ScanStop, scanRecords } from "./scan.js";
 
 /**
  * A run of consecutive frames, seq `firstSeq` to `lastSeq`. `offsets[i]` is the position in `bytes` of the
@@ -60,8 +60,8 @@ const READER_DEFAULTS: Required<WalReaderOptions> = {
 
 function parseReaderOptions(options: WalReaderOptions | undefined): Required<WalReaderOptions> {
   const o = { ...READER_DEFAULTS, ...stripUndefined(options ?? {}) };
-  checkInt("bufferBytes", o.bufferBytes, 2 * MAX_RECORD_LENGTH, 2 ** 30);
-  checkInt("maxFrames", o.maxFrames, 1, 2 ** 24);
+  checkInt("bufferBytes", o.bufferBytes, 2 * MAX_RECORD_LENGTH, 2 ** 30, StorageOptionError);
+  checkInt("maxFrames", o.maxFrames, 1, 2 ** 24, StorageOptionError);
   if (typeof o.verifyCrc !== "boolean") throw new StorageOptionError("verifyCrc", o.verifyCrc, "a boolean");
   return o;
 }
@@ -71,7 +71,7 @@ function parseReaderOptions(options: WalReaderOptions | undefined): Required<Wal
  * {@link WalSeqRetiredError} when retention already removed `fromSeq` (read it from the store).
  */
 export function openWalReader(dir: string, fromSeq: number, options?: WalReaderOptions): WalReader {
-  checkInt("fromSeq", fromSeq, 1, Number.MAX_SAFE_INTEGER);
+  checkInt("fromSeq", fromSeq, 1, Number.MAX_SAFE_INTEGER, StorageOptionError);
   return new WalReader(dir, fromSeq, parseReaderOptions(options));
 }
 

@@ -3,8 +3,9 @@
  * ({@link parseWalOptions}) with errors naming the bad option and value.
  */
 
-import { StorageOptionError } from "./errors.js";
-import { MAX_RECORD_LENGTH } from "./wal-record-layout.js";
+import { checkInt, stripUndefined } from "../../config/checks.js";
+import { StorageOptionError } from "../errors.js";
+import { MAX_RECORD_LENGTH } from "./record-layout.js";
 
 /**
  * When appended records become durable:
@@ -66,29 +67,15 @@ export function parseWalOptions(options: WalOptions): ResolvedWalOptions {
   if (o.fsync !== "always" && o.fsync !== "batch" && o.fsync !== "os") {
     throw new StorageOptionError("fsync", o.fsync, 'one of "always", "batch", "os"');
   }
-  checkInt("batchMs", o.batchMs, 0, 60_000);
-  checkInt("batchRecords", o.batchRecords, 1, 2 ** 31);
-  checkInt("segmentBytes", o.segmentBytes, 4096, MAX_SEGMENT_BYTES);
-  checkInt("indexIntervalBytes", o.indexIntervalBytes, 512, MAX_SEGMENT_BYTES);
-  checkInt("initialBufferBytes", o.initialBufferBytes, MAX_RECORD_LENGTH, 2 ** 30);
+  checkInt("batchMs", o.batchMs, 0, 60_000, StorageOptionError);
+  checkInt("batchRecords", o.batchRecords, 1, 2 ** 31, StorageOptionError);
+  checkInt("segmentBytes", o.segmentBytes, 4096, MAX_SEGMENT_BYTES, StorageOptionError);
+  checkInt("indexIntervalBytes", o.indexIntervalBytes, 512, MAX_SEGMENT_BYTES, StorageOptionError);
+  checkInt("initialBufferBytes", o.initialBufferBytes, MAX_RECORD_LENGTH, 2 ** 30, StorageOptionError);
   if (typeof o.verifySealed !== "boolean")
     throw new StorageOptionError("verifySealed", o.verifySealed, "a boolean");
   if (o.onFsync !== undefined && typeof o.onFsync !== "function") {
     throw new StorageOptionError("onFsync", o.onFsync, "a function");
   }
   return o;
-}
-
-/** Throws unless `value` is an integer in [min, max]. */
-export function checkInt(name: string, value: unknown, min: number, max: number): void {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw new StorageOptionError(name, value, `an integer in [${min}, ${max}]`);
-  }
-}
-
-/** Drops keys whose value is `undefined`, so they do not override defaults. */
-export function stripUndefined<T extends object>(o: T): Partial<T> {
-  const out: Partial<T> = {};
-  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] !== undefined) out[k] = o[k];
-  return out;
 }

@@ -23,6 +23,7 @@
  * Values are size-prefixed frames exactly as the WAL and the ring hold them; a block is a valid WebSocket
  * payload as is. u64 fields hold numbers below 2^53 (seqs, buckets), written as two u32 halves.
  */
+import type { LevelPut } from "./leveldb.js";
 
 const SIZE_OF_TAG = 1;
 const SIZE_OF_INT = 4;
@@ -51,6 +52,18 @@ export const TIME_KEY_LENGTH = TIME_KEY_SEQ_OFFSET + SIZE_OF_LONG;
 export const CHECKPOINT_KEY = Uint8Array.of(TAG_CHECKPOINT);
 /** The meta key. */
 export const META_KEY = Uint8Array.of(TAG_META);
+
+/** The batch operation that sets the checkpoint to `seq`. */
+export function checkpointPut(seq: number): LevelPut {
+  const value = new Uint8Array(SIZE_OF_LONG);
+  writeU64(value, 0, seq);
+  return { type: "put", key: CHECKPOINT_KEY, value };
+}
+
+/** The seq a checkpoint value holds; 0 for a store without one (nothing indexed yet). */
+export function checkpointOf(value: Uint8Array | undefined): number {
+  return value === undefined ? 0 : readU64(value, 0);
+}
 
 const TWO_32 = 0x1_0000_0000;
 

@@ -5,7 +5,7 @@
 
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { crc32c } from "@node-rs/crc32";
-import { SIZE_PREFIX_LENGTH } from "../frame/codec.js";
+import { SIZE_PREFIX_LENGTH } from "../../frame/codec.js";
 import {
   badFrameLength,
   crcOffset,
@@ -14,7 +14,7 @@ import {
   lengthOffset,
   MAX_RECORD_LENGTH,
   recordLength,
-} from "./wal-record-layout.js";
+} from "./record-layout.js";
 
 /** Why a scan stopped. */
 export enum ScanStop {

@@ -20,7 +20,7 @@
  * need to cover), and the CRC32C of the frame bytes matches. Records carry no seq: a record's seq is its
  * segment's first seq (the file name) plus its index in the segment, so seqs are gap-free by construction.
  */
-import { FRAME_ALIGNMENT, MAX_FRAME_LENGTH, SIZE_PREFIX_LENGTH } from "../frame/codec.js";
+import { FRAME_ALIGNMENT, MAX_FRAME_LENGTH, SIZE_PREFIX_LENGTH } from "../../frame/codec.js";
 
 const SIZE_OF_INT = 4;
 
