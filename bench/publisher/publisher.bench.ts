@@ -8,7 +8,7 @@
 import { cpus } from "node:os";
 import { parseArgs } from "node:util";
 import { FrameEncoder, type Tick } from "../../src/frame/codec.js";
-import { IngestDecoder } from "../../src/publisher/ingest-decoder.js";
+import { IngestDecoder } from "../../src/publisher/ingest/decoder.js";
 
 const { values } = parseArgs({
   options: { json: { type: "boolean", default: false }, smoke: { type: "boolean", default: false } },

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import * as flatbuffers from "flatbuffers";
-import { TickringError } from "../../src/errors.js";
+import { TickringError } from "../../../src/errors.js";
 import {
   Body,
   FILE_IDENTIFIER,
@@ -13,10 +13,10 @@ import {
   instrumentIdOf,
   stampFrame,
   Trade,
-} from "../../src/frame/codec.js";
-import { frameToObject } from "../../src/frame/json.js";
-import { IngestDecoder } from "../../src/publisher/ingest-decoder.js";
-import { tickArb } from "../support/ticks.js";
+} from "../../../src/frame/codec.js";
+import { frameToObject } from "../../../src/frame/json.js";
+import { IngestDecoder } from "../../../src/publisher/ingest/decoder.js";
+import { tickArb } from "../../support/ticks.js";
 
 /** Decodes, then stamps seqs from 1 as the sequencer would, and reads each frame back. */
 function sequence(frames: ArrayBuffer, count: number): ReturnType<typeof frameToObject>[] {
