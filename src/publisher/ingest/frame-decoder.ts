@@ -11,10 +11,7 @@ import {
   BookUpdate,
   type FrameEncoder,
   FrameView,
-  frameBodyType,
   frameLength,
-  frameSymbolSpan,
-  isStampable,
   type Level,
   Quote,
   SIZE_PREFIX_LENGTH,
@@ -22,12 +19,13 @@ import {
   type Tick,
   Trade,
 } from "../../frame/codec.js";
-import { verifyFrame } from "../../frame/verify.js";
+import { FrameVerifier } from "../../frame/verify.js";
 
 /** At most this many frames (or ticks) in one ingest message. */
 export const MAX_TICKS_PER_MESSAGE = 100_000;
 
 export class FrameDecoder {
+  private readonly verifier = new FrameVerifier();
   private readonly view = new FrameView();
   private readonly trade = new Trade();
   private readonly quote = new Quote();
@@ -58,11 +56,11 @@ export class FrameDecoder {
         );
       }
       try {
-        verifyFrame(bytes, off, len);
-        checkPublishable(bytes, off);
+        this.verifier.verify(bytes, off, len);
+        this.checkPublishable();
         // Frames that already have every slot the sequencer stamps are kept as sent: no re-encode.
         push(
-          isStampable(bytes, off)
+          this.verifier.stampable
             ? bytes.subarray(off, off + len)
             : this.encoder.encode(this.toTick(bytes, off), 0n, 0n),
         );
@@ -77,6 +75,19 @@ export class FrameDecoder {
     }
     if (count === 0) throw new TickringError("BAD_FRAME", "empty binary message");
     return count;
+  }
+
+  /** What the structure allows but a publisher may not send: heartbeats (the server's) and empty symbols. */
+  private checkPublishable(): void {
+    const v = this.verifier;
+    if (v.bodyType === Body.Heartbeat) {
+      throw new TickringError(
+        "BAD_FRAME",
+        "heartbeats are the server's; publish Trade, Quote, BookUpdate or Bar",
+      );
+    }
+    if (v.symbolLength === 0 || v.symbolLength > 64)
+      throw new TickringError("BAD_FRAME", `symbol of ${v.symbolLength} bytes: expected 1–64`);
   }
 
   /** Reads a verified frame back into a tick, so it is re-encoded with every field present. */
@@ -131,20 +142,6 @@ export class FrameDecoder {
         );
     }
   }
-}
-
-/** What the structure allows but a publisher may not send: heartbeats (the server's) and empty symbols. */
-function checkPublishable(bytes: Uint8Array, off: number): void {
-  if (frameBodyType(bytes, off) === Body.Heartbeat) {
-    throw new TickringError(
-      "BAD_FRAME",
-      "heartbeats are the server's; publish Trade, Quote, BookUpdate or Bar",
-    );
-  }
-  const span = [0, 0];
-  frameSymbolSpan(bytes, off, span);
-  if (span[1] === 0 || span[1] > 64)
-    throw new TickringError("BAD_FRAME", `symbol of ${span[1]} bytes: expected 1–64`);
 }
 
 function levelsOf(n: number, at: (i: number) => Level | null): BookLevel[] {

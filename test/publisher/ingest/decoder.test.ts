@@ -11,6 +11,7 @@ import {
   FrameView,
   frameLength,
   instrumentIdOf,
+  readI32,
   stampFrame,
   Trade,
 } from "../../../src/frame/codec.js";
@@ -87,6 +88,21 @@ test("publishers may not send heartbeats, empty symbols or truncated frames", ()
       (err: unknown) => err instanceof TickringError && err.code === "BAD_FRAME" && message.test(err.message),
     );
   }
+});
+
+test("a frame whose seq slot overlaps ts_recv is refused, not acked with a seq stamping overwrites", () => {
+  const bytes = new FrameEncoder()
+    .encode({ type: "trade", symbol: "AAPL", price: 1, size: 1 }, 0n, 0n)
+    .slice();
+  const table = 4 + readI32(bytes, 4);
+  const vt = table - readI32(bytes, table);
+  // Point field 1 (seq) at field 3 (ts_recv): vt+4 ← vt+8.
+  bytes.copyWithin(vt + 4, vt + 8, vt + 10);
+  assert.throws(
+    () => new IngestDecoder().decode(bytes, true),
+    (err: unknown) =>
+      err instanceof TickringError && err.code === "BAD_FRAME" && /overlaps/.test(err.message),
+  );
 });
 
 test("random bytes are rejected as BAD_FRAME, never crash the decoder", () => {
