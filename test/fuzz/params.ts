@@ -10,6 +10,8 @@ export function fuzzParams<T>(numRuns: number): fc.Parameters<T> {
   const runs = process.env.FUZZ_RUNS;
   return {
     numRuns: runs === undefined ? numRuns : Number(runs),
+    // node:test prints only the message: put the failing assertion in it.
+    includeErrorInReport: true,
     ...(seed === undefined ? {} : { seed: Number(seed) }),
   };
 }

@@ -7,50 +7,70 @@
  */
 import { TickringError } from "../../errors.js";
 import { FrameEncoder } from "../../frame/codec.js";
-import { FrameDecoder, MAX_TICKS_PER_MESSAGE } from "./frame-decoder.js";
-import { parseTick } from "./json-ticks.js";
+import { FrameDecoder } from "./frame-decoder.js";
+import { parseClientJson } from "./json-text.js";
+import { type IngestId, type JsonMessage, parseJsonTick, readJsonMessage } from "./json-ticks.js";
+
+export type { IngestId } from "./json-ticks.js";
 
 /** Encoded frames of one accepted message, in a transferable buffer. */
 export interface DecodedIngest {
   frames: ArrayBuffer;
   count: number;
+  /** The envelope's id, to echo in the message's ack; undefined for bare JSON and binary messages. */
+  id: IngestId | undefined;
+}
+
+/**
+ * Every error {@link IngestDecoder.decode} throws: a TickringError (its code and message as the client
+ * sees them) with the message's id when the id was read before the error, to echo in the `error` reply.
+ */
+export class IngestError extends TickringError {
+  override name = "IngestError";
+  readonly id: IngestId | undefined;
+
+  constructor(err: TickringError, id: IngestId | undefined) {
+    super(err.code, err.message);
+    this.id = id;
+  }
 }
 
 export class IngestDecoder {
   private readonly encoder = new FrameEncoder();
   private readonly binary = new FrameDecoder(this.encoder);
   private readonly pushFrame = (frame: Uint8Array): void => this.push(frame);
+  private readonly message: JsonMessage = { id: undefined, ticks: undefined, tick: undefined };
   private scratch = new Uint8Array(64 * 1024);
   private used = 0;
 
-  /** Decodes a whole message; throws {@link TickringError} (nothing of the message is kept). */
+  /**
+   * Decodes a whole message; throws {@link IngestError} (nothing of the message is kept). Errors that are
+   * not TickringErrors (bugs) pass through as they are.
+   */
   decode(message: ArrayBuffer | Uint8Array, isBinary: boolean): DecodedIngest {
     this.used = 0;
+    this.message.id = undefined;
     const bytes = message instanceof Uint8Array ? message : new Uint8Array(message);
-    const count = isBinary ? this.binary.decode(bytes, this.pushFrame) : this.decodeJson(bytes);
-    return { frames: this.scratch.slice(0, this.used).buffer, count };
+    let count: number;
+    try {
+      count = isBinary ? this.binary.decode(bytes, this.pushFrame) : this.decodeJson(bytes);
+    } catch (err) {
+      if (err instanceof TickringError) throw new IngestError(err, this.message.id);
+      throw err;
+    }
+    return { frames: this.scratch.slice(0, this.used).buffer, count, id: this.message.id };
   }
 
   private decodeJson(bytes: Uint8Array): number {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8"));
-    } catch (err) {
-      throw new TickringError("BAD_JSON", `message is not JSON: ${(err as Error).message}`);
+    const m = this.message;
+    readJsonMessage(parseClientJson(bytes, "message"), m);
+    if (m.ticks === undefined) {
+      this.push(this.encoder.encode(parseJsonTick(m.tick, -1), 0n, 0n));
+      return 1;
     }
-    const list = Array.isArray(parsed) ? parsed : [parsed];
-    if (list.length === 0) throw new TickringError("BAD_TICK", "empty array: send at least one tick");
-    if (list.length > MAX_TICKS_PER_MESSAGE) {
-      throw new TickringError(
-        "BAD_TICK",
-        `${list.length} ticks in one message; at most ${MAX_TICKS_PER_MESSAGE}`,
-      );
-    }
-    for (let i = 0; i < list.length; i++) {
-      const where = Array.isArray(parsed) ? `ticks[${i}]` : "tick";
-      this.push(this.encoder.encode(parseTick(list[i], where), 0n, 0n));
-    }
-    return list.length;
+    for (let i = 0; i < m.ticks.length; i++)
+      this.push(this.encoder.encode(parseJsonTick(m.ticks[i], i), 0n, 0n));
+    return m.ticks.length;
   }
 
   private push(frame: Uint8Array): void {

@@ -20,9 +20,8 @@ import {
   Trade,
 } from "../../frame/codec.js";
 import { FrameVerifier } from "../../frame/verify.js";
-
-/** At most this many frames (or ticks) in one ingest message. */
-export const MAX_TICKS_PER_MESSAGE = 100_000;
+import { SYMBOL_RULE, symbolBytesProblem } from "./symbol-rules.js";
+import { MAX_TICKS_PER_MESSAGE } from "./tick-rules.js";
 
 export class FrameDecoder {
   private readonly verifier = new FrameVerifier();
@@ -57,7 +56,7 @@ export class FrameDecoder {
       }
       try {
         this.verifier.verify(bytes, off, len);
-        this.checkPublishable();
+        this.checkPublishable(bytes);
         // Frames that already have every slot the sequencer stamps are kept as sent: no re-encode.
         push(
           this.verifier.stampable
@@ -77,8 +76,8 @@ export class FrameDecoder {
     return count;
   }
 
-  /** What the structure allows but a publisher may not send: heartbeats (the server's) and empty symbols. */
-  private checkPublishable(): void {
+  /** What the structure allows but a publisher may not send: heartbeats (the server's) and bad symbols. */
+  private checkPublishable(bytes: Uint8Array): void {
     const v = this.verifier;
     if (v.bodyType === Body.Heartbeat) {
       throw new TickringError(
@@ -86,8 +85,13 @@ export class FrameDecoder {
         "heartbeats are the server's; publish Trade, Quote, BookUpdate or Bar",
       );
     }
-    if (v.symbolLength === 0 || v.symbolLength > 64)
-      throw new TickringError("BAD_FRAME", `symbol of ${v.symbolLength} bytes: expected 1–64`);
+    const problem = symbolBytesProblem(bytes, v.symbolStart, v.symbolLength);
+    if (problem !== undefined) {
+      throw new TickringError(
+        "BAD_FRAME",
+        `symbol of ${v.symbolLength} bytes ${problem}: expected ${SYMBOL_RULE}`,
+      );
+    }
   }
 
   /** Reads a verified frame back into a tick, so it is re-encoded with every field present. */

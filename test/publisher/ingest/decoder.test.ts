@@ -16,6 +16,7 @@ import {
   Trade,
 } from "../../../src/frame/codec.js";
 import { frameToObject } from "../../../src/frame/json.js";
+import { FrameVerifier } from "../../../src/frame/verify.js";
 import { IngestDecoder } from "../../../src/publisher/ingest/decoder.js";
 import { tickArb } from "../../support/ticks.js";
 
@@ -102,6 +103,31 @@ test("a frame whose seq slot overlaps ts_recv is refused, not acked with a seq s
     () => new IngestDecoder().decode(bytes, true),
     (err: unknown) =>
       err instanceof TickringError && err.code === "BAD_FRAME" && /overlaps/.test(err.message),
+  );
+});
+
+test("binary symbols follow the symbol rules: printable UTF-8, no controls or bidi characters", () => {
+  const enc = new FrameEncoder();
+  const dec = new IngestDecoder();
+  for (const [symbol, message] of [
+    ["\u001b[2J", /control character/],
+    ["AAPL\u202e", /bidirectional/],
+    ["A".repeat(65), /symbol of 65 bytes is too long/],
+  ] as const) {
+    const bytes = enc.encode({ type: "trade", symbol, price: 1, size: 1 }, 0n, 0n).slice();
+    assert.throws(
+      () => dec.decode(bytes, true),
+      (err: unknown) => err instanceof TickringError && err.code === "BAD_FRAME" && message.test(err.message),
+    );
+  }
+  const bytes = enc.encode({ type: "trade", symbol: "ABC", price: 1, size: 1 }, 0n, 0n).slice();
+  const v = new FrameVerifier();
+  v.verify(bytes, 0, bytes.length);
+  bytes[v.symbolStart + 1] = 0xc0; // "B" → a lead byte with no continuation
+  assert.throws(() => dec.decode(bytes, true), /not valid UTF-8/);
+  assert.equal(
+    dec.decode(enc.encode({ type: "trade", symbol: "日本株€", price: 1, size: 1 }, 0n, 0n), true).count,
+    1,
   );
 });
 
