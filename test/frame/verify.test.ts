@@ -15,6 +15,7 @@ import {
   Trade,
 } from "../../src/frame/codec.js";
 import { FrameVerifier } from "../../src/frame/verify.js";
+import { plainTradeFrame } from "../support/frames.js";
 
 const TRADE: Tick = { type: "trade", symbol: "AAPL", price: 1.5, size: 100, tsEvent: 7n };
 const BOOK: Tick = {
@@ -62,15 +63,7 @@ test("frames from our encoder and from a plain builder verify", () => {
       tick.symbol,
     );
   }
-  const fb = new flatbuffers.Builder(64);
-  const symbol = fb.createString("IBM");
-  const body = Trade.createTrade(fb, 1, 2, 0, 0n);
-  Frame.startFrame(fb);
-  Frame.addSymbol(fb, symbol);
-  Frame.addBodyType(fb, Body.Trade);
-  Frame.addBody(fb, body);
-  fb.finish(Frame.endFrame(fb), FILE_IDENTIFIER, true);
-  const plain = fb.asUint8Array();
+  const plain = plainTradeFrame("IBM", 1, 2);
   v.verify(plain, 0, plain.length);
   assert.equal(v.stampable, false, "no seq slot: the ingest edge re-encodes it");
   assert.equal(v.bodyType, Body.Trade);

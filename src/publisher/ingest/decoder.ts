@@ -57,6 +57,10 @@ export class IngestDecoder {
     } catch (err) {
       if (err instanceof TickringError) throw new IngestError(err, this.message.id);
       throw err;
+    } finally {
+      // Let go of the parsed message: it may be large, and the next one may be long in coming.
+      this.message.ticks = undefined;
+      this.message.tick = undefined;
     }
     return { frames: this.scratch.slice(0, this.used).buffer, count, id: this.message.id };
   }

@@ -1,23 +1,19 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import * as flatbuffers from "flatbuffers";
 import { TickringError } from "../../../src/errors.js";
 import {
-  Body,
-  FILE_IDENTIFIER,
-  Frame,
   FrameEncoder,
   FrameView,
   frameLength,
   instrumentIdOf,
   readI32,
   stampFrame,
-  Trade,
 } from "../../../src/frame/codec.js";
 import { frameToObject } from "../../../src/frame/json.js";
 import { FrameVerifier } from "../../../src/frame/verify.js";
 import { IngestDecoder } from "../../../src/publisher/ingest/decoder.js";
+import { plainTradeFrame } from "../../support/frames.js";
 import { tickArb } from "../../support/ticks.js";
 
 /** Decodes, then stamps seqs from 1 as the sequencer would, and reads each frame back. */
@@ -56,16 +52,7 @@ test("binary frames from our encoder pass through unchanged, and decode to what 
 });
 
 test("frames from another builder (defaults elided) are re-encoded with every slot", () => {
-  const b = new flatbuffers.Builder(256);
-  const symbol = b.createString("IBM");
-  const body = Trade.createTrade(b, 101.5, 300, 0, 0n);
-  // seq, ts_event and ts_recv left at 0 and instrument_id unset: a plain builder elides them all.
-  Frame.startFrame(b);
-  Frame.addSymbol(b, symbol);
-  Frame.addBodyType(b, Body.Trade);
-  Frame.addBody(b, body);
-  b.finish(Frame.endFrame(b), FILE_IDENTIFIER, true);
-  const foreign = b.asUint8Array();
+  const foreign = plainTradeFrame("IBM", 101.5, 300);
   const { frames, count } = new IngestDecoder().decode(foreign, true);
   const [o] = sequence(frames, count);
   assert.deepEqual(
