@@ -4,9 +4,9 @@
  */
 import type { SlowConsumerPolicy } from "../config/options.js";
 import { TickringError } from "../errors.js";
-import { parseClientJson } from "../publisher/ingest/json-text.js";
-import { preview } from "../publisher/ingest/preview.js";
-import { SYMBOL_RULE, symbolProblem } from "../publisher/ingest/symbol-rules.js";
+import { parseClientJson } from "../frame/client-json.js";
+import { preview } from "../frame/preview.js";
+import { SYMBOL_RULE, symbolProblem } from "../frame/symbol-rules.js";
 
 export type FeedKind = "realtime" | "delayed" | "historical";
 export type Position = { seq: number } | { timeNs: bigint };

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { TickringError } from "../../src/errors.js";
-import { symbolProblem } from "../../src/publisher/ingest/symbol-rules.js";
+import { symbolProblem } from "../../src/frame/symbol-rules.js";
 import { type FeedRequest, type Position, parseFeedRequest } from "../../src/subscriber/protocol.js";
 import { fuzzParams } from "./params.js";
 

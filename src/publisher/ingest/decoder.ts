@@ -8,7 +8,7 @@
 import { TickringError } from "../../errors.js";
 import { FrameEncoder } from "../../frame/codec.js";
 import { FrameDecoder } from "./frame-decoder.js";
-import { parseClientJson } from "./json-text.js";
+import { parseClientJson } from "../../frame/client-json.js";
 import { type IngestId, type JsonMessage, parseJsonTick, readJsonMessage } from "./json-ticks.js";
 
 export type { IngestId } from "./json-ticks.js";
@@ -23,15 +23,16 @@ export interface DecodedIngest {
 
 /**
  * Every error {@link IngestDecoder.decode} throws: a TickringError (its code and message as the client
- * sees them) with the message's id when the id was read before the error, to echo in the `error` reply.
+ * sees them) with the envelope's id when it was read before the error, to echo in the `error` reply.
  */
 export class IngestError extends TickringError {
   override name = "IngestError";
-  readonly id: IngestId | undefined;
+  /** The envelope's `id`; undefined for the bare forms, binary messages and errors found before it. */
+  readonly requestId: IngestId | undefined;
 
-  constructor(err: TickringError, id: IngestId | undefined) {
+  constructor(err: TickringError, requestId: IngestId | undefined) {
     super(err.code, err.message);
-    this.id = id;
+    this.requestId = requestId;
   }
 }
 

@@ -20,7 +20,7 @@ import {
   Trade,
 } from "../../frame/codec.js";
 import { FrameVerifier } from "../../frame/verify.js";
-import { SYMBOL_RULE, symbolBytesProblem } from "./symbol-rules.js";
+import { SYMBOL_RULE, symbolBytesProblem } from "../../frame/symbol-rules.js";
 import { MAX_TICKS_PER_MESSAGE } from "./tick-rules.js";
 
 export class FrameDecoder {

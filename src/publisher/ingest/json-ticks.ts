@@ -4,8 +4,8 @@
  */
 import { TickringError } from "../../errors.js";
 import type { Tick } from "../../frame/codec.js";
-import { preview } from "./preview.js";
-import { printableProblem } from "./symbol-rules.js";
+import { preview } from "../../frame/preview.js";
+import { printableProblem } from "../../frame/symbol-rules.js";
 import { JSON_SPELLING, MAX_TICKS_PER_MESSAGE, readTick } from "./tick-rules.js";
 
 /** A publisher's id for one ingest message, echoed in its ack or error. */

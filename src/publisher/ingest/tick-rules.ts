@@ -12,8 +12,8 @@
  */
 import { TickringError } from "../../errors.js";
 import type { BookLevel, Tick } from "../../frame/codec.js";
-import { preview } from "./preview.js";
-import { SYMBOL_RULE, symbolProblem } from "./symbol-rules.js";
+import { preview } from "../../frame/preview.js";
+import { SYMBOL_RULE, symbolProblem } from "../../frame/symbol-rules.js";
 
 /** How a tick is spelled: the wire's JSON, or a {@link Tick} object. */
 export type Spelling = typeof JSON_SPELLING | typeof TICK_SPELLING;

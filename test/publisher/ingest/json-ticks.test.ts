@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { FrameView, frameLength } from "../../../src/frame/codec.js";
 import { frameToObject } from "../../../src/frame/json.js";
-import { IngestDecoder } from "../../../src/publisher/ingest/decoder.js";
+import { IngestDecoder, IngestError } from "../../../src/publisher/ingest/decoder.js";
 
 const dec = new IngestDecoder();
 // eslint-disable-next-line no-control-regex
@@ -18,8 +18,8 @@ function errorOf(message: unknown): { code: string; message: string; id: unknown
   try {
     decodeJson(message);
   } catch (err) {
-    const e = err as { code: string; message: string; id?: unknown };
-    return { code: e.code, message: e.message, id: e.id };
+    assert.ok(err instanceof IngestError, String(err));
+    return { code: err.code, message: err.message, id: err.requestId };
   }
   assert.fail(`accepted ${JSON.stringify(message)}`);
 }

@@ -5,7 +5,7 @@
  * building those arrays costs memory for nothing: no request or tick is more than a few levels deep.
  */
 import { isUtf8 } from "node:buffer";
-import { TickringError } from "../../errors.js";
+import { TickringError } from "../errors.js";
 import { escapeUnsafe } from "./preview.js";
 
 /** Deepest nesting of arrays and objects accepted: ticks in an envelope with book levels need 5. */
