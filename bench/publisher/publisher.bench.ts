@@ -7,7 +7,7 @@
  */
 import { cpus } from "node:os";
 import { FrameEncoder, type Tick } from "../../src/frame/codec.js";
-import { IngestDecoder } from "../../src/publisher/ingest-decoder.js";
+import { IngestDecoder } from "../../src/publisher/ingest/decoder.js";
 import { PUBLISHER } from "../catalog.js";
 import { benchFlags } from "../flags.js";
 

@@ -7,6 +7,7 @@ import { resolveServeOptions, type ServeOptions } from "../config/options.js";
 import { TickringError } from "../errors.js";
 import type { Tick } from "../frame/codec.js";
 import { createLogger, type Logger } from "../logger.js";
+import { validateTicks } from "../publisher/ingest/tick-rules.js";
 import { Daemon } from "./daemon.js";
 
 export class Tickring {
@@ -56,6 +57,11 @@ export class Tickring {
   ingest(ticks: readonly Tick[]): Promise<number> {
     if (this.closing !== undefined)
       return Promise.reject(new TickringError("NOT_READY", "tickring is closing"));
+    try {
+      validateTicks(ticks);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return this.daemon.writer.sequenceTicks(ticks);
   }
 

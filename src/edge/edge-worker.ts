@@ -7,7 +7,7 @@
  */
 import { clearInterval, setInterval, setTimeout } from "node:timers";
 import type { IncidentLogger } from "../errors.js";
-import { IngestDecoder } from "../publisher/ingest-decoder.js";
+import { IngestDecoder } from "../publisher/ingest/decoder.js";
 import { IngestEndpoint, type IngestSession } from "../publisher/ingest/endpoint.js";
 import { RingReader } from "../ring/reader.js";
 import { Store } from "../storage/index.js";

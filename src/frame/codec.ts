@@ -25,6 +25,7 @@
  * the BigInts the FlatBuffers API takes for 64-bit fields.
  */
 import * as flatbuffers from "flatbuffers";
+import { TickringError } from "../errors.js";
 import { Bar } from "./generated/tickring/fb/bar.js";
 import { Body } from "./generated/tickring/fb/body.js";
 import { BookUpdate } from "./generated/tickring/fb/book-update.js";
@@ -360,25 +361,10 @@ function readU32(b: Uint8Array, o: number): number {
 }
 
 /**
- * Whether a (verified) frame can go to the sequencer as it is: its length keeps the ring's 8-byte
- * alignment and it has the slots the sequencer stamps (seq, ts_event, ts_recv) and an instrument id.
- * Frames built by {@link FrameEncoder}, or any builder with forced defaults, qualify.
- */
-export function isStampable(bytes: Uint8Array, offset: number): boolean {
-  if (frameLength(bytes, offset) % FRAME_ALIGNMENT !== 0) return false;
-  const table = tablePos(bytes, offset);
-  return (
-    fieldPos(bytes, table, VT_SEQ) !== 0 &&
-    fieldPos(bytes, table, VT_TS_EVENT) !== 0 &&
-    fieldPos(bytes, table, VT_TS_RECV) !== 0 &&
-    frameInstrumentId(bytes, offset) !== 0
-  );
-}
-
-/**
  * Writes the sequencer's seq and ts_recv into an encoded frame in place, and sets ts_event to ts_recv
- * when the source left it 0 (unset). The encoder forces every field present, so the slots exist.
- * `bytes` and `view` must cover the same memory from the same start.
+ * when the source left it 0 (unset). The encoder forces every field present, so the slots exist; frames
+ * from publishers are stamped only once the verifier (src/frame/verify.ts) found the three slots, each
+ * its own 8 bytes. `bytes` and `view` must cover the same memory from the same start.
  */
 export function stampFrame(
   bytes: Uint8Array,
@@ -392,7 +378,10 @@ export function stampFrame(
   const tsRecvPos = fieldPos(bytes, table, VT_TS_RECV);
   const tsEventPos = fieldPos(bytes, table, VT_TS_EVENT);
   if (seqPos === 0 || tsRecvPos === 0 || tsEventPos === 0) {
-    throw new TypeError(`frame at ${offset} lacks seq/ts slots: encode it with FrameEncoder`);
+    throw new TickringError(
+      "BAD_FRAME",
+      `frame at ${offset} lacks seq/ts slots: encode it with FrameEncoder`,
+    );
   }
   view.setUint32(seqPos, seq >>> 0, true);
   view.setUint32(seqPos + 4, Math.floor(seq / 0x1_0000_0000), true);

@@ -32,9 +32,10 @@ test(
       // Later calls are refused at once, and a publisher on the wire gets the same code, not a dropped socket.
       await assert.rejects(t.ingest([book(0)]), { code: "DISK_FULL" });
       const pub = await Client.connect(`ws://127.0.0.1:${t.port}/v1/ingest`);
-      pub.send({ type: "trade", symbol: "X", price: 1, size: 1 });
+      pub.send({ id: "late", ticks: [{ type: "trade", symbol: "X", price: 1, size: 1 }] });
       const err = await pub.nextOp("error");
       assert.equal(err.code, "DISK_FULL");
+      assert.equal(err.id, "late");
       pub.close();
     } finally {
       await t.close();

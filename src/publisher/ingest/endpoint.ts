@@ -10,7 +10,7 @@
  */
 import { type ErrorBody, errorBody, type IncidentLogger, TickringError } from "../../errors.js";
 import type { Socket } from "../../transport/socket.js";
-import type { IngestDecoder } from "../ingest-decoder.js";
+import type { IngestDecoder } from "./decoder.js";
 
 /** The way to the sequencer: it answers each submission with {@link IngestEndpoint.acked} or `.rejected`, in order. */
 export interface SequencerLink {
@@ -82,8 +82,7 @@ export class IngestEndpoint {
       decoded = this.o.decoder.decode(data, isBinary);
     } catch (err) {
       counters.rejected++;
-      const id = (err as { requestId?: string | number }).requestId;
-      this.reply(conn, { id, text: null }, errorBody(err, undefined, this.o.log));
+      this.reply(conn, { id: undefined, text: null }, errorBody(err, undefined, this.o.log));
       return;
     }
     counters.messages++;
@@ -123,7 +122,7 @@ export class IngestEndpoint {
   }
 
   private errorText(p: Pending, body: ErrorBody): string {
-    return JSON.stringify(p.id === undefined ? body : { ...body, id: p.id });
+    return JSON.stringify(p.id === undefined || body.id !== undefined ? body : { ...body, id: p.id });
   }
 
   /** Sends every answered reply at the head of the queue. */

@@ -1,22 +1,20 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import * as flatbuffers from "flatbuffers";
-import { TickringError } from "../../src/errors.js";
+import { TickringError } from "../../../src/errors.js";
 import {
-  Body,
-  FILE_IDENTIFIER,
-  Frame,
   FrameEncoder,
   FrameView,
   frameLength,
   instrumentIdOf,
+  readI32,
   stampFrame,
-  Trade,
-} from "../../src/frame/codec.js";
-import { frameToObject } from "../../src/frame/json.js";
-import { IngestDecoder } from "../../src/publisher/ingest-decoder.js";
-import { tickArb } from "../support/ticks.js";
+} from "../../../src/frame/codec.js";
+import { frameToObject } from "../../../src/frame/json.js";
+import { FrameVerifier } from "../../../src/frame/verify.js";
+import { IngestDecoder } from "../../../src/publisher/ingest/decoder.js";
+import { plainTradeFrame } from "../../support/frames.js";
+import { tickArb } from "../../support/ticks.js";
 
 /** Decodes, then stamps seqs from 1 as the sequencer would, and reads each frame back. */
 function sequence(frames: ArrayBuffer, count: number): ReturnType<typeof frameToObject>[] {
@@ -54,16 +52,7 @@ test("binary frames from our encoder pass through unchanged, and decode to what 
 });
 
 test("frames from another builder (defaults elided) are re-encoded with every slot", () => {
-  const b = new flatbuffers.Builder(256);
-  const symbol = b.createString("IBM");
-  const body = Trade.createTrade(b, 101.5, 300, 0, 0n);
-  // seq, ts_event and ts_recv left at 0 and instrument_id unset: a plain builder elides them all.
-  Frame.startFrame(b);
-  Frame.addSymbol(b, symbol);
-  Frame.addBodyType(b, Body.Trade);
-  Frame.addBody(b, body);
-  b.finish(Frame.endFrame(b), FILE_IDENTIFIER, true);
-  const foreign = b.asUint8Array();
+  const foreign = plainTradeFrame("IBM", 101.5, 300);
   const { frames, count } = new IngestDecoder().decode(foreign, true);
   const [o] = sequence(frames, count);
   assert.deepEqual(
@@ -87,6 +76,46 @@ test("publishers may not send heartbeats, empty symbols or truncated frames", ()
       (err: unknown) => err instanceof TickringError && err.code === "BAD_FRAME" && message.test(err.message),
     );
   }
+});
+
+test("a frame whose seq slot overlaps ts_recv is refused, not acked with a seq stamping overwrites", () => {
+  const bytes = new FrameEncoder()
+    .encode({ type: "trade", symbol: "AAPL", price: 1, size: 1 }, 0n, 0n)
+    .slice();
+  const table = 4 + readI32(bytes, 4);
+  const vt = table - readI32(bytes, table);
+  // Point field 1 (seq) at field 3 (ts_recv): vt+4 ← vt+8.
+  bytes.copyWithin(vt + 4, vt + 8, vt + 10);
+  assert.throws(
+    () => new IngestDecoder().decode(bytes, true),
+    (err: unknown) =>
+      err instanceof TickringError && err.code === "BAD_FRAME" && /overlaps/.test(err.message),
+  );
+});
+
+test("binary symbols follow the symbol rules: printable UTF-8, no controls or bidi characters", () => {
+  const enc = new FrameEncoder();
+  const dec = new IngestDecoder();
+  for (const [symbol, message] of [
+    ["\u001b[2J", /control character/],
+    ["AAPL\u202e", /bidirectional/],
+    ["A".repeat(65), /symbol of 65 bytes is too long/],
+  ] as const) {
+    const bytes = enc.encode({ type: "trade", symbol, price: 1, size: 1 }, 0n, 0n).slice();
+    assert.throws(
+      () => dec.decode(bytes, true),
+      (err: unknown) => err instanceof TickringError && err.code === "BAD_FRAME" && message.test(err.message),
+    );
+  }
+  const bytes = enc.encode({ type: "trade", symbol: "ABC", price: 1, size: 1 }, 0n, 0n).slice();
+  const v = new FrameVerifier();
+  v.verify(bytes, 0, bytes.length);
+  bytes[v.symbolStart + 1] = 0xc0; // "B" → a lead byte with no continuation
+  assert.throws(() => dec.decode(bytes, true), /not valid UTF-8/);
+  assert.equal(
+    dec.decode(enc.encode({ type: "trade", symbol: "日本株€", price: 1, size: 1 }, 0n, 0n), true).count,
+    1,
+  );
 });
 
 test("random bytes are rejected as BAD_FRAME, never crash the decoder", () => {
