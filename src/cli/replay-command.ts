@@ -63,7 +63,7 @@ export function registerReplayCommand(program: Command): void {
               if (progress) process.stderr.write(`\rreplay: ${printed} frames, done\n`);
               resolve();
             },
-            error: (code, message) => reject(new OptionError("replay", `${code}: ${message}`)),
+            error: (e) => reject(new OptionError("replay", `${e.code}: ${e.message}`)),
             reconnecting: (attempt, delay) =>
               process.stderr.write(`replay: reconnecting (attempt ${attempt}, in ${delay} ms)\n`),
           },
