@@ -8,7 +8,7 @@
 export type Control =
   | { op: "subscribed"; feed: string; seq: number | undefined; fromSeq: number | undefined }
   | { op: "replay_done"; lastSeq: number; live: boolean }
-  | { op: "gap" }
+  | { op: "gap"; from: number; to: number; retired: boolean }
   | { op: "error"; code: string; message: string; incident: string | undefined }
   | { op: "other" };
 
@@ -42,7 +42,9 @@ export function parseControl(text: string): Control | string {
       if (typeof o.last_seq !== "number") return `a "replay_done" without a last_seq: ${preview(text)}`;
       return { op: "replay_done", lastSeq: o.last_seq, live: o.live === true };
     case "gap":
-      return { op: "gap" };
+      if (typeof o.from !== "number" || typeof o.to !== "number")
+        return `a "gap" without its seqs: ${preview(text)}`;
+      return { op: "gap", from: o.from, to: o.to, retired: o.reason === "retired" };
     case "error":
       if (typeof o.code !== "string" || typeof o.message !== "string")
         return `an "error" without a code and a message: ${preview(text)}`;

@@ -39,6 +39,11 @@ export interface SubscriptionHandlers {
    */
   live?(lastHistoricalSeq: number): void;
   /**
+   * Retention removed seqs `fromSeq`…`toSeq` (inclusive) before they could be replayed: they will never
+   * come, and the stream goes on after them. Without this handler the application cannot tell.
+   */
+  retired?(fromSeq: number, toSeq: number): void;
+  /**
    * The connection failed or was lost, or carried a malformed message; the client tries again in
    * `delayMs`. `attempt` counts from 1 since the server last accepted the subscription; `reason` says
    * what went wrong (`reason.code` is e.g. `ECONNREFUSED`, `CONNECTION_CLOSED` or `BAD_MESSAGE`).
@@ -180,8 +185,10 @@ export class ClientSubscription implements Subscription {
         }
         return;
       case "gap":
+        // Seqs retention removed are gone for good: asking again would get the same gap, forever.
+        if (msg.retired) this.handlers.retired?.(msg.from, msg.to);
         // Frames were skipped for us: start again from the last one we have.
-        this.resubscribe();
+        else this.resubscribe();
         return;
       case "error":
         this.fail(new ClientError(msg.code, msg.message, { incident: msg.incident }));
