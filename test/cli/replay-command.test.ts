@@ -48,7 +48,7 @@ function oneLine(stderr: string): string {
   return lines[0];
 }
 
-describe("tickring replay", () => {
+describe("tickring replay", { timeout: 120_000 }, () => {
   const dir = tempDir();
   let daemon: Daemon;
   let url: string;
@@ -122,37 +122,41 @@ describe("tickring replay", () => {
   });
 });
 
-test("tickring replay --live retries a lost daemon with every reason on stderr, then exits 1 at the cap", async () => {
-  const dir = tempDir();
-  const daemon = await startDaemon(dir.path);
-  try {
-    const last = await ingest(daemon, 5);
-    const r = start([
-      "--url",
-      `ws://127.0.0.1:${daemon.port}`,
-      "--from",
-      "1",
-      "--live",
-      "--reconnect-attempts",
-      "2",
-    ]);
-    while (!r.stderr().includes("now live") && r.child.exitCode === null) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
+test(
+  "tickring replay --live retries a lost daemon with every reason on stderr, then exits 1 at the cap",
+  { timeout: 60_000 },
+  async () => {
+    const dir = tempDir();
+    const daemon = await startDaemon(dir.path);
+    try {
+      const last = await ingest(daemon, 5);
+      const r = start([
+        "--url",
+        `ws://127.0.0.1:${daemon.port}`,
+        "--from",
+        "1",
+        "--live",
+        "--reconnect-attempts",
+        "2",
+      ]);
+      while (!r.stderr().includes("now live") && r.child.exitCode === null) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.match(r.stderr(), new RegExp(`history done at seq ${last}, now live`));
+      assert.equal(await daemon.stop(), 0, daemon.stderr());
+      assert.equal(await r.exited, 1, r.stderr());
+      const lines = r.stderr().trimEnd().split("\n");
+      assert.equal(lines.length, 4, r.stderr());
+      assert.match(lines[1], /reconnecting in \d+ ms \(attempt 1 of 2\)/);
+      assert.match(lines[2], /ECONNREFUSED.*reconnecting in \d+ ms \(attempt 2 of 2\)/);
+      assert.match(
+        lines[3],
+        /^tickring: replay: UNAVAILABLE: .*gave up after 2 reconnect attempts: .*ECONNREFUSED/,
+      );
+      assert.equal(r.stdout().trim().split("\n").length, last, "every frame printed once");
+    } finally {
+      await daemon.kill();
+      dir.remove();
     }
-    assert.match(r.stderr(), new RegExp(`history done at seq ${last}, now live`));
-    assert.equal(await daemon.stop(), 0, daemon.stderr());
-    assert.equal(await r.exited, 1, r.stderr());
-    const lines = r.stderr().trimEnd().split("\n");
-    assert.equal(lines.length, 4, r.stderr());
-    assert.match(lines[1], /reconnecting in \d+ ms \(attempt 1 of 2\)/);
-    assert.match(lines[2], /ECONNREFUSED.*reconnecting in \d+ ms \(attempt 2 of 2\)/);
-    assert.match(
-      lines[3],
-      /^tickring: replay: UNAVAILABLE: .*gave up after 2 reconnect attempts: .*ECONNREFUSED/,
-    );
-    assert.equal(r.stdout().trim().split("\n").length, last, "every frame printed once");
-  } finally {
-    await daemon.kill();
-    dir.remove();
-  }
-});
+  },
+);
