@@ -8,10 +8,16 @@
  * with 1009 can be sent. A message over uWS's ceiling is still cut before it is buffered: that keeps memory
  * per connection bounded. uWS also cuts a text message that is not UTF-8 (1006), before any handler runs.
  */
-import { randomBytes } from "node:crypto";
-import { errorJson, httpStatusOf, TickringError } from "../errors.js";
+import { errorJson, httpStatusOf, incidentId, TickringError } from "../errors.js";
 import type { Socket } from "../transport/socket.js";
-import { arrayBufferToText, type HttpResponse, type TemplatedApp, type Uws } from "../transport/uws.js";
+import {
+  arrayBufferToText,
+  type HttpRequest,
+  type HttpResponse,
+  type TemplatedApp,
+  type us_socket_context_t,
+  type Uws,
+} from "../transport/uws.js";
 import type { HttpProxy } from "./http-proxy.js";
 
 /** A route's connection handlers. `C` is the connection's own state (uWS's user data). */
@@ -32,6 +38,11 @@ export interface RouteOptions<C> {
   onHandlerError(err: unknown, incident: string): void;
   feed: SocketHandlers<C>;
   ingest: SocketHandlers<C>;
+  /**
+   * A client at `ip` asks to open a WebSocket: an error refuses it before the upgrade (HTTP status of its
+   * code, one error body); undefined admits it, and the connection counts until its `close`.
+   */
+  admit(ip: string): TickringError | undefined;
   /** `/healthz`: status and JSON body. */
   health(): { status: number; body: string };
   proxy: HttpProxy;
@@ -60,7 +71,7 @@ export function createApp<C extends object>(uws: Uws, o: RouteOptions<C>): Templ
     try {
       fn();
     } catch (err) {
-      const incident = randomBytes(6).toString("hex");
+      const incident = incidentId();
       o.onHandlerError(err, incident);
       try {
         ws.end(1011, `internal error (incident ${incident})`);
@@ -69,7 +80,24 @@ export function createApp<C extends object>(uws: Uws, o: RouteOptions<C>): Templ
       }
     }
   };
+  /** Upgrades to a WebSocket whose user data starts with the client's address, unless `admit` refuses it. */
+  const upgrade = (res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void => {
+    const ip = Buffer.from(res.getRemoteAddressAsText()).toString();
+    const refused = o.admit(ip);
+    if (refused !== undefined) {
+      sendError(res, refused);
+      return;
+    }
+    res.upgrade(
+      { ip },
+      req.getHeader("sec-websocket-key"),
+      req.getHeader("sec-websocket-protocol"),
+      req.getHeader("sec-websocket-extensions"),
+      context,
+    );
+  };
   app.ws<C>("/v1/feed", {
+    upgrade,
     maxPayloadLength: uwsCeiling(o.feedMessageBytes),
     // uWS silently drops a send above maxBackpressure; the slow-consumer policy acts at backpressureBytes, and
     // the margin lets the message that crossed the limit through, so nothing is lost without a gap report.
@@ -90,6 +118,7 @@ export function createApp<C extends object>(uws: Uws, o: RouteOptions<C>): Templ
     close: (ws) => guard(ws, () => o.feed.close(ws.getUserData())),
   });
   app.ws<C>("/v1/ingest", {
+    upgrade,
     maxPayloadLength: uwsCeiling(o.ingestMessageBytes),
     maxBackpressure: 1024 * 1024,
     idleTimeout: 120,
