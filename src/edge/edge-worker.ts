@@ -188,6 +188,7 @@ export class EdgeWorker {
       health: () => health(shared),
       proxy: this.proxy,
       adminToken: init.adminToken,
+      loopbackOnly: isLoopback(init.host),
       feedMessageBytes: FEED_MESSAGE_BYTES,
       ingestMessageBytes: init.maxMessageBytes,
       backpressureBytes: init.backpressureBytes,
@@ -340,6 +341,11 @@ export class EdgeWorker {
     s[base + W.ingestTicks] = this.ingestCounters.ticks;
     s[base + W.ingestRejected] = this.ingestCounters.rejected;
   }
+}
+
+/** Whether `host` binds only loopback (then only local users can reach the port). */
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\./.test(host);
 }
 
 /** `/healthz` from the shared state: 200 with the durable seq once ready, 503 with the recovery's progress before. */

@@ -48,6 +48,8 @@ export interface RouteOptions<C> {
   proxy: HttpProxy;
   /** Bearer token `/v1/admin/*` requires, if any. */
   adminToken: string | undefined;
+  /** True when the daemon listens only on loopback: then admin needs no token (only local users reach it). */
+  loopbackOnly: boolean;
   /** Largest message on `/v1/feed`. */
   feedMessageBytes: number;
   /** Largest message on `/v1/ingest`. */
@@ -143,11 +145,9 @@ export function createApp<C extends object>(uws: Uws, o: RouteOptions<C>): Templ
   app.get("/v1/stats", (res, req) => o.proxy.ask(res, "GET", req.getUrl()));
   app.post("/v1/admin/*", (res, req) => {
     const url = req.getUrl();
-    if (o.adminToken !== undefined && req.getHeader("authorization") !== `Bearer ${o.adminToken}`) {
-      sendError(
-        res,
-        new TickringError("UNAUTHORIZED", "admin token required: Authorization: Bearer <token>"),
-      );
+    const refused = adminRefusal(req, o);
+    if (refused !== undefined) {
+      sendError(res, refused);
       return;
     }
     o.proxy.ask(res, "POST", url);
@@ -157,6 +157,36 @@ export function createApp<C extends object>(uws: Uws, o: RouteOptions<C>): Templ
     sendError(res, new TickringError("NOT_FOUND", `no route ${what}`));
   });
   return app;
+}
+
+/** Content types a browser sends cross-origin without a preflight: a page elsewhere could POST them. */
+const SIMPLE_CONTENT_TYPES = ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"];
+
+/**
+ * Why an admin request is refused, if it is: a wrong or missing token (required unless the daemon listens
+ * only on loopback), or signs of a browser page making it (cross-site request forgery: an `Origin` or a
+ * cross-site `Sec-Fetch-Site`, a content type a form can send). Operators' tools send none of those.
+ */
+function adminRefusal(req: HttpRequest, o: RouteOptions<object>): TickringError | undefined {
+  const auth = req.getHeader("authorization");
+  if (o.adminToken !== undefined) {
+    if (auth !== `Bearer ${o.adminToken}`)
+      return new TickringError("UNAUTHORIZED", "admin token required: Authorization: Bearer <token>");
+  } else if (!o.loopbackOnly) {
+    return new TickringError(
+      "FORBIDDEN",
+      "admin endpoints need --admin-token when the daemon listens beyond loopback",
+    );
+  }
+  const site = req.getHeader("sec-fetch-site");
+  if (req.getHeader("origin") !== "" || (site !== "" && site !== "none" && site !== "same-origin")) {
+    return new TickringError("FORBIDDEN", "admin requests from web pages are refused");
+  }
+  const type = req.getHeader("content-type").split(";")[0].trim().toLowerCase();
+  if (SIMPLE_CONTENT_TYPES.includes(type)) {
+    return new TickringError("UNSUPPORTED", `admin requests take no ${type} body`);
+  }
+  return undefined;
 }
 
 /** Closes with 1009 when `message` is over `limit`; says whether it did. */
