@@ -7,6 +7,7 @@
  */
 import { clearInterval, setInterval, setTimeout } from "node:timers";
 import { type IncidentLogger, TickringError } from "../errors.js";
+import { JsonRenderer } from "../frame/json-render.js";
 import { IngestDecoder } from "../publisher/ingest/decoder.js";
 import { IngestEndpoint, type IngestSession } from "../publisher/ingest/endpoint.js";
 import { RingReader } from "../ring/reader.js";
@@ -108,7 +109,8 @@ export class EdgeWorker {
     // conflation shared by every conflating subscriber of both.
     const conflation: ByteBudget = { limit: init.conflateBytes, used: 0 };
     this.lvc = new LastValueCache({ limit: init.lastValueBytes / 2, used: 0 });
-    this.realtime = new RealtimeFeed(this.lvc, init.backpressureBytes, this.counters, conflation);
+    const renderer = new JsonRenderer();
+    this.realtime = new RealtimeFeed(this.lvc, init.backpressureBytes, this.counters, conflation, renderer);
     this.pump = new RingPump({
       reader: this.reader,
       walDir: init.dataDir.wal,
@@ -144,6 +146,7 @@ export class EdgeWorker {
       delayMs: init.delayMs,
       counters: this.counters,
       limits: init.limits,
+      renderer,
       log: incidents,
     });
     this.ingest = new IngestEndpoint({

@@ -278,6 +278,16 @@ export function frameTsRecvApprox(bytes: Uint8Array, offset: number): number {
   return p === 0 ? 0 : readU32(bytes, p) + readI32(bytes, p + 4) * 0x1_0000_0000;
 }
 
+/** Absolute position of the frame's ts_event (an int64 LE), or 0 when absent. */
+export function frameTsEventPos(bytes: Uint8Array, offset: number): number {
+  return fieldPos(bytes, tablePos(bytes, offset), VT_TS_EVENT);
+}
+
+/** Absolute position of the frame's ts_recv (an int64 LE), or 0 when absent. */
+export function frameTsRecvPos(bytes: Uint8Array, offset: number): number {
+  return fieldPos(bytes, tablePos(bytes, offset), VT_TS_RECV);
+}
+
 /** The frame's instrument id. */
 export function frameInstrumentId(bytes: Uint8Array, offset: number): number {
   const p = fieldPos(bytes, tablePos(bytes, offset), VT_INSTRUMENT_ID);

@@ -9,6 +9,7 @@
  */
 import type { FeedLimits, SlowConsumerPolicy } from "../config/options.js";
 import { errnoOf, errorJson, type IncidentLogger, TickringError } from "../errors.js";
+import type { JsonRenderer } from "../frame/json-render.js";
 import { type DelayedFeed } from "./delayed-feed.js";
 import { HistoryReader, type HistorySources, oldestSeq, seqAtTime } from "./history.js";
 import { parseFeedRequest, type SubscribeRequest } from "./protocol.js";
@@ -18,6 +19,7 @@ import {
   type RealtimeFeed,
   RealtimeSubscription,
 } from "./realtime-feed.js";
+import { JsonRun } from "./json-run.js";
 import { HistoricalReplay, type ReplayHost, type ReplayPlan } from "./replay.js";
 import { SymbolFilter } from "./symbol-filter.js";
 
@@ -47,6 +49,8 @@ export interface FeedEndpointOptions {
   delayMs: number;
   counters: FeedCounters;
   limits: FeedLimits;
+  /** The worker's JSON renderer (its symbol cache is shared with the real-time feed's). */
+  renderer: JsonRenderer;
   /** Where errors whose details stay on the server are logged. */
   log: IncidentLogger;
 }
@@ -76,6 +80,7 @@ export class FeedEndpoint {
         if (conn.replays.delete(replay.id)) this.endReplay(conn, replay.id);
       },
       failed: (replay, err) => this.sendError(replay.conn, outOfFiles(err) ?? err, replay.id),
+      json: new JsonRun(o.renderer),
     };
   }
 

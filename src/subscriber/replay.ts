@@ -13,11 +13,11 @@
  */
 import type { SlowConsumerPolicy } from "../config/options.js";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
-import { FrameView, frameLength, frameTsEventApprox, frameTsRecvApprox } from "../frame/codec.js";
-import { frameToObject } from "../frame/json.js";
+import { frameLength, frameTsEventApprox, frameTsRecvApprox } from "../frame/codec.js";
 import type { FrameBatch } from "../storage/index.js";
 import { type FeedClock, systemClock } from "./feed-clock.js";
 import type { HistoryReader } from "./history.js";
+import type { JsonRun } from "./json-run.js";
 import type { FeedConnection, FeedCounters } from "./realtime-feed.js";
 import { sendPieces } from "./send.js";
 import type { SymbolFilter } from "./symbol-filter.js";
@@ -47,6 +47,8 @@ export interface ReplayHost {
   ended(replay: HistoricalReplay): void;
   /** Reading history failed (a corrupt record, an I/O error): the replay ended; tell its client. */
   failed(replay: HistoricalReplay, err: unknown): void;
+  /** Where JSON batches are rendered: one per worker, used synchronously by one replay at a time. */
+  readonly json: JsonRun;
 }
 
 const MAX_PIECES = 256;
@@ -74,7 +76,6 @@ export class HistoricalReplay {
    * measured the copy (once per frame, this subscriber's own) as the cheaper of the two.
    */
   private readonly staging = new Uint8Array(STAGING_BYTES);
-  private readonly view = new FrameView();
   private startWallMs = 0;
   private startTsEvent = 0;
   /** Frames sent, for stats and the end message. */
@@ -216,12 +217,14 @@ export class HistoricalReplay {
     const p = this.pieces;
     let total = 0;
     if (this.plan.json) {
-      ws.cork(() => {
-        for (let k = 0; k < n; k++)
-          ws.send(JSON.stringify(frameToObject(this.view.wrap(bytes, p[k * 2]))), false);
-      });
-      for (let k = 0; k < n; k++) total += p[k * 2 + 1] - p[k * 2];
-      this.counters.messagesSent += n;
+      // The batch as one JSON array, rendered into the worker's replay buffer (used synchronously, shared).
+      const json = this.host.json;
+      json.reset();
+      for (let k = 0; k < n; k++) json.add(bytes, p[k * 2]);
+      json.close();
+      total = json.end + 1;
+      ws.send(json.buf.subarray(0, total), false);
+      this.counters.messagesSent++;
     } else if (n === 1) {
       // A single frame (possibly larger than the staging buffer) goes straight from the reader's buffer.
       total = sendPieces(ws, this.conn.sender, bytes, p, n);

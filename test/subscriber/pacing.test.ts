@@ -5,7 +5,9 @@ import { test } from "node:test";
 import { FrameEncoder, frameLength, frameSeq } from "../../src/frame/codec.js";
 import { Store, Wal } from "../../src/storage/index.js";
 import { DelayedFeed } from "../../src/subscriber/delayed-feed.js";
+import { JsonRenderer } from "../../src/frame/json-render.js";
 import { HistoryReader } from "../../src/subscriber/history.js";
+import { JsonRun } from "../../src/subscriber/json-run.js";
 import { type FeedCounters, RealtimeSubscription } from "../../src/subscriber/realtime-feed.js";
 import { HistoricalReplay, type ReplayHost } from "../../src/subscriber/replay.js";
 import { corkedSender } from "../../src/subscriber/send.js";
@@ -72,6 +74,7 @@ for (const speed of [1, 10]) {
       goLive: () => {},
       ended: () => {},
       failed: (_, err) => assert.fail(String(err)),
+      json: new JsonRun(new JsonRenderer()),
     };
     const replay = new HistoricalReplay(
       {

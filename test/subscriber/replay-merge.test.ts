@@ -4,6 +4,7 @@ import { setImmediate as tick } from "node:timers/promises";
 import { test } from "node:test";
 import fc from "fast-check";
 import { frameLength, frameSeq } from "../../src/frame/codec.js";
+import { JsonRenderer } from "../../src/frame/json-render.js";
 import { Sequencer } from "../../src/publisher/sequencer.js";
 import { RingReader } from "../../src/ring/reader.js";
 import { RingWriter } from "../../src/ring/writer.js";
@@ -83,6 +84,7 @@ test("a live replay joins the real-time feed with no gap and no duplicate, where
           delayMs: 60_000,
           counters: c,
           limits: { subscriptions: 10, symbols: 100, replays: 10, replaysPerWorker: 10 },
+          renderer: new JsonRenderer(),
           log: () => {},
         });
         try {

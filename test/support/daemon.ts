@@ -43,7 +43,10 @@ export async function startDaemon(
 /** A WebSocket that records every message it gets. */
 export class Client {
   readonly binary: Buffer[] = [];
+  /** Text messages, a JSON frame array's elements one by one. */
   readonly text: Record<string, unknown>[] = [];
+  /** Text messages received (an array of frames counts once). */
+  textMessages = 0;
   closeCode: number | undefined;
   closeReason = "";
   private waiters: (() => void)[] = [];
@@ -51,7 +54,13 @@ export class Client {
   private constructor(readonly ws: WebSocket) {
     ws.on("message", (data: Buffer, isBinary: boolean) => {
       if (isBinary) this.binary.push(data);
-      else this.text.push(JSON.parse(data.toString()));
+      else {
+        // JSON frames come in arrays (a run per message); control messages are objects with an `op`.
+        const parsed = JSON.parse(data.toString()) as Record<string, unknown> | Record<string, unknown>[];
+        this.textMessages++;
+        if (Array.isArray(parsed)) this.text.push(...parsed);
+        else this.text.push(parsed);
+      }
       this.wake();
     });
     ws.on("close", (code, reason) => {
