@@ -64,8 +64,8 @@ export interface PeersSettings {
 
 const FORMAT_NAME: Record<TickFormat, string> = { json: "JSON", flatbuffers: "binary (FlatBuffers)" };
 const DURABILITY: Record<Fsync, string> = {
-  os: "`--fsync os` (matches JetStream 2.9: ack after write, no fsync)",
-  batch: "`--fsync batch` (default: ack after fdatasync)",
+  os: "`--fsync os` (ack after write(), no fsync: JetStream 2.9's durability)",
+  batch: "`--fsync batch` (the default: ack after fdatasync)",
 };
 const cores = (c: number | null) => (c === null ? "–" : c.toFixed(2));
 const ms = (us: number) => fmt(Math.round(us / 10) / 100);
@@ -114,11 +114,18 @@ export function peerTables(results: PeerComparison[], s: PeersSettings): { title
       const head = {
         unit: "fr/s",
         nats: "NATS core",
-        extra: ["latency p50 / p99 ms: tickring vs NATS", "skipped (tickring) / closed (NATS)"],
+        extra: [
+          "publisher acked ticks/s: tickring / NATS",
+          "client CPU, busiest load process: tickring / NATS",
+          "latency p50 / p99 ms: tickring vs NATS",
+          "skipped (tickring) / closed (NATS)",
+        ],
       };
       return {
         title: `Fan-out, ${format}: delivered frames/s`,
         md: comparisonTable(c, head, (t, n) => [
+          `${fmt(t.detail.publisher?.ackedPerSecond)} / ${fmt(n.detail.publisher?.ackedPerSecond)}`,
+          `${t.detail.clientCpu.toFixed(2)} / ${n.detail.clientCpu.toFixed(2)}`,
           `${lat(t.detail)} vs ${lat(n.detail)}`,
           `${fmt(t.detail.skipped)} / ${n.detail.closed}`,
         ]),
