@@ -1,8 +1,45 @@
-// ESLint (flat config): the JS recommended rules and typescript-eslint's recommended ones. Formatting is
-// Prettier's (`npm run format`); `npm run lint` checks both.
+// ESLint (flat config): the JS recommended rules and typescript-eslint's recommended ones, and the layering
+// of src/ (below). Formatting is Prettier's (`npm run format`); `npm run lint` checks both.
 import js from "@eslint/js";
 import { defineConfig } from "eslint/config";
 import tseslint from "typescript-eslint";
+
+/**
+ * Which folders of src/ each folder may import. Data flows one way — ingest (publisher) → sequencer → WAL
+ * (storage) → ring → subscriber → socket (edge) — with recovery beside storage; `threads` is what the main
+ * thread (daemon) and the socket workers (edge) share; `transport` is the one seam to uWebSockets.js. A
+ * folder may always import itself, src/errors.ts, src/clock.ts and src/logger.ts.
+ */
+const LAYERS = {
+  frame: [],
+  config: [],
+  ring: ["frame"],
+  transport: [],
+  storage: ["frame", "config"],
+  recovery: ["storage", "frame", "config"],
+  publisher: ["frame", "ring", "config", "transport"],
+  subscriber: ["frame", "ring", "storage", "config", "transport"],
+  threads: ["config"],
+  edge: ["publisher", "subscriber", "ring", "storage", "threads", "transport", "frame", "config"],
+  daemon: ["publisher", "ring", "storage", "recovery", "threads", "frame", "config"],
+  client: ["frame"],
+};
+const FOLDERS = [...Object.keys(LAYERS), "cli"];
+
+const layering = Object.entries(LAYERS).map(([folder, allowed]) => ({
+  files: [`src/${folder}/**/*.ts`],
+  rules: {
+    "no-restricted-imports": [
+      "error",
+      {
+        patterns: FOLDERS.filter((f) => f !== folder && !allowed.includes(f)).map((f) => ({
+          group: [`**/${f}/**`, `../${f}/*`],
+          message: `src/${folder} may not import src/${f}: see the layering in eslint.config.js`,
+        })),
+      },
+    ],
+  },
+}));
 
 export default defineConfig(
   { ignores: ["dist/**", "src/frame/generated/**", "node_modules/**", "data/**", "bench/results/**"] },
@@ -15,6 +52,25 @@ export default defineConfig(
   {
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+    },
+  },
+  ...layering,
+  {
+    // The client library runs in browsers: nothing that pulls Node modules in at run time.
+    files: ["src/client/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { group: ["node:*"], message: "tickring/client runs in browsers" },
+            ...FOLDERS.filter((f) => f !== "client" && f !== "frame").map((f) => ({
+              group: [`**/${f}/**`, `../${f}/*`],
+              message: `src/client may not import src/${f}`,
+            })),
+          ],
+        },
+      ],
     },
   },
 );

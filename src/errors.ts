@@ -76,6 +76,7 @@ const CODES = {
   ERR_SNAPSHOT_CHECKSUM: { status: 500, exit: 1, public: "a snapshot file does not match its checksum" },
   ERR_SNAPSHOT_STORE: { status: 500, exit: 1, public: "the snapshot's store does not open" },
   ERR_DATA_LOCKED: { status: 409, exit: 1, public: "another process holds the data directory" },
+  ERR_DATA_DIR: { status: 500, exit: 1, public: "a data directory cannot be created" },
   ERR_DATA_MISSING: { status: 404, exit: 2, public: "not a tickring data directory" },
   ERR_DATA_NOT_EMPTY: { status: 409, exit: 2, public: "the target directory is not empty" },
 } satisfies Record<string, CodeInfo>;
@@ -113,6 +114,22 @@ export class OptionError extends TickringError {
   }
 }
 
+/**
+ * An error answering a request the client named with an id (a subscription's `id`, an ingest envelope's
+ * `id`): {@link errorBody} echoes the id, so a client with several requests in flight knows which failed.
+ */
+export class RequestError extends TickringError {
+  override name = "RequestError";
+
+  constructor(
+    err: TickringError,
+    /** The request's id; undefined when the error was found before the id could be read. */
+    readonly requestId: string | number | undefined,
+  ) {
+    super(err.code, err.message, { cause: err.cause });
+  }
+}
+
 /** The JSON shape of every error a client sees, over WebSocket and HTTP alike. */
 export interface ErrorBody {
   op: "error";
@@ -129,7 +146,7 @@ export type IncidentLogger = (incident: string, err: unknown) => void;
 
 /**
  * The client's view of `err`: a TickringError keeps its code and (unless it may name server internals)
- * its message; anything else is `INTERNAL`. Errors whose details are withheld get an incident id, passed
+ * its message; anything else is `INTERNAL`. `id` (or a {@link RequestError}'s own) is echoed. Errors whose details are withheld get an incident id, passed
  * with the error to `log` so an operator can find the details.
  */
 export function errorBody(err: unknown, id?: string | number, log?: IncidentLogger): ErrorBody {
@@ -137,7 +154,8 @@ export function errorBody(err: unknown, id?: string | number, log?: IncidentLogg
   const code: ErrorCode = e?.code ?? "INTERNAL";
   const info: CodeInfo = CODES[code];
   const body: ErrorBody = { op: "error", code, message: info.public ?? e!.message };
-  if (id !== undefined) body.id = id;
+  const requestId = id ?? (err instanceof RequestError ? err.requestId : undefined);
+  if (requestId !== undefined) body.id = requestId;
   if (info.public !== undefined) {
     body.incident = randomBytes(6).toString("hex");
     log?.(body.incident, err);

@@ -5,8 +5,7 @@
  * bench/e2e/baseline-server.ts), in the same run. The clients are spread over load processes
  * (load-group.ts); servers and load processes share this machine's cores.
  *
- *   node dist/bench/e2e/e2e.bench.js [--duration 3] [--json] [--smoke] [--workers 2] [--only REGEX]
- *        [--clients N --rate R] [--procs P] [--url ws://host:port]
+ *   node dist/bench/e2e/e2e.bench.js [flags]   (flags: bench/catalog.ts, or --help)
  *
  * --only matches the scenario label ("100 clients @ 10K/s"); --clients/--rate replace the scenario list
  * with that one scenario; --url loads a daemon that is already running (no spawn, no baseline).
@@ -17,40 +16,16 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { spawnDaemon } from "../../src/daemon/child-process.js";
-import { parseBenchArgs } from "../report/cli-args.js";
+import { E2E } from "../catalog.js";
+import { benchFlags } from "../flags.js";
 import { defaultProcs, type LoadResult, runLoadGroup } from "./load-group.js";
 
-const values = parseBenchArgs(
-  "e2e",
-  `usage: tickring bench e2e [--duration 3] [--json] [--smoke] [--workers 2] [--only REGEX]
-         [--clients N --rate R|0] [--procs P] [--url ws://host:port]
-Ingest → receive latency and delivered frames/s, tickring against the ws+postMessage baseline
-(--url: a running daemon, no baseline). See bench/README.md "E2E".`,
-  {
-    duration: { type: "string", default: "3" },
-    json: { type: "boolean", default: false },
-    smoke: { type: "boolean", default: false },
-    workers: { type: "string", default: "2" },
-    only: { type: "string", default: "" },
-    clients: { type: "string" },
-    rate: { type: "string" },
-    procs: { type: "string" },
-    url: { type: "string" },
-  },
-);
-const only = new RegExp(values.only);
-const seconds = values.smoke ? 0.3 : Number(values.duration);
+const values = benchFlags(E2E);
+const only = values.only;
+const seconds = values.smoke ? 0.3 : values.duration;
 const warmupS = values.smoke ? 0.1 : 0.5;
-if (!(seconds > 0)) fail(`--duration must be a positive number of seconds: ${values.duration}`);
-if (values.url !== undefined && !/^wss?:\/\/[^/]+\/?$/.test(values.url))
-  fail(`--url must be ws://host:port of a running tickring: ${values.url}`);
 const BASELINE = new URL("./baseline-server.js", import.meta.url).pathname;
 const SUBSCRIBE = '{"op":"subscribe","id":1,"symbols":["*"]}';
-
-function fail(message: string): never {
-  process.stderr.write(`e2e: ${message}\n`);
-  process.exit(2);
-}
 
 interface Scenario {
   clients: number;
@@ -60,10 +35,7 @@ interface Scenario {
 
 function scenarioList(): Scenario[] {
   if (values.clients !== undefined || values.rate !== undefined) {
-    const s = { clients: Number(values.clients ?? 1), rate: Number(values.rate ?? 10_000) };
-    if (!(Number.isInteger(s.clients) && s.clients > 0)) fail(`--clients must be ≥ 1: ${values.clients}`);
-    if (!(s.rate >= 0)) fail(`--rate must be ≥ 0 ticks/s: ${values.rate}`);
-    return [s];
+    return [{ clients: values.clients ?? 1, rate: values.rate ?? 10_000 }];
   }
   if (values.smoke)
     return [
@@ -81,7 +53,7 @@ function scenarioList(): Scenario[] {
 }
 
 const procsFor = (s: Scenario) =>
-  values.procs !== undefined ? Number(values.procs) : values.smoke ? 2 : defaultProcs(s.clients);
+  values.procs !== undefined ? values.procs : values.smoke ? 2 : defaultProcs(s.clients);
 
 function load(system: "tickring" | "baseline", ingest: string, feed: string, s: Scenario) {
   return runLoadGroup({
@@ -103,7 +75,7 @@ async function onTickring(s: Scenario): Promise<LoadResult> {
     return load("tickring", `${base}/v1/ingest`, `${base}/v1/feed`, s);
   }
   const data = mkdtempSync(join(tmpdir(), "tickring-e2e-"));
-  const daemon = await spawnDaemon(["--port", "0", "--data", data, "--workers", values.workers]);
+  const daemon = await spawnDaemon(["--port", "0", "--data", data, "--workers", String(values.workers)]);
   try {
     const base = `ws://127.0.0.1:${daemon.port}`;
     return await load("tickring", `${base}/v1/ingest`, `${base}/v1/feed`, s);
@@ -150,7 +122,7 @@ const machine = {
   cpus: cpus().length,
   cpu: cpus()[0]?.model ?? "unknown",
   node: process.version,
-  workers: values.url === undefined ? Number(values.workers) : null,
+  workers: values.url === undefined ? values.workers : null,
   target: values.url ?? "spawned",
 };
 const ratio = (a: number, b: number) => (b === 0 ? null : Math.round((a / b) * 100) / 100);

@@ -18,9 +18,7 @@
  * write, no fsync) and `--fsync batch` (its default: ack after fdatasync). Every server is fresh per
  * run; the CPU of the server process is read from /proc over the measured window.
  *
- *   node dist/bench/peers/peers.bench.js [--duration 5] [--json] [--smoke] [--only fanout,ingest,replay]
- *        [--formats json,flatbuffers] [--clients 20] [--procs 2] [--window 2000] [--batch 100]
- *        [--frames 200000] [--workers N]
+ *   node dist/bench/peers/peers.bench.js [flags]   (flags: bench/catalog.ts, or --help)
  *
  * Without nats-server on the PATH it says so and exits 0 (JSON: `"available": false`).
  */
@@ -28,19 +26,19 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { type DaemonProcess, spawnDaemon } from "../../src/daemon/child-process.js";
+import { PEERS } from "../catalog.js";
 import { type LoadResult, runLoadGroup } from "../e2e/load-group.js";
 import { cpuMeter } from "../e2e/proc-cpu.js";
 import type { TickFormat } from "../e2e/ticks.js";
 import { publishWindowed, type WindowedRun } from "../e2e/window-publisher.js";
+import { benchFlags } from "../flags.js";
 import { replayToDone } from "../replay/replay-client.js";
-import { parseBenchArgs } from "../report/cli-args.js";
 import { connectJetStream, publishAsync, replayOrdered, STREAM } from "./jetstream.js";
 import type { NatsConnection } from "nats";
 import { natsServerVersion, type NatsServer, startNats } from "./nats-server.js";
 import {
   type Fsync,
   FSYNCS,
-  PATHS,
   type PeerComparison,
   type PeerRun,
   type PeersSettings,
@@ -48,75 +46,20 @@ import {
   type ReplayDetail,
 } from "./results.js";
 
-const FORMATS: readonly TickFormat[] = ["json", "flatbuffers"];
-
-const values = parseBenchArgs(
-  "peers",
-  `usage: tickring bench peers [--duration 5] [--json] [--smoke] [--only fanout,ingest,replay]
-         [--formats json,flatbuffers] [--clients 20] [--procs 2] [--window 2000] [--batch 100]
-         [--frames 200000] [--workers N]
-tickring against nats-server (install: bash bench/peers/install.sh), JSON and binary, each tickring run
-under --fsync os (JetStream 2.9's durability) and --fsync batch (tickring's default):
-  fanout  --clients WebSocket subscribers to every symbol in --procs load processes, one publisher of
-          --batch trades per message with at most --window ticks unacked; NATS core with its WebSocket
-          listener. Delivered frames/s over --duration seconds.
-  ingest  acked ticks/s from one connection, at most --window ticks unacked: tickring --batch trades per
-          message; JetStream file store, asynchronous publishes (PubAcks on a reply subject).
-  replay  --frames stored trades from seq 1, every frame parsed: tickring historical speed max;
-          JetStream ordered consumer.
-Prints markdown tables (--json: one JSON object); --smoke: a few seconds, for the tests.
-See bench/README.md "Peers".`,
-  {
-    duration: { type: "string", default: "5" },
-    json: { type: "boolean", default: false },
-    smoke: { type: "boolean", default: false },
-    only: { type: "string", default: PATHS.join(",") },
-    formats: { type: "string", default: FORMATS.join(",") },
-    clients: { type: "string", default: "20" },
-    procs: { type: "string", default: "2" },
-    window: { type: "string", default: "2000" },
-    batch: { type: "string", default: "100" },
-    frames: { type: "string", default: "200000" },
-    workers: { type: "string" },
-  },
-);
-
-function fail(message: string): never {
-  process.stderr.write(`peers: ${message}\n`);
-  process.exit(2);
-}
-
-function listOf<T extends string>(flag: string, text: string, allowed: readonly T[]): T[] {
-  const list = text.split(",").map((s) => s.trim());
-  for (const x of list) {
-    if (!(allowed as readonly string[]).includes(x))
-      fail(`--${flag}: ${x} is not one of ${allowed.join(", ")}`);
-  }
-  return list as T[];
-}
-
-function positive(flag: string, text: string): number {
-  const n = Number(text);
-  if (!(Number.isInteger(n) && n > 0)) fail(`--${flag} must be a positive integer: ${text}`);
-  return n;
-}
-
+const values = benchFlags(PEERS);
 const smoke = values.smoke;
 const settings: PeersSettings = {
-  seconds: smoke ? 0.3 : Number(values.duration),
+  seconds: smoke ? 0.3 : values.duration,
   warmupS: smoke ? 0.1 : 0.5,
-  clients: smoke ? 2 : positive("clients", values.clients),
-  procs: positive("procs", values.procs),
-  window: positive("window", values.window),
-  batch: positive("batch", values.batch),
-  replayFrames: smoke ? 2_000 : positive("frames", values.frames),
-  workers: values.workers === undefined ? null : positive("workers", values.workers),
+  clients: smoke ? 2 : values.clients,
+  procs: values.procs,
+  window: values.window,
+  batch: values.batch,
+  replayFrames: smoke ? 2_000 : values.frames,
+  workers: values.workers ?? null,
 };
-if (!(settings.seconds > 0)) fail(`--duration must be a positive number of seconds: ${values.duration}`);
-if (settings.window < settings.batch)
-  fail(`--window (${settings.window}) must be ≥ --batch (${settings.batch})`);
-const paths = listOf("only", values.only, PATHS);
-const formats = listOf("formats", values.formats, FORMATS);
+const paths = values.only;
+const formats = values.formats;
 /** Smoke runs check the plumbing: tickring's default policy only (the `os` rows say "not run"). */
 const fsyncs: readonly Fsync[] = smoke ? ["batch"] : FSYNCS;
 

@@ -3,16 +3,15 @@
  * Binary messages of frames from our encoder (verified, then passed through) against the baseline of the
  * same ticks sent as a JSON array (parsed, validated, encoded), in the same run.
  *
- *   node dist/bench/publisher/publisher.bench.js [--json] [--smoke]
+ *   node dist/bench/publisher/publisher.bench.js [flags]   (flags: bench/catalog.ts, or --help)
  */
 import { cpus } from "node:os";
-import { parseArgs } from "node:util";
 import { FrameEncoder, type Tick } from "../../src/frame/codec.js";
-import { IngestDecoder } from "../../src/publisher/ingest-decoder.js";
+import { IngestDecoder } from "../../src/publisher/ingest/decoder.js";
+import { PUBLISHER } from "../catalog.js";
+import { benchFlags } from "../flags.js";
 
-const { values } = parseArgs({
-  options: { json: { type: "boolean", default: false }, smoke: { type: "boolean", default: false } },
-});
+const values = benchFlags(PUBLISHER);
 const PER_MESSAGE = 200;
 const MESSAGES = values.smoke ? 500 : 10_000;
 

@@ -4,7 +4,7 @@
  * and until its background indexer has caught up; then snapshot create, verify and restore throughput of
  * that data dir, each against `fs.cp` (recursive copy) of the same bytes in the same run.
  *
- *   node dist/bench/recovery/recovery.bench.js [--json] [--smoke] [--sizes 100,1000] [--duration 300]
+ *   node dist/bench/recovery/recovery.bench.js [flags]   (flags: bench/catalog.ts, or --help)
  *
  * `--sizes`: MB of WAL per scenario. `--duration`: longest wait (s) for the indexer to catch up; past it
  * the scenario reports `indexedS: null`. `--smoke`: one 4 MB scenario, for CI. Data lives under the OS
@@ -16,11 +16,12 @@ import { createServer } from "node:net";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { parseArgs } from "node:util";
 import { spawnDaemon } from "../../src/daemon/child-process.js";
 import { FrameEncoder, stampFrame, type Tick } from "../../src/frame/codec.js";
 import { createSnapshot, restoreSnapshot, verifySnapshot } from "../../src/recovery/index.js";
-import { Wal } from "../../src/storage/wal.js";
+import { Wal } from "../../src/storage/index.js";
+import { RECOVERY } from "../catalog.js";
+import { benchFlags } from "../flags.js";
 
 const MB = 1e6;
 const BASE_TS = 1_763_900_000_000_000_000n;
@@ -33,21 +34,13 @@ interface Options {
 }
 
 function parseOptions(): Options {
-  const { values } = parseArgs({
-    options: {
-      json: { type: "boolean", default: false },
-      smoke: { type: "boolean", default: false },
-      sizes: { type: "string", default: "100,1000" },
-      duration: { type: "string", default: "300" },
-    },
-  });
-  const sizesMb = values.smoke ? [4] : values.sizes.split(",").map(Number);
-  if (sizesMb.some((s) => !(s > 0)))
-    throw new RangeError(`--sizes must be positive MB counts: ${values.sizes}`);
-  const durationS = Number(values.duration);
-  if (!(durationS > 0))
-    throw new RangeError(`--duration must be a positive number of seconds: ${values.duration}`);
-  return { json: values.json, smoke: values.smoke, sizesMb, durationS };
+  const flags = benchFlags(RECOVERY);
+  return {
+    json: flags.json,
+    smoke: flags.smoke,
+    sizesMb: flags.smoke ? [4] : flags.sizes,
+    durationS: flags.duration,
+  };
 }
 
 /** Writes `mb` MB of trade frames straight into `<data>/wal` with the Wal class (no store: none indexed). */

@@ -4,7 +4,7 @@
  * buffer (the reader reuses its own).
  */
 import type { MessagePort } from "node:worker_threads";
-import { openWalReader } from "../../src/storage/wal-reader.js";
+import { openWalReader } from "../../src/storage/index.js";
 
 export interface ReadTask {
   walDir: string;

@@ -4,31 +4,23 @@
  * baseline: what replay costs on top of reading); time to first frame for a `from` far in the past; and
  * the catch-up time of replay-then-live (`live:true`) from seq 1 while 100K ticks/s are ingested.
  *
- *   node dist/bench/replay/replay.bench.js [--frames 1000000] [--json] [--smoke]
+ *   node dist/bench/replay/replay.bench.js [flags]   (flags: bench/catalog.ts, or --help)
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { MessageChannel, Worker } from "node:worker_threads";
 import { Piscina } from "piscina";
 import { spawnDaemon } from "../../src/daemon/child-process.js";
 import { FrameEncoder, frameLength } from "../../src/frame/codec.js";
-import { applyRetention } from "../../src/storage/retention.js";
-import { Store } from "../../src/storage/store.js";
-import { Wal } from "../../src/storage/wal.js";
-import { openWalReader } from "../../src/storage/wal-reader.js";
+import { applyRetention, openWalReader, Store, Wal } from "../../src/storage/index.js";
+import { REPLAY } from "../catalog.js";
 import type { PublisherData } from "../e2e/publisher.worker.js";
+import { benchFlags } from "../flags.js";
 import { replayToDone } from "./replay-client.js";
 
-const { values } = parseArgs({
-  options: {
-    frames: { type: "string", default: "1000000" },
-    json: { type: "boolean", default: false },
-    smoke: { type: "boolean", default: false },
-  },
-});
-const N = values.smoke ? 20_000 : Number(values.frames);
+const values = benchFlags(REPLAY);
+const N = values.smoke ? 20_000 : values.frames;
 const INGEST_RATE = values.smoke ? 10_000 : 100_000;
 const SYMBOLS = Array.from({ length: 64 }, (_, i) => `SYM${i}`);
 

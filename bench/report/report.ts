@@ -3,8 +3,7 @@
  * the other so they do not share the cores), then writes `report.md` with tables, SVG plots (charts.ts)
  * and `results.json` (every benchmark's own JSON) into `bench/results/<UTC date-time>/` or `--out`.
  *
- *   node dist/bench/report/report.js [--only ring,storage,e2e,replay,recovery,peers] [--smoke]
- *        [--duration S] [--out DIR]
+ *   node dist/bench/report/report.js [flags]   (flags: bench/catalog.ts, or --help)
  *
  * A benchmark that fails is reported as failed (its stderr tail in the report) and the others still run;
  * the exit code is then 1. Figures are only ever what the run printed.
@@ -14,13 +13,13 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release, totalmem } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { REPORT, REPORTED } from "../catalog.js";
+import { benchFlags } from "../flags.js";
 import { FSYNCS, PATHS, type PeerComparison, type PeersSettings, peerTables } from "../peers/results.js";
-import { parseBenchArgs } from "./cli-args.js";
 import { fmt, ratio, table } from "./markdown.js";
 import { type Bar, type CurvePoint, latencyCurves, percentileLabel, throughputBars } from "./charts.js";
 
-export const BENCHES = ["ring", "storage", "e2e", "replay", "recovery", "peers"] as const;
-export type BenchName = (typeof BENCHES)[number];
+export type BenchName = (typeof REPORTED)[number];
 /** Benchmarks whose `--duration` is seconds per scenario (replay has none; recovery's is a time-out). */
 export const TAKES_DURATION: ReadonlySet<string> = new Set(["ring", "storage", "e2e", "peers"]);
 
@@ -28,31 +27,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const benchDir = resolve(here, ".."); // dist/bench
 const repoRoot = resolve(here, "../../..");
 
-const values = parseBenchArgs(
-  "report",
-  `usage: tickring bench report [--only ring,storage,e2e,replay,recovery,peers] [--smoke] [--duration S] [--out DIR]
-Runs the benchmarks one after another and writes report.md, SVG plots and results.json into
-bench/results/<UTC date-time>/ (or --out).`,
-  {
-    only: { type: "string" },
-    smoke: { type: "boolean", default: false },
-    duration: { type: "string" },
-    out: { type: "string" },
-  },
-);
-const chosen = (values.only?.split(",").map((s) => s.trim()) ?? [...BENCHES]).filter((s) => s !== "");
-for (const name of chosen) {
-  if (!(BENCHES as readonly string[]).includes(name)) {
-    process.stderr.write(
-      `report: unknown benchmark ${JSON.stringify(name)} in --only: expected ${BENCHES.join(",")}\n`,
-    );
-    process.exit(2);
-  }
-}
-if (values.duration !== undefined && !(Number(values.duration) > 0)) {
-  process.stderr.write(`report: --duration must be a positive number of seconds: ${values.duration}\n`);
-  process.exit(2);
-}
+const values = benchFlags(REPORT);
+const chosen = values.only;
 const started = new Date();
 const stamp = started
   .toISOString()
@@ -77,7 +53,8 @@ function runBench(name: string, index: number): Promise<Run> {
   const script = join(benchDir, name, `${name}.bench.js`);
   const args = ["--json"];
   if (values.smoke) args.push("--smoke");
-  if (values.duration !== undefined && TAKES_DURATION.has(name)) args.push("--duration", values.duration);
+  if (values.duration !== undefined && TAKES_DURATION.has(name))
+    args.push("--duration", String(values.duration));
   process.stderr.write(`report ${index + 1}/${chosen.length}: ${name} ${args.join(" ")}\n`);
   const t0 = performance.now();
   return new Promise((resolveRun) => {
@@ -472,7 +449,7 @@ const load1 = loadavg();
 let md = `# tickring benchmark report — ${started.toISOString()}\n\n`;
 md += `Machine: ${cpus().length} CPUs (\`nproc\`), ${cpus()[0]?.model ?? "unknown"}, ${Math.round(totalmem() / 1e9)} GB RAM, Linux ${release()}, Node ${process.version}. `;
 md += `Load average (1 min) ${load0[0].toFixed(2)} at the start, ${load1[0].toFixed(2)} at the end.\n\n`;
-md += `Command: \`tickring bench report${values.only ? ` --only ${values.only}` : ""}${values.smoke ? " --smoke" : ""}${values.duration ? ` --duration ${values.duration}` : ""}\`${values.smoke ? " — **smoke mode: CI-sized runs, the figures mean little**" : ""}. Benchmarks ran one after another; every figure below is what this run measured.\n\n`;
+md += `Command: \`tickring bench report${values.only.length < REPORTED.length ? ` --only ${values.only.join(",")}` : ""}${values.smoke ? " --smoke" : ""}${values.duration ? ` --duration ${values.duration}` : ""}\`${values.smoke ? " — **smoke mode: CI-sized runs, the figures mean little**" : ""}. Benchmarks ran one after another; every figure below is what this run measured.\n\n`;
 md += table(
   ["benchmark", "arguments", "status", "wall s"],
   runs.map((r) => [r.name, `\`${r.args.join(" ")}\``, r.ok ? "ok" : "**failed**", r.seconds]),

@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { frameLength, frameTsRecvApprox } from "../../src/frame/codec.js";
-import { POLL_LAPPED, POLL_RUN, RingReader } from "../../src/subscriber/ring-reader.js";
+import { POLL_LAPPED, POLL_RUN, RingReader } from "../../src/ring/reader.js";
 import {
   CONTROL_PROGRESS,
   CONTROL_READY,

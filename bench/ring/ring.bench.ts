@@ -2,17 +2,17 @@
  * Ring benchmark: the SharedArrayBuffer broadcast ring against `worker.postMessage` of a frame copy, in the
  * same process tree, for 1, 2 and 4 consumer threads, two frame sizes, paced (100K frames/s) and unpaced.
  *
- *   node dist/bench/ring/ring.bench.js [--duration 2] [--json] [--smoke] [--spin-us 0] [--batch 64]
- *     [--only REGEX]  (matched against frame/consumers/mode, e.g. `trade/1/unpaced`)
+ *   node dist/bench/ring/ring.bench.js [flags]   (flags: bench/catalog.ts, or --help)
  *
  * Latency is one-way: the producer stamps each frame's ts_recv with a send time on a process-wide
  * monotonic clock and the consumer subtracts it from its receive time. Paced runs stamp the frame's
  * intended send time, so a stalled producer shows up as latency (no coordinated omission).
  */
 import { cpus } from "node:os";
-import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
-import { RingWriter } from "../../src/publisher/ring-writer.js";
+import { RingWriter } from "../../src/ring/writer.js";
+import { RING } from "../catalog.js";
+import { benchFlags } from "../flags.js";
 import {
   CONTROL_PROGRESS,
   CONTROL_READY,
@@ -79,31 +79,14 @@ const RING_CAPACITY = 32 * 1024 * 1024;
 const WORKER_URL = new URL("./consumer.worker.js", import.meta.url);
 
 function parseOptions(): Options {
-  const { values } = parseArgs({
-    options: {
-      duration: { type: "string", default: "2" },
-      json: { type: "boolean", default: false },
-      smoke: { type: "boolean", default: false },
-      "spin-us": { type: "string", default: "0" },
-      batch: { type: "string", default: "64" },
-      only: { type: "string", default: "" },
-    },
-  });
-  const durationS = values.smoke ? 0.05 : Number(values.duration);
-  const spinMicros = Number(values["spin-us"]);
-  const batch = Number(values.batch);
-  if (!(durationS > 0))
-    throw new RangeError(`--duration must be a positive number of seconds: ${values.duration}`);
-  if (!(spinMicros >= 0)) throw new RangeError(`--spin-us must be ≥ 0: ${values["spin-us"]}`);
-  if (!Number.isInteger(batch) || batch < 1)
-    throw new RangeError(`--batch must be a positive integer: ${batch}`);
+  const flags = benchFlags(RING);
   return {
-    durationS,
-    json: values.json,
-    smoke: values.smoke,
-    spinMicros,
-    batch,
-    only: new RegExp(values.only),
+    durationS: flags.smoke ? 0.05 : flags.duration,
+    json: flags.json,
+    smoke: flags.smoke,
+    spinMicros: flags["spin-us"],
+    batch: flags.batch,
+    only: flags.only,
   };
 }
 

@@ -3,8 +3,7 @@
  * cadence, per frame size and fsync policy; fdatasync latency; the indexer; range reads from the store; WAL
  * replay. Everything runs in this process, on real files under the OS temp dir (ext4 here, not tmpfs).
  *
- *   node dist/bench/storage/storage.bench.js [--duration 2] [--json] [--smoke] [--group 128] [--frames 500000]
- *     [--only REGEX]  (matched against scenario names, e.g. `wal/104/batch`, `indexer`, `read`)
+ *   node dist/bench/storage/storage.bench.js [flags]   (flags: bench/catalog.ts, or --help)
  *
  * WAL frames are synthetic size-prefixed frames of exactly 104, 504 and 4096 bytes (100 B and 500 B rounded
  * up to the 8-byte frame alignment): the WAL reads nothing but the size prefix. The store scenarios use real
@@ -14,14 +13,19 @@ import { closeSync, fdatasync, mkdtempSync, openSync, rmSync, writeSync } from "
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { parseArgs } from "node:util";
 import hdr from "hdr-histogram-js";
 import { FrameEncoder, frameLength } from "../../src/frame/codec.js";
-import { type FsyncPolicy, WAL_DEFAULTS, Wal } from "../../src/storage/index.js";
-import { Indexer } from "../../src/storage/indexer.js";
-import { Store } from "../../src/storage/store.js";
-import { openWalReader } from "../../src/storage/wal-reader.js";
-import { RECORD_HEADER_LENGTH } from "../../src/storage/wal-record-layout.js";
+import {
+  type FsyncPolicy,
+  Indexer,
+  openWalReader,
+  Store,
+  Wal,
+  WAL_DEFAULTS,
+} from "../../src/storage/index.js";
+import { RECORD_HEADER_LENGTH } from "../../src/storage/wal/record-layout.js";
+import { STORAGE } from "../catalog.js";
+import { benchFlags } from "../flags.js";
 
 interface Options {
   durationS: number;
@@ -33,33 +37,14 @@ interface Options {
 }
 
 function parseOptions(): Options {
-  const { values } = parseArgs({
-    options: {
-      duration: { type: "string", default: "2" },
-      json: { type: "boolean", default: false },
-      smoke: { type: "boolean", default: false },
-      group: { type: "string", default: "128" },
-      frames: { type: "string", default: "500000" },
-      only: { type: "string", default: "" },
-    },
-  });
-  const durationS = values.smoke ? 0.05 : Number(values.duration);
-  if (!(durationS > 0))
-    throw new RangeError(`--duration must be a positive number of seconds: ${values.duration}`);
-  const group = Number(values.group);
-  if (!Number.isInteger(group) || group < 1)
-    throw new RangeError(`--group must be a positive integer: ${values.group}`);
-  const storeFrames = values.smoke ? 5000 : Number(values.frames);
-  if (!Number.isInteger(storeFrames) || storeFrames < 100) {
-    throw new RangeError(`--frames must be an integer ≥ 100: ${values.frames}`);
-  }
+  const flags = benchFlags(STORAGE);
   return {
-    durationS,
-    json: values.json,
-    smoke: values.smoke,
-    group,
-    storeFrames,
-    only: new RegExp(values.only),
+    durationS: flags.smoke ? 0.05 : flags.duration,
+    json: flags.json,
+    smoke: flags.smoke,
+    group: flags.group,
+    storeFrames: flags.smoke ? 5000 : flags.frames,
+    only: flags.only,
   };
 }
 

@@ -1,65 +1,53 @@
 /**
- * `tickring bench <name> [args…]`: runs a benchmark of bench/ (built into dist/bench/) as a child process
- * with its own flags, and `tickring bench report [--only a,b] [--smoke] [--duration S] [--out DIR]`, which
- * runs a set of them and writes bench/results/<date>/report.md with tables and plots.
+ * `tickring bench <name> [flags]`: runs a benchmark of bench/ (built into dist/bench/) as a child process,
+ * and `tickring bench report`, which runs a set of them and writes bench/results/<date>/report.md with
+ * tables and plots. Each benchmark's flags are declared once, in bench/catalog.ts: `tickring bench <name>
+ * --help` prints its usage from there, and its flags are checked against it before it starts (a bad one
+ * exits 2 with one line, as everywhere in the CLI).
  *
- * Every benchmark takes `--json` and `--smoke`; `--duration` (seconds per scenario) all but replay, which
- * runs a fixed number of frames (`--frames`), and recovery, whose `--duration` is the longest wait for
- * indexing. A progress line on stderr shows which benchmark runs and for how long (redrawn in place on a
- * terminal, one line at start and end otherwise); the benchmark's own stderr lines pass through.
+ * A progress line on stderr shows which benchmark runs and for how long (redrawn in place on a terminal,
+ * one line at start and end otherwise); the benchmark's own stderr lines pass through.
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
+import { BENCHMARKS } from "../../bench/catalog.js";
+import { benchUsage, parseBenchFlags, wantsHelp } from "../../bench/flags.js";
 import { OptionError } from "../errors.js";
 
 const benchDir = join(dirname(fileURLToPath(import.meta.url)), "../../bench");
 
-/** The benchmarks, in the order `bench report` runs them. */
-export const BENCH_NAMES = ["ring", "storage", "publisher", "e2e", "replay", "recovery", "peers"] as const;
-
-/** Flags of the common set a benchmark does not take, and why (checked before it starts). */
-const NOT_TAKEN: Record<string, Record<string, string>> = {
-  replay: { "--duration": "replay runs a fixed number of frames: use --frames N" },
-  publisher: { "--duration": "publisher runs a fixed number of messages" },
-};
-
 export function registerBenchCommand(program: Command): void {
+  const width = Math.max(...BENCHMARKS.map((b) => b.name.length));
   program
     .command("bench")
-    .description(
-      `run a benchmark of bench/ (${BENCH_NAMES.join(", ")}), or "report" to run a set and write ` +
-        "bench/results/<date>/report.md; --help after the name for its flags",
+    .description("run a benchmark of bench/, or report to run a set and write a report with plots")
+    .argument("<name>", BENCHMARKS.map((b) => b.name).join(" | "))
+    .argument("[flags...]", "the benchmark's flags (tickring bench <name> --help lists them)")
+    .passThroughOptions()
+    .addHelpText(
+      "after",
+      `\nBenchmarks:\n${BENCHMARKS.map((b) => `  ${b.name.padEnd(width)}  ${b.summary}`).join("\n")}\n`,
     )
-    .argument("<name>", `benchmark name: ${BENCH_NAMES.join(" | ")} | report`)
-    .argument("[args...]", "arguments for the benchmark, e.g. --json --duration 5 --smoke")
-    .allowUnknownOption()
-    .helpOption("--bench-help", "display help for the bench command")
     .action(async (name: string, args: string[]) => {
-      const script = scriptOf(name);
-      for (const arg of args) {
-        const why = NOT_TAKEN[name]?.[arg.split("=")[0]];
-        if (why !== undefined) throw new OptionError("bench", `${name} does not take ${arg}: ${why}`);
+      const spec = BENCHMARKS.find((b) => b.name === name);
+      if (spec === undefined) {
+        const names = BENCHMARKS.map((b) => b.name).join(", ");
+        throw new OptionError("bench", `unknown benchmark ${JSON.stringify(name)}: expected one of ${names}`);
+      }
+      if (wantsHelp(args)) {
+        process.stdout.write(benchUsage(spec));
+        return;
+      }
+      parseBenchFlags(spec, args);
+      const script = join(benchDir, spec.script);
+      if (!existsSync(script)) {
+        throw new OptionError("bench", `benchmark ${name} is not built (${script}): run npm run build`);
       }
       process.exit(await runWithProgress(name, script, args));
     });
-}
-
-function scriptOf(name: string): string {
-  const known = (BENCH_NAMES as readonly string[]).includes(name) || name === "report";
-  const script =
-    name === "report" ? join(benchDir, "report", "report.js") : join(benchDir, name, `${name}.bench.js`);
-  if (!known || !existsSync(script)) {
-    throw new OptionError(
-      "bench",
-      known
-        ? `benchmark ${JSON.stringify(name)} is not built (${script}): run npm run build`
-        : `unknown benchmark ${JSON.stringify(name)}: expected one of ${BENCH_NAMES.join(", ")}, report`,
-    );
-  }
-  return script;
 }
 
 /** Runs the script; stdout is the child's, stderr passes through under a progress line. */

@@ -3,9 +3,17 @@
  * JSON lines (`--json`) or one readable line each, with a progress line on stderr for bounded replays.
  */
 import type { Command } from "commander";
-import { type Position, TickringClient } from "../client/index.js";
-import { OptionError } from "../errors.js";
+import {
+  ClientError,
+  describeFailure,
+  type Position,
+  type SubscribeOptions,
+  TickringClient,
+} from "../client/index.js";
+import { exitCodeOf, isErrorCode, OptionError, TickringError } from "../errors.js";
 import { frameToObject } from "../frame/json.js";
+
+const DEFAULT_RECONNECT_ATTEMPTS = 10;
 
 export function registerReplayCommand(program: Command): void {
   program
@@ -14,67 +22,135 @@ export function registerReplayCommand(program: Command): void {
     .requiredOption("--url <url>", "daemon URL, e.g. ws://127.0.0.1:9420")
     .option("--symbols <list>", "comma-separated symbols, or * for all", "*")
     .requiredOption("--from <seq|time>", "first seq (e.g. 1) or time (e.g. 2026-11-23T09:30:00Z)")
-    .option("--to <seq|time>", "last seq or time, inclusive (default: the newest at start)")
+    .option(
+      "--to <seq|time>",
+      "last seq or time, inclusive, not before --from (default: the newest at start)",
+    )
     .option("--speed <max|N>", "max, or a factor of the original timing (1 = as it happened)", "max")
     .option("--live", "continue with the real-time feed after the history, with no gap")
+    .option(
+      "--reconnect-attempts <n>",
+      `reconnect attempts in a row after a lost connection before giving up (default: ${DEFAULT_RECONNECT_ATTEMPTS})`,
+    )
     .option("--json", "print each frame as one JSON line")
     .action(async (flags: Record<string, string | boolean | undefined>) => {
-      const from = position(String(flags.from), "--from");
-      const to = flags.to === undefined ? undefined : position(String(flags.to), "--to");
-      if (flags.live === true && to !== undefined)
-        throw new OptionError("--live", "cannot be combined with --to");
-      const speed = flags.speed === "max" ? "max" : Number(flags.speed);
-      if (speed !== "max" && !(speed > 0))
-        throw new OptionError("--speed", `expected max or a positive number, got ${flags.speed}`);
-      const symbols =
-        flags.symbols === "*"
-          ? "*"
-          : String(flags.symbols)
-              .split(",")
-              .filter((s) => s !== "");
-      const progress = process.stderr.isTTY && "seq" in from && to !== undefined && "seq" in to;
-      const span = progress ? (to as { seq: number }).seq - (from as { seq: number }).seq + 1 : 0;
-      // `tickring replay … | head` closes our stdout: that is the reader saying it has enough.
-      process.stdout.on("error", (err: NodeJS.ErrnoException) => {
-        if (err.code === "EPIPE") process.exit(0);
-        throw err;
-      });
-      let printed = 0;
-      const client = new TickringClient({
-        url: String(flags.url),
-        reconnect: { initialMs: 100, maxMs: 2000 },
-      });
-      await new Promise<void>((resolve, reject) => {
-        client.subscribe(
-          { symbols, feed: "historical", from, to, speed, live: flags.live === true },
-          {
-            frame: (frame, seq) => {
-              const o = frameToObject(frame);
-              process.stdout.write(flags.json === true ? `${JSON.stringify(o)}\n` : `${line(o)}\n`);
-              printed++;
-              if (progress && printed % 1000 === 0) {
-                const done = seq - (from as { seq: number }).seq + 1;
-                process.stderr.write(
-                  `\rreplay: seq ${seq}, ${Math.min(100, Math.round((done / span) * 100))}%`,
-                );
-              }
-            },
-            done: () => {
-              if (progress) process.stderr.write(`\rreplay: ${printed} frames, done\n`);
-              resolve();
-            },
-            error: (code, message) => reject(new OptionError("replay", `${code}: ${message}`)),
-            reconnecting: (attempt, delay) =>
-              process.stderr.write(`replay: reconnecting (attempt ${attempt}, in ${delay} ms)\n`),
-          },
-        );
-      });
-      client.close();
+      const request = replayRequest(flags);
+      const maxAttempts =
+        flags.reconnectAttempts === undefined
+          ? DEFAULT_RECONNECT_ATTEMPTS
+          : count(String(flags.reconnectAttempts), "--reconnect-attempts");
+      try {
+        await replay(String(flags.url), request, maxAttempts, flags.json === true);
+      } catch (err) {
+        if (!(err instanceof ClientError)) throw err;
+        fail(err);
+      }
     });
 }
 
+/** The subscription the flags ask for; throws an OptionError (exit 2) naming a bad flag. */
+function replayRequest(flags: Record<string, string | boolean | undefined>): SubscribeOptions {
+  const from = position(String(flags.from), "--from");
+  const to = flags.to === undefined ? undefined : position(String(flags.to), "--to");
+  if (flags.live === true && to !== undefined)
+    throw new OptionError("--live", "cannot be combined with --to");
+  if (to !== undefined && before(to, from))
+    throw new OptionError("--to", `${String(flags.to)} is before --from ${String(flags.from)}`);
+  const speed = flags.speed === "max" ? "max" : Number(flags.speed);
+  if (speed !== "max" && !(speed > 0))
+    throw new OptionError("--speed", `expected max or a positive number, got ${flags.speed}`);
+  const symbols =
+    flags.symbols === "*"
+      ? "*"
+      : String(flags.symbols)
+          .split(",")
+          .filter((s) => s !== "");
+  return { symbols, feed: "historical", from, to, speed, live: flags.live === true };
+}
+
+/** Prints the replay until it is done; rejects with the ClientError that ended it. */
+async function replay(
+  url: string,
+  request: SubscribeOptions,
+  maxAttempts: number,
+  json: boolean,
+): Promise<void> {
+  const from = request.from!;
+  const to = request.to;
+  const progress = process.stderr.isTTY && "seq" in from && to !== undefined && "seq" in to;
+  const span = progress ? (to as { seq: number }).seq - (from as { seq: number }).seq + 1 : 0;
+  // `tickring replay … | head` closes our stdout: that is the reader saying it has enough.
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(0);
+    throw err;
+  });
+  let printed = 0;
+  const client = new TickringClient({ url, reconnect: { initialMs: 100, maxMs: 2000, maxAttempts } });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      client
+        .subscribe(request, {
+          frame: (frame, seq) => {
+            const o = frameToObject(frame);
+            process.stdout.write(json ? `${JSON.stringify(o)}\n` : `${line(o)}\n`);
+            printed++;
+            if (progress && printed % 1000 === 0) {
+              const done = seq - (from as { seq: number }).seq + 1;
+              process.stderr.write(
+                `\rreplay: seq ${seq}, ${Math.min(100, Math.round((done / span) * 100))}%`,
+              );
+            }
+          },
+          done: () => {
+            if (progress) process.stderr.write(`\rreplay: ${printed} frames, done\n`);
+            resolve();
+          },
+          live: (lastSeq) => process.stderr.write(`replay: history done at seq ${lastSeq}, now live\n`),
+          reconnecting: (attempt, delay, reason) =>
+            process.stderr.write(
+              `replay: ${describeFailure(reason)}; reconnecting in ${delay} ms (attempt ${attempt} of ${maxAttempts})\n`,
+            ),
+          error: reject,
+        })
+        .catch(reject);
+    });
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * Ends the command on the error that ended the replay: one line, and the exit status the error model gives
+ * its code — 2 when the server refused the request as misuse (e.g. `BAD_REQUEST`), 1 for failures (the
+ * server unreachable, `INTERNAL`, …).
+ */
+function fail(err: ClientError): never {
+  const incident = err.incident === undefined ? "" : ` (incident ${err.incident})`;
+  const e = new TickringError(
+    isErrorCode(err.code) ? err.code : "UNAVAILABLE",
+    `${err.code}: ${err.message}${incident}`,
+  );
+  process.stderr.write(`tickring: replay: ${e.message}\n`);
+  process.exit(exitCodeOf(e));
+}
+
+/** A seq or a time; both bounds must be of the same kind to be compared. */
+function before(to: Position, from: Position): boolean {
+  if ("seq" in to && "seq" in from) return to.seq < from.seq;
+  if ("time" in to && "time" in from) return Date.parse(String(to.time)) < Date.parse(String(from.time));
+  return false;
+}
+
+function count(text: string, option: string): number {
+  if (!/^\d+$/.test(text)) throw new OptionError(option, `expected a count (0 or more), got "${text}"`);
+  return Number(text);
+}
+
 function position(text: string, option: string): Position {
-  if (/^\d+$/.test(text)) return { seq: Number(text) };
+  if (/^\d+$/.test(text)) {
+    if (Number(text) < 1) throw new OptionError(option, `seqs start at 1, got ${text}`);
+    return { seq: Number(text) };
+  }
   if (!Number.isNaN(Date.parse(text))) return { time: text };
   throw new OptionError(
     option,

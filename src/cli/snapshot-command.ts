@@ -1,16 +1,16 @@
 /**
- * `tickring snapshot create|list|verify|restore`. Bad arguments exit 2 (an {@link OptionError}, like every
- * command); a failed operation exits 1 with its stable code (`ERR_SNAPSHOT_CHECKSUM: …`). Restoring onto a
- * non-empty directory without `--force` is a usage error: exit 2.
+ * `tickring snapshot create|list|verify|restore`. A failure prints one line with its stable code
+ * (`ERR_SNAPSHOT_CHECKSUM: …`) and exits with {@link exitCodeOf}: 2 for misuse — bad arguments, a path that
+ * is not a data directory or snapshot (`ERR_DATA_MISSING`), restoring onto a non-empty directory without
+ * `--force` — and 1 for a failed operation.
  */
 import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
-import { OptionError } from "../errors.js";
+import { exitCodeOf, OptionError, TickringError } from "../errors.js";
 import {
   createSnapshot,
   listSnapshots,
   type OnProgress,
-  RecoveryError,
   restoreSnapshot,
   verifySnapshot,
 } from "../recovery/index.js";
@@ -39,28 +39,33 @@ export function registerSnapshotCommands(program: Command): void {
     .option("--token <token>", "admin token of that daemon (--admin-token)")
     .option("--progress", "draw a progress bar on stderr even when it is not a terminal")
     .action(
-      async (flags: { data?: string; out?: string; url?: string; token?: string; progress?: boolean }) => {
-        if ((flags.data === undefined) === (flags.url === undefined)) {
-          throw new OptionError(
-            "snapshot create",
-            "give exactly one of --data DIR (offline) or --url URL (online)",
-          );
-        }
-        if (flags.url !== undefined) {
-          if (flags.out !== undefined)
-            throw new OptionError("--out", "not available with --url (the daemon chooses)");
-          print(await createOnline(flags.url, flags.token));
-          return;
-        }
-        const r = await withBar("create", flags.progress, (onProgress) =>
-          createSnapshot({ data: flags.data!, out: flags.out, onProgress }),
-        ).catch((err) => {
-          if (err instanceof RecoveryError && err.code === "ERR_DATA_LOCKED")
-            throw new Error(`${err.message}: snapshot a running daemon with --url`);
-          throw err;
-        });
-        print({ id: r.id, seq: r.seq, path: r.path });
-      },
+      run(
+        async (flags: { data?: string; out?: string; url?: string; token?: string; progress?: boolean }) => {
+          if ((flags.data === undefined) === (flags.url === undefined)) {
+            throw new OptionError(
+              "snapshot create",
+              "give exactly one of --data DIR (offline) or --url URL (online)",
+            );
+          }
+          if (flags.url !== undefined) {
+            if (flags.out !== undefined)
+              throw new OptionError("--out", "not available with --url (the daemon chooses)");
+            print(await createOnline(flags.url, flags.token));
+            return;
+          }
+          const r = await withBar("create", flags.progress, (onProgress) =>
+            createSnapshot({ data: flags.data!, out: flags.out, onProgress }),
+          ).catch((err) => {
+            if (err instanceof TickringError && err.code === "ERR_DATA_LOCKED") {
+              throw new TickringError(err.code, `${err.message}: snapshot a running daemon with --url`, {
+                cause: err,
+              });
+            }
+            throw err;
+          });
+          print({ id: r.id, seq: r.seq, path: r.path });
+        },
+      ),
     );
 
   snapshot
@@ -68,18 +73,20 @@ export function registerSnapshotCommands(program: Command): void {
     .description("list the complete snapshots in <data>/snapshots/, oldest first")
     .requiredOption("--data <dir>", "data directory")
     .option("--json", "one JSON object per line instead of a table")
-    .action(async (flags: { data: string; json?: boolean }) => {
-      const all = await listSnapshots(flags.data);
-      for (const s of all) {
-        const { id, seq, storeCheckpoint, createdAt, online } = s.manifest;
-        if (flags.json === true)
-          print({ id, seq, storeCheckpoint, createdAt, online, bytes: s.bytes, path: s.path });
-        else
-          process.stdout.write(
-            `${id}\tseq ${seq}\t${createdAt}\t${(s.bytes / MB).toFixed(1)} MB\t${s.path}\n`,
-          );
-      }
-    });
+    .action(
+      run(async (flags: { data: string; json?: boolean }) => {
+        const all = await listSnapshots(flags.data);
+        for (const s of all) {
+          const { id, seq, storeCheckpoint, createdAt, online } = s.manifest;
+          if (flags.json === true)
+            print({ id, seq, storeCheckpoint, createdAt, online, bytes: s.bytes, path: s.path });
+          else
+            process.stdout.write(
+              `${id}\tseq ${seq}\t${createdAt}\t${(s.bytes / MB).toFixed(1)} MB\t${s.path}\n`,
+            );
+        }
+      }),
+    );
 
   snapshot
     .command("verify")
@@ -88,10 +95,12 @@ export function registerSnapshotCommands(program: Command): void {
     )
     .argument("<path>", "snapshot directory")
     .option("--progress", "draw a progress bar on stderr even when it is not a terminal")
-    .action(async (path: string, flags: { progress?: boolean }) => {
-      const r = await withBar("verify", flags.progress, (onProgress) => verifySnapshot(path, onProgress));
-      print({ ok: true, id: r.manifest.id, seq: r.manifest.seq, files: r.files, bytes: r.bytes });
-    });
+    .action(
+      run(async (path: string, flags: { progress?: boolean }) => {
+        const r = await withBar("verify", flags.progress, (onProgress) => verifySnapshot(path, onProgress));
+        print({ ok: true, id: r.manifest.id, seq: r.manifest.seq, files: r.files, bytes: r.bytes });
+      }),
+    );
 
   snapshot
     .command("restore")
@@ -102,18 +111,29 @@ export function registerSnapshotCommands(program: Command): void {
     .requiredOption("--data <dir>", "data directory to restore into")
     .option("--force", "replace a non-empty data directory (its snapshots/ are kept)")
     .option("--progress", "draw a progress bar on stderr even when it is not a terminal")
-    .action(async (path: string, flags: { data: string; force?: boolean; progress?: boolean }) => {
-      try {
+    .action(
+      run(async (path: string, flags: { data: string; force?: boolean; progress?: boolean }) => {
         const m = await withBar("restore", flags.progress, (onProgress) =>
           restoreSnapshot(path, flags.data, { force: flags.force === true, onProgress }),
         );
         print({ restored: m.id, seq: m.seq, data: flags.data });
-      } catch (err) {
-        if (err instanceof RecoveryError && err.code === "ERR_DATA_NOT_EMPTY")
-          throw new OptionError("--data", err.message);
-        throw err;
-      }
-    });
+      }),
+    );
+}
+
+/**
+ * Wraps a subcommand's action: a failure prints one line (`tickring: <message>`) and sets the exit status by
+ * {@link exitCodeOf}, the one mapping from error codes to exit statuses.
+ */
+function run<A extends unknown[]>(action: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args) => {
+    try {
+      await action(...args);
+    } catch (err) {
+      process.stderr.write(`tickring: ${(err as Error).message}\n`);
+      process.exitCode = exitCodeOf(err);
+    }
+  };
 }
 
 /** `POST <url>/v1/admin/snapshot`; the daemon answers `{id, seq, path}` or an error object. */

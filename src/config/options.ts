@@ -1,13 +1,26 @@
 /**
- * Options of the daemon: one typed interface, defaults in one place, validated once. The CLI, the config
- * file (`--config FILE`, JSON with the same keys), environment variables (`TICKRING_<KEY>`, e.g.
- * `TICKRING_PORT`) and the embedding API all go through {@link resolveServeOptions}.
- * Precedence: explicit values > environment > config file > defaults.
+ * Options of the daemon: one typed interface, defaults in one place, one declaration per option
+ * ({@link SPECS}: its flag, help and parser), validated once. Four ways in, all through here:
+ *
+ * - the embedding API, `Tickring.start(options)` → {@link resolveServeOptions}: typed values keyed as in
+ *   {@link ServeOptions}; a number is in the unit its key names (`delayMs: 900000`, `retainWalBytes: 1e9`);
+ * - command-line flags (`--delay 15m`), the environment (`TICKRING_DELAY=15m`: `TICKRING_` and the flag's
+ *   name, upper-case, `-` → `_`) and a JSON config file (`--config FILE` or `TICKRING_CONFIG`) →
+ *   {@link resolveCliServeOptions}. Precedence: flags > environment > config file > defaults.
+ *
+ * Text (a flag, a variable, any string) is read the same everywhere: a duration carries its unit (`30s`,
+ * `15m`; a unit-less `0` only where 0 means "off"), a byte size is an integer of bytes or has a unit
+ * (`512MiB`, `1GB`). A config file's keys are either the option keys (`delayMs`, taking what the API
+ * takes) or the flag names (`delay`, `fsync-batch`, taking what the flag takes: `"delay": "15m"`), one
+ * spelling per option. Errors name the option as the user wrote it: `--delay`, `TICKRING_DELAY`,
+ * `FILE: delay`, or the key (`delayMs`) for the API.
  */
 import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
+import leven from "leven";
 import { OptionError } from "../errors.js";
-import { parseDuration } from "./duration.js";
+import { formatByteSize, parseByteSize } from "./byte-size.js";
+import { DURATION_UNITS, formatDuration, parseDuration } from "./duration.js";
 
 export type FsyncPolicy = "always" | "batch" | "os";
 export type SlowConsumerPolicy = "drop" | "conflate" | "disconnect";
@@ -31,11 +44,11 @@ export interface ServeOptions {
   workers: number;
   /** Synthetic feed, or false. @default false */
   demo: DemoOptions | false;
-  /** Hold-back of the `delayed` feed, ms. @default 900000 (15m) */
+  /** Hold-back of the `delayed` feed, ms; 0 = none. @default 900000 (15m) */
   delayMs: number;
   /** WAL fsync policy. @default "batch" */
   fsync: FsyncPolicy;
-  /** Longest wait before a batch fsync, ms. @default 2 */
+  /** Longest wait before a batch fsync, ms; 0 = sync without waiting for more. @default 2 */
   fsyncBatchMs: number;
   /** WAL segment size before rolling, bytes. @default 64 MiB */
   walSegmentBytes: number;
@@ -49,7 +62,7 @@ export interface ServeOptions {
   backpressureBytes: number;
   /** What happens to a subscriber over its backpressure limit. @default "drop" */
   slowConsumer: SlowConsumerPolicy;
-  /** Heartbeat interval on idle subscriptions, ms. @default 1000 */
+  /** Heartbeat interval on idle subscriptions, ms (at least 1). @default 1000 */
   heartbeatMs: number;
   /** pino level. @default "info" */
   logLevel: string;
@@ -63,7 +76,7 @@ export interface ServeOptions {
   retainStoreMs: number | undefined;
   /** Drop the oldest store data while the store is larger (LevelDB's estimate). @default keep all */
   retainStoreBytes: number | undefined;
-  /** Take an online snapshot into `<data>/snapshots/` this often, ms. @default never */
+  /** Take an online snapshot into `<data>/snapshots/` this often, ms; 0 = never. @default never */
   snapshotEveryMs: number | undefined;
   /** After each scheduled snapshot, keep only the newest this many. @default keep all */
   snapshotKeep: number | undefined;
@@ -79,11 +92,11 @@ export function defaultServeOptions(): ServeOptions {
     delayMs: 15 * 60_000,
     fsync: "batch",
     fsyncBatchMs: 2,
-    walSegmentBytes: 64 * 1024 * 1024,
-    ringBytes: 64 * 1024 * 1024,
-    maxMessageBytes: 1024 * 1024,
+    walSegmentBytes: 64 * MiB,
+    ringBytes: 64 * MiB,
+    maxMessageBytes: MiB,
     ingestRate: 0,
-    backpressureBytes: 1024 * 1024,
+    backpressureBytes: MiB,
     slowConsumer: "drop",
     heartbeatMs: 1000,
     logLevel: "info",
@@ -100,140 +113,447 @@ export function defaultServeOptions(): ServeOptions {
 /** The demo feed's defaults, for a bare `--demo`. */
 export const DEFAULT_DEMO: DemoOptions = { symbols: 50, rate: 10_000 };
 
-type Parser<K extends keyof ServeOptions> = (value: unknown, name: string) => ServeOptions[K];
-
-const PARSERS: { [K in keyof ServeOptions]: Parser<K> } = {
-  data: str,
-  host: str,
-  port: (v, n) => int(v, n, 0, 65535),
-  workers: (v, n) => int(v, n, 1, 256),
-  demo: parseDemo,
-  delayMs: duration,
-  fsync: (v, n) => oneOf(v, n, ["always", "batch", "os"] as const),
-  fsyncBatchMs: duration,
-  walSegmentBytes: (v, n) => int(v, n, 64 * 1024, 2 ** 31),
-  ringBytes: (v, n) => {
-    const x = int(v, n, 64 * 1024, 2 ** 30);
-    if ((x & (x - 1)) !== 0) throw new OptionError(n, `must be a power of two, got ${x}`);
-    return x;
-  },
-  maxMessageBytes: (v, n) => int(v, n, 1024, 64 * 1024 * 1024),
-  ingestRate: (v, n) => int(v, n, 0, 1e9),
-  backpressureBytes: (v, n) => int(v, n, 1024, 1024 * 1024 * 1024),
-  slowConsumer: (v, n) => oneOf(v, n, ["drop", "conflate", "disconnect"] as const),
-  heartbeatMs: duration,
-  logLevel: (v, n) => oneOf(v, n, ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const),
-  adminToken: (v, n) => (v === undefined ? undefined : str(v, n)),
-  retainWalMs: (v, n) => (v === undefined ? undefined : duration(v, n)),
-  retainWalBytes: (v, n) => (v === undefined ? undefined : int(v, n, 0, Number.MAX_SAFE_INTEGER)),
-  retainStoreMs: (v, n) => (v === undefined ? undefined : duration(v, n)),
-  retainStoreBytes: (v, n) => (v === undefined ? undefined : int(v, n, 0, Number.MAX_SAFE_INTEGER)),
-  snapshotEveryMs: (v, n) => (v === undefined ? undefined : duration(v, n)),
-  snapshotKeep: (v, n) => (v === undefined ? undefined : int(v, n, 1, 100_000)),
+/**
+ * `TICKRING_` variables that are not options but that tickring's own tests set, and that a daemon started
+ * under them inherits. Any other unknown `TICKRING_` variable is refused: it is most likely a misspelt or
+ * renamed option (`TICKRING_DELAY_MS` before the variables mirrored the flags), silently ignored otherwise.
+ */
+const OTHER_VARIABLES: Record<string, string> = {
+  TICKRING_CRASH_CYCLES: "crash-and-restart cycles of test/recovery/crash-loop.test.ts",
 };
 
-/** Option keys, in the order `--help` lists them. */
-export const OPTION_KEYS = Object.keys(PARSERS) as (keyof ServeOptions)[];
+/** The variable that names the config file, beside `--config`. */
+const CONFIG_VARIABLE = "TICKRING_CONFIG";
 
-/** The environment variable of an option: `delayMs` → `TICKRING_DELAY_MS`. */
-export function envName(key: keyof ServeOptions): string {
-  return `TICKRING_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+/** How one kind of value is read and shown. */
+interface Kind<T> {
+  /** The value in `--help`: `<duration>`, or `[symbols:rate]` when it may be left out. */
+  arg: string;
+  /** Validates a typed value or text; throws an {@link OptionError} under `name`. */
+  parse(v: unknown, name: string): T;
+  /** A value as `--help` shows it, in the form the flag takes. */
+  show(v: T): string;
+}
+
+/** One option: its flag (without `--`; also its variable and config-file spelling), help and kind. */
+interface Spec<T> {
+  flag: string;
+  help: string;
+  kind: Kind<T>;
+  /** The default as `--help` says it, when it is not a fixed value. */
+  defaultText?: string;
+}
+
+const MiB = 1024 * 1024;
+/** Node's timers take at most 2^31 - 1 ms (≈ 24.8 days); a longer delay fires at once. */
+const MAX_TIMER_MS = 24 * 86_400_000;
+
+/** Every option, in the order `--help` lists them. */
+const SPECS: { [K in keyof ServeOptions]: Spec<ServeOptions[K]> } = {
+  data: { flag: "data", help: "data directory (WAL, store, snapshots)", kind: text("dir") },
+  host: { flag: "host", help: "interface to listen on", kind: text("host") },
+  port: { flag: "port", help: "port of feeds, ingest and HTTP; 0 picks a free one", kind: int(0, 65535) },
+  workers: {
+    flag: "workers",
+    help: "subscriber worker threads",
+    kind: int(1, 256),
+    defaultText: "the CPU count",
+  },
+  demo: {
+    flag: "demo",
+    help: `run the synthetic market feed; a bare --demo is ${DEFAULT_DEMO.symbols}:${DEFAULT_DEMO.rate}`,
+    kind: demo(),
+  },
+  delayMs: {
+    flag: "delay",
+    help: "hold-back of the delayed feed; 0 = none",
+    kind: duration({ min: 0, zeroIsOff: true }),
+  },
+  fsync: {
+    flag: "fsync",
+    help: "WAL fsync policy: always | batch | os",
+    kind: oneOf("policy", ["always", "batch", "os"] as const),
+  },
+  fsyncBatchMs: {
+    flag: "fsync-batch",
+    help: "longest wait before a batch fsync; 0 = sync without waiting for more",
+    kind: duration({ min: 0, max: 60_000, zeroIsOff: true }),
+  },
+  walSegmentBytes: {
+    flag: "wal-segment-bytes",
+    help: "WAL segment size before it rolls",
+    kind: bytes({ min: 64 * 1024, max: 2 ** 31 }),
+  },
+  ringBytes: {
+    flag: "ring-bytes",
+    help: "shared-memory ring capacity, a power of two",
+    kind: bytes({ min: 64 * 1024, max: 2 ** 30, powerOfTwo: true }),
+  },
+  maxMessageBytes: {
+    flag: "max-message-bytes",
+    help: "largest WebSocket message accepted; larger closes the connection (1009)",
+    kind: bytes({ min: 1024, max: 64 * MiB }),
+  },
+  ingestRate: {
+    flag: "ingest-rate",
+    help: "ingest messages/s per connection; 0 = unlimited",
+    kind: int(0, 1e9),
+  },
+  backpressureBytes: {
+    flag: "backpressure-bytes",
+    help: "bytes buffered for a subscriber before the slow-consumer policy applies",
+    kind: bytes({ min: 1024, max: 1024 * MiB }),
+  },
+  slowConsumer: {
+    flag: "slow-consumer",
+    help: "what happens to a subscriber over its backpressure limit: drop | conflate | disconnect",
+    kind: oneOf("policy", ["drop", "conflate", "disconnect"] as const),
+  },
+  heartbeatMs: {
+    flag: "heartbeat",
+    help: "heartbeat interval on idle subscriptions",
+    kind: duration({ min: 1, max: MAX_TIMER_MS }),
+  },
+  logLevel: {
+    flag: "log-level",
+    help: "fatal | error | warn | info | debug | trace | silent",
+    kind: oneOf("level", ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const),
+  },
+  adminToken: {
+    flag: "admin-token",
+    help: "bearer token required by /v1/admin/*",
+    kind: optional(text("token"), "none: admin endpoints open on the bound interface"),
+  },
+  retainWalMs: {
+    flag: "retain-wal",
+    help: "drop sealed WAL segments older than this once the store holds them, e.g. 2h",
+    kind: optional(duration({ min: 0 }), "keep all"),
+  },
+  retainWalBytes: {
+    flag: "retain-wal-bytes",
+    help: "cap on WAL size, oldest segments the store holds dropped first, e.g. 512MiB",
+    kind: optional(bytes({ min: 0 }), "no cap"),
+  },
+  retainStoreMs: {
+    flag: "retain-store",
+    help: "drop stored data older than this, e.g. 30d",
+    kind: optional(duration({ min: 0 }), "keep all"),
+  },
+  retainStoreBytes: {
+    flag: "retain-store-bytes",
+    help: "cap on store size (LevelDB's estimate), oldest data dropped first, e.g. 512MiB",
+    kind: optional(bytes({ min: 0 }), "no cap"),
+  },
+  snapshotEveryMs: {
+    flag: "snapshot-every",
+    help: "take an online snapshot into <data>/snapshots/ this often, e.g. 30m; 0 = never",
+    kind: optional(duration({ min: 0, max: MAX_TIMER_MS, zeroIsOff: true }), "never"),
+  },
+  snapshotKeep: {
+    flag: "snapshot-keep",
+    help: "after each scheduled snapshot, keep only the newest n",
+    kind: optional(int(1, 100_000), "keep all"),
+  },
+};
+
+const KEYS = Object.keys(SPECS) as (keyof ServeOptions)[];
+const KEY_OF_FLAG = new Map(KEYS.map((k) => [SPECS[k].flag, k]));
+
+/** The environment variable of a flag: `fsync-batch` → `TICKRING_FSYNC_BATCH`. */
+function envName(flag: string): string {
+  return `TICKRING_${flag.replace(/-/g, "_").toUpperCase()}`;
+}
+
+const KEY_OF_VARIABLE = new Map(KEYS.map((k) => [envName(SPECS[k].flag), k]));
+
+/** A command-line flag of `tickring serve`, for the CLI to declare. */
+export interface ServeFlag {
+  /** The flag's name without `--`, the key of {@link CliSources.flags}. */
+  flag: string;
+  /** `--delay <duration>`. */
+  usage: string;
+  /** Help text with the default and the environment variable. */
+  description: string;
+}
+
+/** Every option as a flag of `tickring serve`, in `--help` order, then `--config`. */
+export function serveFlags(): ServeFlag[] {
+  const defaults = defaultServeOptions();
+  const flags = KEYS.map((k) => {
+    const s = SPECS[k] as Spec<unknown>;
+    const shown = s.defaultText ?? s.kind.show(defaults[k]);
+    return {
+      flag: s.flag,
+      usage: `--${s.flag} ${s.kind.arg}`,
+      description: `${s.help} (default: ${shown}; env: ${envName(s.flag)})`,
+    };
+  });
+  flags.push({
+    flag: "config",
+    usage: "--config <file>",
+    description:
+      "JSON file of options, keyed by flag name (delay, fsync-batch: values as on the command line) " +
+      `or option key (delayMs: a number is ms) (env: ${CONFIG_VARIABLE})`,
+  });
+  return flags;
+}
+
+/** Where {@link resolveCliServeOptions} reads options. */
+export interface CliSources {
+  /** Flags given, by name without `--` (`delay`, `fsync-batch`, `config`): text, or `true` for a bare flag. */
+  flags?: Record<string, string | boolean | undefined>;
+  /** The environment (`process.env`): `TICKRING_<FLAG>` variables. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** One value for one option, with the name the user wrote it under. */
+interface Entry {
+  key: keyof ServeOptions;
+  value: unknown;
+  name: string;
 }
 
 /**
- * Merges defaults, the config file, the environment and explicit values, validating each. Values may be
- * typed (from code or JSON) or text (from the CLI or the environment). Throws {@link OptionError}.
+ * The options of the embedding API: typed values (a number in its key's unit), merged over the defaults
+ * and validated. Reads no environment and no file. Throws {@link OptionError} naming the key.
  */
-export function resolveServeOptions(
-  explicit: Partial<Record<keyof ServeOptions, unknown>> = {},
-  env: NodeJS.ProcessEnv = {},
-  configFile?: string,
-): ServeOptions {
+export function resolveServeOptions(options: Partial<ServeOptions> = {}): ServeOptions {
+  const entries = Object.entries(options).map(([key, value]) => {
+    if (!Object.hasOwn(SPECS, key)) throw new OptionError(key, `unknown option${didYouMean(key, KEYS)}`);
+    return { key: key as keyof ServeOptions, value, name: key };
+  });
+  return merge([entries]);
+}
+
+/**
+ * The options of `tickring serve`: flags over the environment over the config file (`--config` or
+ * `TICKRING_CONFIG`) over the defaults, each value validated under the name the user wrote. Refuses
+ * unknown `TICKRING_` variables. Throws {@link OptionError}.
+ */
+export function resolveCliServeOptions({ flags = {}, env = {} }: CliSources): ServeOptions {
+  const layers: Entry[][] = [];
+  const config = flags.config ?? env[CONFIG_VARIABLE];
+  if (config !== undefined) {
+    const name = flags.config !== undefined ? "--config" : CONFIG_VARIABLE;
+    layers.push(configEntries(textOf(config, name), name));
+  }
+  layers.push(envEntries(env));
+  const given = Object.entries(flags).filter(([flag, v]) => flag !== "config" && v !== undefined);
+  layers.push(
+    given.map(([flag, value]) => {
+      const key = KEY_OF_FLAG.get(flag);
+      if (key === undefined) throw new OptionError(`--${flag}`, "unknown option");
+      return { key, value, name: `--${flag}` };
+    }),
+  );
+  return merge(layers);
+}
+
+/** Defaults, then each layer in turn (later ones win), every value through its option's parser. */
+function merge(layers: Entry[][]): ServeOptions {
   const out = defaultServeOptions() as unknown as Record<string, unknown>;
-  const layers: [Partial<Record<string, unknown>>, (k: keyof ServeOptions) => string][] = [];
-  if (configFile !== undefined) layers.push([readConfigFile(configFile), (k) => `${configFile}: ${k}`]);
-  const fromEnv: Record<string, unknown> = {};
-  for (const k of OPTION_KEYS) if (env[envName(k)] !== undefined) fromEnv[k] = env[envName(k)];
-  layers.push([fromEnv, envName]);
-  layers.push([explicit, (k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`]);
-  for (const [layer, nameOf] of layers) {
-    for (const [k, v] of Object.entries(layer)) {
-      if (v === undefined) continue;
-      const parse = PARSERS[k as keyof ServeOptions] as Parser<keyof ServeOptions> | undefined;
-      if (parse === undefined) throw new OptionError(nameOf(k as keyof ServeOptions), "unknown option");
-      out[k] = parse(v, nameOf(k as keyof ServeOptions));
+  for (const layer of layers) {
+    for (const { key, value, name } of layer) {
+      if (value !== undefined) out[key] = (SPECS[key] as Spec<unknown>).kind.parse(value, name);
     }
   }
   return out as unknown as ServeOptions;
 }
 
-function readConfigFile(path: string): Record<string, unknown> {
+function envEntries(env: NodeJS.ProcessEnv): Entry[] {
+  const entries: Entry[] = [];
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith("TICKRING_") || name === CONFIG_VARIABLE || Object.hasOwn(OTHER_VARIABLES, name))
+      continue;
+    const key = KEY_OF_VARIABLE.get(name);
+    if (key === undefined) {
+      throw new OptionError(
+        name,
+        `not a tickring variable${didYouMean(name, [...KEY_OF_VARIABLE.keys(), CONFIG_VARIABLE])}`,
+      );
+    }
+    entries.push({ key, value, name });
+  }
+  return entries;
+}
+
+/** A config file's options: each under its option key (typed) or its flag name (as on the command line). */
+function configEntries(path: string, option: string): Entry[] {
+  const file = readConfigFile(path, option);
+  const entries: Entry[] = [];
+  const seen = new Map<keyof ServeOptions, string>();
+  for (const [written, raw] of Object.entries(file)) {
+    const name = `${path}: ${written}`;
+    const byFlag = !Object.hasOwn(SPECS, written) ? KEY_OF_FLAG.get(written) : undefined;
+    const key = byFlag ?? (Object.hasOwn(SPECS, written) ? (written as keyof ServeOptions) : undefined);
+    if (key === undefined) {
+      const spellings = KEYS.flatMap((k) => [k, SPECS[k].flag]);
+      throw new OptionError(name, `unknown option${didYouMean(written, spellings)}`);
+    }
+    const other = seen.get(key);
+    if (other !== undefined) throw new OptionError(name, `the same option as ${JSON.stringify(other)}`);
+    seen.set(key, written);
+    // Under a flag name a value means what it means on the command line: `"delay": 900000` has no unit.
+    entries.push({ key, value: byFlag !== undefined && typeof raw === "number" ? String(raw) : raw, name });
+  }
+  return entries;
+}
+
+function readConfigFile(path: string, option: string): Record<string, unknown> {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
   } catch (err) {
-    throw new OptionError("--config", `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+    throw new OptionError(option, `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`);
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new OptionError("--config", `${path} is not JSON: ${(err as Error).message}`);
+    throw new OptionError(option, `${path} is not JSON: ${(err as Error).message}`);
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw new OptionError("--config", `${path} must hold a JSON object of options`);
+    throw new OptionError(option, `${path} must hold a JSON object of options`);
   }
   return parsed as Record<string, unknown>;
 }
 
-function str(v: unknown, name: string): string {
+/** ` (did you mean X?)` when one of `known` is a likely misspelling of `name`, else nothing. */
+function didYouMean(name: string, known: readonly string[]): string {
+  let best: string | undefined;
+  let bestDistance = 4; // more edits than this is a different word, not a typo
+  for (const k of known) {
+    const d = leven(name.toLowerCase(), k.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  return best === undefined ? "" : ` (did you mean ${best}?)`;
+}
+
+function textOf(v: unknown, name: string): string {
   if (typeof v !== "string" || v.length === 0) throw new OptionError(name, `expected text, got ${show(v)}`);
   return v;
 }
 
-function int(v: unknown, name: string, min: number, max: number): number {
-  const x = typeof v === "string" && v.trim() !== "" ? Number(v) : v;
-  if (typeof x !== "number" || !Number.isInteger(x) || x < min || x > max) {
-    throw new OptionError(name, `expected an integer from ${min} to ${max}, got ${show(v)}`);
-  }
-  return x;
+function text(arg: string): Kind<string> {
+  return { arg: `<${arg}>`, parse: textOf, show: (v) => v };
 }
 
-function duration(v: unknown, name: string): number {
-  const ms = typeof v === "number" ? v : typeof v === "string" ? parseDuration(v) : undefined;
-  if (ms === undefined || !Number.isFinite(ms) || ms < 0) {
-    throw new OptionError(name, `expected a duration like 500ms, 2s, 15m or 1h, got ${show(v)}`);
-  }
-  return ms;
+/** An integer; text must be digits only (no `1e3`, no `0x10`). */
+function int(min: number, max: number): Kind<number> {
+  return {
+    arg: "<n>",
+    parse: (v, name) => {
+      const x = typeof v === "string" && /^\s*\d+\s*$/.test(v) ? Number(v) : v;
+      if (typeof x !== "number" || !Number.isInteger(x) || x < min || x > max) {
+        throw new OptionError(name, `expected an integer from ${min} to ${max}, got ${show(v)}`);
+      }
+      return x;
+    },
+    show: String,
+  };
 }
 
-function oneOf<T extends string>(v: unknown, name: string, allowed: readonly T[]): T {
-  if (typeof v !== "string" || !(allowed as readonly string[]).includes(v)) {
-    throw new OptionError(name, `expected one of ${allowed.join(", ")}, got ${show(v)}`);
-  }
-  return v as T;
+/** A byte size: a number of bytes, or text with or without a unit (`512MiB`, `1GB`, `65536`). */
+function bytes(o: { min: number; max?: number; powerOfTwo?: boolean }): Kind<number> {
+  const max = o.max ?? Number.MAX_SAFE_INTEGER;
+  const range =
+    o.max === undefined
+      ? "a size in bytes"
+      : `a size from ${formatByteSize(o.min)} to ${formatByteSize(max)}`;
+  return {
+    arg: "<bytes>",
+    parse: (v, name) => {
+      const x = typeof v === "string" ? parseByteSize(v) : v;
+      if (typeof x !== "number" || !Number.isSafeInteger(x) || x < o.min || x > max) {
+        throw new OptionError(name, `expected ${range}, like 65536, 512KiB, 64MiB or 1GB, got ${show(v)}`);
+      }
+      if (o.powerOfTwo === true && (x & (x - 1)) !== 0) {
+        throw new OptionError(name, `must be a power of two, got ${show(v)}`);
+      }
+      return x;
+    },
+    show: formatByteSize,
+  };
+}
+
+/**
+ * A duration: a whole number of ms (typed values only), or text with a unit. A unit-less `"0"` is accepted
+ * only where 0 turns the feature off; elsewhere a bare number is refused, never guessed at.
+ */
+function duration(o: { min: number; max?: number; zeroIsOff?: boolean }): Kind<number> {
+  const max = o.max ?? Number.MAX_SAFE_INTEGER;
+  return {
+    arg: "<duration>",
+    parse: (v, name) => {
+      let ms = v;
+      if (typeof v === "string") {
+        const bare = /^\s*\d+(\.\d+)?\s*$/.test(v);
+        if (bare && !(o.zeroIsOff === true && Number(v) === 0)) {
+          const units = DURATION_UNITS.join(", ");
+          throw new OptionError(name, `${show(v)} has no unit: give one of ${units}, e.g. ${v.trim()}s`);
+        }
+        ms = bare ? 0 : parseDuration(v);
+      }
+      if (typeof ms !== "number" || !Number.isSafeInteger(ms)) {
+        throw new OptionError(name, `expected a duration like 500ms, 2s, 15m or 1h, got ${show(v)}`);
+      }
+      if (ms < o.min || ms > max) {
+        const bound = ms < o.min ? `at least ${formatDuration(o.min)}` : `at most ${formatDuration(max)}`;
+        throw new OptionError(name, `must be ${bound}, got ${show(v)}`);
+      }
+      return ms;
+    },
+    show: (ms) => (ms === 0 && o.zeroIsOff === true ? "0" : formatDuration(ms)),
+  };
+}
+
+function oneOf<T extends string>(arg: string, allowed: readonly T[]): Kind<T> {
+  return {
+    arg: `<${arg}>`,
+    parse: (v, name) => {
+      if (typeof v !== "string" || !(allowed as readonly string[]).includes(v)) {
+        throw new OptionError(name, `expected one of ${allowed.join(", ")}, got ${show(v)}`);
+      }
+      return v as T;
+    },
+    show: (v) => v,
+  };
+}
+
+/** An option that is unset by default; `unset` is what `--help` says then. */
+function optional<T>(kind: Kind<T>, unset: string): Kind<T | undefined> {
+  return {
+    arg: kind.arg,
+    parse: (v, name) => (v === undefined ? undefined : kind.parse(v, name)),
+    show: (v) => (v === undefined ? unset : kind.show(v)),
+  };
 }
 
 /** `true`/`""` = defaults, `false` = off, `"symbols:rate"` or `{symbols, rate}`. */
-function parseDemo(v: unknown, name: string): DemoOptions | false {
-  if (v === false || v === "false") return false;
-  if (v === true || v === "" || v === "true") return { ...DEFAULT_DEMO };
-  if (typeof v === "string") {
-    const m = /^(\d+):(\d+)$/.exec(v);
-    if (m === null) throw new OptionError(name, `expected symbols:rate like 50:10000, got ${show(v)}`);
-    return {
-      symbols: int(m[1], `${name} symbols`, 1, 100_000),
-      rate: int(m[2], `${name} rate`, 1, 10_000_000),
-    };
-  }
-  if (typeof v === "object" && v !== null) {
-    const o = v as Record<string, unknown>;
-    return {
-      symbols: int(o.symbols ?? DEFAULT_DEMO.symbols, `${name}.symbols`, 1, 100_000),
-      rate: int(o.rate ?? DEFAULT_DEMO.rate, `${name}.rate`, 1, 10_000_000),
-    };
-  }
-  throw new OptionError(name, `expected true, false or symbols:rate, got ${show(v)}`);
+function demo(): Kind<DemoOptions | false> {
+  const symbols = int(1, 100_000);
+  const rate = int(1, 10_000_000);
+  return {
+    arg: "[symbols:rate]",
+    parse: (v, name) => {
+      if (v === false || v === "false") return false;
+      if (v === true || v === "" || v === "true") return { ...DEFAULT_DEMO };
+      if (typeof v === "string") {
+        const m = /^(\d+):(\d+)$/.exec(v);
+        if (m === null) throw new OptionError(name, `expected symbols:rate like 50:10000, got ${show(v)}`);
+        return { symbols: symbols.parse(m[1], `${name} symbols`), rate: rate.parse(m[2], `${name} rate`) };
+      }
+      if (typeof v === "object" && v !== null) {
+        const o = v as Record<string, unknown>;
+        return {
+          symbols: symbols.parse(o.symbols ?? DEFAULT_DEMO.symbols, `${name}.symbols`),
+          rate: rate.parse(o.rate ?? DEFAULT_DEMO.rate, `${name}.rate`),
+        };
+      }
+      throw new OptionError(name, `expected true, false or symbols:rate, got ${show(v)}`);
+    },
+    show: (v) => (v === false ? "off" : `${v.symbols}:${v.rate}`),
+  };
 }
 
 function show(v: unknown): string {

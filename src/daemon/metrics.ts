@@ -4,8 +4,14 @@
  * and the hot path only bumps plain numbers.
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { IndexingStats } from "../recovery/index-progress.js";
-import { STATUS_DURABLE_SEQ, W, WORKER_FIELDS, type WorkerField, workerBase } from "./shared-state.js";
+import type { IndexingStats } from "../recovery/index.js";
+import {
+  STATUS_DURABLE_SEQ,
+  W,
+  WORKER_FIELDS,
+  type WorkerField,
+  workerBase,
+} from "../threads/shared-state.js";
 
 /** What the metrics read from the daemon. */
 export interface MetricsSource {
@@ -20,6 +26,8 @@ export interface MetricsSource {
   indexedSeq(): number;
   /** The background indexer's progress (lag, rate, ETA). */
   indexing(): IndexingStats;
+  /** Socket workers that failed while serving. */
+  workerFailures(): number;
 }
 
 const WORKER_COUNTERS: Partial<Record<WorkerField, [string, string]>> = {
@@ -81,6 +89,15 @@ export class Metrics {
     gauge(r, "tickring_ingest_rate", "Ticks sequenced per second, over the last scrape interval", () =>
       this.rate(),
     );
+    new Counter({
+      name: "tickring_worker_failures_total",
+      help: "Socket workers that failed while serving (their clients were disconnected)",
+      registers: [r],
+      collect() {
+        this.reset();
+        this.inc(src.workerFailures());
+      },
+    });
     new Counter({
       name: "tickring_ingest_ticks_total",
       help: "Ticks sequenced",
@@ -149,6 +166,7 @@ export class Metrics {
         indexed: s.indexedSeq(),
       },
       ingest: { ticks: s.ingestTicks(), ratePerSec: this.rate() },
+      workerFailures: s.workerFailures(),
       ring: { capacity: s.ringCapacity, position: s.ringPosition() },
       wal: { segments: s.walSegments() },
       indexing: s.indexing(),

@@ -25,6 +25,7 @@
  * the BigInts the FlatBuffers API takes for 64-bit fields.
  */
 import * as flatbuffers from "flatbuffers";
+import { TickringError } from "../errors.js";
 import { Bar } from "./generated/tickring/fb/bar.js";
 import { Body } from "./generated/tickring/fb/body.js";
 import { BookUpdate } from "./generated/tickring/fb/book-update.js";
@@ -109,19 +110,29 @@ export type Tick = TradeTick | QuoteTick | BookTick | BarTick;
 /** The `type` names of ticks, as the JSON protocol spells them. */
 export const TICK_TYPES = ["trade", "quote", "book", "bar"] as const;
 
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+const utf8Encoder = new TextEncoder();
+
 /**
- * A stable 32-bit id for a symbol (FNV-1a of its UTF-16 code units): workers filter on it without decoding
- * strings, and it is the same after a restart with no registry to persist. Collisions are resolved by the
- * filter comparing symbol bytes.
+ * The symbol key: FNV-1a over the symbol's UTF-8 bytes. Feeds, the last-value cache and the store's symbol
+ * index look frames up by it, computed from the frame's own symbol bytes ({@link frameSymbolKey}) — never by
+ * the frame's `instrument_id`, which a publisher may set to anything. Two symbols may share a key: lookups
+ * compare the symbol bytes too ({@link frameSymbolEquals}). It is the same after a restart, with no registry
+ * to persist.
  */
-export function instrumentIdOf(symbol: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < symbol.length; i++) {
-    h ^= symbol.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
+export function symbolKeyOf(symbol: string): number {
+  const bytes = utf8Encoder.encode(symbol);
+  let h = FNV_OFFSET;
+  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], FNV_PRIME);
   return h >>> 0;
 }
+
+/**
+ * The default `instrument_id` of a symbol's frames when the publisher sets none: its {@link symbolKeyOf}
+ * (for ASCII symbols the same number as the UTF-16 hash earlier versions wrote).
+ */
+export const instrumentIdOf = symbolKeyOf;
 
 const SYMBOL_CACHE_LIMIT = 65536;
 
@@ -295,6 +306,30 @@ export function frameSymbolSpan(bytes: Uint8Array, offset: number, out: Int32Arr
   out[1] = readU32(bytes, str);
 }
 
+/** The {@link symbolKeyOf} of the frame's symbol, hashed in place over its bytes (no allocation). */
+export function frameSymbolKey(bytes: Uint8Array, offset: number): number {
+  const p = fieldPos(bytes, tablePos(bytes, offset), VT_SYMBOL);
+  let h = FNV_OFFSET;
+  if (p === 0) return h;
+  const str = p + readU32(bytes, p);
+  const end = str + 4 + readU32(bytes, str);
+  for (let i = str + 4; i < end; i++) h = Math.imul(h ^ bytes[i], FNV_PRIME);
+  return h >>> 0;
+}
+
+/** Whether the frames at `a[aOff]` and `b[bOff]` carry the same symbol bytes (compared in place). */
+export function frameSymbolEquals(a: Uint8Array, aOff: number, b: Uint8Array, bOff: number): boolean {
+  const pa = fieldPos(a, tablePos(a, aOff), VT_SYMBOL);
+  const pb = fieldPos(b, tablePos(b, bOff), VT_SYMBOL);
+  if (pa === 0 || pb === 0) return pa === pb;
+  const sa = pa + readU32(a, pa);
+  const sb = pb + readU32(b, pb);
+  const len = readU32(a, sa);
+  if (readU32(b, sb) !== len) return false;
+  for (let i = 4; i < len + 4; i++) if (a[sa + i] !== b[sb + i]) return false;
+  return true;
+}
+
 /**
  * A reusable read-only view of one frame. `wrap` points it at a size-prefixed frame inside any
  * Uint8Array (a SharedArrayBuffer view included); nothing is copied.
@@ -326,25 +361,10 @@ function readU32(b: Uint8Array, o: number): number {
 }
 
 /**
- * Whether a (verified) frame can go to the sequencer as it is: its length keeps the ring's 8-byte
- * alignment and it has the slots the sequencer stamps (seq, ts_event, ts_recv) and an instrument id.
- * Frames built by {@link FrameEncoder}, or any builder with forced defaults, qualify.
- */
-export function isStampable(bytes: Uint8Array, offset: number): boolean {
-  if (frameLength(bytes, offset) % FRAME_ALIGNMENT !== 0) return false;
-  const table = tablePos(bytes, offset);
-  return (
-    fieldPos(bytes, table, VT_SEQ) !== 0 &&
-    fieldPos(bytes, table, VT_TS_EVENT) !== 0 &&
-    fieldPos(bytes, table, VT_TS_RECV) !== 0 &&
-    frameInstrumentId(bytes, offset) !== 0
-  );
-}
-
-/**
  * Writes the sequencer's seq and ts_recv into an encoded frame in place, and sets ts_event to ts_recv
- * when the source left it 0 (unset). The encoder forces every field present, so the slots exist.
- * `bytes` and `view` must cover the same memory from the same start.
+ * when the source left it 0 (unset). The encoder forces every field present, so the slots exist; frames
+ * from publishers are stamped only once the verifier (src/frame/verify.ts) found the three slots, each
+ * its own 8 bytes. `bytes` and `view` must cover the same memory from the same start.
  */
 export function stampFrame(
   bytes: Uint8Array,
@@ -358,7 +378,10 @@ export function stampFrame(
   const tsRecvPos = fieldPos(bytes, table, VT_TS_RECV);
   const tsEventPos = fieldPos(bytes, table, VT_TS_EVENT);
   if (seqPos === 0 || tsRecvPos === 0 || tsEventPos === 0) {
-    throw new TypeError(`frame at ${offset} lacks seq/ts slots: encode it with FrameEncoder`);
+    throw new TickringError(
+      "BAD_FRAME",
+      `frame at ${offset} lacks seq/ts slots: encode it with FrameEncoder`,
+    );
   }
   view.setUint32(seqPos, seq >>> 0, true);
   view.setUint32(seqPos + 4, Math.floor(seq / 0x1_0000_0000), true);

@@ -1,11 +1,12 @@
 /**
  * The sequencer: the single writer. It gives each frame the next seq and its ts_recv, appends it to the
  * WAL, then copies the same bytes into the ring. `commit()` writes the WAL group and only then publishes
- * the ring, so nothing reaches a subscriber that the WAL has not accepted (see src/storage/wal.ts for
+ * the ring, so nothing reaches a subscriber that the WAL has not accepted (see src/storage/wal/wal.ts for
  * what "accepted" guarantees under each fsync policy).
  */
 import { nowNs } from "../clock.js";
-import { FrameEncoder, frameLength, stampFrame, type Tick } from "../frame/codec.js";
+import { TickringError } from "../errors.js";
+import { FrameEncoder, frameLength, frameSeq, stampFrame, type Tick } from "../frame/codec.js";
 
 /** What the sequencer needs of the WAL. */
 export interface WalSink {
@@ -40,17 +41,31 @@ export class Sequencer {
   /**
    * Sequences `count` frames encoded by an ingest edge (see IngestDecoder), stamping them in place.
    * Returns the last seq assigned. Call {@link commit} to make them visible.
+   *
+   * Every frame is stamped and its seq read back before any reaches the WAL: the ingest edge verified
+   * that stamping overwrites nothing else, and this check makes sure no frame slips a seq past that (one
+   * that did would hand every subscriber a wrong seq). On a mismatch it throws BAD_FRAME and keeps
+   * nothing of the message: no seq is consumed and neither the WAL nor the ring sees a frame of it.
    */
   appendEncoded(frames: Uint8Array, count: number): number {
     const view = new DataView(frames.buffer, frames.byteOffset, frames.byteLength);
     const tsRecv = nowNs();
-    let off = 0;
-    for (let i = 0; i < count; i++) {
+    const first = this.seq + 1;
+    for (let i = 0, off = 0; i < count; i++) {
+      stampFrame(frames, view, off, first + i, tsRecv);
+      const read = frameSeq(frames, off);
+      if (read !== first + i) {
+        throw new TickringError(
+          "BAD_FRAME",
+          `frame ${i} of the message reads back seq ${read} after stamping seq ${first + i}: refused before the WAL`,
+        );
+      }
+      off += frameLength(frames, off);
+    }
+    for (let i = 0, off = 0; i < count; i++) {
       const len = frameLength(frames, off);
       const frame = frames.subarray(off, off + len);
-      const seq = ++this.seq;
-      stampFrame(frames, view, off, seq, tsRecv);
-      this.wal.append(frame, seq);
+      this.wal.append(frame, ++this.seq);
       this.ring.append(frame);
       off += len;
     }

@@ -16,9 +16,7 @@ export type RecoveryErrorCode =
   | "ERR_SNAPSHOT_CHECKSUM"
   /** The snapshot's store does not open, or its checkpoint differs from the manifest. */
   | "ERR_SNAPSHOT_STORE"
-  /** A daemon holds the data directory (LevelDB's LOCK), so an offline operation cannot run. */
-  | "ERR_DATA_LOCKED"
-  /** The directory is not a tickring data directory. */
+  /** The snapshot or its store is missing or does not open. */
   | "ERR_DATA_MISSING"
   /** Restore target is not empty and `--force` was not given. */
   | "ERR_DATA_NOT_EMPTY";

@@ -1,4 +1,7 @@
-/** Public surface of recovery: startup recovery, index progress, and snapshots (create, verify, restore, list). */
+/**
+ * Public surface of recovery: startup recovery (with the status server that answers while it runs), index
+ * progress, and snapshots (create, verify, restore, list). Other layers import recovery only from here.
+ */
 export * from "./errors.js";
 export { type IndexingStats, IndexProgress, type IndexProgressOptions } from "./index-progress.js";
 export { OnlineSnapshots, type OnlineSnapshotsOptions } from "./online-snapshots.js";

@@ -12,13 +12,21 @@
  * The snapshot is written under `<path>.partial` and renamed once its manifest is durable: a directory with
  * the final name is always complete.
  */
-import { closeSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, statSync } from "node:fs";
+import { closeSync, existsSync, linkSync, openSync, readdirSync, statSync } from "node:fs";
 import { rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import type { WalSegmentInfo } from "../storage/wal.js";
-import { indexPathOf, listSegments } from "../storage/wal-files.js";
-import { WAL_DEFAULTS } from "../storage/wal-options.js";
-import { scanSegmentFile } from "../storage/wal-scan.js";
+import {
+  existingDataDir,
+  listSegments,
+  makeDir,
+  openDataDir,
+  STORE_DIR,
+  WAL_DEFAULTS,
+  WAL_DIR,
+  type WalSegmentInfo,
+} from "../storage/index.js";
+import { indexPathOf } from "../storage/wal/files.js";
+import { scanSegmentFile } from "../storage/wal/scan.js";
 import { RecoveryError } from "./errors.js";
 import { checksumFile, copyFile, syncDir } from "./file-copy.js";
 import { ByteProgress, type OnProgress } from "./progress.js";
@@ -30,10 +38,7 @@ import {
   type Manifest,
   type ManifestFile,
   PARTIAL_SUFFIX,
-  SNAPSHOTS_DIR,
-  STORE_DIR,
   snapshotId,
-  WAL_DIR,
 } from "./snapshot-layout.js";
 import { createEmptyStore, StoreCopySource } from "./store-copy.js";
 
@@ -49,7 +54,10 @@ export interface CreateSnapshotOptions {
   data: string;
   /** Where the snapshot goes; must not exist. @default `<data>/snapshots/<id>` */
   out?: string;
-  /** Set when a daemon in this process owns `data` (online snapshot); absent = offline, the dir must be free. */
+  /**
+   * Set when a daemon in this process holds `data` (online snapshot); absent = offline: the data directory
+   * is locked for the duration (`ERR_DATA_LOCKED` naming the pid of a daemon that holds it).
+   */
   liveWal?: LiveWal;
   onProgress?: OnProgress;
 }
@@ -70,27 +78,22 @@ let partialCounter = 0;
 /** Creates a snapshot of `options.data`; see the module doc for how it stays consistent. */
 export async function createSnapshot(options: CreateSnapshotOptions): Promise<SnapshotResult> {
   const { data, liveWal } = options;
-  const walDir = join(data, WAL_DIR);
-  const storeDir = join(data, STORE_DIR);
-  if (!existsSync(walDir) && !existsSync(storeDir)) {
-    throw new RecoveryError(
-      "ERR_DATA_MISSING",
-      data,
-      `${data} is not a tickring data directory (no wal/ or store/)`,
-    );
-  }
+  const { walDir, storeDir, snapshotsDir } = existingDataDir(data);
   if (options.out !== undefined && existsSync(options.out)) {
     throw new RecoveryError("ERR_SNAPSHOT_EXISTS", options.out, `${options.out} already exists`);
   }
-  const parent = options.out !== undefined ? dirname(options.out) : join(data, SNAPSHOTS_DIR);
+  const parent = options.out !== undefined ? dirname(options.out) : snapshotsDir;
   const partial = join(
     parent,
     `${options.out !== undefined ? basename(options.out) : `.new-${process.pid}-${++partialCounter}`}${PARTIAL_SUFFIX}`,
   );
-  const store = existsSync(storeDir) ? await StoreCopySource.open(storeDir, liveWal !== undefined) : null;
+  // Offline, nothing else may write the directory while its WAL is frozen and its store copied.
+  const held = liveWal === undefined ? await openDataDir(data) : null;
   const walFiles: WalFile[] = [];
+  let store: StoreCopySource | null = null;
   try {
-    mkdirSync(join(partial, WAL_DIR), { recursive: true });
+    store = existsSync(storeDir) ? await StoreCopySource.open(storeDir, liveWal !== undefined) : null;
+    makeDir(join(partial, WAL_DIR));
     // The frozen step: synchronous from here to the end of freezeWal, so the daemon appends nothing between.
     store?.freeze();
     const createdAt = new Date();
@@ -145,6 +148,7 @@ export async function createSnapshot(options: CreateSnapshotOptions): Promise<Sn
   } finally {
     for (const f of walFiles) if (!f.linked) closeSync(f.fd);
     await store?.close();
+    held?.release();
   }
 }
 

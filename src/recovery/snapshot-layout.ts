@@ -1,5 +1,6 @@
 /**
- * Layout of a snapshot, the only place that knows its names and its manifest format.
+ * Layout of a snapshot, the only place that knows its manifest format. Its wal/ and store/ are named as in a
+ * data directory (src/storage/data-dir.ts), so a restore copies them across as they are.
  *
  * ```
  *  <snapshot>/                       one directory per snapshot (default: <data>/snapshots/<id>)
@@ -24,17 +25,12 @@
  * Invariants: `files` lists every file under wal/ and store/ with its exact size and CRC32C (8 hex digits,
  * the same checksum as WAL records), paths relative and `/`-separated, never `..`.
  */
+import { STORE_DIR, WAL_DIR } from "../storage/index.js";
 import { RecoveryError } from "./errors.js";
 
 export const MANIFEST_FILE = "manifest.json";
 export const MANIFEST_FORMAT = "tickring-snapshot";
 export const MANIFEST_VERSION = 1;
-/** Sub-directory of a snapshot (and of a data directory) holding the WAL segments. */
-export const WAL_DIR = "wal";
-/** Sub-directory of a snapshot (and of a data directory) holding the LevelDB store. */
-export const STORE_DIR = "store";
-/** Sub-directory of a data directory where snapshots go by default. */
-export const SNAPSHOTS_DIR = "snapshots";
 /** Suffix of a snapshot being written; renamed to its final name once complete. */
 export const PARTIAL_SUFFIX = ".partial";
 

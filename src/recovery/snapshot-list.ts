@@ -2,7 +2,8 @@
 import { existsSync, readdirSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { MANIFEST_FILE, type Manifest, SNAPSHOTS_DIR } from "./snapshot-layout.js";
+import { existingDataDir } from "../storage/index.js";
+import { MANIFEST_FILE, type Manifest } from "./snapshot-layout.js";
 import { readManifest } from "./snapshot-verify.js";
 
 /** One complete snapshot found on disk. */
@@ -15,10 +16,11 @@ export interface SnapshotEntry {
 
 /**
  * The complete snapshots in `<data>/snapshots/`, oldest first. Directories without a manifest (a create in
- * progress or interrupted: `*.partial`) are not snapshots and are left out.
+ * progress or interrupted: `*.partial`) are not snapshots and are left out. Throws `ERR_DATA_MISSING` when
+ * `data` is not a data directory (a typo must not list "no snapshots").
  */
 export async function listSnapshots(data: string): Promise<SnapshotEntry[]> {
-  const dir = join(data, SNAPSHOTS_DIR);
+  const dir = existingDataDir(data).snapshotsDir;
   if (!existsSync(dir)) return [];
   const out: SnapshotEntry[] = [];
   for (const name of readdirSync(dir)) {

@@ -7,21 +7,23 @@
  * restored copy: never half-restored. A forced restore keeps the old directory's `snapshots/`.
  */
 import { existsSync, readdirSync } from "node:fs";
-import { mkdir, rename, rm, rmdir } from "node:fs/promises";
+import { rename, rm, rmdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { RecoveryError, SnapshotFileError } from "./errors.js";
-import { copyFile, syncDir } from "./file-copy.js";
-import { ByteProgress, type OnProgress } from "./progress.js";
 import {
-  crcHex,
-  type Manifest,
-  PARTIAL_SUFFIX,
+  type DataDir,
+  LOCK_FILE,
+  makeDir,
+  openDataDir,
   SNAPSHOTS_DIR,
   STORE_DIR,
   WAL_DIR,
-} from "./snapshot-layout.js";
+} from "../storage/index.js";
+import { RecoveryError, SnapshotFileError } from "./errors.js";
+import { copyFile, syncDir } from "./file-copy.js";
+import { ByteProgress, type OnProgress } from "./progress.js";
+import { crcHex, type Manifest, PARTIAL_SUFFIX } from "./snapshot-layout.js";
 import { checkWalEnd, readManifest } from "./snapshot-verify.js";
-import { readCheckpoint, StoreCopySource } from "./store-copy.js";
+import { readCheckpoint } from "./store-copy.js";
 
 /** Options of {@link restoreSnapshot}. */
 export interface RestoreOptions {
@@ -38,22 +40,22 @@ export async function restoreSnapshot(
 ): Promise<Manifest> {
   const manifest = await readManifest(path);
   const target = resolve(data);
-  const occupied = existsSync(target) && readdirSync(target).length > 0;
-  if (occupied && options.force !== true) {
-    throw new RecoveryError(
-      "ERR_DATA_NOT_EMPTY",
-      target,
-      `${target} is not empty: pass --force to replace it`,
-    );
-  }
-  // Holding the old store's LOCK keeps a daemon from starting on it while we swap (and tells us if one runs).
-  const oldStore = join(target, STORE_DIR);
-  const lock = occupied && existsSync(oldStore) ? await StoreCopySource.open(oldStore, false) : null;
+  const existed = existsSync(target);
+  // The lock keeps a daemon from starting on the old data mid-swap, and refuses the restore while one runs.
+  const dir = await openDataDir(target);
+  const occupied = readdirSync(target).some((name) => name !== LOCK_FILE);
   const partial = `${target}.restore-${process.pid}${PARTIAL_SUFFIX}`;
   try {
+    if (occupied && options.force !== true) {
+      throw new RecoveryError(
+        "ERR_DATA_NOT_EMPTY",
+        target,
+        `${target} is not empty: pass --force to replace it`,
+      );
+    }
     await rm(partial, { recursive: true, force: true });
-    await mkdir(join(partial, WAL_DIR), { recursive: true });
-    await mkdir(join(partial, STORE_DIR));
+    makeDir(join(partial, WAL_DIR));
+    makeDir(join(partial, STORE_DIR));
     const progress = new ByteProgress(
       manifest.files.reduce((n, f) => n + f.bytes, 0),
       options.onProgress,
@@ -85,32 +87,37 @@ export async function restoreSnapshot(
     await syncDir(join(partial, WAL_DIR));
     await syncDir(join(partial, STORE_DIR));
     await syncDir(partial);
-    await swapIn(partial, target);
+    await swapIn(partial, target, occupied, dir);
     return manifest;
   } catch (err) {
     await rm(partial, { recursive: true, force: true });
+    dir.release();
+    // A target this call created (for its lock) goes again.
+    if (!existed) await rmdir(target).catch(() => undefined);
     throw err;
   } finally {
-    await lock?.close();
+    dir.release();
   }
 }
 
-/** Renames `partial` to `target`, moving an existing `target` (and its snapshots/) out of the way first. */
-async function swapIn(partial: string, target: string): Promise<void> {
-  if (existsSync(target)) {
-    if (readdirSync(target).length === 0) {
-      await rmdir(target);
-    } else {
-      const old = `${target}.old-${process.pid}`;
-      await rename(target, old);
-      if (existsSync(join(old, SNAPSHOTS_DIR)))
-        await rename(join(old, SNAPSHOTS_DIR), join(partial, SNAPSHOTS_DIR));
-      await rename(partial, target);
-      await syncDir(dirname(target));
-      await rm(old, { recursive: true, force: true });
-      return;
-    }
+/**
+ * Renames `partial` to `target`. An occupied `target` is renamed aside first (its lock file goes with it:
+ * the restored directory arrives free) and its snapshots/ moved into the restored one; an empty one (only our
+ * lock in it) is removed.
+ */
+async function swapIn(partial: string, target: string, occupied: boolean, dir: DataDir): Promise<void> {
+  if (occupied) {
+    const old = `${target}.old-${process.pid}`;
+    await rename(target, old);
+    if (existsSync(join(old, SNAPSHOTS_DIR)))
+      await rename(join(old, SNAPSHOTS_DIR), join(partial, SNAPSHOTS_DIR));
+    await rename(partial, target);
+    await syncDir(dirname(target));
+    await rm(old, { recursive: true, force: true });
+    return;
   }
+  dir.release();
+  await rmdir(target);
   await rename(partial, target);
   await syncDir(dirname(target));
 }

@@ -8,20 +8,12 @@ import { existsSync, readdirSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { listSegments } from "../storage/wal-files.js";
-import { WAL_DEFAULTS } from "../storage/wal-options.js";
-import { scanSegmentFile } from "../storage/wal-scan.js";
+import { listSegments, STORE_DIR, WAL_DEFAULTS, WAL_DIR } from "../storage/index.js";
+import { scanSegmentFile } from "../storage/wal/scan.js";
 import { RecoveryError, SnapshotFileError } from "./errors.js";
 import { checksumFile, copyFile, linkOrCopy } from "./file-copy.js";
 import { ByteProgress, type OnProgress } from "./progress.js";
-import {
-  crcHex,
-  MANIFEST_FILE,
-  type Manifest,
-  parseManifest,
-  STORE_DIR,
-  WAL_DIR,
-} from "./snapshot-layout.js";
+import { crcHex, MANIFEST_FILE, type Manifest, parseManifest } from "./snapshot-layout.js";
 import { readCheckpoint } from "./store-copy.js";
 
 /** What a successful {@link verifySnapshot} checked. */
@@ -31,8 +23,12 @@ export interface VerifyReport {
   bytes: number;
 }
 
-/** Reads and validates `<path>/manifest.json`. */
+/**
+ * Reads and validates `<path>/manifest.json`. A `path` that does not exist is `ERR_DATA_MISSING` (a usage
+ * error: exit 2), one without a readable manifest `ERR_SNAPSHOT_MANIFEST`.
+ */
 export async function readManifest(path: string): Promise<Manifest> {
+  if (!existsSync(path)) throw new RecoveryError("ERR_DATA_MISSING", path, `${path} does not exist`);
   const file = join(path, MANIFEST_FILE);
   let text: string;
   try {
@@ -51,7 +47,9 @@ export async function readManifest(path: string): Promise<Manifest> {
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new RecoveryError("ERR_SNAPSHOT_MANIFEST", file, `${file} is not JSON: ${(err as Error).message}`);
+    throw new RecoveryError("ERR_SNAPSHOT_MANIFEST", file, `${file} is not JSON: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   return parseManifest(json, file);
 }

@@ -7,16 +7,13 @@
  * Cost: the last segment and the newest sealed one are read and CRC-checked (≤ 2 × 64 MiB with default
  * segments, ≈ 0.1 s), whatever the size of the WAL or of its unindexed part.
  */
-import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
-import { Store } from "../storage/store.js";
-import { Wal, type WalOpenReport, type WalOptions } from "../storage/wal.js";
-import { STORE_DIR, WAL_DIR } from "./snapshot-layout.js";
+import { dataDirLayout, Store, Wal, type WalOpenReport, type WalOptions } from "../storage/index.js";
 
 /** Options of {@link recoverDataDir}. */
 export interface RecoverOptions {
-  /** The data directory. */
+  /** The data directory (the caller holds it: see `openDataDir`). */
   data: string;
   /** WAL settings (its `dir` is `<data>/wal`). */
   wal: Omit<WalOptions, "dir">;
@@ -36,9 +33,10 @@ export interface Recovered {
 /** Opens and repairs `<data>/wal` and `<data>/store`; see the module doc. */
 export async function recoverDataDir(options: RecoverOptions): Promise<Recovered> {
   const { data, log } = options;
+  const { walDir, storeDir } = dataDirLayout(data);
   const t0 = performance.now();
   options.onProgress?.(0);
-  const { wal, report } = await Wal.open({ ...options.wal, dir: join(data, WAL_DIR) });
+  const { wal, report } = await Wal.open({ ...options.wal, dir: walDir });
   if (report.truncated !== undefined) {
     const { file, offset, reason, bytesCut } = report.truncated;
     log.warn(
@@ -49,7 +47,7 @@ export async function recoverDataDir(options: RecoverOptions): Promise<Recovered
   options.onProgress?.(50);
   let store: Store;
   try {
-    store = await Store.open({ dir: join(data, STORE_DIR) });
+    store = await Store.open({ dir: storeDir });
   } catch (err) {
     await wal.close();
     throw err;

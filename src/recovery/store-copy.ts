@@ -1,57 +1,37 @@
 /**
- * The snapshot code's one seam to classic-level. LevelDB has no checkpoint API, and a raw copy of an open
- * database is unsafe (MANIFEST and the .log change under it), so a snapshot's store is a logical copy: every
- * entry read from ONE explicit LevelDB snapshot (a single instant: blocks and checkpoint agree) and written with
- * `batch()` into a fresh database. Online, the daemon's store is opened a second time in the same process
- * (it opens with `multithreading: true`, which lets several handles share one LevelDB); offline, the store is
- * opened exclusively, so LevelDB's LOCK tells us when a daemon holds it.
+ * The snapshot code's store copies, through storage's one seam to LevelDB ({@link openLevelDb}). LevelDB has
+ * no checkpoint API, and a raw copy of an open database is unsafe (MANIFEST and the .log change under it), so
+ * a snapshot's store is a logical copy: every entry read from ONE explicit LevelDB snapshot (a single instant:
+ * blocks and checkpoint agree) and written with `batch()` into a fresh database. Online, the daemon's store is
+ * opened a second time in the same process (it opens with `multithreading: true`, which lets several handles
+ * share one LevelDB); offline, the caller holds the data directory's lock and the store is opened exclusively.
  */
-import { ClassicLevel } from "classic-level";
-import { CHECKPOINT_KEY, readU64 } from "../storage/store-keys.js";
+import { TickringError } from "../errors.js";
+import { CHECKPOINT_KEY, checkpointOf } from "../storage/store/keys.js";
+import { type LevelDb, type LevelSnapshot, openLevelDb, VIEW } from "../storage/store/leveldb.js";
 import { RecoveryError } from "./errors.js";
 import type { OnBytes } from "./file-copy.js";
 
-type Db = ClassicLevel<Uint8Array, Uint8Array>;
-const VIEW = { keyEncoding: "view", valueEncoding: "view" } as const;
 /** Entries per read and per write batch: bounds memory to about this × the largest block (32 KiB). */
 const ENTRIES_PER_BATCH = 512;
 
 /** A store opened for copying; {@link StoreCopySource.freeze} fixes the instant the copy reflects. */
 export class StoreCopySource {
-  private frozen: ReturnType<Db["snapshot"]> | null = null;
+  private frozen: LevelSnapshot | null = null;
 
-  private constructor(private readonly db: Db) {}
+  private constructor(private readonly db: LevelDb) {}
 
   /**
    * Opens the store in `dir`. `shared`: alongside the daemon's own handle (online). Otherwise exclusively,
    * failing with `ERR_DATA_LOCKED` when another process holds it.
    */
   static async open(dir: string, shared: boolean): Promise<StoreCopySource> {
-    const db: Db = new ClassicLevel<Uint8Array, Uint8Array>(dir, VIEW);
     try {
-      await db.open({ multithreading: shared, createIfMissing: false });
+      return new StoreCopySource(await openLevelDb(dir, { multithreading: shared, createIfMissing: false }));
     } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause;
-      if (cause?.code === "LEVEL_LOCKED") {
-        throw new RecoveryError(
-          "ERR_DATA_LOCKED",
-          dir,
-          `${dir} is held by a running daemon (LevelDB's LOCK)`,
-          {
-            cause: err,
-          },
-        );
-      }
-      throw new RecoveryError(
-        "ERR_DATA_MISSING",
-        dir,
-        `cannot open the store ${dir}: ${(err as Error).message}`,
-        {
-          cause: err,
-        },
-      );
+      if (err instanceof TickringError && err.code === "ERR_DATA_LOCKED") throw err;
+      throw new RecoveryError("ERR_DATA_MISSING", dir, (err as Error).message, { cause: err });
     }
-    return new StoreCopySource(db);
   }
 
   /** Takes the LevelDB snapshot the copy will read. Synchronous, so the caller can pair it with other state. */
@@ -65,8 +45,7 @@ export class StoreCopySource {
    */
   async copyTo(toDir: string, onBytes?: OnBytes): Promise<number> {
     this.freeze();
-    const dst: Db = new ClassicLevel<Uint8Array, Uint8Array>(toDir, VIEW);
-    await dst.open({ errorIfExists: true });
+    const dst = await openLevelDb(toDir, { errorIfExists: true });
     let checkpoint = 0;
     const it = this.db.iterator({ ...VIEW, snapshot: this.frozen!, fillCache: false });
     try {
@@ -76,7 +55,7 @@ export class StoreCopySource {
         let bytes = 0;
         const ops = entries.map(([key, value]) => {
           bytes += key.length + value.length;
-          if (isCheckpointKey(key)) checkpoint = readU64(value, 0);
+          if (isCheckpointKey(key)) checkpoint = checkpointOf(value);
           return { type: "put" as const, key, value };
         });
         await dst.batch(ops);
@@ -99,11 +78,9 @@ export class StoreCopySource {
 
 /** The checkpoint of the store in `dir`, opened exclusively and closed again (0 when it has none). */
 export async function readCheckpoint(dir: string): Promise<number> {
-  const db: Db = new ClassicLevel<Uint8Array, Uint8Array>(dir, VIEW);
-  await db.open({ createIfMissing: false });
+  const db = await openLevelDb(dir, { createIfMissing: false });
   try {
-    const cp = await db.get(CHECKPOINT_KEY);
-    return cp === undefined ? 0 : readU64(cp, 0);
+    return checkpointOf(await db.get(CHECKPOINT_KEY));
   } finally {
     await db.close();
   }
@@ -115,8 +92,7 @@ function isCheckpointKey(key: Uint8Array): boolean {
 
 /** Creates an empty store in `dir` (checkpoint 0), for a snapshot of a data dir whose store was never made. */
 export async function createEmptyStore(dir: string): Promise<number> {
-  const db: Db = new ClassicLevel<Uint8Array, Uint8Array>(dir, VIEW);
-  await db.open({ errorIfExists: true });
+  const db = await openLevelDb(dir, { errorIfExists: true });
   await db.close();
   return 0;
 }

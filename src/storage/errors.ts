@@ -16,7 +16,10 @@ export type StorageErrorCode =
   | "ERR_WAL_FRAME"
   | "ERR_WAL_IO"
   | "ERR_STORE_CLOSED"
-  | "ERR_STORE_IO";
+  | "ERR_STORE_IO"
+  | "ERR_DATA_LOCKED"
+  | "ERR_DATA_DIR"
+  | "ERR_DATA_MISSING";
 
 /** Base class of storage errors: a {@link TickringError} whose code is a {@link StorageErrorCode}. */
 export class StorageError extends TickringError {
@@ -74,6 +77,20 @@ export class WalCorruptError extends StorageError {
   }
 }
 
+/** A WAL file operation failed; the system error is the `cause` (its code, e.g. `ENOSPC`, is in the message). */
+export class WalIoError extends StorageError {
+  override name = "WalIoError";
+  constructor(
+    readonly op: "create" | "write" | "fdatasync",
+    /** The file, when the operation names one (an fdatasync in flight knows only its fd). */
+    readonly file: string | null,
+    cause: NodeJS.ErrnoException,
+  ) {
+    const what = file === null ? `WAL ${op}` : `WAL ${op} of ${file}`;
+    super("ERR_WAL_IO", `${what} failed: ${cause.code ?? cause.message}`, { cause });
+  }
+}
+
 /** Segments are missing between two that exist (a seq range has no file). */
 export class WalGapError extends StorageError {
   override name = "WalGapError";
@@ -105,5 +122,54 @@ export class ClosedError extends StorageError {
   override name = "ClosedError";
   constructor(code: "ERR_WAL_CLOSED" | "ERR_STORE_CLOSED", what: string) {
     super(code, `${what} is closed`);
+  }
+}
+
+/**
+ * Another process holds the data directory (or the store in it). The message starts with the code and names
+ * the holder's pid when its lock file gives it, so the CLI's one line says who to stop.
+ */
+export class DataLockedError extends StorageError {
+  override name = "DataLockedError";
+  constructor(
+    readonly dir: string,
+    /** The holder's pid from the lock file; null when only LevelDB's LOCK told (it names no pid). */
+    readonly pid: number | null,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      "ERR_DATA_LOCKED",
+      pid === null
+        ? `ERR_DATA_LOCKED: ${dir} is held by another process (LevelDB's LOCK)`
+        : `ERR_DATA_LOCKED: ${dir} is held by process ${pid}: stop it first`,
+      options,
+    );
+  }
+}
+
+/** A directory for data (the data directory, its wal/ or store/, a snapshot's) cannot be created. */
+export class DataDirError extends StorageError {
+  override name = "DataDirError";
+  constructor(
+    /** The directory asked for. */
+    readonly dir: string,
+    /** The path whose creation failed (`dir` or one of its missing parents). */
+    readonly path: string,
+    /** The system error code (`ENOENT`, `EACCES`, `ENOTDIR`, …). */
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super("ERR_DATA_DIR", `ERR_DATA_DIR: cannot create ${dir}: ${reason} at ${path}`, options);
+  }
+}
+
+/** A path given as a data directory does not exist, or is not one (it has neither wal/ nor store/). */
+export class DataMissingError extends StorageError {
+  override name = "DataMissingError";
+  constructor(
+    readonly dir: string,
+    reason: string,
+  ) {
+    super("ERR_DATA_MISSING", `ERR_DATA_MISSING: ${dir} ${reason}`);
   }
 }

@@ -1,5 +1,22 @@
-/** Public surface of the storage layer: the WAL, its reader, the LevelDB store, its indexer and retention. */
+/**
+ * Public surface of the storage layer: the data directory (layout and lock), the WAL, its reader, the LevelDB
+ * store, its indexer and retention. Other layers import storage only from here. Recovery, which works on
+ * storage's files themselves (snapshots link WAL segments and copy the LevelDB), also imports the few
+ * modules it needs beside this: the WAL's scan and file names, the store's keys and its LevelDB seam.
+ */
+export {
+  type DataDir,
+  type DataDirLayout,
+  dataDirLayout,
+  existingDataDir,
+  LOCK_FILE,
+  openDataDir,
+  SNAPSHOTS_DIR,
+  STORE_DIR,
+  WAL_DIR,
+} from "./data-dir.js";
 export * from "./errors.js";
+export { makeDir } from "./make-dir.js";
 export { Indexer, type IndexerOptions, type IndexerStats } from "./indexer.js";
 export {
   applyRetention,
@@ -7,7 +24,7 @@ export {
   type RetentionOptions,
   type RetentionReport,
 } from "./retention.js";
-export { Store, type StoreOptions, type SymbolFrameBatch } from "./store.js";
+export { Store, type StoreOptions, type SymbolFrameBatch } from "./store/store.js";
 export {
   type FsyncPolicy,
   Wal,
@@ -15,6 +32,7 @@ export {
   type WalOpenReport,
   type WalOptions,
   type WalSegmentInfo,
-} from "./wal.js";
-export { WAL_DEFAULTS } from "./wal-options.js";
-export { type FrameBatch, openWalReader, WalReader, type WalReaderOptions } from "./wal-reader.js";
+} from "./wal/wal.js";
+export { listSegments, type SegmentFile, segmentPath } from "./wal/files.js";
+export { WAL_DEFAULTS } from "./wal/options.js";
+export { type FrameBatch, openWalReader, WalReader, type WalReaderOptions } from "./wal/reader.js";

@@ -8,10 +8,10 @@
  * power loss could cut from the WAL (the checkpoint would then be ahead of the WAL's resumed seq).
  */
 import { performance } from "node:perf_hooks";
+import { checkInt, stripUndefined } from "../config/checks.js";
 import { StorageOptionError } from "./errors.js";
-import type { Store } from "./store.js";
-import { checkInt, stripUndefined } from "./wal-options.js";
-import { openWalReader, type WalReader } from "./wal-reader.js";
+import type { Store } from "./store/store.js";
+import { openWalReader, type WalReader } from "./wal/reader.js";
 
 /** Options of {@link Indexer}. */
 export interface IndexerOptions {
@@ -59,9 +59,9 @@ export class Indexer {
     const o = { ...INDEXER_DEFAULTS, ...stripUndefined(options) };
     if (typeof o.walDir !== "string" || o.walDir === "")
       throw new StorageOptionError("walDir", o.walDir, "a directory path");
-    checkInt("idleMs", o.idleMs, 1, 60_000);
-    checkInt("maxBatchFrames", o.maxBatchFrames, 1, 1 << 24);
-    checkInt("readBufferBytes", o.readBufferBytes, 1 << 20, 1 << 30);
+    checkInt("idleMs", o.idleMs, 1, 60_000, StorageOptionError);
+    checkInt("maxBatchFrames", o.maxBatchFrames, 1, 1 << 24, StorageOptionError);
+    checkInt("readBufferBytes", o.readBufferBytes, 1 << 20, 1 << 30, StorageOptionError);
     if (o.limitSeq !== undefined && typeof o.limitSeq !== "function") {
       throw new StorageOptionError("limitSeq", o.limitSeq, "a function");
     }

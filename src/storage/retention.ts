@@ -7,8 +7,8 @@
  */
 import { statSync } from "node:fs";
 import { StorageOptionError } from "./errors.js";
-import type { Store } from "./store.js";
-import type { Wal } from "./wal.js";
+import type { Store } from "./store/store.js";
+import type { Wal } from "./wal/wal.js";
 
 /** Limits; an absent one does not apply. */
 export interface RetentionOptions {

@@ -8,9 +8,9 @@
  * (bounded buffer) sits at now − delay and feeds a fan-out of its own (filters, batching and
  * slow-consumer policies as real-time). It runs only while someone subscribes.
  */
-import { nowNs } from "../clock.js";
 import { frameLength, frameTsRecvApprox } from "../frame/codec.js";
-import type { FrameBatch } from "../storage/wal-reader.js";
+import type { FrameBatch } from "../storage/index.js";
+import { type FeedClock, systemClock } from "./feed-clock.js";
 import { HistoryReader, type HistorySources, seqAtTime } from "./history.js";
 import { LastValueCache } from "./last-value-cache.js";
 import { type FeedCounters, RealtimeFeed, type RealtimeSubscription } from "./realtime-feed.js";
@@ -25,7 +25,7 @@ export class DelayedFeed {
   private starting: Promise<void> | null = null;
   private batch: FrameBatch | null = null;
   private index = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: unknown;
   private staging = new Uint8Array(STAGING_BYTES);
 
   constructor(
@@ -35,6 +35,7 @@ export class DelayedFeed {
     counters: FeedCounters,
     /** The newest seq written, bounding the search for where now − delay is. */
     private readonly newestSeq: () => number,
+    private readonly clock: FeedClock = systemClock,
   ) {
     this.feed = new RealtimeFeed(new LastValueCache(), limitBytes, counters);
   }
@@ -65,7 +66,7 @@ export class DelayedFeed {
   }
 
   stop(): void {
-    clearTimeout(this.timer);
+    this.clock.cancel(this.timer);
     this.reader?.close();
     this.reader = null;
     this.batch = null;
@@ -74,7 +75,7 @@ export class DelayedFeed {
 
   private async start(): Promise<void> {
     const newest = this.newestSeq();
-    const from = await seqAtTime(this.history, Number(nowNs()) - this.delayMs * 1e6, 1, newest);
+    const from = await seqAtTime(this.history, this.clock.nowNs() - this.delayMs * 1e6, 1, newest);
     this.reader = new HistoryReader(this.history, from);
     this.release();
   }
@@ -83,7 +84,7 @@ export class DelayedFeed {
   private release(): void {
     this.timer = undefined;
     if (this.reader === null) return;
-    const cutoff = Number(nowNs()) - this.delayMs * 1e6;
+    const cutoff = this.clock.nowNs() - this.delayMs * 1e6;
     let used = 0;
     for (;;) {
       if (this.batch === null || this.index >= this.batch.count) {
@@ -94,11 +95,11 @@ export class DelayedFeed {
           (b) => {
             this.batch = b;
             this.index = 0;
-            if (b === null) this.timer = setTimeout(() => this.release(), POLL_MS);
+            if (b === null) this.timer = this.clock.after(POLL_MS, () => this.release());
             else this.release();
           },
           () => {
-            this.timer = setTimeout(() => this.release(), POLL_MS);
+            this.timer = this.clock.after(POLL_MS, () => this.release());
           },
         );
         return;
@@ -108,7 +109,7 @@ export class DelayedFeed {
       const ts = frameTsRecvApprox(b.bytes, off);
       if (ts > cutoff) {
         if (used > 0) this.feed.dispatch(this.staging, 0, used);
-        this.timer = setTimeout(() => this.release(), Math.max(1, Math.ceil((ts - cutoff) / 1e6)));
+        this.timer = this.clock.after(Math.max(1, Math.ceil((ts - cutoff) / 1e6)), () => this.release());
         return;
       }
       const len = frameLength(b.bytes, off);

@@ -4,10 +4,14 @@
  * the sequencer is still writing. Batches are views into a reader's buffer, valid until the next read.
  */
 import { frameTsRecvApprox } from "../frame/codec.js";
-import { WalSeqRetiredError } from "../storage/errors.js";
-import type { Store } from "../storage/store.js";
-import { listSegments } from "../storage/wal-files.js";
-import { type FrameBatch, openWalReader, type WalReader } from "../storage/wal-reader.js";
+import {
+  type FrameBatch,
+  listSegments,
+  openWalReader,
+  type Store,
+  type WalReader,
+  WalSeqRetiredError,
+} from "../storage/index.js";
 
 /** Where history lives; the store is opened on first use (most replays never leave the WAL). */
 export interface HistorySources {
@@ -47,16 +51,19 @@ export class HistoryReader {
         if (!r.done) return this.took(r.value);
         this.storeBatches = null;
       }
-      const firstWal = firstWalSeq(this.sources.walDir);
-      if (this.next < firstWal) {
-        const store = await this.sources.store();
-        const storeFirst = await store.firstSeq();
-        if (storeFirst > this.next && storeFirst > 0) this.next = Math.min(storeFirst, firstWal);
-        if (this.next < firstWal && this.next <= store.checkpoint) {
-          this.storeBatches = store.readBySeq(this.next, Math.min(maxSeq, firstWal - 1, store.checkpoint));
-          continue;
+      if (this.wal === null) {
+        // Only when (re)entering the WAL: listing the directory per batch cost a readdir per 1 MiB read.
+        const firstWal = firstWalSeq(this.sources.walDir);
+        if (this.next < firstWal) {
+          const store = await this.sources.store();
+          const storeFirst = await store.firstSeq();
+          if (storeFirst > this.next && storeFirst > 0) this.next = Math.min(storeFirst, firstWal);
+          if (this.next < firstWal && this.next <= store.checkpoint) {
+            this.storeBatches = store.readBySeq(this.next, Math.min(maxSeq, firstWal - 1, store.checkpoint));
+            continue;
+          }
+          this.next = Math.max(this.next, firstWal);
         }
-        this.next = Math.max(this.next, firstWal);
       }
       try {
         this.wal ??= openWalReader(this.sources.walDir, this.next, { bufferBytes: READ_BUFFER_BYTES });
@@ -82,6 +89,17 @@ export class HistoryReader {
     this.next = batch.lastSeq + 1;
     return batch;
   }
+}
+
+/**
+ * The oldest seq history still holds (what retention left in the store or the WAL); `Number.MAX_SAFE_INTEGER`
+ * when it holds nothing.
+ */
+export async function oldestSeq(sources: HistorySources): Promise<number> {
+  const firstWal = firstWalSeq(sources.walDir);
+  const store = await sources.store();
+  const storeFirst = store.checkpoint > 0 ? await store.firstSeq() : 0;
+  return storeFirst > 0 ? Math.min(storeFirst, firstWal) : firstWal;
 }
 
 function firstWalSeq(walDir: string): number {

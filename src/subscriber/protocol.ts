@@ -3,7 +3,10 @@
  * stable code and name the offending field; see docs/protocol.md.
  */
 import type { SlowConsumerPolicy } from "../config/options.js";
-import { TickringError } from "../errors.js";
+import { RequestError, TickringError } from "../errors.js";
+import { parseClientJson } from "../frame/client-json.js";
+import { preview } from "../frame/preview.js";
+import { SYMBOL_RULE, symbolProblem } from "../frame/symbol-rules.js";
 
 export type FeedKind = "realtime" | "delayed" | "historical";
 export type Position = { seq: number } | { timeNs: bigint };
@@ -28,12 +31,7 @@ const MAX_SYMBOLS = 10_000;
 
 /** Parses one text message; throws TickringError (BAD_JSON, UNKNOWN_OP, BAD_REQUEST). */
 export function parseFeedRequest(text: string): FeedRequest {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new TickringError("BAD_JSON", `request is not JSON: ${(err as Error).message}`);
-  }
+  const raw = parseClientJson(Buffer.from(text, "utf8"), "request");
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     throw new TickringError("BAD_REQUEST", "request must be a JSON object with an op");
   }
@@ -43,21 +41,37 @@ export function parseFeedRequest(text: string): FeedRequest {
       return { op: "ping" };
     case "unsubscribe":
       return { op: "unsubscribe", id: subId(o.id) };
-    case "subscribe":
-      return parseSubscribe(o);
+    case "subscribe": {
+      const id = subId(o.id);
+      try {
+        return parseSubscribe(o, id);
+      } catch (err) {
+        // Past the id, every refusal names the subscription it refuses.
+        throw err instanceof TickringError ? new RequestError(err, id) : err;
+      }
+    }
     default:
       throw new TickringError(
         "UNKNOWN_OP",
-        `unknown op ${JSON.stringify(o.op)}: expected subscribe, unsubscribe or ping`,
+        `unknown op ${preview(o.op)}: expected subscribe, unsubscribe or ping`,
       );
   }
 }
 
-function parseSubscribe(o: Record<string, unknown>): SubscribeRequest {
-  const id = subId(o.id);
+function parseSubscribe(o: Record<string, unknown>, id: number): SubscribeRequest {
   const feed = o.feed ?? "realtime";
   if (feed !== "realtime" && feed !== "delayed" && feed !== "historical") {
     throw badField("feed", "realtime, delayed or historical", feed);
+  }
+  if (feed !== "historical") {
+    for (const field of HISTORICAL_ONLY) {
+      if (o[field] !== undefined) {
+        throw new TickringError(
+          "BAD_REQUEST",
+          `${field}: only historical subscriptions take "${field}", not ${feed} ones`,
+        );
+      }
+    }
   }
   const format = o.format ?? "flatbuffers";
   if (format !== "flatbuffers" && format !== "json") throw badField("format", "flatbuffers or json", format);
@@ -75,8 +89,21 @@ function parseSubscribe(o: Record<string, unknown>): SubscribeRequest {
   }
   if (o.live !== undefined && typeof o.live !== "boolean") throw badField("live", "true or false", o.live);
   const from = o.from === undefined ? undefined : position(o.from, "from");
-  if (feed === "historical" && from === undefined) {
-    throw new TickringError("BAD_REQUEST", 'historical subscriptions need "from": {"seq":N} or {"time":"…"}');
+  const to = o.to === undefined ? undefined : position(o.to, "to");
+  if (feed === "historical") {
+    if (from === undefined) {
+      throw new TickringError(
+        "BAD_REQUEST",
+        'from: historical subscriptions need "from": {"seq":N} or {"time":"…"}',
+      );
+    }
+    checkOrder(from, to);
+    if (o.live === true && to !== undefined) {
+      throw new TickringError(
+        "BAD_REQUEST",
+        'live: "live" continues past history; it cannot be combined with "to"',
+      );
+    }
   }
   return {
     op: "subscribe",
@@ -85,11 +112,26 @@ function parseSubscribe(o: Record<string, unknown>): SubscribeRequest {
     feed,
     format,
     from,
-    to: o.to === undefined ? undefined : position(o.to, "to"),
+    to,
     speed,
     live: o.live === true,
     policy,
   };
+}
+
+/** Fields of a historical subscription that a realtime or delayed one would silently ignore. */
+const HISTORICAL_ONLY = ["from", "to", "speed", "live"] as const;
+
+/** `to` before `from`, when both are seqs or both times, is a careless request: refuse it. */
+function checkOrder(from: Position, to: Position | undefined): void {
+  if (to === undefined) return;
+  if ("seq" in from && "seq" in to && to.seq < from.seq) {
+    throw new TickringError("BAD_REQUEST", `to: seq ${to.seq} is before from's seq ${from.seq}`);
+  }
+  if ("timeNs" in from && "timeNs" in to && to.timeNs < from.timeNs) {
+    const iso = (p: { timeNs: bigint }): string => new Date(Number(p.timeNs / 1_000_000n)).toISOString();
+    throw new TickringError("BAD_REQUEST", `to: time ${iso(to)} is before from's time ${iso(from)}`);
+  }
 }
 
 function subId(v: unknown): number {
@@ -103,17 +145,26 @@ function parseSymbols(v: unknown): string[] | null {
     throw badField("symbols", `an array of 1–${MAX_SYMBOLS} symbols, or ["*"]`, v);
   }
   if (v.length === 1 && v[0] === "*") return null;
-  for (const s of v) {
-    if (typeof s !== "string" || s.length === 0 || s.length > 64 || s === "*") {
-      throw badField("symbols", 'symbol strings of 1–64 characters (or ["*"] alone)', s);
+  for (let i = 0; i < v.length; i++) {
+    const s: unknown = v[i];
+    const problem =
+      typeof s !== "string" ? "is not a string" : s === "*" ? 'is "*", which goes alone' : symbolProblem(s);
+    if (problem !== undefined) {
+      throw badField(`symbols[${i}]`, `a symbol of ${SYMBOL_RULE} (or ["*"] alone); this one ${problem}`, s);
     }
   }
   return v as string[];
 }
 
 function position(v: unknown, field: string): Position {
-  if (typeof v === "object" && v !== null) {
+  if (typeof v === "object" && v !== null && !Array.isArray(v)) {
     const o = v as Record<string, unknown>;
+    let keys = 0;
+    for (const k in o) {
+      if (k !== "seq" && k !== "time") throw badField(field, '{"seq":N} or {"time":"…"}', v);
+      keys++;
+    }
+    if (keys === 2) throw badField(field, '{"seq":N} or {"time":"…"}, not both', v);
     if (o.seq !== undefined) {
       if (typeof o.seq !== "number" || !Number.isSafeInteger(o.seq) || o.seq < 1) {
         throw badField(`${field}.seq`, "an integer ≥ 1", o.seq);
@@ -130,9 +181,7 @@ function position(v: unknown, field: string): Position {
   throw badField(field, '{"seq":N} or {"time":"…"}', v);
 }
 
+/** The error for a bad field: names it and quotes at most a short prefix of what was sent. */
 function badField(field: string, expected: string, got: unknown): TickringError {
-  return new TickringError(
-    "BAD_REQUEST",
-    `${field}: expected ${expected}, got ${JSON.stringify(got) ?? String(got)}`,
-  );
+  return new TickringError("BAD_REQUEST", `${field}: expected ${expected}, got ${preview(got)}`);
 }

@@ -11,18 +11,42 @@
  *   drains) or `disconnect`.
  */
 import type { SlowConsumerPolicy } from "../config/options.js";
-import { FrameView, frameInstrumentId, frameLength, frameSeq } from "../frame/codec.js";
+import { FrameView, frameLength, frameSeq, frameSymbolKey } from "../frame/codec.js";
 import { frameToObject } from "../frame/json.js";
-import type { WebSocket } from "../uws/uws.js";
-import type { LastValueCache } from "./last-value-cache.js";
+import type { Socket } from "../transport/socket.js";
+import { LastValueCache } from "./last-value-cache.js";
 import { type PieceSender, sendPieces } from "./send.js";
 import type { SymbolFilter } from "./symbol-filter.js";
 
 /** What the feed needs of a connection; the worker keeps one per socket. */
 export interface FeedConnection {
-  ws: WebSocket<unknown>;
+  ws: Socket;
+  /** Set once the connection is closing: nothing more is sent on it. */
   closed: boolean;
   sender: PieceSender;
+  /** A close waiting for the socket's buffer to drain, so the close frame is not stuck behind data. */
+  pendingClose?: { code: number; reason: string };
+}
+
+/**
+ * Closes `conn` with a close frame the client will see: at once when nothing is buffered, otherwise once the
+ * buffer drains ({@link finishPendingClose}, called on drain). A close frame queued behind buffered data is
+ * lost when uWS gives up on a client that stopped reading (the client then sees 1006, not `code`); with
+ * nothing more sent after it, a client that resumes reading gets the code. Nothing is sent meanwhile.
+ */
+export function closeWhenDrained(conn: FeedConnection, code: number, reason: string): void {
+  if (conn.closed) return;
+  conn.closed = true;
+  if (conn.ws.getBufferedAmount() === 0) conn.ws.end(code, reason);
+  else conn.pendingClose = { code, reason };
+}
+
+/** Sends a close that {@link closeWhenDrained} deferred, once the socket's buffer is empty. */
+export function finishPendingClose(conn: FeedConnection): void {
+  const pending = conn.pendingClose;
+  if (pending === undefined || conn.ws.getBufferedAmount() > 0) return;
+  conn.pendingClose = undefined;
+  conn.ws.end(pending.code, pending.reason);
 }
 
 /** Counters the feed bumps; the worker mirrors them into shared state. */
@@ -41,8 +65,8 @@ const MAX_PIECES = 256;
 
 /** One real-time subscription of one connection. */
 export class RealtimeSubscription {
-  /** Symbol bytes by instrument id, or null for every symbol (the filter's). */
-  readonly symbols: Map<number, Uint8Array> | null;
+  /** Symbol bytes by symbol key, or null for every symbol (the filter's). */
+  readonly symbols: Map<number, Uint8Array[]> | null;
   /** Pieces of the current run to send: [start, end) pairs of ring offsets. */
   readonly pieces = new Int32Array(MAX_PIECES * 2);
   pieceCount = 0;
@@ -53,8 +77,8 @@ export class RealtimeSubscription {
   /** The first seq skipped by `drop`, 0 when not dropping. */
   droppedFrom = 0;
   droppedTo = 0;
-  /** `conflate`: latest pending frame per instrument, copied out of the ring. */
-  conflated: Map<number, Uint8Array> | null = null;
+  /** `conflate`: the latest pending frame per symbol, copied out of the ring. */
+  conflated: LastValueCache | null = null;
   /** Set when a message was sent since the last heartbeat tick. */
   active = false;
 
@@ -72,7 +96,8 @@ export class RealtimeSubscription {
 export class RealtimeFeed {
   private readonly subs = new Set<RealtimeSubscription>();
   private readonly wildcard: RealtimeSubscription[] = [];
-  private readonly byInstrument = new Map<number, RealtimeSubscription[]>();
+  /** Filtered subscriptions by the symbol keys they want. */
+  private readonly byKey = new Map<number, RealtimeSubscription[]>();
   private readonly touched: RealtimeSubscription[] = [];
   private readonly view = new FrameView();
   /** JSON of frames of the current run by ring offset: rendered once, shared by every JSON subscriber. */
@@ -99,15 +124,18 @@ export class RealtimeFeed {
     if (sub.json) this.jsonSubs++;
     if (sub.symbols === null) this.wildcard.push(sub);
     else {
-      for (const id of sub.symbols.keys()) {
-        const list = this.byInstrument.get(id);
-        if (list === undefined) this.byInstrument.set(id, [sub]);
+      for (const key of sub.symbols.keys()) {
+        const list = this.byKey.get(key);
+        if (list === undefined) this.byKey.set(key, [sub]);
         else list.push(sub);
       }
     }
     if (!lastValues) return;
-    const frames =
-      sub.symbols === null ? this.lvc.all() : [...sub.symbols.keys()].map((id) => this.lvc.get(id));
+    const frames: (Uint8Array | undefined)[] = [];
+    if (sub.symbols === null) frames.push(...this.lvc.all());
+    else {
+      for (const [key, symbols] of sub.symbols) for (const s of symbols) frames.push(this.lvc.get(key, s));
+    }
     sub.conn.ws.cork(() => {
       for (const frame of frames) {
         if (frame !== undefined && sub.filter.matches(frame, 0))
@@ -121,10 +149,10 @@ export class RealtimeFeed {
     if (sub.json) this.jsonSubs--;
     if (sub.symbols === null) this.wildcard.splice(this.wildcard.indexOf(sub), 1);
     else {
-      for (const id of sub.symbols.keys()) {
-        const list = this.byInstrument.get(id)!;
+      for (const key of sub.symbols.keys()) {
+        const list = this.byKey.get(key)!;
         list.splice(list.indexOf(sub), 1);
-        if (list.length === 0) this.byInstrument.delete(id);
+        if (list.length === 0) this.byKey.delete(key);
       }
     }
   }
@@ -142,15 +170,15 @@ export class RealtimeFeed {
     for (let off = start; off < end; runFrames++) {
       const len = frameLength(bytes, off);
       const seq = frameSeq(bytes, off);
-      const id = frameInstrumentId(bytes, off);
+      const key = frameSymbolKey(bytes, off);
       if (runFirst === 0) runFirst = seq;
       runLast = seq;
-      this.lvc.update(id, seq, bytes, off, len);
-      const list = this.byInstrument.get(id);
+      this.lvc.update(key, seq, bytes, off, len);
+      const list = this.byKey.get(key);
       if (list !== undefined) {
         for (let i = 0; i < list.length; i++) {
           const sub = list[i];
-          if (sub.filter.matches(bytes, off)) this.addPiece(sub, off, len, seq);
+          if (sub.filter.matches(bytes, off, key)) this.addPiece(sub, off, len, seq);
         }
       }
       if (this.jsonSubs > 0) {
@@ -192,7 +220,7 @@ export class RealtimeFeed {
     }
     const pending = sub.conflated;
     if (pending !== null && pending.size > 0) {
-      const frames = [...pending.values()].sort((a, b) => frameSeq(a, 0) - frameSeq(b, 0));
+      const frames = pending.all().map((f) => f.slice());
       pending.clear();
       sub.conn.ws.cork(() => {
         for (const f of frames) this.sendFrameNow(sub, f, 0, f.length);
@@ -260,12 +288,17 @@ export class RealtimeFeed {
         this.counters.drops += sub.frames;
         return;
       case "conflate": {
-        if (sub.conflated === null) sub.conflated = new Map();
+        sub.conflated ??= new LastValueCache();
         const bytes = this.bytes;
         for (let i = 0; i < n; i++) {
           for (let off = sub.pieces[i * 2]; off < sub.pieces[i * 2 + 1]; off += frameLength(bytes, off)) {
-            const len = frameLength(bytes, off);
-            sub.conflated.set(frameInstrumentId(bytes, off), bytes.slice(off, off + len));
+            sub.conflated.update(
+              frameSymbolKey(bytes, off),
+              frameSeq(bytes, off),
+              bytes,
+              off,
+              frameLength(bytes, off),
+            );
             this.counters.conflated++;
           }
         }
@@ -273,8 +306,7 @@ export class RealtimeFeed {
       }
       case "disconnect":
         this.counters.disconnects++;
-        sub.conn.closed = true;
-        sub.conn.ws.end(1008, "slow consumer: backpressure limit reached");
+        closeWhenDrained(sub.conn, 1008, "slow consumer: backpressure limit reached");
         return;
     }
   }

@@ -12,10 +12,11 @@
  *   frame can be dispatched between the check and the join: no gap and no duplicate.
  */
 import type { SlowConsumerPolicy } from "../config/options.js";
-import { FrameView, frameLength, frameTsEventApprox, frameTsRecvApprox } from "../frame/codec.js";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
+import { FrameView, frameLength, frameTsEventApprox, frameTsRecvApprox } from "../frame/codec.js";
 import { frameToObject } from "../frame/json.js";
-import type { FrameBatch } from "../storage/wal-reader.js";
+import type { FrameBatch } from "../storage/index.js";
+import { type FeedClock, systemClock } from "./feed-clock.js";
 import type { HistoryReader } from "./history.js";
 import type { FeedConnection, FeedCounters } from "./realtime-feed.js";
 import { sendPieces } from "./send.js";
@@ -44,6 +45,8 @@ export interface ReplayHost {
   goLive(replay: HistoricalReplay): void;
   /** The replay ended (done, or its connection closed); the worker forgets it. */
   ended(replay: HistoricalReplay): void;
+  /** Reading history failed (a corrupt record, an I/O error): the replay ended; tell its client. */
+  failed(replay: HistoricalReplay, err: unknown): void;
 }
 
 const MAX_PIECES = 256;
@@ -53,6 +56,8 @@ const MAX_PIECES = 256;
  */
 const SLICE_MS = 2;
 const STAGING_BYTES = 64 * 1024;
+/** Frames due this close to now are due now (see sendFromBatch). */
+const DUE_SLACK_MS = 0.01;
 /** How often a live replay that reached the end of the WAL looks again, ms. */
 const TAIL_POLL_MS = 1;
 
@@ -61,7 +66,7 @@ export class HistoricalReplay {
   private index = 0;
   private running = false;
   private finished = false;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: unknown;
   private readonly pieces = new Int32Array(MAX_PIECES * 2);
   /**
    * Binary frames are copied here and sent as one contiguous message. WAL records have headers between
@@ -82,6 +87,7 @@ export class HistoricalReplay {
     private readonly host: ReplayHost,
     private readonly limitBytes: number,
     private readonly counters: FeedCounters,
+    private readonly clock: FeedClock = systemClock,
   ) {}
 
   get id(): number {
@@ -95,49 +101,60 @@ export class HistoricalReplay {
       : this.reader.nextSeq;
   }
 
-  /** Sends what it can now; call again on drain. Safe to call at any time (re-entry is ignored). */
+  /**
+   * Sends what it can now; call again on drain. Safe to call at any time (re-entry is ignored), and never
+   * rejects: a failure to read history ends this replay alone ({@link ReplayHost.failed}), never its worker.
+   */
   async pump(): Promise<void> {
     if (this.running || this.finished) return;
     this.running = true;
-    clearTimeout(this.timer);
+    this.clock.cancel(this.timer);
     this.timer = undefined;
     try {
-      let slice = performance.now();
-      while (!this.finished) {
-        if (performance.now() - slice > SLICE_MS) {
-          await yieldToLoop();
-          slice = performance.now();
-        }
-        if (this.conn.closed) return this.stop();
-        if (this.conn.ws.getBufferedAmount() >= this.limitBytes) return;
-        if (this.plan.live && this.nextSeq > this.host.liveSeq()) return this.joinLive();
-        if (this.batch === null || this.index >= this.batch.count) {
-          const maxSeq = this.plan.live ? this.host.liveSeq() : this.plan.toSeq;
-          if (this.nextSeq > maxSeq) return this.done();
-          this.batch = await this.reader.read(maxSeq);
-          this.index = 0;
-          if (this.batch === null) {
-            // The WAL's end: the sequencer has not written that far yet (or it is being flushed).
-            this.timer = setTimeout(() => this.pump(), TAIL_POLL_MS);
-            return;
-          }
-          continue;
-        }
-        const waitMs = this.sendFromBatch();
-        if (waitMs > 0) {
-          this.timer = setTimeout(() => this.pump(), waitMs);
-          return;
-        }
-      }
+      await this.sendSome();
+    } catch (err) {
+      this.stop();
+      this.host.failed(this, err);
     } finally {
       this.running = false;
+    }
+  }
+
+  /** Sends until the bound, the socket's backpressure limit, the WAL's end or the next frame's due time. */
+  private async sendSome(): Promise<void> {
+    let slice = performance.now();
+    while (!this.finished) {
+      if (performance.now() - slice > SLICE_MS) {
+        await yieldToLoop();
+        slice = performance.now();
+      }
+      if (this.conn.closed) return this.stop();
+      if (this.conn.ws.getBufferedAmount() >= this.limitBytes) return;
+      if (this.plan.live && this.nextSeq > this.host.liveSeq()) return this.joinLive();
+      if (this.batch === null || this.index >= this.batch.count) {
+        const maxSeq = this.plan.live ? this.host.liveSeq() : this.plan.toSeq;
+        if (this.nextSeq > maxSeq) return this.done();
+        this.batch = await this.reader.read(maxSeq);
+        this.index = 0;
+        if (this.batch === null) {
+          // The WAL's end: the sequencer has not written that far yet (or it is being flushed).
+          this.timer = this.clock.after(TAIL_POLL_MS, () => this.pump());
+          return;
+        }
+        continue;
+      }
+      const waitMs = this.sendFromBatch();
+      if (waitMs > 0) {
+        this.timer = this.clock.after(waitMs, () => this.pump());
+        return;
+      }
     }
   }
 
   /** Stops without an end message (the connection closed or the client unsubscribed). */
   stop(): void {
     this.finished = true;
-    clearTimeout(this.timer);
+    this.clock.cancel(this.timer);
     this.reader.close();
     this.host.ended(this);
   }
@@ -168,13 +185,15 @@ export class HistoricalReplay {
       if (speed !== "max") {
         const ts = frameTsEventApprox(b.bytes, off);
         if (this.startWallMs === 0) {
-          this.startWallMs = performance.now();
+          this.startWallMs = this.clock.nowNs() / 1e6;
           this.startTsEvent = ts;
         }
         const due = this.startWallMs + (ts - this.startTsEvent) / 1e6 / speed;
-        const now = performance.now();
-        if (due > now) {
-          wait = Math.max(1, Math.round(due - now));
+        const now = this.clock.nowNs() / 1e6;
+        // ts_event read as a double is within 256 ns of the truth near 2^61: a frame due within ten
+        // microseconds is due now, and the timer never fires before the next one is.
+        if (due > now + DUE_SLACK_MS) {
+          wait = Math.max(1, Math.ceil(due - now));
           if (n > 0) break;
           this.index = i;
           return wait;

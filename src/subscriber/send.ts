@@ -3,14 +3,14 @@
  * buffer of ours: one piece is a plain send; several are fragments of one message, under one cork so they
  * leave in one write. uWS copies the bytes into the socket's buffer before returning.
  */
-import type { WebSocket } from "../uws/uws.js";
+import type { Socket } from "../transport/socket.js";
 
 /**
  * Sends `bytes[pieces[2i] … pieces[2i+1])` for i < n as one binary message; returns the bytes sent.
  * `sender` is the connection's {@link corkedSender}.
  */
 export function sendPieces(
-  ws: WebSocket<unknown>,
+  ws: Socket,
   sender: PieceSender,
   bytes: Uint8Array,
   pieces: Int32Array,
@@ -37,7 +37,7 @@ export interface PieceSender {
   readonly run: () => void;
 }
 
-export function corkedSender(ws: WebSocket<unknown>): PieceSender {
+export function corkedSender(ws: Socket): PieceSender {
   const s: PieceSender = {
     bytes: new Uint8Array(0),
     pieces: new Int32Array(0),

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { FrameEncoder, FrameView, frameSeq, type Tick } from "../../src/frame/codec.js";
 import { frameToObject } from "../../src/frame/json.js";
-import { openWalReader } from "../../src/storage/wal-reader.js";
+import { openWalReader } from "../../src/storage/index.js";
 import { Client, type Daemon, framesOf, startDaemon, tempDir } from "../support/daemon.js";
 
 const SYMBOLS = ["AAPL", "MSFT", "NVDA", "AMZN"];

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { Socket } from "node:net";
 import { test } from "node:test";
-import { FrameEncoder, frameInstrumentId, frameSeq, type Tick } from "../../src/frame/codec.js";
+import { FrameEncoder, frameSeq, frameSymbolKey, type Tick } from "../../src/frame/codec.js";
 import { Client, framesOf, startDaemon, tempDir } from "../support/daemon.js";
 
 const SYMBOLS = ["S0", "S1", "S2", "S3", "S4", "S5", "S6", "S7"];
@@ -43,7 +43,7 @@ test("a stalled client is handled by its policy while another client on the same
       const frames: Buffer[] = [];
       for (let i = m * PER_MESSAGE; i < (m + 1) * PER_MESSAGE; i++) {
         const f = Buffer.from(enc.encode(book(i), 0n, 0n));
-        lastOfSymbol.set(frameInstrumentId(f, 0), i + 1);
+        lastOfSymbol.set(frameSymbolKey(f, 0), i + 1);
         frames.push(f);
       }
       pub.send(Buffer.concat(frames));
@@ -81,7 +81,7 @@ test("a stalled client is handled by its policy while another client on the same
     const conflate = stalled.conflate;
     const lastSeen = () => {
       const m = new Map<number, number>();
-      for (const f of framesOf(conflate.binary)) m.set(frameInstrumentId(f, 0), frameSeq(f, 0));
+      for (const f of framesOf(conflate.binary)) m.set(frameSymbolKey(f, 0), frameSeq(f, 0));
       return m;
     };
     await conflate.until(
@@ -113,4 +113,48 @@ test("a stalled client is handled by its policy while another client on the same
   const code = await daemon.stop();
   dir.remove();
   assert.equal(code, 0, daemon.stderr());
+});
+
+/**
+ * uWS gives up on a closing socket ≈ 16 s after `end()`, dropping whatever it still buffers — a close frame
+ * queued behind data included — so a client that stalls longer sees 1006. The daemon sends nothing more
+ * after the decision and sends the close frame once the buffer drains, so the client sees 1008 whenever it
+ * resumes (within uWS's idle timeout).
+ */
+test("a client that stalls past uWS's close timeout still sees 1008 from the disconnect policy", async () => {
+  const dir = tempDir();
+  const daemon = await startDaemon(dir.path, ["--workers", "1", "--backpressure-bytes", "65536"]);
+  try {
+    const stalled = await Client.connect(daemon.url("/v1/feed"));
+    stalled.send({ op: "subscribe", id: 1, symbols: ["*"], policy: "disconnect" });
+    await stalled.nextOp("subscribed");
+    socketOf(stalled).pause();
+    const pub = await Client.connect(daemon.url("/v1/ingest"));
+    const enc = new FrameEncoder();
+    const disconnects = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${daemon.port}/metrics`)).text();
+      const line = text
+        .split("\n")
+        .find((l) => l.startsWith('tickring_slow_consumer_total{worker="0",policy="disconnect"}'));
+      return Number(line?.split(" ")[1] ?? 0);
+    };
+    for (let m = 0; (await disconnects()) === 0; m++) {
+      assert.ok(m < 400, "the stalled client was never disconnected");
+      pub.send(
+        Buffer.concat(
+          Array.from({ length: PER_MESSAGE }, (_, i) => Buffer.from(enc.encode(book(i), 0n, 0n))),
+        ),
+      );
+      await pub.nextOp("ack", m);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await new Promise((r) => setTimeout(r, 20_000));
+    socketOf(stalled).resume();
+    await stalled.until(() => stalled.closeCode !== undefined, "close", 30_000);
+    assert.equal(stalled.closeCode, 1008);
+    pub.close();
+  } finally {
+    await daemon.stop();
+    dir.remove();
+  }
 });

@@ -9,7 +9,7 @@ import { closeSync, openSync, readFileSync, readSync, statSync, truncateSync, wr
 import { join } from "node:path";
 import { test } from "node:test";
 import { crc32c } from "@node-rs/crc32";
-import { listSegments } from "../../src/storage/wal-files.js";
+import { listSegments } from "../../src/storage/index.js";
 import { startDaemon, tempDir } from "../support/daemon.js";
 import { Publisher, randomInt, resumedSeq } from "./helpers.js";
 import { CrashOracle, checkStoreMatchesWal } from "./oracle.js";

@@ -5,7 +5,7 @@
 import { execFile } from "node:child_process";
 import { FrameView, frameLength } from "../../src/frame/codec.js";
 import { frameToObject } from "../../src/frame/json.js";
-import { openWalReader } from "../../src/storage/wal-reader.js";
+import { openWalReader } from "../../src/storage/index.js";
 import { Client } from "../support/daemon.js";
 
 const CLI = new URL("../../src/cli/main.js", import.meta.url).pathname;
@@ -126,12 +126,19 @@ export function randomInt(n: number): number {
   return Math.floor(Math.random() * n);
 }
 
-/** `tickring ...args`; resolves with the exit code and output (never rejects on a non-zero exit). */
-export function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/**
+ * `tickring ...args`; resolves with the exit code and output (never rejects on a non-zero exit). With
+ * `timeoutMs`, a run still going then is killed (SIGKILL) and `timedOut` is true.
+ */
+export function cli(
+  args: string[],
+  options: { timeoutMs?: number } = {},
+): Promise<{ code: number; stdout: string; stderr: string; timedOut: boolean }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], (err, stdout, stderr) => {
+    const opts = { timeout: options.timeoutMs ?? 0, killSignal: "SIGKILL" as const };
+    execFile(process.execPath, [CLI, ...args], opts, (err, stdout, stderr) => {
       const code = err === null ? 0 : typeof err.code === "number" ? err.code : 1;
-      resolve({ code, stdout, stderr });
+      resolve({ code, stdout, stderr, timedOut: err?.killed === true });
     });
   });
 }

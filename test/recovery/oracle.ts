@@ -3,7 +3,7 @@
  * from 1, no tick twice, nothing the test did not send, and frames seen by an earlier check unchanged.
  */
 import assert from "node:assert/strict";
-import { Store } from "../../src/storage/store.js";
+import { Store } from "../../src/storage/index.js";
 import { type Publisher, readWal, type SentTick, tickOf } from "./helpers.js";
 
 export class CrashOracle {

@@ -47,10 +47,17 @@ describe("snapshots", () => {
     dir.remove();
   });
 
-  test("an offline create refuses a data dir a daemon holds; bad arguments exit 2", async () => {
+  test("an offline create or restore refuses a data dir a daemon holds, naming its pid; bad arguments exit 2", async () => {
+    const holder = new RegExp(`process ${daemon.child.pid}\\b`);
     const locked = await cli(["snapshot", "create", "--data", data, "--out", join(dir.path, "x")]);
     assert.equal(locked.code, 1);
     assert.match(locked.stderr, /ERR_DATA_LOCKED/);
+    assert.match(locked.stderr, holder);
+    const restore = await cli(["snapshot", "restore", snap.path, "--data", data, "--force"]);
+    assert.equal(restore.code, 1);
+    assert.match(restore.stderr, /ERR_DATA_LOCKED/);
+    assert.match(restore.stderr, holder);
+    assert.equal(daemon.child.exitCode, null, "the daemon still runs");
     const neither = await cli(["snapshot", "create"]);
     assert.equal(neither.code, 2);
     assert.equal(neither.stderr.trim().split("\n").length, 1);
@@ -111,6 +118,20 @@ describe("snapshots", () => {
       ["restored"],
       "no temp or old directory left behind",
     );
+  });
+
+  test("list and verify of a path that does not exist exit 2 with one ERR_DATA_MISSING line", async () => {
+    const nowhere = join(dir.path, "nonexistent");
+    for (const args of [
+      ["snapshot", "list", "--data", nowhere],
+      ["snapshot", "verify", nowhere],
+    ]) {
+      const r = await cli(args);
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, /ERR_DATA_MISSING/);
+      assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+      assert.equal(r.stdout, "");
+    }
   });
 
   test("verify catches a flipped byte and a missing file", async () => {

@@ -6,7 +6,7 @@
  * `node --test` also loads this file as a test in the main thread: there it does nothing.
  */
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
-import { POLL_EMPTY, POLL_LAPPED, POLL_RUN, RingReader } from "../../src/subscriber/ring-reader.js";
+import { POLL_EMPTY, POLL_LAPPED, POLL_RUN, RingReader } from "../../src/ring/reader.js";
 
 /** Control words (Int32) shared between the test and its consumers. */
 export const CONTROL_READY = 0; // consumers that finished constructing their reader

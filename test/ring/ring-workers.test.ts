@@ -5,8 +5,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Worker } from "node:worker_threads";
 import fc from "fast-check";
 import { FrameEncoder, frameSeq, type Tick } from "../../src/frame/codec.js";
-import { HEADER_LENGTH, WAITERS_INDEX } from "../../src/publisher/ring-layout.js";
-import { RingWriter } from "../../src/publisher/ring-writer.js";
+import { HEADER_LENGTH, WAITERS_INDEX } from "../../src/ring/layout.js";
+import { RingWriter } from "../../src/ring/writer.js";
 import { tickArb } from "../support/ticks.js";
 import {
   CONTROL_DONE,

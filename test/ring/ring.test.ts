@@ -9,9 +9,9 @@ import {
   TAIL_INTENT_OFFSET,
   TAIL_OFFSET,
   WAITERS_OFFSET,
-} from "../../src/publisher/ring-layout.js";
-import { RingWriter } from "../../src/publisher/ring-writer.js";
-import { POLL_EMPTY, POLL_LAPPED, POLL_RUN, RingReader } from "../../src/subscriber/ring-reader.js";
+} from "../../src/ring/layout.js";
+import { RingWriter } from "../../src/ring/writer.js";
+import { POLL_EMPTY, POLL_LAPPED, POLL_RUN, RingReader } from "../../src/ring/reader.js";
 import { tickArb } from "../support/ticks.js";
 
 const TRADE: Tick = { type: "trade", symbol: "A", price: 1.5, size: 100 };

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FrameEncoder, frameLength, type Tick } from "../../src/frame/codec.js";
-import type { FrameBatch } from "../../src/storage/wal-reader.js";
+import type { FrameBatch } from "../../src/storage/wal/reader.js";
 
 /** A fresh temp dir and its cleanup. */
 export function tempDir(prefix = "tickring-storage-"): { dir: string; cleanup: () => void } {

@@ -10,8 +10,8 @@ import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { frameSeq } from "../../src/frame/codec.js";
 import { Indexer } from "../../src/storage/indexer.js";
-import { Store } from "../../src/storage/store.js";
-import { Wal } from "../../src/storage/wal.js";
+import { Store } from "../../src/storage/store/store.js";
+import { Wal } from "../../src/storage/wal/wal.js";
 import { collect, makeFrames, tempDir } from "./helpers.js";
 
 const CHILD = fileURLToPath(new URL("./fixtures/indexer-child.js", import.meta.url));

@@ -5,8 +5,8 @@ import fc from "fast-check";
 import { frameSeq, instrumentIdOf } from "../../src/frame/codec.js";
 import { Indexer } from "../../src/storage/indexer.js";
 import { applyRetention } from "../../src/storage/retention.js";
-import { Store } from "../../src/storage/store.js";
-import { Wal } from "../../src/storage/wal.js";
+import { Store } from "../../src/storage/store/store.js";
+import { Wal } from "../../src/storage/wal/wal.js";
 import { collect, makeFrames, tempDir, tsOf } from "./helpers.js";
 
 const SEED = Number(process.env.FC_SEED ?? 20261123);
@@ -174,7 +174,7 @@ test("a worker thread opens the same store while the main thread holds it (multi
   const { dir, cleanup } = tempDir();
   try {
     const { wal, store } = await setup(dir);
-    const storeUrl = new URL("../../src/storage/store.js", import.meta.url).href;
+    const storeUrl = new URL("../../src/storage/store/store.js", import.meta.url).href;
     const { Worker } = await import("node:worker_threads");
     const code = `import(${JSON.stringify(storeUrl)}).then(async ({ Store }) => {
       const { parentPort, workerData } = await import("node:worker_threads");

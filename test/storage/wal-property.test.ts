@@ -7,9 +7,9 @@ import { readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { test } from "node:test";
 import fc from "fast-check";
 import { FrameEncoder } from "../../src/frame/codec.js";
-import { Wal } from "../../src/storage/wal.js";
-import { openWalReader } from "../../src/storage/wal-reader.js";
-import { RECORD_HEADER_LENGTH } from "../../src/storage/wal-record-layout.js";
+import { Wal } from "../../src/storage/wal/wal.js";
+import { openWalReader } from "../../src/storage/wal/reader.js";
+import { RECORD_HEADER_LENGTH } from "../../src/storage/wal/record-layout.js";
 import { readAllWal, tempDir, tickFor, tsOf } from "./helpers.js";
 
 const SEED = Number(process.env.FC_SEED ?? 20261123);

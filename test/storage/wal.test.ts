@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { test } from "node:test";
 import { frameSeq } from "../../src/frame/codec.js";
 import type { StorageError } from "../../src/storage/errors.js";
-import { Wal } from "../../src/storage/wal.js";
-import { indexPathOf } from "../../src/storage/wal-files.js";
-import { openWalReader } from "../../src/storage/wal-reader.js";
+import { Wal } from "../../src/storage/wal/wal.js";
+import { indexPathOf, segmentPath } from "../../src/storage/wal/files.js";
+import { openWalReader } from "../../src/storage/wal/reader.js";
 import { makeFrames, readAllWal, tempDir } from "./helpers.js";
 
 async function writeAll(dir: string, frames: Uint8Array[], group: number, opts: object = {}): Promise<Wal> {
@@ -92,6 +92,25 @@ test("reopen continues the seq; out-of-order seqs and bad frames are rejected wi
     await w2.flush();
     await w2.close();
     assert.deepEqual(readAllWal((s) => openWalReader(dir, s), 1).frames, frames);
+  } finally {
+    cleanup();
+  }
+});
+
+test("a failed file operation is ERR_WAL_IO naming the file, with the system error as cause", async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const { wal } = await Wal.open({ dir });
+    // A directory where the first segment goes: creating the segment fails with EISDIR.
+    mkdirSync(segmentPath(dir, 1));
+    assert.throws(
+      () => wal.append(makeFrames(1, 1)[0], 1),
+      (e: StorageError) =>
+        e.code === "ERR_WAL_IO" &&
+        e.message.includes(segmentPath(dir, 1)) &&
+        (e.cause as NodeJS.ErrnoException).code === "EISDIR",
+    );
+    await wal.close();
   } finally {
     cleanup();
   }

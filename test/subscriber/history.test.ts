@@ -3,11 +3,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import fc from "fast-check";
 import { frameLength } from "../../src/frame/codec.js";
-import { applyRetention } from "../../src/storage/retention.js";
-import { Store } from "../../src/storage/store.js";
-import { Wal } from "../../src/storage/wal.js";
-import { listSegments } from "../../src/storage/wal-files.js";
-import { openWalReader } from "../../src/storage/wal-reader.js";
+import { applyRetention, listSegments, openWalReader, Store, Wal } from "../../src/storage/index.js";
 import { HistoryReader, type HistorySources, seqAtTime } from "../../src/subscriber/history.js";
 import { makeFrames, tempDir, tsOf } from "../storage/helpers.js";
 

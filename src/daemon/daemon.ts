@@ -1,0 +1,323 @@
+/**
+ * The composition root: opens the data directory, recovers it, and wires ingest → sequencer → WAL → ring →
+ * socket workers, with the indexer, retention, snapshots, metrics and the demo feed beside them; then stops
+ * them in the reverse order. The embedding API ({@link Tickring}) is a thin facade over it.
+ */
+import { clockOffsetNs } from "../clock.js";
+import type { ServeOptions } from "../config/options.js";
+import { formatDuration } from "../config/duration.js";
+import type { IncidentLogger } from "../errors.js";
+import { frameTsRecvApprox } from "../frame/codec.js";
+import type { Logger } from "../logger.js";
+import { DemoFeed } from "../publisher/demo-feed.js";
+import { Sequencer } from "../publisher/sequencer.js";
+import { IndexProgress, OnlineSnapshots, recoverDataDir } from "../recovery/index.js";
+import { RecoveryStatusServer } from "./status-server.js";
+import { RingWriter } from "../ring/writer.js";
+import {
+  type DataDir,
+  Indexer,
+  openDataDir,
+  openWalReader,
+  type RetentionOptions,
+  type Store,
+  type Wal,
+} from "../storage/index.js";
+import type { ToMain } from "../threads/messages.js";
+import {
+  allocateSharedState,
+  STATE_READY,
+  STATE_STOPPING,
+  STATUS_DURABLE_SEQ,
+  STATUS_RECOVERY_PERCENT,
+  STATUS_STATE,
+  STATUS_WRITTEN_SEQ,
+} from "../threads/shared-state.js";
+import { AckQueue } from "./ack-queue.js";
+import { AdminHttp } from "./admin-http.js";
+import { Metrics } from "./metrics.js";
+import { startRetention } from "./retention-timer.js";
+import { WorkerPool } from "./worker-pool.js";
+import { Writer } from "./writer.js";
+
+/** A running daemon's parts. */
+export class Daemon {
+  private demo: DemoFeed | undefined;
+  private stopRetention: () => void = () => {};
+  private stopping = false;
+
+  private constructor(
+    readonly options: ServeOptions,
+    readonly log: Logger,
+    readonly wal: Wal,
+    private readonly store: Store,
+    private readonly indexer: Indexer,
+    private readonly indexProgress: IndexProgress,
+    private readonly snapshots: OnlineSnapshots,
+    readonly sequencer: Sequencer,
+    readonly writer: Writer,
+    readonly metrics: Metrics,
+    readonly pool: WorkerPool,
+    private readonly shared: Float64Array,
+    private readonly dataDir: DataDir,
+  ) {}
+
+  /** Recovers the data directory and starts serving; see the module doc. */
+  static async start(opts: ServeOptions, log: Logger): Promise<Daemon> {
+    // Created and locked before anything reads it: a second daemon's WAL open would cut the first's tail.
+    const dataDir = await openDataDir(opts.data);
+    try {
+      return await Daemon.compose(opts, log, dataDir);
+    } catch (err) {
+      dataDir.release();
+      throw err;
+    }
+  }
+
+  private static async compose(opts: ServeOptions, log: Logger, dataDir: DataDir): Promise<Daemon> {
+    const { walDir, storeDir } = dataDir;
+    // The WAL opens before the metrics exist; its fsync samples reach them through this slot.
+    const metricsSlot: { metrics?: Metrics } = {};
+    const shared = allocateSharedState(opts.workers);
+    // Until the workers listen, the port answers /healthz 503 with the recovery's progress.
+    const status = await RecoveryStatusServer.listen(
+      opts.host,
+      opts.port,
+      () => shared[STATUS_RECOVERY_PERCENT],
+    );
+    log.info({ host: opts.host, port: status.port, data: opts.data }, "recovering");
+    const { wal, store, report } = await recoverDataDir({
+      data: opts.data,
+      wal: {
+        fsync: opts.fsync,
+        batchMs: opts.fsyncBatchMs,
+        segmentBytes: opts.walSegmentBytes,
+        onFsync: (ns) => metricsSlot.metrics?.fsyncSeconds.observe(ns / 1e9),
+      },
+      log,
+      onProgress: (percent) => {
+        shared[STATUS_RECOVERY_PERCENT] = percent;
+      },
+    }).catch(async (err) => {
+      await status.close();
+      throw err;
+    });
+    // Only durable seqs are indexed, so the store is never ahead of what a crash leaves in the WAL.
+    const indexer = new Indexer(store, {
+      walDir,
+      limitSeq: () => wal.durableSeq,
+      onError: (err) => log.error({ err }, "indexer stopped"),
+    });
+    indexer.start();
+    const indexProgress = new IndexProgress({
+      indexedSeq: () => indexer.indexedSeq,
+      targetSeq: () => wal.durableSeq,
+      log,
+    });
+    indexProgress.start();
+    const ring = RingWriter.allocate(opts.ringBytes);
+    const sequencer = new Sequencer(wal, ring, report.lastSeq);
+    shared[STATUS_DURABLE_SEQ] = wal.durableSeq;
+    shared[STATUS_WRITTEN_SEQ] = wal.writtenSeq;
+    const incidents: IncidentLogger = (incident, err) => log.error({ err, incident }, "request failed");
+    const slot: { pool?: WorkerPool; admin?: AdminHttp } = {};
+    const acks = new AckQueue(
+      {
+        acks: (w, pairs) => slot.pool!.post(w, { t: "acks", pairs }),
+        rejected: (w, conn, error) => slot.pool!.post(w, { t: "rejected", conn, error }),
+      },
+      incidents,
+    );
+    const writer = new Writer(sequencer, wal, acks, shared, log);
+    const snapshots = new OnlineSnapshots({
+      data: opts.data,
+      wal,
+      log,
+      everyMs: opts.snapshotEveryMs,
+      keep: opts.snapshotKeep,
+    });
+    const metrics = new Metrics({
+      shared,
+      workers: opts.workers,
+      lastSeq: () => sequencer.lastSeq,
+      writtenSeq: () => wal.writtenSeq,
+      ringPosition: () => ring.position(),
+      ringCapacity: ring.capacity,
+      ingestTicks: () => writer.ticks,
+      walSegments: () => wal.segments().length,
+      indexedSeq: () => indexer.indexedSeq,
+      indexing: () => indexProgress.stats(),
+      workerFailures: () => slot.pool?.failures ?? 0,
+    });
+    metricsSlot.metrics = metrics;
+    const pool = new WorkerPool({
+      count: opts.workers,
+      host: opts.host,
+      port: status.port,
+      log,
+      init: (index, port, connIdBase) => ({
+        index,
+        connIdBase,
+        dataDir: { wal: walDir, store: storeDir },
+        clockOffsetNs: clockOffsetNs(),
+        ring: ring.buffer,
+        shared,
+        host: opts.host,
+        port,
+        maxMessageBytes: opts.maxMessageBytes,
+        ingestRate: opts.ingestRate,
+        backpressureBytes: opts.backpressureBytes,
+        slowConsumer: opts.slowConsumer,
+        heartbeatMs: opts.heartbeatMs,
+        delayMs: opts.delayMs,
+        adminToken: opts.adminToken,
+        logLevel: opts.logLevel,
+      }),
+      onMessage: (w, msg) => d.onWorkerMessage(w, msg),
+    });
+    slot.pool = pool;
+    const d = new Daemon(
+      opts,
+      log,
+      wal,
+      store,
+      indexer,
+      indexProgress,
+      snapshots,
+      sequencer,
+      writer,
+      metrics,
+      pool,
+      shared,
+      dataDir,
+    );
+    slot.admin = new AdminHttp({
+      metrics,
+      stats: () => d.stats(),
+      snapshots,
+      closing: () => d.stopping,
+      log: incidents,
+    });
+    d.admin = slot.admin;
+    // The workers take over the port the status server holds (the real one when 0 was asked).
+    await status.close();
+    try {
+      await pool.start();
+    } catch (err) {
+      await d.stop();
+      throw err;
+    }
+    shared[STATUS_STATE] = STATE_READY;
+    d.stopRetention = startRetention(wal, store, retentionOf(opts), log);
+    snapshots.start();
+    if (opts.demo !== false) {
+      d.demo = new DemoFeed(opts.demo, (ticks) => {
+        writer.sequenceTicks(ticks).catch(() => {});
+      });
+      d.demo.start();
+    }
+    log.info(
+      {
+        host: opts.host,
+        port: pool.port,
+        workers: opts.workers,
+        data: opts.data,
+        seq: report.lastSeq,
+        demo: opts.demo,
+        fsync: opts.fsync,
+        retention: describeRetention(opts),
+      },
+      "tickring serving",
+    );
+    return d;
+  }
+
+  private admin!: AdminHttp;
+
+  /** `/v1/stats`: the metrics' readings, and the oldest seq and time history still holds. */
+  async stats(): Promise<Record<string, unknown>> {
+    return { ...this.metrics.json(), history: await this.oldestAvailable() };
+  }
+
+  /**
+   * Stops the demo feed and the workers (clients get a 1001 close frame), makes everything appended durable,
+   * and closes the storage. Run once.
+   */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.shared[STATUS_STATE] = STATE_STOPPING;
+    this.demo?.stop();
+    await this.flush();
+    await this.pool.stop();
+    // Ingest that was in flight from a worker while it shut down is sequenced by now: make it durable too.
+    await this.flush();
+    this.stopRetention();
+    // A snapshot in progress reads the WAL and the store: let it finish before they close.
+    await this.snapshots.stop();
+    this.indexProgress.stop();
+    await this.indexer.stop();
+    await this.wal.close().catch((err) => this.log.error({ err }, "WAL close failed"));
+    await this.store.close();
+    this.dataDir.release();
+    this.log.info({ seq: this.sequencer.lastSeq }, "tickring stopped");
+  }
+
+  private async flush(): Promise<void> {
+    if (this.writer.failed !== undefined) return;
+    await this.wal.flush().catch((err) => this.writer.fail(err));
+  }
+
+  private onWorkerMessage(w: number, msg: ToMain): void {
+    switch (msg.t) {
+      case "ingest":
+        this.writer.sequenceEncoded(w, msg.conn, msg.frames, msg.count);
+        return;
+      case "http":
+        this.admin
+          .answer(msg.method, msg.path)
+          .then((a) => this.pool.post(w, { t: "http-reply", id: msg.id, ...a }));
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** The oldest seq still held (store or WAL) and its ts_recv as an ISO time; null when nothing is. */
+  private async oldestAvailable(): Promise<{ oldestSeq: number; oldestTime: string } | null> {
+    const storeFirst = this.store.checkpoint > 0 ? await this.store.firstSeq() : 0;
+    if (storeFirst > 0) {
+      const ts = await this.store.oldestTsApprox();
+      if (ts !== null) return { oldestSeq: storeFirst, oldestTime: new Date(ts / 1e6).toISOString() };
+    }
+    const first = this.wal.segments()[0];
+    if (first === undefined || first.lastSeq < first.firstSeq) return null;
+    const reader = openWalReader(this.dataDir.walDir, first.firstSeq, { bufferBytes: 1 << 20 });
+    try {
+      const batch = reader.nextSync(first.firstSeq);
+      if (batch === null) return null;
+      const ts = frameTsRecvApprox(batch.bytes, batch.offsets[0]);
+      return { oldestSeq: first.firstSeq, oldestTime: new Date(ts / 1e6).toISOString() };
+    } finally {
+      reader.close();
+    }
+  }
+}
+
+function retentionOf(o: ServeOptions): RetentionOptions {
+  return {
+    walMaxAgeMs: o.retainWalMs,
+    walMaxBytes: o.retainWalBytes,
+    storeMaxAgeMs: o.retainStoreMs,
+    storeMaxBytes: o.retainStoreBytes,
+  };
+}
+
+/** The retention in force, for the start-up log: "keep everything" says so out loud. */
+function describeRetention(o: ServeOptions): string {
+  const parts: string[] = [];
+  if (o.retainWalMs !== undefined) parts.push(`WAL ${formatDuration(o.retainWalMs)}`);
+  if (o.retainWalBytes !== undefined) parts.push(`WAL ${o.retainWalBytes} bytes`);
+  if (o.retainStoreMs !== undefined) parts.push(`store ${formatDuration(o.retainStoreMs)}`);
+  if (o.retainStoreBytes !== undefined) parts.push(`store ${o.retainStoreBytes} bytes`);
+  return parts.length === 0 ? "none: every tick is kept until the disk is full" : parts.join(", ");
+}

@@ -1,0 +1,312 @@
+/**
+ * One socket worker: a uWS app on the shared port (SO_REUSEPORT; the kernel spreads connections over the
+ * workers), composing the ingest endpoint (publishers whose connection lands here are decoded and encoded
+ * here, then handed to the sequencer) and the feeds (a ring pump with its own cursor, the real-time,
+ * delayed and historical feeds). Its seams — the uWS module, the link to the main thread, the ring, the data
+ * directory — are handed in, so the thread entry (worker.ts) only wires them.
+ */
+import { clearInterval, setInterval, setTimeout } from "node:timers";
+import type { IncidentLogger } from "../errors.js";
+import { IngestDecoder } from "../publisher/ingest/decoder.js";
+import { IngestEndpoint, type IngestSession } from "../publisher/ingest/endpoint.js";
+import { RingReader } from "../ring/reader.js";
+import { Store } from "../storage/index.js";
+import { DelayedFeed } from "../subscriber/delayed-feed.js";
+import { FeedEndpoint, type FeedSession } from "../subscriber/feed-endpoint.js";
+import { Heartbeats } from "../subscriber/heartbeats.js";
+import type { HistorySources } from "../subscriber/history.js";
+import { LastValueCache } from "../subscriber/last-value-cache.js";
+import { rebuildLastValues } from "../subscriber/last-value-rebuild.js";
+import { type FeedCounters, finishPendingClose, RealtimeFeed } from "../subscriber/realtime-feed.js";
+import { MAX_RUN_BYTES, RingPump } from "../subscriber/ring-pump.js";
+import { corkedSender } from "../subscriber/send.js";
+import type { Logger } from "../logger.js";
+import type { ToMain, ToWorker, WorkerInit } from "../threads/messages.js";
+import {
+  STATE_READY,
+  STATUS_DURABLE_SEQ,
+  STATUS_RECOVERY_PERCENT,
+  STATUS_STATE,
+  STATUS_WRITTEN_SEQ,
+  W,
+  workerBase,
+} from "../threads/shared-state.js";
+import type { Socket } from "../transport/socket.js";
+import { arrayBufferToText, type ListenSocket, type TemplatedApp, type Uws } from "../transport/uws.js";
+import { HttpProxy } from "./http-proxy.js";
+import { createApp } from "./routes.js";
+
+/** How long clients get to answer our close frame at shutdown. */
+const CLOSE_GRACE_MS = 1000;
+/** Loop time given to sockets being closed before the thread may end. */
+const SOCKET_CLOSE_MS = 100;
+/** Largest request on `/v1/feed`. */
+const FEED_MESSAGE_BYTES = 64 * 1024;
+/** How often the worker's counters are copied to shared state. */
+const STATS_EVERY_MS = 200;
+
+/** One client connection, either route's: uWS's user data. */
+interface Conn extends FeedSession, IngestSession {
+  kind: "feed" | "ingest";
+}
+
+/** The seams a worker runs on. */
+export interface EdgeWorkerSeams {
+  init: WorkerInit;
+  uws: Uws;
+  /** Messages to the main thread (ingest hand-offs transfer their buffer). */
+  post(msg: ToMain, transfer?: ArrayBuffer[]): void;
+  /** Lets the thread end once its sockets are closed. */
+  release(): void;
+  log: Logger;
+}
+
+export class EdgeWorker {
+  private readonly conns = new Map<number, Conn>();
+  /** Connection ids are unique across the worker's incarnations, so a late ack never reaches a stranger. */
+  private nextConnId: number;
+  private readonly counters: FeedCounters = {
+    framesSent: 0,
+    bytesSent: 0,
+    messagesSent: 0,
+    drops: 0,
+    gaps: 0,
+    conflated: 0,
+    disconnects: 0,
+  };
+  private readonly ingestCounters = { messages: 0, ticks: 0, rejected: 0 };
+  private readonly reader: RingReader;
+  private readonly pump: RingPump;
+  private readonly lvc = new LastValueCache();
+  private readonly realtime: RealtimeFeed;
+  private readonly delayed: DelayedFeed;
+  private readonly feeds: FeedEndpoint;
+  private readonly ingest: IngestEndpoint;
+  private readonly proxy: HttpProxy;
+  private readonly app: TemplatedApp;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private listenSocket: ListenSocket | undefined;
+  private failing = false;
+  private storeOpening: Promise<Store> | undefined;
+
+  constructor(private readonly s: EdgeWorkerSeams) {
+    const { init } = s;
+    const shared = init.shared;
+    this.nextConnId = init.connIdBase + 1;
+    const incidents: IncidentLogger = (incident, err) => s.log.error({ err, incident }, "request failed");
+    this.reader = new RingReader(init.ring, { start: "tail" });
+    this.realtime = new RealtimeFeed(this.lvc, init.backpressureBytes, this.counters);
+    this.pump = new RingPump({
+      reader: this.reader,
+      walDir: init.dataDir.wal,
+      fanOut: this.realtime,
+      startSeq: Math.max(this.reader.lastSeq, shared[STATUS_WRITTEN_SEQ]),
+      onTorn: () => this.tornRun(),
+    });
+    const history: HistorySources = {
+      walDir: init.dataDir.wal,
+      store: () => (this.storeOpening ??= Store.open({ dir: init.dataDir.store })),
+    };
+    const newestSeq = () => Math.max(this.pump.dispatchedSeq, shared[STATUS_WRITTEN_SEQ]);
+    this.delayed = new DelayedFeed(history, init.delayMs, init.backpressureBytes, this.counters, newestSeq);
+    this.feeds = new FeedEndpoint({
+      realtime: this.realtime,
+      delayed: this.delayed,
+      history,
+      dispatchedSeq: () => this.pump.dispatchedSeq,
+      writtenSeq: () => shared[STATUS_WRITTEN_SEQ],
+      backpressureBytes: init.backpressureBytes,
+      slowConsumer: init.slowConsumer,
+      delayMs: init.delayMs,
+      counters: this.counters,
+      log: incidents,
+    });
+    this.ingest = new IngestEndpoint({
+      decoder: new IngestDecoder(),
+      link: { submit: (conn, frames, count) => s.post({ t: "ingest", conn, frames, count }, [frames]) },
+      ratePerSec: init.ingestRate,
+      counters: this.ingestCounters,
+      log: incidents,
+    });
+    this.proxy = new HttpProxy((msg) => s.post(msg));
+    this.app = createApp<Conn>(s.uws, {
+      feed: {
+        open: (conn, ws) => {
+          this.openConn(conn, ws, "feed");
+          this.feeds.open(conn);
+        },
+        message: (conn, message) => this.feeds.request(conn, arrayBufferToText(message)),
+        drain: (conn) => {
+          this.feeds.drained(conn);
+          finishPendingClose(conn);
+        },
+        close: (conn) => {
+          this.feeds.closed(conn);
+          this.conns.delete(conn.id);
+        },
+      },
+      ingest: {
+        open: (conn, ws) => {
+          this.openConn(conn, ws, "ingest");
+          this.ingest.open(conn);
+        },
+        message: (conn, message, isBinary) => this.ingest.message(conn, message, isBinary),
+        drain: () => {},
+        close: (conn) => {
+          conn.closed = true;
+          this.conns.delete(conn.id);
+        },
+      },
+      onHandlerError: (err, incident) =>
+        s.log.error({ err, incident }, "connection handler failed: connection closed"),
+      health: () => health(shared),
+      proxy: this.proxy,
+      adminToken: init.adminToken,
+      feedMessageBytes: FEED_MESSAGE_BYTES,
+      ingestMessageBytes: init.maxMessageBytes,
+      backpressureBytes: init.backpressureBytes,
+      maxRunBytes: MAX_RUN_BYTES,
+    });
+    const heartbeats = new Heartbeats([this.realtime, this.delayed], () => this.reader.lastSeq);
+    this.timers.push(setInterval(() => heartbeats.beat(), init.heartbeatMs));
+    this.timers.push(setInterval(() => this.publishStats(), STATS_EVERY_MS));
+  }
+
+  /**
+   * Refills the last values from the WAL, starts the ring pump and listens. Resolves once listening; the
+   * returned `pumping` settles when the pump stops (rejects if the ring or WAL failed under it).
+   */
+  start(): { pumping: Promise<void> } {
+    const rebuilt = rebuildLastValues(this.lvc, this.s.init.dataDir.wal, this.pump.dispatchedSeq);
+    if (rebuilt.stoppedBy !== undefined) {
+      this.s.log.warn({ err: rebuilt.stoppedBy, frames: rebuilt.frames }, "last values rebuilt in part");
+    }
+    const { host, port } = this.s.init;
+    this.app.listen(host, port, (token) => {
+      if (token === false) {
+        this.s.post({ t: "listen-failed", message: `cannot listen on ${host}:${port}` });
+        return;
+      }
+      this.listenSocket = token;
+      this.s.post({ t: "listening", port: this.s.uws.us_socket_local_port(token as never) });
+    });
+    return { pumping: this.pump.run() };
+  }
+
+  /** Handles a message from the main thread. */
+  onMessage(msg: ToWorker): void {
+    switch (msg.t) {
+      case "acks":
+        for (let i = 0; i < msg.pairs.length; i += 2) {
+          const conn = this.conns.get(msg.pairs[i]);
+          if (conn !== undefined) this.ingest.acked(conn, msg.pairs[i + 1]);
+        }
+        return;
+      case "rejected": {
+        const conn = this.conns.get(msg.conn);
+        if (conn !== undefined) this.ingest.rejected(conn, msg.error);
+        return;
+      }
+      case "http-reply":
+        this.proxy.answer(msg);
+        return;
+      case "shutdown":
+        this.shutdown();
+        return;
+    }
+  }
+
+  private openConn(conn: Conn, ws: Socket, kind: Conn["kind"]): void {
+    conn.ws = ws;
+    conn.id = this.nextConnId++;
+    conn.kind = kind;
+    conn.closed = false;
+    conn.sender = corkedSender(ws);
+    this.conns.set(conn.id, conn);
+  }
+
+  /**
+   * A failure this worker cannot isolate (the ring pump, an exception that escaped): every client is closed
+   * with 1011 and the thread ends cleanly, so the pool can replace it — never with sockets open, which would
+   * abort the process. The clients reconnect (the client library resumes from its last seq).
+   */
+  fail(err: unknown): void {
+    if (this.failing) return;
+    this.failing = true;
+    this.s.log.error({ err }, "socket worker failed: closing its clients and ending");
+    this.s.post({ t: "failed", message: String((err as Error)?.message ?? err) });
+    this.shutdown(1011, "server worker failed: reconnect (the tickring client resumes from its last seq)");
+  }
+
+  /**
+   * Stops listening, closes every client with a close frame, and lets the thread end by itself: a worker
+   * stopped while uWS still holds a socket aborts the whole process ("uv_loop_close() while having open
+   * handles"). HTTP responses close their connections for the same reason, so none lingers in keep-alive.
+   */
+  private shutdown(code = 1001, reason = "server shutting down"): void {
+    this.pump.stop();
+    if (this.listenSocket !== undefined) this.s.uws.us_listen_socket_close(this.listenSocket);
+    this.listenSocket = undefined;
+    for (const t of this.timers) clearInterval(t);
+    this.delayed.stop();
+    this.proxy.shutdown();
+    for (const conn of this.conns.values()) {
+      if (!conn.closed) {
+        conn.closed = true;
+        conn.ws.end(code, reason);
+      }
+    }
+    const deadline = performance.now() + CLOSE_GRACE_MS;
+    const waitForClients = setInterval(() => {
+      if (this.conns.size > 0 && performance.now() < deadline) return;
+      clearInterval(waitForClients);
+      // Clients that did not answer the close frame in time are cut.
+      for (const conn of this.conns.values()) conn.ws.close();
+      this.s.post({ t: "closed" });
+      // uWS's socket handles do not keep the loop alive; give closing sockets loop turns to finish.
+      setTimeout(() => this.s.release(), SOCKET_CLOSE_MS);
+    }, 5);
+  }
+
+  /** The writer overtook bytes being sent: every real-time subscriber that got them may hold a torn frame. */
+  private tornRun(): void {
+    for (const conn of this.conns.values()) {
+      if (conn.kind === "feed" && conn.subs.size > 0 && !conn.closed) {
+        conn.closed = true;
+        this.counters.disconnects++;
+        conn.ws.end(1011, "server overrun while sending: reconnect and replay from your last seq");
+      }
+    }
+  }
+
+  private publishStats(): void {
+    const s = this.s.init.shared;
+    const base = workerBase(this.s.init.index);
+    let subscriptions = 0;
+    for (const c of this.conns.values()) if (c.kind === "feed") subscriptions += this.feeds.subscriptions(c);
+    const c = this.counters;
+    s[base + W.connections] = this.conns.size;
+    s[base + W.subscriptions] = subscriptions;
+    s[base + W.framesSent] = c.framesSent;
+    s[base + W.bytesSent] = c.bytesSent;
+    s[base + W.messagesSent] = c.messagesSent;
+    s[base + W.drops] = c.drops;
+    s[base + W.gaps] = c.gaps;
+    s[base + W.conflated] = c.conflated;
+    s[base + W.disconnects] = c.disconnects;
+    s[base + W.laps] = this.pump.counters.laps;
+    s[base + W.caughtUp] = this.pump.counters.caughtUp;
+    s[base + W.ringPosition] = this.reader.position();
+    s[base + W.ringLag] = this.reader.lag();
+    s[base + W.ingestMessages] = this.ingestCounters.messages;
+    s[base + W.ingestTicks] = this.ingestCounters.ticks;
+    s[base + W.ingestRejected] = this.ingestCounters.rejected;
+  }
+}
+
+/** `/healthz` from the shared state: 200 with the durable seq once ready, 503 with the recovery's progress before. */
+function health(shared: Float64Array): { status: number; body: string } {
+  return shared[STATUS_STATE] === STATE_READY
+    ? { status: 200, body: `{"status":"ok","seq":${shared[STATUS_DURABLE_SEQ]}}` }
+    : { status: 503, body: `{"status":"starting","progress":${shared[STATUS_RECOVERY_PERCENT]}}` };
+}

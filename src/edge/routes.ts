@@ -1,0 +1,151 @@
+/**
+ * The socket edge's routes on one uWS app: `/v1/feed` and `/v1/ingest` (WebSocket), `/healthz`, and the
+ * HTTP endpoints the main thread answers. Each route hands its connections to a handler that knows nothing
+ * of uWS beyond the {@link Socket} interface.
+ *
+ * Message limits: uWS cuts a message over its own `maxPayloadLength` without a close frame (the client sees
+ * 1006), so uWS is given twice our limit plus a margin and our limit is enforced here, where a close frame
+ * with 1009 can be sent. A message over uWS's ceiling is still cut before it is buffered: that keeps memory
+ * per connection bounded. uWS also cuts a text message that is not UTF-8 (1006), before any handler runs.
+ */
+import { randomBytes } from "node:crypto";
+import { errorJson, httpStatusOf, TickringError } from "../errors.js";
+import type { Socket } from "../transport/socket.js";
+import { arrayBufferToText, type HttpResponse, type TemplatedApp, type Uws } from "../transport/uws.js";
+import type { HttpProxy } from "./http-proxy.js";
+
+/** A route's connection handlers. `C` is the connection's own state (uWS's user data). */
+export interface SocketHandlers<C> {
+  open(conn: C, ws: Socket): void;
+  message(conn: C, message: ArrayBuffer, isBinary: boolean): void;
+  drain(conn: C): void;
+  close(conn: C): void;
+}
+
+/** What the routes are built from. */
+export interface RouteOptions<C> {
+  /**
+   * A handler threw: the connection it served is closed (1011) and the error logged under the incident id
+   * the close reason names. An exception escaping a uWS callback would end the thread, and a worker thread
+   * that ends with sockets open aborts the whole process.
+   */
+  onHandlerError(err: unknown, incident: string): void;
+  feed: SocketHandlers<C>;
+  ingest: SocketHandlers<C>;
+  /** `/healthz`: status and JSON body. */
+  health(): { status: number; body: string };
+  proxy: HttpProxy;
+  /** Bearer token `/v1/admin/*` requires, if any. */
+  adminToken: string | undefined;
+  /** Largest message on `/v1/feed`. */
+  feedMessageBytes: number;
+  /** Largest message on `/v1/ingest`. */
+  ingestMessageBytes: number;
+  /** Per-subscriber buffer before the slow-consumer policy acts. */
+  backpressureBytes: number;
+  /** Largest run of frames sent as one message. */
+  maxRunBytes: number;
+}
+
+/** uWS's own ceiling for a limit of ours: past it uWS cuts the connection (1006) without buffering more. */
+function uwsCeiling(limit: number): number {
+  return 2 * limit + 64 * 1024;
+}
+
+/** Builds the app with every route. */
+export function createApp<C extends object>(uws: Uws, o: RouteOptions<C>): TemplatedApp {
+  const app = uws.App();
+  /** Runs `fn` for `ws`; if it throws, only that connection ends. */
+  const guard = (ws: Socket, fn: () => void): void => {
+    try {
+      fn();
+    } catch (err) {
+      const incident = randomBytes(6).toString("hex");
+      o.onHandlerError(err, incident);
+      try {
+        ws.end(1011, `internal error (incident ${incident})`);
+      } catch {
+        // Already closed: nothing more to tell it.
+      }
+    }
+  };
+  app.ws<C>("/v1/feed", {
+    maxPayloadLength: uwsCeiling(o.feedMessageBytes),
+    // uWS silently drops a send above maxBackpressure; the slow-consumer policy acts at backpressureBytes, and
+    // the margin lets the message that crossed the limit through, so nothing is lost without a gap report.
+    maxBackpressure: o.backpressureBytes + 4 * o.maxRunBytes,
+    idleTimeout: 120,
+    sendPingsAutomatically: true,
+    open: (ws) => guard(ws, () => o.feed.open(ws.getUserData(), ws)),
+    message: (ws, message, isBinary) =>
+      guard(ws, () => {
+        if (tooLarge(ws, message, o.feedMessageBytes)) return;
+        if (isBinary) {
+          ws.end(1003, "binary messages are not accepted on /v1/feed: send JSON text requests");
+          return;
+        }
+        o.feed.message(ws.getUserData(), message, false);
+      }),
+    drain: (ws) => guard(ws, () => o.feed.drain(ws.getUserData())),
+    close: (ws) => guard(ws, () => o.feed.close(ws.getUserData())),
+  });
+  app.ws<C>("/v1/ingest", {
+    maxPayloadLength: uwsCeiling(o.ingestMessageBytes),
+    maxBackpressure: 1024 * 1024,
+    idleTimeout: 120,
+    sendPingsAutomatically: true,
+    open: (ws) => guard(ws, () => o.ingest.open(ws.getUserData(), ws)),
+    message: (ws, message, isBinary) =>
+      guard(ws, () => {
+        if (!tooLarge(ws, message, o.ingestMessageBytes))
+          o.ingest.message(ws.getUserData(), message, isBinary);
+      }),
+    drain: (ws) => guard(ws, () => o.ingest.drain(ws.getUserData())),
+    close: (ws) => guard(ws, () => o.ingest.close(ws.getUserData())),
+  });
+  app.get("/healthz", (res) => {
+    const { status, body } = o.health();
+    res
+      .writeStatus(status === 200 ? "200 OK" : `${status} Service Unavailable`)
+      .writeHeader("content-type", "application/json")
+      .end(body, true);
+  });
+  app.get("/metrics", (res, req) => o.proxy.ask(res, "GET", req.getUrl()));
+  app.get("/v1/stats", (res, req) => o.proxy.ask(res, "GET", req.getUrl()));
+  app.post("/v1/admin/*", (res, req) => {
+    const url = req.getUrl();
+    if (o.adminToken !== undefined && req.getHeader("authorization") !== `Bearer ${o.adminToken}`) {
+      sendError(
+        res,
+        new TickringError("UNAUTHORIZED", "admin token required: Authorization: Bearer <token>"),
+      );
+      return;
+    }
+    o.proxy.ask(res, "POST", url);
+  });
+  app.any("/*", (res, req) => {
+    const what = `${req.getMethod().toUpperCase()} ${req.getUrl().slice(0, 100)}`;
+    sendError(res, new TickringError("NOT_FOUND", `no route ${what}`));
+  });
+  return app;
+}
+
+/** Closes with 1009 when `message` is over `limit`; says whether it did. */
+function tooLarge(ws: Socket, message: ArrayBuffer, limit: number): boolean {
+  if (message.byteLength <= limit) return false;
+  ws.end(1009, `message of ${message.byteLength} bytes: the limit is ${limit}`);
+  return true;
+}
+
+/** An error answer with the one error body; the connection is closed (no idle keep-alive at shutdown). */
+export function sendError(res: HttpResponse, err: TickringError): void {
+  const status = httpStatusOf(err.code);
+  res.cork(() =>
+    res
+      .writeStatus(`${status} ${err.code}`)
+      .writeHeader("content-type", "application/json")
+      .end(errorJson(err), true),
+  );
+}
+
+export { arrayBufferToText };

@@ -1,0 +1,229 @@
+/**
+ * What `/v1/feed` does with a connection, independent of the transport: parses each request, opens and
+ * closes its subscriptions on the three feeds (real-time, delayed, historical), forwards drains, and
+ * answers errors that name the subscription they concern. One per worker.
+ *
+ * A `live:true` historical replay is a replay-merge: it reads history until the next seq it would send
+ * follows the newest seq the worker has fanned out from the ring, and joins the real-time feed in that same
+ * synchronous step (see replay.ts).
+ */
+import type { SlowConsumerPolicy } from "../config/options.js";
+import { errorJson, type IncidentLogger, TickringError } from "../errors.js";
+import { type DelayedFeed } from "./delayed-feed.js";
+import { HistoryReader, type HistorySources, oldestSeq, seqAtTime } from "./history.js";
+import { parseFeedRequest, type SubscribeRequest } from "./protocol.js";
+import {
+  type FeedConnection,
+  type FeedCounters,
+  type RealtimeFeed,
+  RealtimeSubscription,
+} from "./realtime-feed.js";
+import { HistoricalReplay, type ReplayHost, type ReplayPlan } from "./replay.js";
+import { SymbolFilter } from "./symbol-filter.js";
+
+/** A feed connection with its subscriptions, by the ids the client gave them. */
+export interface FeedSession extends FeedConnection {
+  subs: Map<number, RealtimeSubscription>;
+  delayed: Map<number, RealtimeSubscription>;
+  replays: Map<number, HistoricalReplay>;
+}
+
+/** What a {@link FeedEndpoint} is built from. */
+export interface FeedEndpointOptions {
+  realtime: RealtimeFeed;
+  delayed: DelayedFeed;
+  history: HistorySources;
+  /** The newest seq this worker has fanned out from the ring. */
+  dispatchedSeq(): number;
+  /** The newest seq the sequencer has written (it may be ahead of the ring pump). */
+  writtenSeq(): number;
+  backpressureBytes: number;
+  slowConsumer: SlowConsumerPolicy;
+  delayMs: number;
+  counters: FeedCounters;
+  /** Where errors whose details stay on the server are logged. */
+  log: IncidentLogger;
+}
+
+export class FeedEndpoint {
+  private readonly replayHost: ReplayHost;
+
+  constructor(private readonly o: FeedEndpointOptions) {
+    this.replayHost = {
+      liveSeq: () => o.dispatchedSeq(),
+      goLive: (replay) => {
+        const conn = replay.conn as FeedSession;
+        conn.replays.delete(replay.id);
+        if (conn.closed) return;
+        const { plan } = replay;
+        const sub = new RealtimeSubscription(plan.id, conn, plan.filter, plan.json, plan.policy);
+        conn.subs.set(plan.id, sub);
+        o.realtime.add(sub, false);
+      },
+      ended: (replay) => {
+        (replay.conn as FeedSession).replays.delete(replay.id);
+      },
+      failed: (replay, err) => this.sendError(replay.conn, err, replay.id),
+    };
+  }
+
+  /** Readies a new connection's session. */
+  open(conn: FeedSession): void {
+    conn.subs = new Map();
+    conn.delayed = new Map();
+    conn.replays = new Map();
+  }
+
+  /** Handles one text request of `conn`; never throws (errors go to the client). */
+  request(conn: FeedSession, text: string): void {
+    let id: number | undefined;
+    try {
+      const req = parseFeedRequest(text);
+      switch (req.op) {
+        case "ping":
+          conn.ws.send(`{"op":"pong","seq":${this.o.dispatchedSeq()}}`, false);
+          return;
+        case "unsubscribe":
+          id = req.id;
+          this.unsubscribe(conn, req.id);
+          return;
+        case "subscribe":
+          id = req.id;
+          this.subscribe(conn, req);
+          return;
+      }
+    } catch (err) {
+      this.sendError(conn, err, id);
+    }
+  }
+
+  /** The socket drained: subscriptions waiting on it send again. */
+  drained(conn: FeedSession): void {
+    for (const sub of conn.subs.values()) this.o.realtime.drained(sub);
+    for (const replay of conn.replays.values()) replay.pump();
+    for (const sub of conn.delayed.values()) this.o.delayed.drained(sub);
+  }
+
+  /** The connection closed: every subscription of it ends. */
+  closed(conn: FeedSession): void {
+    conn.closed = true;
+    for (const sub of conn.subs.values()) this.o.realtime.remove(sub);
+    conn.subs.clear();
+    for (const replay of [...conn.replays.values()]) replay.stop();
+    for (const sub of conn.delayed.values()) this.o.delayed.remove(sub);
+    conn.delayed.clear();
+  }
+
+  /** Subscriptions open on `conn`. */
+  subscriptions(conn: FeedSession): number {
+    return conn.subs.size + conn.delayed.size + conn.replays.size;
+  }
+
+  private unsubscribe(conn: FeedSession, id: number): void {
+    const sub = conn.subs.get(id);
+    const late = conn.delayed.get(id);
+    const replay = conn.replays.get(id);
+    if (sub === undefined && late === undefined && replay === undefined) {
+      throw new TickringError("BAD_REQUEST", `no subscription with id ${id}`);
+    }
+    if (sub !== undefined) this.o.realtime.remove(sub);
+    if (late !== undefined) this.o.delayed.remove(late);
+    conn.subs.delete(id);
+    conn.delayed.delete(id);
+    replay?.stop();
+    conn.ws.send(`{"op":"unsubscribed","id":${id}}`, false);
+  }
+
+  private subscribe(conn: FeedSession, req: SubscribeRequest): void {
+    if (inUse(conn, req.id)) throw new TickringError("BAD_REQUEST", `subscription id ${req.id} is in use`);
+    if (req.feed === "historical") {
+      this.startReplay(conn, req).catch((err) => this.sendError(conn, err, req.id));
+      return;
+    }
+    const sub = new RealtimeSubscription(
+      req.id,
+      conn,
+      new SymbolFilter(req.symbols),
+      req.format === "json",
+      req.policy ?? this.o.slowConsumer,
+    );
+    if (req.feed === "delayed") {
+      conn.delayed.set(req.id, sub);
+      conn.ws.send(`{"op":"subscribed","id":${req.id},"feed":"delayed","delay_ms":${this.o.delayMs}}`, false);
+      this.o.delayed.add(sub).catch((err) => {
+        conn.delayed.delete(req.id);
+        this.sendError(conn, err, req.id);
+      });
+      return;
+    }
+    conn.subs.set(req.id, sub);
+    conn.ws.send(
+      `{"op":"subscribed","id":${req.id},"feed":"realtime","seq":${this.o.dispatchedSeq()}}`,
+      false,
+    );
+    this.o.realtime.add(sub);
+  }
+
+  /**
+   * Resolves a historical request to seqs and starts its replay. A `from` past the newest seq is refused; a
+   * `from` older than what retention kept starts at the oldest seq kept, after a `gap` with
+   * `"reason":"retired"` naming the seqs that are gone for good.
+   */
+  private async startReplay(conn: FeedSession, req: SubscribeRequest): Promise<void> {
+    const o = this.o;
+    const newest = Math.max(o.dispatchedSeq(), o.writtenSeq());
+    const from = req.from!;
+    let fromSeq = "seq" in from ? from.seq : await seqAtTime(o.history, Number(from.timeNs), 1, newest);
+    if (fromSeq > newest + 1) {
+      throw new TickringError("OUT_OF_RANGE", `from seq ${fromSeq} is past the newest seq ${newest}`);
+    }
+    const to = req.to;
+    const toSeq = req.live ? Number.MAX_SAFE_INTEGER : to !== undefined && "seq" in to ? to.seq : newest;
+    const oldest = await oldestSeq(o.history);
+    if (conn.closed || inUse(conn, req.id)) return;
+    let retired: [number, number] | undefined;
+    if (fromSeq < oldest && oldest !== Number.MAX_SAFE_INTEGER) {
+      retired = [fromSeq, Math.min(oldest - 1, toSeq)];
+      fromSeq = oldest;
+    }
+    const plan: ReplayPlan = {
+      id: req.id,
+      filter: new SymbolFilter(req.symbols),
+      json: req.format === "json",
+      toSeq,
+      toTimeNs: to !== undefined && "timeNs" in to ? Number(to.timeNs) : Number.POSITIVE_INFINITY,
+      speed: req.speed,
+      live: req.live,
+      policy: req.policy ?? o.slowConsumer,
+    };
+    const replay = new HistoricalReplay(
+      plan,
+      conn,
+      new HistoryReader(o.history, fromSeq),
+      this.replayHost,
+      o.backpressureBytes,
+      o.counters,
+    );
+    conn.replays.set(req.id, replay);
+    conn.ws.send(
+      `{"op":"subscribed","id":${req.id},"feed":"historical","from_seq":${fromSeq},"to_seq":${req.live ? null : toSeq}}`,
+      false,
+    );
+    if (retired !== undefined) {
+      conn.ws.send(
+        `{"op":"gap","id":${req.id},"from":${retired[0]},"to":${retired[1]},"reason":"retired"}`,
+        false,
+      );
+      o.counters.gaps++;
+    }
+    replay.pump();
+  }
+
+  private sendError(conn: FeedConnection, err: unknown, id: number | undefined): void {
+    if (!conn.closed) conn.ws.send(errorJson(err, id, this.o.log), false);
+  }
+}
+
+function inUse(conn: FeedSession, id: number): boolean {
+  return conn.subs.has(id) || conn.delayed.has(id) || conn.replays.has(id);
+}

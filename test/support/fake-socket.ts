@@ -1,0 +1,47 @@
+/**
+ * An in-process {@link Socket}: records every message the feeds send (fragments joined into their message),
+ * so the feeds, replays and the ring pump can be tested without a network. `buffered` stands for bytes
+ * uWS would hold unsent; tests set it to act as a slow client.
+ */
+import type { Socket } from "../../src/transport/socket.js";
+
+export class FakeSocket implements Socket {
+  readonly binary: Uint8Array[] = [];
+  readonly text: Record<string, unknown>[] = [];
+  buffered = 0;
+  closed: { code: number; reason: string } | undefined;
+  private fragments: Uint8Array[] | undefined;
+
+  send(data: Uint8Array | string, isBinary: boolean): number {
+    if (isBinary) this.binary.push(Uint8Array.from(data as Uint8Array));
+    else this.text.push(JSON.parse(data as string) as Record<string, unknown>);
+    return 1;
+  }
+  sendFirstFragment(data: Uint8Array): number {
+    this.fragments = [Uint8Array.from(data)];
+    return 1;
+  }
+  sendFragment(data: Uint8Array): number {
+    this.fragments!.push(Uint8Array.from(data));
+    return 1;
+  }
+  sendLastFragment(data: Uint8Array): number {
+    this.fragments!.push(Uint8Array.from(data));
+    this.binary.push(Buffer.concat(this.fragments!));
+    this.fragments = undefined;
+    return 1;
+  }
+  cork(fn: () => void): this {
+    fn();
+    return this;
+  }
+  getBufferedAmount(): number {
+    return this.buffered;
+  }
+  end(code: number, reason: string): void {
+    this.closed = { code, reason };
+  }
+  close(): void {
+    this.closed = { code: 1006, reason: "" };
+  }
+}
