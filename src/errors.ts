@@ -9,8 +9,6 @@
  * becomes `INTERNAL` with a fresh incident id and a fixed message — the internal message goes to the log
  * with that id, never to a client. {@link exitCodeOf} maps an error to the CLI's exit status.
  */
-import { randomBytes } from "node:crypto";
-
 /** What a code means to the three outlets: HTTP status, CLI exit status, and whether its message is the client's to see. */
 interface CodeInfo {
   /** HTTP status of an error body with this code. */
@@ -157,10 +155,21 @@ export function errorBody(err: unknown, id?: string | number, log?: IncidentLogg
   const requestId = id ?? (err instanceof RequestError ? err.requestId : undefined);
   if (requestId !== undefined) body.id = requestId;
   if (info.public !== undefined) {
-    body.incident = randomBytes(6).toString("hex");
+    body.incident = incidentId();
     log?.(body.incident, err);
   }
   return body;
+}
+
+/**
+ * A fresh id to log an incident under and tell the client. Web Crypto, not node:crypto: the frame codec
+ * imports this module, and the browser client imports the codec.
+ */
+export function incidentId(): string {
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(6));
+  let hex = "";
+  for (const b of bytes) hex += b.toString(16).padStart(2, "0");
+  return hex;
 }
 
 /** {@link errorBody} as JSON text. */

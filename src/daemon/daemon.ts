@@ -4,7 +4,7 @@
  * them in the reverse order. The embedding API ({@link Tickring}) is a thin facade over it.
  */
 import { clockOffsetNs } from "../clock.js";
-import type { ServeOptions } from "../config/options.js";
+import { feedLimitsOf, type ServeOptions } from "../config/options.js";
 import { formatDuration } from "../config/duration.js";
 import type { IncidentLogger } from "../errors.js";
 import { frameTsRecvApprox } from "../frame/codec.js";
@@ -24,6 +24,7 @@ import {
   type Wal,
 } from "../storage/index.js";
 import type { ToMain } from "../threads/messages.js";
+import { SharedCounts } from "../threads/shared-counts.js";
 import {
   allocateSharedState,
   STATE_READY,
@@ -107,6 +108,7 @@ export class Daemon {
       walDir,
       limitSeq: () => wal.durableSeq,
       onError: (err) => log.error({ err }, "indexer stopped"),
+      onRetry: (err, delayMs) => log.warn({ err, delayMs }, "indexer could not write the store: retrying"),
     });
     indexer.start();
     const indexProgress = new IndexProgress({
@@ -150,6 +152,7 @@ export class Daemon {
       workerFailures: () => slot.pool?.failures ?? 0,
     });
     metricsSlot.metrics = metrics;
+    const connectionsPerIp = SharedCounts.allocate();
     const pool = new WorkerPool({
       count: opts.workers,
       host: opts.host,
@@ -172,6 +175,11 @@ export class Daemon {
         delayMs: opts.delayMs,
         adminToken: opts.adminToken,
         logLevel: opts.logLevel,
+        connectionsPerIp,
+        maxConnectionsPerIp: opts.maxConnectionsPerIp,
+        limits: feedLimitsOf(opts),
+        lastValueBytes: Math.floor(opts.lastValueBytes / opts.workers),
+        conflateBytes: Math.floor(opts.conflateBytes / opts.workers),
       }),
       onMessage: (w, msg) => d.onWorkerMessage(w, msg),
     });

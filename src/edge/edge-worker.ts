@@ -6,7 +6,7 @@
  * directory — are handed in, so the thread entry (worker.ts) only wires them.
  */
 import { clearInterval, setInterval, setTimeout } from "node:timers";
-import type { IncidentLogger } from "../errors.js";
+import { type IncidentLogger, TickringError } from "../errors.js";
 import { IngestDecoder } from "../publisher/ingest/decoder.js";
 import { IngestEndpoint, type IngestSession } from "../publisher/ingest/endpoint.js";
 import { RingReader } from "../ring/reader.js";
@@ -15,13 +15,15 @@ import { DelayedFeed } from "../subscriber/delayed-feed.js";
 import { FeedEndpoint, type FeedSession } from "../subscriber/feed-endpoint.js";
 import { Heartbeats } from "../subscriber/heartbeats.js";
 import type { HistorySources } from "../subscriber/history.js";
-import { LastValueCache } from "../subscriber/last-value-cache.js";
+import { type ByteBudget, LastValueCache } from "../subscriber/last-value-cache.js";
+import { systemClock } from "../subscriber/feed-clock.js";
 import { rebuildLastValues } from "../subscriber/last-value-rebuild.js";
 import { type FeedCounters, finishPendingClose, RealtimeFeed } from "../subscriber/realtime-feed.js";
 import { MAX_RUN_BYTES, RingPump } from "../subscriber/ring-pump.js";
 import { corkedSender } from "../subscriber/send.js";
 import type { Logger } from "../logger.js";
 import type { ToMain, ToWorker, WorkerInit } from "../threads/messages.js";
+import { SharedCounts } from "../threads/shared-counts.js";
 import {
   STATE_READY,
   STATUS_DURABLE_SEQ,
@@ -40,14 +42,19 @@ import { createApp } from "./routes.js";
 const CLOSE_GRACE_MS = 1000;
 /** Loop time given to sockets being closed before the thread may end. */
 const SOCKET_CLOSE_MS = 100;
-/** Largest request on `/v1/feed`. */
-const FEED_MESSAGE_BYTES = 64 * 1024;
+/**
+ * Largest request on `/v1/feed`: room for a subscription to the default `--max-symbols` (10,000 symbols of
+ * up to 64 bytes, quoted), so the symbol limit is reachable in one request.
+ */
+const FEED_MESSAGE_BYTES = 1024 * 1024;
 /** How often the worker's counters are copied to shared state. */
 const STATS_EVERY_MS = 200;
 
 /** One client connection, either route's: uWS's user data. */
 interface Conn extends FeedSession, IngestSession {
   kind: "feed" | "ingest";
+  /** The client's address, counted against `--max-connections-per-ip` from the upgrade to the close. */
+  ip: string;
 }
 
 /** The seams a worker runs on. */
@@ -77,7 +84,8 @@ export class EdgeWorker {
   private readonly ingestCounters = { messages: 0, ticks: 0, rejected: 0 };
   private readonly reader: RingReader;
   private readonly pump: RingPump;
-  private readonly lvc = new LastValueCache();
+  private readonly lvc: LastValueCache;
+  private readonly connectionsPerIp: SharedCounts;
   private readonly realtime: RealtimeFeed;
   private readonly delayed: DelayedFeed;
   private readonly feeds: FeedEndpoint;
@@ -95,7 +103,12 @@ export class EdgeWorker {
     this.nextConnId = init.connIdBase + 1;
     const incidents: IncidentLogger = (incident, err) => s.log.error({ err, incident }, "request failed");
     this.reader = new RingReader(init.ring, { start: "tail" });
-    this.realtime = new RealtimeFeed(this.lvc, init.backpressureBytes, this.counters);
+    this.connectionsPerIp = new SharedCounts(init.connectionsPerIp);
+    // The worker's share of the daemon's budgets: last values split between the real-time and delayed feeds,
+    // conflation shared by every conflating subscriber of both.
+    const conflation: ByteBudget = { limit: init.conflateBytes, used: 0 };
+    this.lvc = new LastValueCache({ limit: init.lastValueBytes / 2, used: 0 });
+    this.realtime = new RealtimeFeed(this.lvc, init.backpressureBytes, this.counters, conflation);
     this.pump = new RingPump({
       reader: this.reader,
       walDir: init.dataDir.wal,
@@ -108,7 +121,18 @@ export class EdgeWorker {
       store: () => (this.storeOpening ??= Store.open({ dir: init.dataDir.store })),
     };
     const newestSeq = () => Math.max(this.pump.dispatchedSeq, shared[STATUS_WRITTEN_SEQ]);
-    this.delayed = new DelayedFeed(history, init.delayMs, init.backpressureBytes, this.counters, newestSeq);
+    this.delayed = new DelayedFeed(
+      history,
+      init.delayMs,
+      init.backpressureBytes,
+      this.counters,
+      newestSeq,
+      systemClock,
+      {
+        lastValues: { limit: init.lastValueBytes / 2, used: 0 },
+        conflation,
+      },
+    );
     this.feeds = new FeedEndpoint({
       realtime: this.realtime,
       delayed: this.delayed,
@@ -119,6 +143,7 @@ export class EdgeWorker {
       slowConsumer: init.slowConsumer,
       delayMs: init.delayMs,
       counters: this.counters,
+      limits: init.limits,
       log: incidents,
     });
     this.ingest = new IngestEndpoint({
@@ -142,7 +167,7 @@ export class EdgeWorker {
         },
         close: (conn) => {
           this.feeds.closed(conn);
-          this.conns.delete(conn.id);
+          this.closeConn(conn);
         },
       },
       ingest: {
@@ -154,14 +179,16 @@ export class EdgeWorker {
         drain: () => {},
         close: (conn) => {
           conn.closed = true;
-          this.conns.delete(conn.id);
+          this.closeConn(conn);
         },
       },
       onHandlerError: (err, incident) =>
         s.log.error({ err, incident }, "connection handler failed: connection closed"),
+      admit: (ip) => this.admit(ip),
       health: () => health(shared),
       proxy: this.proxy,
       adminToken: init.adminToken,
+      loopbackOnly: isLoopback(init.host),
       feedMessageBytes: FEED_MESSAGE_BYTES,
       ingestMessageBytes: init.maxMessageBytes,
       backpressureBytes: init.backpressureBytes,
@@ -214,6 +241,18 @@ export class EdgeWorker {
         this.shutdown();
         return;
     }
+  }
+
+  /** A client at `ip` may open a connection unless it holds its limit over all workers already. */
+  private admit(ip: string): TickringError | undefined {
+    const limit = this.s.init.maxConnectionsPerIp;
+    if (this.connectionsPerIp.tryAcquire(ip, limit)) return undefined;
+    return new TickringError("LIMIT_REACHED", `at most ${limit} connections per client address`);
+  }
+
+  private closeConn(conn: Conn): void {
+    this.conns.delete(conn.id);
+    this.connectionsPerIp.release(conn.ip);
   }
 
   private openConn(conn: Conn, ws: Socket, kind: Conn["kind"]): void {
@@ -302,6 +341,11 @@ export class EdgeWorker {
     s[base + W.ingestTicks] = this.ingestCounters.ticks;
     s[base + W.ingestRejected] = this.ingestCounters.rejected;
   }
+}
+
+/** Whether `host` binds only loopback (then only local users can reach the port). */
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\./.test(host);
 }
 
 /** `/healthz` from the shared state: 200 with the durable seq once ready, 503 with the recovery's progress before. */

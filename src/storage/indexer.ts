@@ -9,7 +9,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { checkInt, stripUndefined } from "../config/checks.js";
-import { StorageOptionError } from "./errors.js";
+import { StorageError, StorageOptionError } from "./errors.js";
 import type { Store } from "./store/store.js";
 import { openWalReader, type WalReader } from "./wal/reader.js";
 
@@ -27,9 +27,19 @@ export interface IndexerOptions {
   readBufferBytes?: number;
   /** Called once if the loop fails (it stops). @default rethrown from `stop()` */
   onError?: (err: unknown) => void;
+  /**
+   * Called when the store could not write a batch (`ERR_STORE_IO`: a full disk, an I/O error): the indexer
+   * waits `delayMs` and tries again from its checkpoint, with a delay that doubles up to
+   * {@link MAX_RETRY_MS}. Reads keep being served from the WAL meanwhile, and the WAL keeps every segment the
+   * store does not hold. @default nothing is told
+   */
+  onRetry?: (err: unknown, delayMs: number) => void;
 }
 
 const INDEXER_DEFAULTS = { idleMs: 20, maxBatchFrames: 65536, readBufferBytes: 4 << 20 };
+/** First and longest wait before the indexer retries a store write that failed. */
+const FIRST_RETRY_MS = 500;
+const MAX_RETRY_MS = 30_000;
 
 /** Throughput figures since `start()`. */
 export interface IndexerStats {
@@ -40,8 +50,8 @@ export interface IndexerStats {
 
 /** The WAL → store indexing loop. */
 export class Indexer {
-  private readonly opts: Required<Omit<IndexerOptions, "onError" | "limitSeq">> &
-    Pick<IndexerOptions, "onError" | "limitSeq">;
+  private readonly opts: Required<Omit<IndexerOptions, "onError" | "limitSeq" | "onRetry">> &
+    Pick<IndexerOptions, "onError" | "limitSeq" | "onRetry">;
   private reader: WalReader | null = null;
   private running = false;
   private loop: Promise<void> | null = null;
@@ -82,13 +92,17 @@ export class Indexer {
   /** Starts indexing from the store's checkpoint + 1. */
   start(): void {
     if (this.running) return;
-    this.reader = openWalReader(this.opts.walDir, this.store.checkpoint + 1, {
-      bufferBytes: this.opts.readBufferBytes,
-      maxFrames: this.opts.maxBatchFrames,
-    });
+    this.reader = this.openReader();
     this.running = true;
     this.stats.startedAtMs = performance.now();
     this.loop = this.run();
+  }
+
+  private openReader(): WalReader {
+    return openWalReader(this.opts.walDir, this.store.checkpoint + 1, {
+      bufferBytes: this.opts.readBufferBytes,
+      maxFrames: this.opts.maxBatchFrames,
+    });
   }
 
   /** Resolves once `indexedSeq ≥ seq` (rejects if the loop fails or stops first). */
@@ -111,6 +125,31 @@ export class Indexer {
   }
 
   private async run(): Promise<void> {
+    let retryMs = FIRST_RETRY_MS;
+    while (this.running) {
+      try {
+        await this.indexUntilStopped();
+        return;
+      } catch (err) {
+        if (!(err instanceof StorageError && err.code === "ERR_STORE_IO") || !this.running) {
+          this.failure = err;
+          this.running = false;
+          for (const w of this.waiters.splice(0)) w.reject(err);
+          this.opts.onError?.(err);
+          return;
+        }
+        // The batch in flight did not land: start again from the checkpoint once the store can write.
+        this.opts.onRetry?.(err, retryMs);
+        await this.idle(retryMs);
+        retryMs = Math.min(MAX_RETRY_MS, retryMs * 2);
+        this.reader?.close();
+        this.reader = this.openReader();
+      }
+    }
+  }
+
+  /** The loop proper: while LevelDB applies one batch the next is read from the WAL. */
+  private async indexUntilStopped(): Promise<void> {
     const reader = this.reader!;
     let pending: Promise<void> | null = null;
     try {
@@ -123,22 +162,21 @@ export class Indexer {
           this.settle();
         }
         if (batch === null) {
-          await this.idle();
+          await this.idle(this.opts.idleMs);
           continue;
         }
         this.stats.frames += batch.count;
         this.stats.batches++;
         pending = this.store.index(batch);
+        // Observed when awaited; until then a rejection must not count as unhandled (it would end the process).
+        pending.catch(() => {});
       }
       if (pending !== null) {
         await pending;
         this.settle();
       }
-    } catch (err) {
-      this.failure = err;
-      this.running = false;
-      for (const w of this.waiters.splice(0)) w.reject(err);
-      this.opts.onError?.(err);
+    } finally {
+      await pending?.catch(() => {});
     }
   }
 
@@ -153,7 +191,8 @@ export class Indexer {
     w.length = kept;
   }
 
-  private idle(): Promise<void> {
+  /** Waits `ms`, or less if {@link stop} wakes it. */
+  private idle(ms: number): Promise<void> {
     return new Promise((resolve) => {
       this.wake = () => {
         if (this.idleTimer !== null) clearTimeout(this.idleTimer);
@@ -161,7 +200,7 @@ export class Indexer {
         this.wake = null;
         resolve();
       };
-      this.idleTimer = setTimeout(this.wake, this.opts.idleMs);
+      this.idleTimer = setTimeout(this.wake, ms);
     });
   }
 }

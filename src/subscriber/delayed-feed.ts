@@ -12,7 +12,7 @@ import { frameLength, frameTsRecvApprox } from "../frame/codec.js";
 import type { FrameBatch } from "../storage/index.js";
 import { type FeedClock, systemClock } from "./feed-clock.js";
 import { HistoryReader, type HistorySources, seqAtTime } from "./history.js";
-import { LastValueCache } from "./last-value-cache.js";
+import { type ByteBudget, LastValueCache } from "./last-value-cache.js";
 import { type FeedCounters, RealtimeFeed, type RealtimeSubscription } from "./realtime-feed.js";
 
 /** How often the feed looks for newly written frames once it has released everything it read, ms. */
@@ -36,8 +36,15 @@ export class DelayedFeed {
     /** The newest seq written, bounding the search for where now − delay is. */
     private readonly newestSeq: () => number,
     private readonly clock: FeedClock = systemClock,
+    /** Its own last values (the delayed stream's, not the real-time one's) and the worker's conflation budget. */
+    budgets: { lastValues?: ByteBudget; conflation?: ByteBudget } = {},
   ) {
-    this.feed = new RealtimeFeed(new LastValueCache(), limitBytes, counters);
+    this.feed = new RealtimeFeed(
+      new LastValueCache(budgets.lastValues),
+      limitBytes,
+      counters,
+      budgets.conflation,
+    );
   }
 
   /** Adds a subscriber; the first one starts the reader at the frames received `delay` ago. */

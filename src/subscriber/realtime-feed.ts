@@ -14,7 +14,7 @@ import type { SlowConsumerPolicy } from "../config/options.js";
 import { FrameView, frameLength, frameSeq, frameSymbolKey } from "../frame/codec.js";
 import { frameToObject } from "../frame/json.js";
 import type { Socket } from "../transport/socket.js";
-import { LastValueCache } from "./last-value-cache.js";
+import { type ByteBudget, LastValueCache } from "./last-value-cache.js";
 import { type PieceSender, sendPieces } from "./send.js";
 import type { SymbolFilter } from "./symbol-filter.js";
 
@@ -105,14 +105,25 @@ export class RealtimeFeed {
   private jsonSubs = 0;
   private bytes: Uint8Array = new Uint8Array(0);
 
+  /**
+   * @param lvc the worker's last values, updated from every frame fanned out.
+   * @param conflation what every conflating subscriber of this worker may hold together; past it a
+   *   conflating subscriber keeps no new symbol and is told of the frames it missed with a `gap`.
+   */
   constructor(
     private readonly lvc: LastValueCache,
     private readonly limitBytes: number,
     private readonly counters: FeedCounters,
+    private readonly conflation: ByteBudget = { limit: Number.POSITIVE_INFINITY, used: 0 },
   ) {}
 
   get size(): number {
     return this.subs.size;
+  }
+
+  /** True once the last-value cache dropped a symbol to stay in its budget: a new subscriber may miss some. */
+  get lastValuesPartial(): boolean {
+    return this.lvc.evicted > 0;
   }
 
   /**
@@ -146,6 +157,7 @@ export class RealtimeFeed {
 
   remove(sub: RealtimeSubscription): void {
     if (!this.subs.delete(sub)) return;
+    sub.conflated?.clear();
     if (sub.json) this.jsonSubs--;
     if (sub.symbols === null) this.wildcard.splice(this.wildcard.indexOf(sub), 1);
     else {
@@ -203,9 +215,9 @@ export class RealtimeFeed {
     this.touched.length = 0;
   }
 
-  /** Tells every subscriber that seqs [from, to] will never come from the ring (a lapped worker). */
+  /** Tells every subscriber that seqs [from, to] will never come (a lapped worker found them retired). */
   reportGap(from: number, to: number): void {
-    const msg = `{"op":"gap","from":${from},"to":${to}}`;
+    const msg = `{"op":"gap","from":${from},"to":${to},"reason":"retired"}`;
     for (const sub of this.subs) this.sendControl(sub, msg);
     this.counters.gaps += this.subs.size;
   }
@@ -214,7 +226,11 @@ export class RealtimeFeed {
   drained(sub: RealtimeSubscription): void {
     if (sub.conn.closed || sub.conn.ws.getBufferedAmount() >= this.limitBytes) return;
     if (sub.droppedFrom !== 0) {
-      this.sendControl(sub, `{"op":"gap","from":${sub.droppedFrom},"to":${sub.droppedTo}}`);
+      const reason = sub.policy === "conflate" ? "conflation_budget" : "slow_consumer";
+      this.sendControl(
+        sub,
+        `{"op":"gap","from":${sub.droppedFrom},"to":${sub.droppedTo},"reason":"${reason}"}`,
+      );
       this.counters.gaps++;
       sub.droppedFrom = 0;
     }
@@ -288,18 +304,19 @@ export class RealtimeFeed {
         this.counters.drops += sub.frames;
         return;
       case "conflate": {
-        sub.conflated ??= new LastValueCache();
+        sub.conflated ??= new LastValueCache(this.conflation, "refuse");
         const bytes = this.bytes;
         for (let i = 0; i < n; i++) {
           for (let off = sub.pieces[i * 2]; off < sub.pieces[i * 2 + 1]; off += frameLength(bytes, off)) {
-            sub.conflated.update(
-              frameSymbolKey(bytes, off),
-              frameSeq(bytes, off),
-              bytes,
-              off,
-              frameLength(bytes, off),
-            );
-            this.counters.conflated++;
+            const seq = frameSeq(bytes, off);
+            if (sub.conflated.update(frameSymbolKey(bytes, off), seq, bytes, off, frameLength(bytes, off))) {
+              this.counters.conflated++;
+            } else {
+              // The worker's conflation budget is spent: this symbol's latest is lost, and the client told.
+              if (sub.droppedFrom === 0) sub.droppedFrom = seq;
+              sub.droppedTo = seq;
+              this.counters.drops++;
+            }
           }
         }
         return;

@@ -3,7 +3,7 @@
  * subscribers — they go through the ring; these carry ingest hand-offs, their replies, HTTP questions the
  * main thread answers, and control.
  */
-import type { SlowConsumerPolicy } from "../config/options.js";
+import type { FeedLimits, SlowConsumerPolicy } from "../config/options.js";
 import type { ErrorBody } from "../errors.js";
 
 /** What the main thread hands a worker at start. */
@@ -27,6 +27,13 @@ export interface WorkerInit {
   delayMs: number;
   adminToken: string | undefined;
   logLevel: string;
+  /** Connections per client IP over all workers (a `SharedCounts` table). */
+  connectionsPerIp: SharedArrayBuffer;
+  maxConnectionsPerIp: number;
+  limits: FeedLimits;
+  /** This worker's share of the daemon's last-value and conflation budgets, bytes. */
+  lastValueBytes: number;
+  conflateBytes: number;
 }
 
 export type ToMain =

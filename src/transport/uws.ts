@@ -16,6 +16,7 @@ export type {
   HttpResponse,
   TemplatedApp,
   us_listen_socket as ListenSocket,
+  us_socket_context_t,
   WebSocket,
   WebSocketBehavior,
 } from "@trufflesuite/uws-js-unofficial";

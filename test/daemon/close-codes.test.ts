@@ -21,7 +21,7 @@ describe("protocol violations close with the documented code", () => {
     assert.match(pub.closeReason, /limit/);
 
     const feed = await Client.connect(daemon.url("/v1/feed"));
-    feed.send(JSON.stringify({ op: "ping", pad: "x".repeat(80 * 1024) }));
+    feed.send(JSON.stringify({ op: "ping", pad: "x".repeat(1200 * 1024) }));
     await feed.until(() => feed.closeCode !== undefined, "close");
     assert.equal(feed.closeCode, 1009);
   });

@@ -82,6 +82,7 @@ test("a live replay joins the real-time feed with no gap and no duplicate, where
           slowConsumer: "drop",
           delayMs: 60_000,
           counters: c,
+          limits: { subscriptions: 10, symbols: 100, replays: 10, replaysPerWorker: 10 },
           log: () => {},
         });
         try {
