@@ -177,6 +177,16 @@ export function errorJson(err: unknown, id?: string | number, log?: IncidentLogg
   return JSON.stringify(errorBody(err, id, log));
 }
 
+/** The system error code (`ENOSPC`, `EMFILE`, …) of `err` or of the first error in its `cause` chain. */
+export function errnoOf(err: unknown): string | undefined {
+  for (let e = err, depth = 0; typeof e === "object" && e !== null && depth < 8; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && /^E[A-Z]+$/.test(code)) return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
 /** HTTP status for an error body of `code`. */
 export function httpStatusOf(code: ErrorCode): number {
   return CODES[code].status;

@@ -7,7 +7,7 @@
  * exception: what was waiting for durability is answered with the error, and so is every later message,
  * with `DISK_FULL` for a full disk and `IO_ERROR` otherwise.
  */
-import { TickringError } from "../errors.js";
+import { errnoOf, TickringError } from "../errors.js";
 import type { Tick } from "../frame/codec.js";
 import type { Logger } from "../logger.js";
 import type { Sequencer } from "../publisher/sequencer.js";
@@ -79,24 +79,11 @@ export class Writer {
   /** The WAL failed: from now on every message is answered with the error. */
   fail(err: unknown): void {
     if (this.failure !== undefined) return;
-    const code =
-      (err as NodeJS.ErrnoException).code === "ENOSPC" || hasCause(err, "ENOSPC") ? "DISK_FULL" : "IO_ERROR";
+    const code = errnoOf(err) === "ENOSPC" ? "DISK_FULL" : "IO_ERROR";
     this.failure = new TickringError(code, `the WAL refused a write: ${(err as Error).message}`, {
       cause: err,
     });
     this.log.error({ err }, "WAL failed: ingest is refused from now on");
     this.acks.failAll(this.failure);
   }
-}
-
-function hasCause(err: unknown, code: string): boolean {
-  for (
-    let e = err as { code?: string; cause?: unknown } | undefined;
-    e !== undefined;
-    e = e.cause as typeof e
-  ) {
-    if (e.code === code) return true;
-    if (typeof e !== "object" || e === null) break;
-  }
-  return false;
 }

@@ -8,7 +8,7 @@
  * synchronous step (see replay.ts).
  */
 import type { FeedLimits, SlowConsumerPolicy } from "../config/options.js";
-import { errorJson, type IncidentLogger, TickringError } from "../errors.js";
+import { errnoOf, errorJson, type IncidentLogger, TickringError } from "../errors.js";
 import { type DelayedFeed } from "./delayed-feed.js";
 import { HistoryReader, type HistorySources, oldestSeq, seqAtTime } from "./history.js";
 import { parseFeedRequest, type SubscribeRequest } from "./protocol.js";
@@ -75,7 +75,7 @@ export class FeedEndpoint {
         const conn = replay.conn as FeedSession;
         if (conn.replays.delete(replay.id)) this.endReplay(conn, replay.id);
       },
-      failed: (replay, err) => this.sendError(replay.conn, err, replay.id),
+      failed: (replay, err) => this.sendError(replay.conn, outOfFiles(err) ?? err, replay.id),
     };
   }
 
@@ -292,6 +292,15 @@ export class FeedEndpoint {
   private sendError(conn: FeedConnection, err: unknown, id: number | undefined): void {
     if (!conn.closed) conn.ws.send(errorJson(err, id, this.o.log), false);
   }
+}
+
+/** A replay that found no file descriptor to spare is refused as a limit, not as an internal error. */
+function outOfFiles(err: unknown): TickringError | undefined {
+  const errno = errnoOf(err);
+  if (errno !== "EMFILE" && errno !== "ENFILE") return undefined;
+  return new TickringError("LIMIT_REACHED", "the server has no file to spare for this replay: try later", {
+    cause: err,
+  });
 }
 
 /** Whether `id` names an open subscription of `conn`, or a replay still being resolved. */

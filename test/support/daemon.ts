@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after } from "node:test";
 import WebSocket from "ws";
-import { type DaemonProcess, spawnDaemon } from "../../src/daemon/child-process.js";
+import { type DaemonProcess, type SpawnOptions, spawnDaemon } from "../../src/daemon/child-process.js";
 import { frameSeq } from "../../src/frame/codec.js";
 
 export interface Daemon extends DaemonProcess {
@@ -29,8 +29,12 @@ after(async () => {
 });
 
 /** The real daemon on a free port and a given data dir, 2 workers unless `args` says otherwise. */
-export async function startDaemon(data: string, args: string[] = []): Promise<Daemon> {
-  const d = await spawnDaemon(["--port", "0", "--data", data, "--workers", "2", ...args]);
+export async function startDaemon(
+  data: string,
+  args: string[] = [],
+  options?: SpawnOptions,
+): Promise<Daemon> {
+  const d = await spawnDaemon(["--port", "0", "--data", data, "--workers", "2", ...args], options);
   running.add(d);
   d.child.once("exit", () => running.delete(d));
   return { ...d, data, url: (path) => `ws://127.0.0.1:${d.port}${path}` };
