@@ -25,9 +25,13 @@ export function decodeFrame(bytes: Uint8Array, offset: number): number {
   return tsEvent;
 }
 
-/** Parses a JSON text message as the bytes arrived (a WebSocket text message, a NATS payload). */
-export function parseJson(bytes: Uint8Array): JsonMessage {
-  return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString()) as JsonMessage;
+/**
+ * Parses a JSON text message as the bytes arrived (a WebSocket text message, a NATS payload): a tick, a
+ * tickring control message, or an array of ticks (tickring sends a run of frames as one array).
+ */
+export function parseJson(bytes: Uint8Array): JsonMessage | JsonMessage[] {
+  return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString()) as
+    JsonMessage | JsonMessage[];
 }
 
 /**

@@ -112,11 +112,12 @@ function onFrames(data: Buffer, first: boolean): void {
     onTick(readTsEvent(data, off), now, first);
 }
 
-/** A JSON text message: a tick, or a tickring control message (a `gap` is counted). */
+/** A JSON text message: a tick, an array of them, or a tickring control message (a `gap` is counted). */
 function onJson(bytes: Buffer, first: boolean): void {
   const now = Number(process.hrtime.bigint());
   const m = parseJson(bytes);
-  if (m.op === undefined) onTick(Number(m.ts_event), now, first);
+  if (Array.isArray(m)) for (const t of m) onTick(Number(t.ts_event), now, first);
+  else if (m.op === undefined) onTick(Number(m.ts_event), now, first);
   else if (m.op === "gap") skipped += m.to! - m.from! + 1;
 }
 

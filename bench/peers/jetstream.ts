@@ -47,7 +47,7 @@ export async function publishAsync(nc: NatsConnection, o: AsyncPublish): Promise
   // PubAcks of one stream come back in publish order.
   const sub = nc.subscribe(inbox, {
     callback: (err, m) => {
-      const ack = err === null ? (parseJson(m.data) as { error?: { description: string } }) : null;
+      const ack = err === null ? (parseJson(m.data) as unknown as { error?: { description: string } }) : null;
       if (err === null && ack?.error === undefined) window.ack();
       else window.fail(new Error(`JetStream publish failed: ${err?.message ?? ack?.error?.description}`));
     },

@@ -54,7 +54,10 @@ export async function replayToDone(
           return;
         }
         const m = parseJson(data);
-        if (m.op === undefined) {
+        if (Array.isArray(m)) {
+          if (first === 0) first = performance.now();
+          frames += m.length;
+        } else if (m.op === undefined) {
           if (first === 0) first = performance.now();
           frames++;
         } else if (m.op === "replay_done") {
