@@ -16,7 +16,6 @@ import { RecoveryStatusServer } from "./status-server.js";
 import { RingWriter } from "../ring/writer.js";
 import {
   type DataDir,
-  Indexer,
   openDataDir,
   openWalReader,
   type RetentionOptions,
@@ -34,6 +33,7 @@ import {
   STATUS_STATE,
   STATUS_WRITTEN_SEQ,
 } from "../threads/shared-state.js";
+import { IndexerThread } from "../indexing/indexer-thread.js";
 import { AckQueue } from "./ack-queue.js";
 import { AdminHttp } from "./admin-http.js";
 import { Metrics } from "./metrics.js";
@@ -52,7 +52,7 @@ export class Daemon {
     readonly log: Logger,
     readonly wal: Wal,
     private readonly store: Store,
-    private readonly indexer: Indexer,
+    private readonly indexer: IndexerThread,
     private readonly indexProgress: IndexProgress,
     private readonly snapshots: OnlineSnapshots,
     readonly sequencer: Sequencer,
@@ -103,14 +103,11 @@ export class Daemon {
       await status.close();
       throw err;
     });
-    // Only durable seqs are indexed, so the store is never ahead of what a crash leaves in the WAL.
-    const indexer = new Indexer(store, {
-      walDir,
-      limitSeq: () => wal.durableSeq,
-      onError: (err) => log.error({ err }, "indexer stopped"),
-      onRetry: (err, delayMs) => log.warn({ err, delayMs }, "indexer could not write the store: retrying"),
-    });
-    indexer.start();
+    shared[STATUS_DURABLE_SEQ] = wal.durableSeq;
+    shared[STATUS_WRITTEN_SEQ] = wal.writtenSeq;
+    // Only durable seqs are indexed, so the store is never ahead of what a crash leaves in the WAL. The
+    // indexer runs on a thread of its own: this one only sequences.
+    const indexer = await IndexerThread.start({ walDir, storeDir, shared }, log);
     const indexProgress = new IndexProgress({
       indexedSeq: () => indexer.indexedSeq,
       targetSeq: () => wal.durableSeq,
@@ -119,8 +116,6 @@ export class Daemon {
     indexProgress.start();
     const ring = RingWriter.allocate(opts.ringBytes);
     const sequencer = new Sequencer(wal, ring, report.lastSeq);
-    shared[STATUS_DURABLE_SEQ] = wal.durableSeq;
-    shared[STATUS_WRITTEN_SEQ] = wal.writtenSeq;
     const incidents: IncidentLogger = (incident, err) => log.error({ err, incident }, "request failed");
     const slot: { pool?: WorkerPool; admin?: AdminHttp } = {};
     const acks = new AckQueue(

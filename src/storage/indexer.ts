@@ -27,6 +27,8 @@ export interface IndexerOptions {
   readBufferBytes?: number;
   /** Called once if the loop fails (it stops). @default rethrown from `stop()` */
   onError?: (err: unknown) => void;
+  /** Called after each batch lands, with the new checkpoint. @default nothing is told */
+  onBatch?: (checkpoint: number) => void;
   /**
    * Called when the store could not write a batch (`ERR_STORE_IO`: a full disk, an I/O error): the indexer
    * waits `delayMs` and tries again from its checkpoint, with a delay that doubles up to
@@ -50,8 +52,8 @@ export interface IndexerStats {
 
 /** The WAL → store indexing loop. */
 export class Indexer {
-  private readonly opts: Required<Omit<IndexerOptions, "onError" | "limitSeq" | "onRetry">> &
-    Pick<IndexerOptions, "onError" | "limitSeq" | "onRetry">;
+  private readonly opts: Required<Omit<IndexerOptions, "onError" | "limitSeq" | "onRetry" | "onBatch">> &
+    Pick<IndexerOptions, "onError" | "limitSeq" | "onRetry" | "onBatch">;
   private reader: WalReader | null = null;
   private running = false;
   private loop: Promise<void> | null = null;
@@ -182,6 +184,7 @@ export class Indexer {
 
   private settle(): void {
     const cp = this.store.checkpoint;
+    this.opts.onBatch?.(cp);
     const w = this.waiters;
     let kept = 0;
     for (let i = 0; i < w.length; i++) {

@@ -112,7 +112,10 @@ test("retention removes a WAL segment only when the checkpoint covers it, and ol
     const segs = wal.segments();
     assert.ok(segs.length >= 3);
     // Pretend the store is behind: nothing may go.
-    const behind = { checkpoint: segs[0].lastSeq - 1 } as Store;
+    const behind = {
+      checkpoint: segs[0].lastSeq - 1,
+      refreshCheckpoint: async () => segs[0].lastSeq - 1,
+    } as Store;
     const held = await applyRetention(wal, behind, { walMaxBytes: 0 });
     assert.deepEqual(held.walSegmentsRemoved, []);
     assert.equal(held.walHeldByCheckpoint, true);

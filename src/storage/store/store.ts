@@ -85,6 +85,16 @@ export class Store {
   }
 
   /**
+   * Reads the checkpoint from the database again: another handle of the same store (the indexer thread's)
+   * may have moved it. Resolves with it.
+   */
+  async refreshCheckpoint(): Promise<number> {
+    const cp = checkpointOf(await this.db.get(CHECKPOINT_KEY));
+    if (cp > this._checkpoint) this._checkpoint = cp;
+    return this._checkpoint;
+  }
+
+  /**
    * Indexes a batch of consecutive frames that must start at `checkpoint + 1`: writes its blocks and the new
    * checkpoint in one atomic LevelDB batch. The frames are copied before this returns its promise, so the
    * caller may reuse the batch's buffer at once.
