@@ -35,6 +35,7 @@ import {
 } from "../threads/shared-state.js";
 import { IndexerThread } from "../indexing/indexer-thread.js";
 import { AckQueue } from "./ack-queue.js";
+import { IngestPump } from "./ingest-pump.js";
 import { AdminHttp } from "./admin-http.js";
 import { Metrics } from "./metrics.js";
 import { startRetention } from "./retention-timer.js";
@@ -57,6 +58,7 @@ export class Daemon {
     private readonly snapshots: OnlineSnapshots,
     readonly sequencer: Sequencer,
     readonly writer: Writer,
+    private readonly ingest: IngestPump,
     readonly metrics: Metrics,
     readonly pool: WorkerPool,
     private readonly shared: Float64Array,
@@ -118,14 +120,8 @@ export class Daemon {
     const sequencer = new Sequencer(wal, ring, report.lastSeq);
     const incidents: IncidentLogger = (incident, err) => log.error({ err, incident }, "request failed");
     const slot: { pool?: WorkerPool; admin?: AdminHttp } = {};
-    const acks = new AckQueue(
-      {
-        acks: (w, pairs) => slot.pool!.post(w, { t: "acks", pairs }),
-        rejected: (w, conn, error) => slot.pool!.post(w, { t: "rejected", conn, error }),
-      },
-      incidents,
-    );
-    const writer = new Writer(sequencer, wal, acks, shared, log);
+    const writer = new Writer(sequencer, wal, new AckQueue(), shared, log);
+    const ingest = new IngestPump(writer);
     const snapshots = new OnlineSnapshots({
       data: opts.data,
       wal,
@@ -156,6 +152,7 @@ export class Daemon {
       init: (index, port, connIdBase) => ({
         index,
         connIdBase,
+        ingestRing: ingest.ringFor(index),
         dataDir: { wal: walDir, store: storeDir },
         clockOffsetNs: clockOffsetNs(),
         ring: ring.buffer,
@@ -189,6 +186,7 @@ export class Daemon {
       snapshots,
       sequencer,
       writer,
+      ingest,
       metrics,
       pool,
       shared,
@@ -252,7 +250,8 @@ export class Daemon {
     this.demo?.stop();
     await this.flush();
     await this.pool.stop();
-    // Ingest that was in flight from a worker while it shut down is sequenced by now: make it durable too.
+    // Ingest the workers wrote before they stopped is sequenced now, and made durable with the rest.
+    this.ingest.stop();
     await this.flush();
     this.stopRetention();
     // A snapshot in progress reads the WAL and the store: let it finish before they close.
@@ -272,9 +271,6 @@ export class Daemon {
 
   private onWorkerMessage(w: number, msg: ToMain): void {
     switch (msg.t) {
-      case "ingest":
-        this.writer.sequenceEncoded(w, msg.conn, msg.frames, msg.count);
-        return;
       case "http":
         this.admin
           .answer(msg.method, msg.path)

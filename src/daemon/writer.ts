@@ -1,35 +1,43 @@
 /**
- * The single writer's ingest paths, on the main thread: frames encoded by the socket workers and ticks from
- * this process (the embedding API, the demo feed) are sequenced, written to the WAL and published to the
- * ring; their acks wait in the {@link AckQueue} until the WAL says they are durable.
+ * The single writer's ingest paths, on the main thread: frames encoded by the socket workers (from their
+ * ingest rings, answered in place: see ingest-pump.ts) and ticks from this process (the embedding API, the
+ * demo feed) are sequenced, written to the WAL and published to the ring. A group of messages is committed
+ * with one WAL write; acks follow the durable seq.
  *
  * A WAL failure (a failed write or fdatasync: a full disk, an I/O error) never escapes as an uncaught
  * exception: what was waiting for durability is answered with the error, and so is every later message,
  * with `DISK_FULL` for a full disk and `IO_ERROR` otherwise.
  */
-import { errnoOf, TickringError } from "../errors.js";
+import { ERROR_CODES, errnoOf, TickringError } from "../errors.js";
 import type { Tick } from "../frame/codec.js";
 import type { Logger } from "../logger.js";
 import type { Sequencer } from "../publisher/sequencer.js";
 import type { Wal } from "../storage/index.js";
-import { STATUS_DURABLE_SEQ, STATUS_WRITTEN_SEQ } from "../threads/shared-state.js";
-import { type AckQueue } from "./ack-queue.js";
+import {
+  STATUS_DURABLE_SEQ,
+  STATUS_INGEST_REFUSED,
+  STATUS_WRITER_FAILED,
+  STATUS_WRITTEN_SEQ,
+} from "../threads/shared-state.js";
+import type { AckQueue } from "./ack-queue.js";
 
 export class Writer {
   /** Ticks sequenced since start. */
   ticks = 0;
   private failure: TickringError | undefined;
+  private readonly durableListeners: (() => void)[] = [];
 
   constructor(
     private readonly sequencer: Sequencer,
     private readonly wal: Wal,
-    private readonly acks: AckQueue,
+    private readonly local: AckQueue,
     private readonly shared: Float64Array,
     private readonly log: Logger,
   ) {
     wal.onDurable((seq) => {
       shared[STATUS_DURABLE_SEQ] = seq;
-      acks.durable(seq);
+      local.durable(seq);
+      for (const l of this.durableListeners) l();
     });
   }
 
@@ -38,42 +46,55 @@ export class Writer {
     return this.failure;
   }
 
-  /** Sequences one worker's message (frames encoded at the edge); its ack or error goes back to `conn`. */
-  sequenceEncoded(worker: number, conn: number, frames: ArrayBuffer, count: number): void {
-    const seq = this.guard(() => this.sequencer.appendEncoded(new Uint8Array(frames), count), count);
-    if (seq === undefined) {
-      this.acks.add(worker, conn, Number.MAX_SAFE_INTEGER);
-      this.acks.failAll(this.failure);
-      return;
+  /** Calls `listener` after each advance of the durable seq (to tell the workers). */
+  onDurable(listener: () => void): void {
+    this.durableListeners.push(listener);
+  }
+
+  /**
+   * Sequences one message of frames encoded at the edge (stamped in place, wherever they lie: an ingest
+   * ring's record): returns its last seq. They become visible with the next {@link commit}. Throws the
+   * writer's failure when it refuses ingest, or BAD_FRAME when a frame would not take its seq.
+   */
+  sequenceEncoded(frames: Uint8Array, count: number): number {
+    if (this.failure !== undefined) throw this.failure;
+    const seq = this.sequencer.appendEncoded(frames, count);
+    this.ticks += count;
+    return seq;
+  }
+
+  /** Writes what was sequenced since the last commit and publishes it; the error that refused it, if any. */
+  commit(): TickringError | undefined {
+    if (this.failure !== undefined) return this.failure;
+    try {
+      this.sequencer.commit();
+      this.shared[STATUS_WRITTEN_SEQ] = this.wal.writtenSeq;
+      return undefined;
+    } catch (err) {
+      this.fail(err);
+      return this.failure;
     }
-    this.acks.add(worker, conn, seq);
-    if (seq <= this.wal.durableSeq) this.acks.durable(this.wal.durableSeq);
   }
 
   /** Sequences ticks from this process; resolves with the last seq once it is durable. */
   sequenceTicks(ticks: readonly Tick[]): Promise<number> {
-    const seq = this.guard(() => this.sequencer.appendTicks(ticks), ticks.length);
-    if (seq === undefined) return Promise.reject(this.failure);
+    let seq: number;
+    try {
+      seq = this.sequenceEncodedTicks(ticks);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const refused = this.commit();
+    if (refused !== undefined) return Promise.reject(refused);
     if (seq <= this.wal.durableSeq) return Promise.resolve(seq);
-    return this.acks.wait(seq);
+    return this.local.wait(seq);
   }
 
-  /**
-   * Runs an append and commits it; on a WAL failure records why, answers everything waiting with it, and
-   * returns undefined.
-   */
-  private guard(append: () => number, count: number): number | undefined {
-    if (this.failure !== undefined) return undefined;
-    try {
-      const seq = append();
-      this.sequencer.commit();
-      this.shared[STATUS_WRITTEN_SEQ] = this.wal.writtenSeq;
-      this.ticks += count;
-      return seq;
-    } catch (err) {
-      this.fail(err);
-      return undefined;
-    }
+  private sequenceEncodedTicks(ticks: readonly Tick[]): number {
+    if (this.failure !== undefined) throw this.failure;
+    const seq = this.sequencer.appendTicks(ticks);
+    this.ticks += ticks.length;
+    return seq;
   }
 
   /** The WAL failed: from now on every message is answered with the error. */
@@ -83,7 +104,11 @@ export class Writer {
     this.failure = new TickringError(code, `the WAL refused a write: ${(err as Error).message}`, {
       cause: err,
     });
+    const slot = ERROR_CODES.indexOf(code) + 1;
+    this.shared[STATUS_WRITER_FAILED] = slot;
+    this.shared[STATUS_INGEST_REFUSED] = slot;
     this.log.error({ err }, "WAL failed: ingest is refused from now on");
-    this.acks.failAll(this.failure);
+    this.local.failAll(this.failure);
+    for (const l of this.durableListeners) l();
   }
 }

@@ -6,10 +6,11 @@
  * directory — are handed in, so the thread entry (worker.ts) only wires them.
  */
 import { clearInterval, setInterval, setTimeout } from "node:timers";
-import { type IncidentLogger, TickringError } from "../errors.js";
+import { ERROR_CODES, type ErrorCode, type IncidentLogger, TickringError } from "../errors.js";
 import { JsonRenderer } from "../frame/json-render.js";
 import { IngestDecoder } from "../publisher/ingest/decoder.js";
 import { IngestEndpoint, type IngestSession } from "../publisher/ingest/endpoint.js";
+import { IngestRingProducer } from "../ring/ingest-producer.js";
 import { RingReader } from "../ring/reader.js";
 import { Store } from "../storage/index.js";
 import { DelayedFeed } from "../subscriber/delayed-feed.js";
@@ -30,6 +31,7 @@ import {
   STATUS_DURABLE_SEQ,
   STATUS_RECOVERY_PERCENT,
   STATUS_STATE,
+  STATUS_WRITER_FAILED,
   STATUS_WRITTEN_SEQ,
   W,
   workerBase,
@@ -91,6 +93,9 @@ export class EdgeWorker {
   private readonly delayed: DelayedFeed;
   private readonly feeds: FeedEndpoint;
   private readonly ingest: IngestEndpoint;
+  private readonly ingestRing: IngestRingProducer;
+  /** True while {@link settleIngest} runs. */
+  private settling = false;
   private readonly proxy: HttpProxy;
   private readonly app: TemplatedApp;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -149,12 +154,18 @@ export class EdgeWorker {
       renderer,
       log: incidents,
     });
+    this.ingestRing = new IngestRingProducer(init.ingestRing);
     this.ingest = new IngestEndpoint({
       decoder: new IngestDecoder(),
-      link: { submit: (conn, frames, count) => s.post({ t: "ingest", conn, frames, count }, [frames]) },
+      link: this.ingestRing,
+      writer: {
+        durableSeq: () => shared[STATUS_DURABLE_SEQ],
+        failure: () => codeAt(shared[STATUS_WRITER_FAILED]),
+      },
       ratePerSec: init.ingestRate,
       counters: this.ingestCounters,
       log: incidents,
+      connection: (id) => this.conns.get(id),
     });
     this.proxy = new HttpProxy((msg) => s.post(msg));
     this.app = createApp<Conn>(s.uws, {
@@ -178,10 +189,13 @@ export class EdgeWorker {
           this.openConn(conn, ws, "ingest");
           this.ingest.open(conn);
         },
-        message: (conn, message, isBinary) => this.ingest.message(conn, message, isBinary),
+        message: (conn, message, isBinary) => {
+          this.ingest.message(conn, message, isBinary);
+          if (!this.settling) void this.settleIngest();
+        },
         drain: () => {},
         close: (conn) => {
-          conn.closed = true;
+          this.ingest.closed(conn);
           this.closeConn(conn);
         },
       },
@@ -223,20 +237,28 @@ export class EdgeWorker {
     return { pumping: this.pump.run() };
   }
 
+  /**
+   * While publishers' messages are in flight: settle what the ring's news brings (answers, durability),
+   * then sleep on the ring until more news. One loop at a time.
+   */
+  private async settleIngest(): Promise<void> {
+    this.settling = true;
+    try {
+      while (this.ingest.waiting && !this.failing) {
+        // Read the counter before settling: news that lands meanwhile wakes the wait at once.
+        const seen = this.ingestRing.news();
+        this.ingest.settle();
+        if (!this.ingest.waiting) break;
+        await this.ingestRing.awaitNews(seen);
+      }
+    } finally {
+      this.settling = false;
+    }
+  }
+
   /** Handles a message from the main thread. */
   onMessage(msg: ToWorker): void {
     switch (msg.t) {
-      case "acks":
-        for (let i = 0; i < msg.pairs.length; i += 2) {
-          const conn = this.conns.get(msg.pairs[i]);
-          if (conn !== undefined) this.ingest.acked(conn, msg.pairs[i + 1]);
-        }
-        return;
-      case "rejected": {
-        const conn = this.conns.get(msg.conn);
-        if (conn !== undefined) this.ingest.rejected(conn, msg.error);
-        return;
-      }
       case "http-reply":
         this.proxy.answer(msg);
         return;
@@ -344,6 +366,11 @@ export class EdgeWorker {
     s[base + W.ingestTicks] = this.ingestCounters.ticks;
     s[base + W.ingestRejected] = this.ingestCounters.rejected;
   }
+}
+
+/** The error code stored as 1 + its index in a shared slot, or undefined for 0. */
+function codeAt(slot: number): ErrorCode | undefined {
+  return slot > 0 ? ERROR_CODES[slot - 1] : undefined;
 }
 
 /** Whether `host` binds only loopback (then only local users can reach the port). */
