@@ -20,7 +20,12 @@ import type { HistorySources } from "../subscriber/history.js";
 import { type ByteBudget, LastValueCache } from "../subscriber/last-value-cache.js";
 import { systemClock } from "../subscriber/feed-clock.js";
 import { rebuildLastValues } from "../subscriber/last-value-rebuild.js";
-import { type FeedCounters, finishPendingClose, RealtimeFeed } from "../subscriber/realtime-feed.js";
+import {
+  type FeedCounters,
+  finishPendingClose,
+  newFeedCounters,
+  RealtimeFeed,
+} from "../subscriber/realtime-feed.js";
 import { MAX_RUN_BYTES, RingPump } from "../subscriber/ring-pump.js";
 import { corkedSender } from "../subscriber/send.js";
 import type { Logger } from "../logger.js";
@@ -75,15 +80,7 @@ export class EdgeWorker {
   private readonly conns = new Map<number, Conn>();
   /** Connection ids are unique across the worker's incarnations, so a late ack never reaches a stranger. */
   private nextConnId: number;
-  private readonly counters: FeedCounters = {
-    framesSent: 0,
-    bytesSent: 0,
-    messagesSent: 0,
-    drops: 0,
-    gaps: 0,
-    conflated: 0,
-    disconnects: 0,
-  };
+  private readonly counters: FeedCounters = newFeedCounters();
   private readonly ingestCounters = { messages: 0, ticks: 0, rejected: 0 };
   private readonly reader: RingReader;
   private readonly pump: RingPump;

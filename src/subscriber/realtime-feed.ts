@@ -63,6 +63,11 @@ export interface FeedCounters {
   disconnects: number;
 }
 
+/** Counters at zero. */
+export function newFeedCounters(): FeedCounters {
+  return { framesSent: 0, bytesSent: 0, messagesSent: 0, drops: 0, gaps: 0, conflated: 0, disconnects: 0 };
+}
+
 /** Most separate pieces one subscriber's message may have before it is sent early. */
 const MAX_PIECES = 256;
 

@@ -8,7 +8,7 @@ import { DelayedFeed } from "../../src/subscriber/delayed-feed.js";
 import { JsonRenderer } from "../../src/frame/json-render.js";
 import { HistoryReader } from "../../src/subscriber/history.js";
 import { JsonRun } from "../../src/subscriber/json-run.js";
-import { type FeedCounters, RealtimeSubscription } from "../../src/subscriber/realtime-feed.js";
+import { newFeedCounters, RealtimeSubscription } from "../../src/subscriber/realtime-feed.js";
 import { HistoricalReplay, type ReplayHost } from "../../src/subscriber/replay.js";
 import { corkedSender } from "../../src/subscriber/send.js";
 import { SymbolFilter } from "../../src/subscriber/symbol-filter.js";
@@ -19,15 +19,7 @@ import { ManualClock } from "../support/manual-clock.js";
 const T0 = 1_800_000_000_000_000_000;
 const MS = 1_000_000;
 
-const counters = (): FeedCounters => ({
-  framesSent: 0,
-  bytesSent: 0,
-  messagesSent: 0,
-  drops: 0,
-  gaps: 0,
-  conflated: 0,
-  disconnects: 0,
-});
+const counters = newFeedCounters;
 
 function seqsOf(ws: FakeSocket): number[] {
   const out: number[] = [];

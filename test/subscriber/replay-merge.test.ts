@@ -12,21 +12,13 @@ import { Store, Wal } from "../../src/storage/index.js";
 import { DelayedFeed } from "../../src/subscriber/delayed-feed.js";
 import { FeedEndpoint, type FeedSession } from "../../src/subscriber/feed-endpoint.js";
 import { LastValueCache } from "../../src/subscriber/last-value-cache.js";
-import { type FeedCounters, RealtimeFeed } from "../../src/subscriber/realtime-feed.js";
+import { newFeedCounters, RealtimeFeed } from "../../src/subscriber/realtime-feed.js";
 import { RingPump } from "../../src/subscriber/ring-pump.js";
 import { corkedSender } from "../../src/subscriber/send.js";
 import { tempDir, tickFor } from "../storage/helpers.js";
 import { FakeSocket } from "../support/fake-socket.js";
 
-const counters = (): FeedCounters => ({
-  framesSent: 0,
-  bytesSent: 0,
-  messagesSent: 0,
-  drops: 0,
-  gaps: 0,
-  conflated: 0,
-  disconnects: 0,
-});
+const counters = newFeedCounters;
 
 /** Every data frame's seq in the order the socket got them. */
 function seqsOf(ws: FakeSocket): number[] {
