@@ -3,7 +3,6 @@ import { join } from "node:path";
 import { setImmediate as tick } from "node:timers/promises";
 import { test } from "node:test";
 import fc from "fast-check";
-import { frameLength, frameSeq } from "../../src/frame/codec.js";
 import { JsonRenderer } from "../../src/frame/json-render.js";
 import { Sequencer } from "../../src/publisher/sequencer.js";
 import { RingReader } from "../../src/ring/reader.js";
@@ -17,16 +16,6 @@ import { RingPump } from "../../src/subscriber/ring-pump.js";
 import { corkedSender } from "../../src/subscriber/send.js";
 import { tempDir, tickFor } from "../storage/helpers.js";
 import { FakeSocket } from "../support/fake-socket.js";
-
-const counters = newFeedCounters;
-
-/** Every data frame's seq in the order the socket got them. */
-function seqsOf(ws: FakeSocket): number[] {
-  const out: number[] = [];
-  for (const m of ws.binary)
-    for (let off = 0; off < m.length; off += frameLength(m, off)) out.push(frameSeq(m, off));
-  return out;
-}
 
 /**
  * One worker's feeds in-process, on a real WAL and ring: a `live:true` replay from seq 1 while the sequencer
@@ -55,7 +44,7 @@ test("a live replay joins the real-time feed with no gap and no duplicate, where
           sequencer.commit();
         };
         const store = await Store.open({ dir: join(tmp.dir, "store") });
-        const c = counters();
+        const c = newFeedCounters();
         const realtime = new RealtimeFeed(new LastValueCache(), 1 << 20, c);
         const pump = new RingPump({
           reader: new RingReader(ring.buffer),
@@ -108,7 +97,7 @@ test("a live replay joins the real-time feed with no gap and no duplicate, where
           pump.turn();
           const last = next - 1;
           assert.deepEqual(
-            seqsOf(ws),
+            ws.seqs(),
             Array.from({ length: last }, (_, i) => i + 1),
           );
           const done = ws.text.filter((m) => m.op === "replay_done");
