@@ -41,6 +41,35 @@ export function metricValues(text: string, name: string): number[] {
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
+/** A metric summed over its workers, by the value of `label` (e.g. `policy`). */
+export function metricByLabel(text: string, name: string, label: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  const pattern = new RegExp(`${label}="([^"]*)"`);
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(`${name}{`)) continue;
+    const key = pattern.exec(line)?.[1] ?? "";
+    out[key] = (out[key] ?? 0) + Number(line.split(" ").pop());
+  }
+  return out;
+}
+
+/**
+ * What the daemon itself counted of the hostile traffic, over all workers: slow-consumer actions by
+ * policy, ingest messages rejected, gaps sent, ring laps.
+ */
+export function daemonCounters(text: string): Record<string, number> {
+  const total = (name: string) => sum(metricValues(text, name));
+  const slow = metricByLabel(text, "tickring_slow_consumer_total", "policy");
+  return {
+    "slow consumer: frames dropped": slow.drop ?? 0,
+    "slow consumer: frames conflated": slow.conflate ?? 0,
+    "slow consumer: clients disconnected": slow.disconnect ?? 0,
+    "ingest messages rejected": total("tickring_ingest_rejected_total"),
+    "gap messages sent": total("tickring_gaps_total"),
+    "ring laps": total("tickring_ring_laps_total"),
+  };
+}
+
 /** `VmRSS` and `VmHWM` of a process, in MiB, or undefined once it is gone. */
 export function memoryOf(pid: number): { rss: number; hwm: number } | undefined {
   try {

@@ -70,6 +70,8 @@ export interface SoakReport {
     rssAfterMiB: number | null;
     /** Connections the daemon still counted once every client had left. */
     connectionsAfter: number | null;
+    /** What the daemon counted of the run (its /metrics at the end): slow-consumer actions, rejections. */
+    counters: Counts;
     setup: PhaseProbe | null;
     after: PhaseProbe | null;
     /** Exit code of the SIGTERM at the end ("hang" if it did not exit in time), and how long it took. */
@@ -201,6 +203,7 @@ export function reportText(r: SoakReport): string {
     "",
     `Daemon: exits ${d.exits.join(", ") || "none"}; worker failures ${fmt(d.workerFailures)}; RSS max ${d.rssMaxMiB} MiB, VmHWM ${d.vmHwmMiB} MiB, ` +
       `after the clients left ${fmt(d.rssAfterMiB)} MiB; connections after ${fmt(d.connectionsAfter)}; SIGTERM → ${d.stop.code} in ${d.stop.ms} ms`,
+    `  its own counts: ${countsText(d.counters)}`,
     `  warnings and errors logged: ${countsText(d.logs) || "none"}`,
     "",
     "What the hostile clients got back",

@@ -28,7 +28,7 @@ import type { StalledResult } from "./hostile/stalled.js";
 import type { SymbolsResult } from "./hostile/symbols.js";
 import { mergeHistograms, percentiles } from "./latency.js";
 import type { NormalResult, PhaseName } from "./normal.js";
-import { DaemonProbe, memoryOf, metricValues, type ProbePhase, scrape } from "./probe.js";
+import { DaemonProbe, daemonCounters, memoryOf, metricValues, type ProbePhase, scrape } from "./probe.js";
 import {
   type HostileOutcome,
   type PhaseFigures,
@@ -185,10 +185,12 @@ for (const c of children) c.kill();
 await sleep(1000);
 let workerFailures: number | null = null;
 let connectionsAfter: number | null = null;
+let counters: Counts = {};
 try {
   const text = await scrape(daemon.port);
   workerFailures = metricValues(text, "tickring_worker_failures_total").reduce((a, b) => a + b, 0);
   connectionsAfter = metricValues(text, "tickring_connections").reduce((a, b) => a + b, 0);
+  counters = daemonCounters(text);
 } catch (err) {
   errors.push(`/metrics after the run: ${(err as Error).message}`);
 }
@@ -346,6 +348,7 @@ const report: SoakReport = {
     vmHwmMiB: memory.vmHwmMiB,
     rssAfterMiB: rssAfterMiB === null ? null : Math.round(rssAfterMiB),
     connectionsAfter,
+    counters,
     setup: memory.phases.setup ?? null,
     after: memory.phases.after ?? null,
     stop,

@@ -7,6 +7,9 @@ import { connect as tcpConnect, type Socket } from "node:net";
 import WebSocket from "ws";
 import type { Tally } from "../tally.js";
 
+/** A daemon that has not upgraded a connection by then counts as `socket:<timeout message>`. */
+const HANDSHAKE_MS = 10_000;
+
 /** Where a hostile process connects, and from which address. */
 export interface Target {
   /** The daemon's port on 127.0.0.1. */
@@ -28,6 +31,7 @@ export function openSocket(
   const ws = new WebSocket(`ws://127.0.0.1:${target.port}${path}`, {
     perMessageDeflate: false,
     localAddress: target.from,
+    handshakeTimeout: HANDSHAKE_MS,
   });
   return new Promise((resolve) => {
     ws.once("open", () => resolve(ws));
