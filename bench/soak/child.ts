@@ -109,3 +109,14 @@ export function cpuMeter(): () => number {
     return Math.round(((cpu.user + cpu.system) / 1000 / (performance.now() - wall0)) * 100) / 100;
   };
 }
+
+/**
+ * The start every hostile process shares: its config, loaded; the schedule, waited for; then, once the
+ * hostile phase begins, the phase's end and a CPU meter running from there.
+ */
+export async function hostilePhase<C>(): Promise<{ config: C; end: bigint; cpu: () => number }> {
+  const config = childConfig<C>();
+  const schedule = await awaitSchedule();
+  await sleepUntil(BigInt(schedule.hostileNs));
+  return { config, end: BigInt(schedule.endNs), cpu: cpuMeter() };
+}

@@ -55,6 +55,8 @@ export interface PhaseLatency {
 
 export interface SubscriberResult {
   name: string;
+  /** The share of the normal ticks it subscribed to (1 for `*`). */
+  share: number;
   phases: Record<PhaseName, PhaseLatency>;
   /** Control messages and closes, counted. */
   counts: Counts;
@@ -81,8 +83,12 @@ interface Spec {
   json: boolean;
 }
 
-/** After the end, how long frames still in flight are awaited. */
-const DRAIN_MS = 1000;
+/**
+ * After the end, frames still in flight are awaited until none came for {@link QUIET_MS}, at most
+ * {@link DRAIN_MAX_MS}: a backlogged daemon's late frames count, with their latency.
+ */
+const QUIET_MS = 2000;
+const DRAIN_MAX_MS = 30_000;
 const REPLAY_EVERY_MS = 2000;
 const REPLAY_FRAMES = 2000;
 const REPLAY_TIMEOUT_MS = 10_000;
@@ -160,14 +166,21 @@ class Subscriber {
     this.ws?.terminate();
   }
 
+  /** Normal ticks recorded so far, both phases. */
+  get frames(): number {
+    return this.latency.baseline.frames + this.latency.hostile.frames;
+  }
+
   result(): SubscriberResult {
     const phase = (p: PhaseName): PhaseLatency => ({
       frames: this.latency[p].frames,
       fromRecv: encodeIntoCompressedBase64(this.latency[p].fromRecv),
       fromEvent: encodeIntoCompressedBase64(this.latency[p].fromEvent),
     });
+    const { name, symbols } = this.spec;
     return {
-      name: this.spec.name,
+      name,
+      share: symbols[0] === "*" ? 1 : symbols.length / config.symbols.length,
       phases: { baseline: phase("baseline"), hostile: phase("hostile") },
       counts: this.tally.counts,
       missing: this.missing,
@@ -249,11 +262,9 @@ async function replayer(s: Schedule): Promise<NormalResult["replays"]> {
   await sleepUntil(BigInt(s.baselineNs));
   for (let t = hrNow(); t < end; t = hrNow()) {
     const phase = out[t < hostile ? "baseline" : "hostile"];
-    const tally = new Tally();
     const started = performance.now();
     const outcome = await replayOnce();
-    tally.add("replay", outcome);
-    for (const [k, v] of Object.entries(tally.counts)) phase.counts[k] = (phase.counts[k] ?? 0) + v;
+    phase.counts[outcome] = (phase.counts[outcome] ?? 0) + 1;
     if (outcome === "replay_done") phase.doneMs.push(Math.round(performance.now() - started));
     await sleep(REPLAY_EVERY_MS - (performance.now() - started));
   }
@@ -295,6 +306,7 @@ async function replayOnce(): Promise<string> {
 }
 
 const subscribers = SPECS.map((spec) => new Subscriber(spec));
+const received = () => subscribers.reduce((n, s) => n + s.frames, 0);
 for (const s of subscribers) await s.connect();
 const schedule = await awaitSchedule();
 const cpu = cpuMeter();
@@ -310,7 +322,12 @@ const published = new Promise<NormalPublisherResult>((resolve, reject) => {
   publisher.once("error", reject);
 });
 const replays = await replayer(schedule);
-await sleepUntil(BigInt(schedule.endNs) + BigInt(DRAIN_MS * 1e6));
+await sleepUntil(BigInt(schedule.endNs));
+const drainUntil = performance.now() + DRAIN_MAX_MS;
+for (let last = -1, now = received(); now !== last && performance.now() < drainUntil; now = received()) {
+  last = now;
+  await sleep(QUIET_MS);
+}
 recording = false;
 for (const s of subscribers) s.close();
 await finish({

@@ -8,8 +8,12 @@ import type { Percentiles } from "./latency.js";
 import type { Counts } from "./tally.js";
 
 export interface PhaseFigures {
-  /** Ticks of the normal publisher stamped in the phase that reached the subscribers, over all of them. */
+  /**
+   * Ticks of the normal publisher sent in the phase that reached their subscribers (by the end of the
+   * drain), over all subscribers, and how many they subscribed to. Latency is over the ticks that arrived.
+   */
   frames: number;
+  expectedFrames: number;
   /** Receive − ts_recv over the 10 subscribers, µs. */
   fromRecvUs: Percentiles;
   /** Receive − ts_event (the publisher's intended send time), µs. */
@@ -103,10 +107,6 @@ export interface SoakReport {
 const fmt = (n: number | null | undefined) =>
   n === null || n === undefined ? "–" : n.toLocaleString("en-US");
 
-function row(cells: (string | number | null)[], widths: number[]): string {
-  return cells.map((c, i) => String(c ?? "–").padEnd(widths[i])).join(" | ");
-}
-
 /** The readable form of the report. */
 export function reportText(r: SoakReport): string {
   const out: string[] = [];
@@ -122,55 +122,45 @@ export function reportText(r: SoakReport): string {
   for (const t of r.targets)
     out.push(`  [${t.met ? "met" : "MISSED"}] ${t.name}: ${t.value} (target ${t.target})`);
   out.push("", "Phases (latency µs; receive − ts_recv unless said otherwise)");
-  const w = [9, 10, 26, 26, 22, 10, 9, 11, 11];
-  out.push(
-    row(
-      [
-        "phase",
-        "frames",
-        "p50 / p99 / p99.9",
-        "from ts_event p50 / p99",
-        "ack p50 / p99",
-        "CPU cores",
-        "RSS max",
-        "healthz max",
-        "ring lag max",
-      ],
-      w,
-    ),
-  );
-  for (const name of ["baseline", "hostile"] as const) {
-    const p = r.phases[name];
-    const d = p.daemon;
-    out.push(
-      row(
-        [
-          name,
-          fmt(p.frames),
-          `${fmt(p.fromRecvUs.p50)} / ${fmt(p.fromRecvUs.p99)} / ${fmt(p.fromRecvUs.p999)}`,
-          `${fmt(p.fromEventUs.p50)} / ${fmt(p.fromEventUs.p99)}`,
-          `${fmt(p.ackUs.p50)} / ${fmt(p.ackUs.p99)}`,
-          d?.cpuCores ?? null,
-          d === null ? null : `${d.rssMaxMiB} MiB`,
-          d === null ? null : `${d.healthzMaxMs} ms`,
-          d === null ? null : fmt(d.ringLagMaxBytes),
-        ],
-        w,
+  const phase = (f: (p: PhaseFigures) => string) => [f(r.phases.baseline), f(r.phases.hostile)];
+  const us = (x: Percentiles) =>
+    `${fmt(Math.round(x.p50))} / ${fmt(Math.round(x.p99))} / ${fmt(Math.round(x.p999))}`;
+  const daemon = (f: (d: PhaseProbe) => string) => phase((p) => (p.daemon === null ? "–" : f(p.daemon)));
+  const rows: [string, string[]][] = [
+    ["", ["baseline", "hostile"]],
+    [
+      "delivered",
+      phase(
+        (p) =>
+          `${Math.round((p.frames / Math.max(1, p.expectedFrames)) * 1000) / 10}% of ${fmt(p.expectedFrames)}`,
       ),
-    );
-  }
+    ],
+    ["p50 / p99 / p99.9 µs", phase((p) => us(p.fromRecvUs))],
+    ["  from ts_event", phase((p) => us(p.fromEventUs))],
+    ["ack p50 / p99 / p99.9 µs", phase((p) => us(p.ackUs))],
+    ["daemon CPU (cores)", daemon((d) => String(d.cpuCores))],
+    ["daemon RSS max", daemon((d) => `${d.rssMaxMiB} MiB`)],
+    [
+      "/healthz slowest",
+      daemon((d) => `${fmt(d.healthzMaxMs)} ms (${d.healthzFailures} of ${d.healthzChecks} failed)`),
+    ],
+    ["worker ring lag max", daemon((d) => `${fmt(d.ringLagMaxBytes)} B`)],
+    ["connections max", daemon((d) => fmt(d.connectionsMax))],
+  ];
+  for (const [label, [b, h]] of rows) out.push(`  ${label.padEnd(26)} ${b.padEnd(36)} ${h}`);
   out.push(
-    `ratio hostile/baseline: p50 ${fmt(r.ratio.p50)}, p99 ${fmt(r.ratio.p99)}`,
+    `  ratio hostile/baseline: p50 ${fmt(r.ratio.p50)}, p99 ${fmt(r.ratio.p99)}`,
+    "  (delivered: the normal ticks sent in the phase that reached their subscribers by the end of the drain;",
+    "  latency is over those, so a lower bound when under 100%)",
     "",
-    "Subscribers (p50 / p99 µs, frames)",
+    "Subscribers (receive − ts_recv p50 / p99 µs, frames)",
   );
   const b = r.phases.baseline.subscribers;
   const h = r.phases.hostile.subscribers;
+  const sub = (x: { p50: number; p99: number; frames: number } | undefined) =>
+    x === undefined ? "–" : `${fmt(Math.round(x.p50))} / ${fmt(Math.round(x.p99))} (${fmt(x.frames)})`;
   for (let i = 0; i < b.length; i++) {
-    out.push(
-      `  ${b[i].name.padEnd(11)} baseline ${fmt(b[i].p50)} / ${fmt(b[i].p99)} (${fmt(b[i].frames)})` +
-        `   hostile ${fmt(h[i]?.p50)} / ${fmt(h[i]?.p99)} (${fmt(h[i]?.frames)})`,
-    );
+    out.push(`  ${b[i].name.padEnd(11)} baseline ${sub(b[i]).padEnd(28)} hostile ${sub(h[i])}`);
   }
   for (const name of ["baseline", "hostile"] as const) {
     const rp = r.phases[name].replays;

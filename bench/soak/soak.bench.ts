@@ -236,6 +236,7 @@ function phaseFigures(name: PhaseName): PhaseFigures {
   const ack = published === undefined ? [] : [published.ackLatency[name]];
   return {
     frames: subs.reduce((n, s) => n + s.phases[name].frames, 0),
+    expectedFrames: subs.reduce((n, s) => n + Math.round(RATE * seconds * s.share), 0),
     fromRecvUs: percentiles(mergeHistograms(subs.map((s) => s.phases[name].fromRecv))),
     fromEventUs: percentiles(mergeHistograms(subs.map((s) => s.phases[name].fromEvent))),
     ackUs: percentiles(mergeHistograms(ack)),

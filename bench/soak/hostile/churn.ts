@@ -8,7 +8,7 @@
  */
 import { request } from "node:http";
 import WebSocket from "ws";
-import { awaitSchedule, childConfig, cpuMeter, finish, hrNow, sleep, sleepUntil } from "../child.js";
+import { finish, hostilePhase, hrNow, sleep, sleepUntil } from "../child.js";
 import { type Counts, Tally } from "../tally.js";
 import { Random } from "./random.js";
 import { openSocket, openTcp, outcomeOf, type Target, upgradeRequest } from "./sockets.js";
@@ -45,12 +45,8 @@ const MAX_OPEN = 200;
 const END_CHECK_BATCH = 50;
 const END_CHECK_MS = 20_000;
 
-const config = childConfig<ChurnConfig>();
-const schedule = await awaitSchedule();
-const start = BigInt(schedule.hostileNs);
-await sleepUntil(start);
-const end = BigInt(schedule.endNs);
-const cpu = cpuMeter();
+const { config, end, cpu } = await hostilePhase<ChurnConfig>();
+const start = hrNow();
 const tally = new Tally();
 const rng = new Random(config.seed);
 let open = 0;

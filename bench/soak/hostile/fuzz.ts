@@ -6,7 +6,7 @@
  * replayed by hand; so are the last inputs sent before the daemon stopped accepting connections.
  */
 import WebSocket from "ws";
-import { awaitSchedule, childConfig, cpuMeter, finish, hrNow, sleep, sleepUntil } from "../child.js";
+import { finish, hostilePhase, hrNow, sleep } from "../child.js";
 import { type Counts, Tally } from "../tally.js";
 import { feedInput, ingestInput, type Input } from "./inputs.js";
 import { Random } from "./random.js";
@@ -49,11 +49,7 @@ const KEEP_SUSPICIOUS = 20;
 /** 1006 (cut without a close frame) is the expected answer to these: uWS cuts them itself (routes.ts). */
 const CUT_BY_UWS = new Set(["bad-utf8-text", "over-uws-ceiling"]);
 
-const config = childConfig<FuzzConfig>();
-const schedule = await awaitSchedule();
-await sleepUntil(BigInt(schedule.hostileNs));
-const end = BigInt(schedule.endNs);
-const cpu = cpuMeter();
+const { config, end, cpu } = await hostilePhase<FuzzConfig>();
 const tally = new Tally();
 const suspicious: Suspicious[] = [];
 const recent: Suspicious[] = [];

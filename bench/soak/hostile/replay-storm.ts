@@ -7,7 +7,7 @@
  * for one replay past their own limit.
  */
 import WebSocket from "ws";
-import { awaitSchedule, childConfig, cpuMeter, finish, hrNow, sleep, sleepUntil } from "../child.js";
+import { finish, hostilePhase, hrNow, sleep } from "../child.js";
 import { type Counts, Tally } from "../tally.js";
 import { Random } from "./random.js";
 import { openSocket, outcomeOf, rawSocketOf, type Target } from "./sockets.js";
@@ -29,11 +29,7 @@ export interface ReplayStormResult {
   cpu: number;
 }
 
-const config = childConfig<ReplayStormConfig>();
-const schedule = await awaitSchedule();
-await sleepUntil(BigInt(schedule.hostileNs));
-const end = BigInt(schedule.endNs);
-const cpu = cpuMeter();
+const { config, end, cpu } = await hostilePhase<ReplayStormConfig>();
 const tally = new Tally();
 let requested = 0;
 let bytesRead = 0;

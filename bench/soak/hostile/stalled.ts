@@ -7,7 +7,7 @@
  */
 import type { Socket } from "node:net";
 import type WebSocket from "ws";
-import { awaitSchedule, childConfig, cpuMeter, finish, hrNow, sleep, sleepUntil } from "../child.js";
+import { finish, hostilePhase, hrNow, sleep, sleepUntil } from "../child.js";
 import { type Counts, Tally } from "../tally.js";
 import { openSocket, openTcp, outcomeOf, rawSocketOf, type Target } from "./sockets.js";
 
@@ -29,11 +29,7 @@ const POLICIES = ["drop", "conflate", "disconnect"] as const;
 const READ_AT_END_MS = 5000;
 const SLOWLORIS_LINE_MS = 2000;
 
-const config = childConfig<StalledConfig>();
-const schedule = await awaitSchedule();
-await sleepUntil(BigInt(schedule.hostileNs));
-const end = BigInt(schedule.endNs);
-const cpu = cpuMeter();
+const { config, end, cpu } = await hostilePhase<StalledConfig>();
 const tally = new Tally();
 const stalled: WebSocket[] = [];
 const publishers: WebSocket[] = [];

@@ -8,7 +8,7 @@
  */
 import type WebSocket from "ws";
 import { FrameEncoder } from "../../../src/frame/codec.js";
-import { awaitSchedule, childConfig, cpuMeter, finish, hrNow, sleep, sleepUntil } from "../child.js";
+import { finish, hostilePhase, hrNow, sleep } from "../child.js";
 import { type Counts, Tally } from "../tally.js";
 import { openSocket, outcomeOf, type Target } from "./sockets.js";
 
@@ -32,11 +32,7 @@ export interface SymbolsResult {
 
 const TICKS_PER_MESSAGE = 100;
 
-const config = childConfig<SymbolsConfig>();
-const schedule = await awaitSchedule();
-await sleepUntil(BigInt(schedule.hostileNs));
-const end = BigInt(schedule.endNs);
-const cpu = cpuMeter();
+const { config, end, cpu } = await hostilePhase<SymbolsConfig>();
 const tally = new Tally();
 let invented = 0;
 let acked = 0;
@@ -118,31 +114,18 @@ async function holdLimits(k: number): Promise<void> {
   ws.close();
 }
 
-/** One subscription of `--max-symbols` symbols, swapped out and in again. */
-async function swapHugeSubscription(): Promise<void> {
-  const label = "feed/max-symbols-one-subscription";
+/**
+ * Subscribes with `request` (id 1), and unsubscribes a second later, over and over: each subscription
+ * starts with the last value of each of its symbols.
+ */
+async function resubscribe(label: string, request: Record<string, unknown>): Promise<void> {
   const ws = await openSocket(config.target, "/v1/feed", tally, label);
   if (ws === undefined) return;
   listen(ws, label);
-  const symbols = Array.from({ length: config.maxSymbols }, (_, i) => symbolOf(i * 7));
-  const request = JSON.stringify({ op: "subscribe", id: 1, symbols });
-  tally.add(label, `request-bytes:${Math.round(request.length / 1024)}KiB`);
-  for (; hrNow() < end && ws.readyState === ws.OPEN;) {
-    ws.send(request);
-    await sleep(1000);
-    ws.send(JSON.stringify({ op: "unsubscribe", id: 1 }));
-  }
-  ws.close();
-}
-
-/** `*` in JSON, then unsubscribe, every second: each subscribe starts with every last value. */
-async function starJsonLoop(): Promise<void> {
-  const label = "feed/*-json-subscribe-unsubscribe";
-  const ws = await openSocket(config.target, "/v1/feed", tally, label);
-  if (ws === undefined) return;
-  listen(ws, label);
-  for (; hrNow() < end && ws.readyState === ws.OPEN;) {
-    ws.send(JSON.stringify({ op: "subscribe", id: 1, symbols: ["*"], format: "json" }));
+  const text = JSON.stringify({ op: "subscribe", id: 1, ...request });
+  tally.add(label, `request-bytes:${Math.ceil(text.length / 1024)}KiB`);
+  while (hrNow() < end && ws.readyState === ws.OPEN) {
+    ws.send(text);
     await sleep(1000);
     ws.send(JSON.stringify({ op: "unsubscribe", id: 1 }));
   }
@@ -152,7 +135,10 @@ async function starJsonLoop(): Promise<void> {
 await Promise.all([
   invent(),
   ...Array.from({ length: config.atLimits }, (_, k) => holdLimits(k)),
-  swapHugeSubscription(),
-  starJsonLoop(),
+  // One subscription of `--max-symbols` symbols, and `*` in JSON.
+  resubscribe("feed/max-symbols-one-subscription", {
+    symbols: Array.from({ length: config.maxSymbols }, (_, i) => symbolOf(i * 7)),
+  }),
+  resubscribe("feed/*-json-subscribe-unsubscribe", { symbols: ["*"], format: "json" }),
 ]);
 await finish({ counts: tally.counts, invented, acked, cpu: cpu() } satisfies SymbolsResult);
