@@ -72,8 +72,12 @@ export interface SoakReport {
     vmHwmMiB: number;
     /** RSS once every client had left. */
     rssAfterMiB: number | null;
-    /** Connections the daemon still counted once every client had left. */
+    /**
+     * Connections the daemon still counted once every client had left (a second after, and again after the
+     * history check, which only holds its own connection while it runs).
+     */
     connectionsAfter: number | null;
+    connectionsAtEnd: number | null;
     /** What the daemon counted of the run (its /metrics at the end): slow-consumer actions, rejections. */
     counters: Counts;
     setup: PhaseProbe | null;
@@ -192,7 +196,7 @@ export function reportText(r: SoakReport): string {
   out.push(
     "",
     `Daemon: exits ${d.exits.join(", ") || "none"}; worker failures ${fmt(d.workerFailures)}; RSS max ${d.rssMaxMiB} MiB, VmHWM ${d.vmHwmMiB} MiB, ` +
-      `after the clients left ${fmt(d.rssAfterMiB)} MiB; connections after ${fmt(d.connectionsAfter)}; SIGTERM → ${d.stop.code} in ${d.stop.ms} ms`,
+      `after the clients left ${fmt(d.rssAfterMiB)} MiB; connections counted after ${fmt(d.connectionsAfter)} (1 s), ${fmt(d.connectionsAtEnd)} (after the history check); SIGTERM → ${d.stop.code} in ${d.stop.ms} ms`,
     `  its own counts: ${countsText(d.counters)}`,
     `  warnings and errors logged: ${countsText(d.logs) || "none"}`,
     "",

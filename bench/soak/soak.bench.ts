@@ -209,6 +209,17 @@ if (published !== undefined) {
   history = await checkHistory(daemon.port, published.acked, published.ticksSent, SYMBOLS, 300_000);
 }
 const memory = probe.stop();
+// Again once history was read: a daemon still working off a backlog may not have seen every close above.
+let connectionsAtEnd: number | null = null;
+await sleep(1000); // workers publish their counts every 200 ms; the history client has just left
+try {
+  connectionsAtEnd = metricValues(await scrape(daemon.port), "tickring_connections").reduce(
+    (a, b) => a + b,
+    0,
+  );
+} catch (err) {
+  errors.push(`/metrics at the end: ${(err as Error).message}`);
+}
 
 stopping = true;
 const stopStart = performance.now();
@@ -349,6 +360,7 @@ const report: SoakReport = {
     vmHwmMiB: memory.vmHwmMiB,
     rssAfterMiB: rssAfterMiB === null ? null : Math.round(rssAfterMiB),
     connectionsAfter,
+    connectionsAtEnd,
     counters,
     setup: memory.phases.setup ?? null,
     after: memory.phases.after ?? null,
