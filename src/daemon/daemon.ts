@@ -172,6 +172,7 @@ export class Daemon {
         limits: feedLimitsOf(opts),
         lastValueBytes: Math.floor(opts.lastValueBytes / opts.workers),
         conflateBytes: Math.floor(opts.conflateBytes / opts.workers),
+        sendBufferBytes: Math.floor(opts.sendBufferBytes / opts.workers),
       }),
       onMessage: (w, msg) => d.onWorkerMessage(w, msg),
     });

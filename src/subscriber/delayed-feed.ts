@@ -13,7 +13,12 @@ import type { FrameBatch } from "../storage/index.js";
 import { type FeedClock, systemClock } from "./feed-clock.js";
 import { HistoryReader, type HistorySources, seqAtTime } from "./history.js";
 import { type ByteBudget, LastValueCache } from "./last-value-cache.js";
-import { type FeedCounters, RealtimeFeed, type RealtimeSubscription } from "./realtime-feed.js";
+import {
+  type FeedCounters,
+  RealtimeFeed,
+  type RealtimeSubscription,
+  type SendLimit,
+} from "./realtime-feed.js";
 
 /** How often the feed looks for newly written frames once it has released everything it read, ms. */
 const POLL_MS = 2;
@@ -31,7 +36,7 @@ export class DelayedFeed {
   constructor(
     private readonly history: HistorySources,
     readonly delayMs: number,
-    limitBytes: number,
+    limit: SendLimit,
     counters: FeedCounters,
     /** The newest seq written, bounding the search for where now − delay is. */
     private readonly newestSeq: () => number,
@@ -39,19 +44,14 @@ export class DelayedFeed {
     /** Its own last values (the delayed stream's, not the real-time one's) and the worker's conflation budget. */
     budgets: { lastValues?: ByteBudget; conflation?: ByteBudget } = {},
   ) {
-    this.feed = new RealtimeFeed(
-      new LastValueCache(budgets.lastValues),
-      limitBytes,
-      counters,
-      budgets.conflation,
-    );
+    this.feed = new RealtimeFeed(new LastValueCache(budgets.lastValues), limit, counters, budgets.conflation);
   }
 
   /** Adds a subscriber; the first one starts the reader at the frames received `delay` ago. */
   async add(sub: RealtimeSubscription): Promise<void> {
     this.starting ??= this.start();
     await this.starting;
-    this.feed.add(sub);
+    this.feed.add(sub, this.feed.lastValuesFor(sub));
   }
 
   remove(sub: RealtimeSubscription): void {

@@ -33,9 +33,10 @@ export interface WorkerInit {
   connectionsPerIp: SharedArrayBuffer;
   maxConnectionsPerIp: number;
   limits: FeedLimits;
-  /** This worker's share of the daemon's last-value and conflation budgets, bytes. */
+  /** This worker's share of the daemon's last-value, conflation and send-buffer budgets, bytes. */
   lastValueBytes: number;
   conflateBytes: number;
+  sendBufferBytes: number;
 }
 
 export type ToMain =

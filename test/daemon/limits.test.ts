@@ -58,7 +58,7 @@ describe("limits: what one client may hold is bounded, and refused with LIMIT_RE
         feed: "historical",
         from: { seq: 1 },
         live: true,
-        speed: 0.000001,
+        speed: 0.001,
       });
     }
     await r.until(

@@ -8,6 +8,7 @@ import { DelayedFeed } from "../../src/subscriber/delayed-feed.js";
 import { JsonRenderer } from "../../src/frame/json-render.js";
 import { HistoryReader } from "../../src/subscriber/history.js";
 import { JsonRun } from "../../src/subscriber/json-run.js";
+import { ReplayScheduler } from "../../src/subscriber/replay-scheduler.js";
 import { newFeedCounters, RealtimeSubscription } from "../../src/subscriber/realtime-feed.js";
 import { HistoricalReplay, type ReplayHost } from "../../src/subscriber/replay.js";
 import { corkedSender } from "../../src/subscriber/send.js";
@@ -58,6 +59,7 @@ for (const speed of [1, 10]) {
       ended: () => {},
       failed: (_, err) => assert.fail(String(err)),
       json: new JsonRun(new JsonRenderer()),
+      scheduler: new ReplayScheduler(),
     };
     const replay = new HistoricalReplay(
       {
@@ -73,7 +75,7 @@ for (const speed of [1, 10]) {
       conn,
       new HistoryReader(h.sources, 1),
       host,
-      1 << 20,
+      { bytes: 1 << 20 },
       newFeedCounters(),
       clock,
     );
@@ -99,7 +101,7 @@ test("the delayed feed releases a frame at ts_recv + delay, never before", async
   const h = await history();
   // Start 100 ms after the first frame was received: with a 300 ms delay, nothing is due yet.
   const clock = new ManualClock(T0 + 100 * MS);
-  const feed = new DelayedFeed(h.sources, 300, 1 << 20, newFeedCounters(), () => 11, clock);
+  const feed = new DelayedFeed(h.sources, 300, { bytes: 1 << 20 }, newFeedCounters(), () => 11, clock);
   const ws = new FakeSocket();
   const sub = new RealtimeSubscription(
     1,

@@ -45,7 +45,7 @@ test("a live replay joins the real-time feed with no gap and no duplicate, where
         };
         const store = await Store.open({ dir: join(tmp.dir, "store") });
         const c = newFeedCounters();
-        const realtime = new RealtimeFeed(new LastValueCache(), 1 << 20, c);
+        const realtime = new RealtimeFeed(new LastValueCache(), { bytes: 1 << 20 }, c);
         const pump = new RingPump({
           reader: new RingReader(ring.buffer),
           walDir,
@@ -56,11 +56,11 @@ test("a live replay joins the real-time feed with no gap and no duplicate, where
         const history = { walDir, store: async () => store };
         const endpoint = new FeedEndpoint({
           realtime,
-          delayed: new DelayedFeed(history, 60_000, 1 << 20, c, () => pump.dispatchedSeq),
+          delayed: new DelayedFeed(history, 60_000, { bytes: 1 << 20 }, c, () => pump.dispatchedSeq),
           history,
           dispatchedSeq: () => pump.dispatchedSeq,
           writtenSeq: () => wal.writtenSeq,
-          backpressureBytes: 1 << 20,
+          limit: { bytes: 1 << 20 },
           slowConsumer: "drop",
           delayMs: 60_000,
           counters: c,
