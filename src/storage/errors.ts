@@ -81,7 +81,8 @@ export class WalCorruptError extends StorageError {
 export class WalIoError extends StorageError {
   override name = "WalIoError";
   constructor(
-    readonly op: "create" | "write" | "fdatasync",
+    /** `undo`: taking back a write that failed (the WAL has then failed for good). */
+    readonly op: "create" | "write" | "fdatasync" | "undo",
     /** The file, when the operation names one (an fdatasync in flight knows only its fd). */
     readonly file: string | null,
     cause: NodeJS.ErrnoException,

@@ -6,10 +6,15 @@
  *
  * Only seqs ≤ `limitSeq()` are indexed. Pass `() => wal.durableSeq` so the store never holds a record that a
  * power loss could cut from the WAL (the checkpoint would then be ahead of the WAL's resumed seq).
+ *
+ * A failed store write (`ERR_STORE_IO`: a full disk, an I/O error) does not stop it: it tells `onRetry`,
+ * waits `retryMs`, and starts again from the store's checkpoint (a batch is all or nothing, so nothing is
+ * indexed twice or skipped) — so indexing, and the WAL retention that waits for it, resume by themselves
+ * when space returns. Any other failure (a WAL it cannot read) stops it (`onError`).
  */
 import { performance } from "node:perf_hooks";
 import { checkInt, stripUndefined } from "../config/checks.js";
-import { StorageOptionError } from "./errors.js";
+import { StorageError, StorageOptionError } from "./errors.js";
 import type { Store } from "./store/store.js";
 import { openWalReader, type WalReader } from "./wal/reader.js";
 
@@ -25,23 +30,29 @@ export interface IndexerOptions {
   maxBatchFrames?: number;
   /** WAL read buffer; bounds a batch's bytes. @default 4 MiB */
   readBufferBytes?: number;
+  /** Wait after a failed store write before trying again. @default 1000 */
+  retryMs?: number;
   /** Called once if the loop fails (it stops). @default rethrown from `stop()` */
   onError?: (err: unknown) => void;
+  /** Called on each failed store write; the indexer tries again after `retryMs`. */
+  onRetry?: (err: StorageError) => void;
 }
 
-const INDEXER_DEFAULTS = { idleMs: 20, maxBatchFrames: 65536, readBufferBytes: 4 << 20 };
+const INDEXER_DEFAULTS = { idleMs: 20, maxBatchFrames: 65536, readBufferBytes: 4 << 20, retryMs: 1000 };
 
 /** Throughput figures since `start()`. */
 export interface IndexerStats {
   frames: number;
   batches: number;
+  /** Failed store writes, each retried. */
+  retries: number;
   startedAtMs: number;
 }
 
 /** The WAL → store indexing loop. */
 export class Indexer {
-  private readonly opts: Required<Omit<IndexerOptions, "onError" | "limitSeq">> &
-    Pick<IndexerOptions, "onError" | "limitSeq">;
+  private readonly opts: Required<Omit<IndexerOptions, "onError" | "onRetry" | "limitSeq">> &
+    Pick<IndexerOptions, "onError" | "onRetry" | "limitSeq">;
   private reader: WalReader | null = null;
   private running = false;
   private loop: Promise<void> | null = null;
@@ -50,7 +61,7 @@ export class Indexer {
   private failure: unknown = null;
   private readonly waiters: { seq: number; resolve: () => void; reject: (e: unknown) => void }[] = [];
   /** Frames and batches indexed since `start()`. */
-  readonly stats: IndexerStats = { frames: 0, batches: 0, startedAtMs: 0 };
+  readonly stats: IndexerStats = { frames: 0, batches: 0, retries: 0, startedAtMs: 0 };
 
   constructor(
     private readonly store: Store,
@@ -62,6 +73,7 @@ export class Indexer {
     checkInt("idleMs", o.idleMs, 1, 60_000, StorageOptionError);
     checkInt("maxBatchFrames", o.maxBatchFrames, 1, 1 << 24, StorageOptionError);
     checkInt("readBufferBytes", o.readBufferBytes, 1 << 20, 1 << 30, StorageOptionError);
+    checkInt("retryMs", o.retryMs, 1, 3_600_000, StorageOptionError);
     if (o.limitSeq !== undefined && typeof o.limitSeq !== "function") {
       throw new StorageOptionError("limitSeq", o.limitSeq, "a function");
     }
@@ -82,10 +94,7 @@ export class Indexer {
   /** Starts indexing from the store's checkpoint + 1. */
   start(): void {
     if (this.running) return;
-    this.reader = openWalReader(this.opts.walDir, this.store.checkpoint + 1, {
-      bufferBytes: this.opts.readBufferBytes,
-      maxFrames: this.opts.maxBatchFrames,
-    });
+    this.openReader();
     this.running = true;
     this.stats.startedAtMs = performance.now();
     this.loop = this.run();
@@ -111,6 +120,30 @@ export class Indexer {
   }
 
   private async run(): Promise<void> {
+    while (this.running) {
+      try {
+        await this.indexUntilStopped();
+        return;
+      } catch (err) {
+        if (!(err instanceof StorageError && err.code === "ERR_STORE_IO")) {
+          this.failure = err;
+          this.running = false;
+          for (const w of this.waiters.splice(0)) w.reject(err);
+          this.opts.onError?.(err);
+          return;
+        }
+        this.stats.retries++;
+        this.opts.onRetry?.(err);
+        await this.idle(this.opts.retryMs);
+        // The failed batch (and the one read behind it) is read again from the checkpoint.
+        this.reader?.close();
+        if (this.running) this.openReader();
+      }
+    }
+  }
+
+  /** The loop proper: reads the WAL and indexes, one batch in LevelDB while the next is read. */
+  private async indexUntilStopped(): Promise<void> {
     const reader = this.reader!;
     let pending: Promise<void> | null = null;
     try {
@@ -123,23 +156,30 @@ export class Indexer {
           this.settle();
         }
         if (batch === null) {
-          await this.idle();
+          await this.idle(this.opts.idleMs);
           continue;
         }
         this.stats.frames += batch.count;
         this.stats.batches++;
         pending = this.store.index(batch);
+        // Awaited after the next read; until then a failure must not count as unhandled.
+        pending.catch(() => {});
       }
       if (pending !== null) {
         await pending;
         this.settle();
       }
-    } catch (err) {
-      this.failure = err;
-      this.running = false;
-      for (const w of this.waiters.splice(0)) w.reject(err);
-      this.opts.onError?.(err);
+    } finally {
+      // A batch still in LevelDB's hands when a read fails is left to finish (or fail) on its own.
+      pending?.catch(() => {});
     }
+  }
+
+  private openReader(): void {
+    this.reader = openWalReader(this.opts.walDir, this.store.checkpoint + 1, {
+      bufferBytes: this.opts.readBufferBytes,
+      maxFrames: this.opts.maxBatchFrames,
+    });
   }
 
   private settle(): void {
@@ -153,7 +193,8 @@ export class Indexer {
     w.length = kept;
   }
 
-  private idle(): Promise<void> {
+  /** Waits `ms`, or until `stop()`. */
+  private idle(ms: number): Promise<void> {
     return new Promise((resolve) => {
       this.wake = () => {
         if (this.idleTimer !== null) clearTimeout(this.idleTimer);
@@ -161,7 +202,7 @@ export class Indexer {
         this.wake = null;
         resolve();
       };
-      this.idleTimer = setTimeout(this.wake, this.opts.idleMs);
+      this.idleTimer = setTimeout(this.wake, ms);
     });
   }
 }

@@ -26,6 +26,8 @@ export interface WalOpenReport {
 export interface SealedSegment {
   file: string;
   firstSeq: number;
+  /** Seq of its last record. */
+  lastSeq: number;
   bytes: number;
 }
 
@@ -82,7 +84,12 @@ export function openWalDir(opts: ResolvedWalOptions): { resume: ResumeState; rep
   return {
     resume: {
       lastSeq: report.lastSeq,
-      sealed: sealed.map((s) => ({ file: s.file, firstSeq: s.firstSeq, bytes: statSync(s.file).size })),
+      sealed: sealed.map((s, i) => ({
+        file: s.file,
+        firstSeq: s.firstSeq,
+        lastSeq: files[i + 1].firstSeq - 1,
+        bytes: statSync(s.file).size,
+      })),
       active: { firstSeq: last.firstSeq, bytes: scan.goodEnd, index: scan.index },
     },
     report,
