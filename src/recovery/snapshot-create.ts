@@ -14,9 +14,11 @@
  */
 import { closeSync, existsSync, linkSync, openSync, readdirSync, statSync } from "node:fs";
 import { rename, rm, writeFile } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import {
+  DiskFullError,
   existingDataDir,
+  freeBytes,
   listSegments,
   makeDir,
   openDataDir,
@@ -93,6 +95,7 @@ export async function createSnapshot(options: CreateSnapshotOptions): Promise<Sn
   let store: StoreCopySource | null = null;
   try {
     store = existsSync(storeDir) ? await StoreCopySource.open(storeDir, liveWal !== undefined) : null;
+    checkFreeSpace(data, parent, walDir, storeDir, liveWal);
     makeDir(join(partial, WAL_DIR));
     // The frozen step: synchronous from here to the end of freezeWal, so the daemon appends nothing between.
     store?.freeze();
@@ -199,6 +202,42 @@ function tryLink(from: string, to: string): boolean {
     if (code === "EXDEV" || code === "EPERM") return false;
     throw err;
   }
+}
+
+/**
+ * Refuses with `DISK_FULL`, before anything is written, when the file system `parent` is on has less free
+ * space than the snapshot will take there: the store's size (its logical copy is about as large) and the
+ * WAL bytes to copy — only the active segment when sealed ones can be hard-linked (same file system), all
+ * of them otherwise — plus a margin for LevelDB's own files and the manifest.
+ */
+function checkFreeSpace(
+  data: string,
+  parent: string,
+  walDir: string,
+  storeDir: string,
+  live: LiveWal | undefined,
+): void {
+  const existing = nearestExisting(parent);
+  const segments = live?.segments() ?? listSegments(walDir).map((s) => ({ file: s.file, active: false }));
+  const sameFs = existsSync(walDir) && statSync(walDir).dev === statSync(existing).dev;
+  let walBytes = 0;
+  segments.forEach((s, i) => {
+    if (!sameFs || i === segments.length - 1)
+      walBytes += statSync(s.file, { throwIfNoEntry: false })?.size ?? 0;
+  });
+  const needed = walBytes + dirBytes(storeDir) + SNAPSHOT_MARGIN_BYTES;
+  const free = freeBytes(existing);
+  if (free < needed) throw new DiskFullError(existing, needed, free, `a snapshot of ${data}`);
+}
+
+/** Room kept beyond the estimate: LevelDB's log and MANIFEST in the copy, the manifest, rounding. */
+const SNAPSHOT_MARGIN_BYTES = 4 * 1024 * 1024;
+
+/** `path` itself or its nearest existing ancestor (a snapshot's parent is created on the way). */
+function nearestExisting(path: string): string {
+  let p = resolve(path);
+  while (!existsSync(p) && dirname(p) !== p) p = dirname(p);
+  return p;
 }
 
 /** Bytes of the files directly in `dir`, for a progress estimate (a live store may delete files meanwhile). */

@@ -19,7 +19,8 @@ export type StorageErrorCode =
   | "ERR_STORE_IO"
   | "ERR_DATA_LOCKED"
   | "ERR_DATA_DIR"
-  | "ERR_DATA_MISSING";
+  | "ERR_DATA_MISSING"
+  | "DISK_FULL";
 
 /** Base class of storage errors: a {@link TickringError} whose code is a {@link StorageErrorCode}. */
 export class StorageError extends TickringError {
@@ -173,4 +174,30 @@ export class DataMissingError extends StorageError {
   ) {
     super("ERR_DATA_MISSING", `ERR_DATA_MISSING: ${dir} ${reason}`);
   }
+}
+
+/**
+ * Not enough free space: an operation that checks first (a snapshot) refused before writing anything, or a
+ * start found the disk too full to open the store even after deleting the reserve.
+ */
+export class DiskFullError extends StorageError {
+  override name = "DiskFullError";
+  constructor(
+    /** Where the space is needed. */
+    readonly path: string,
+    /** About how many bytes the operation needs there (0 when unknown). */
+    readonly neededBytes: number,
+    /** Bytes free there when it checked. */
+    readonly freeBytes: number,
+    /** What needs the space, e.g. "a snapshot of /var/lib/tickring". */
+    what: string,
+    options?: { cause?: unknown },
+  ) {
+    const need = neededBytes > 0 ? `needs about ${mib(neededBytes)}` : "needs more space";
+    super("DISK_FULL", `DISK_FULL: ${what} ${need} in ${path}, which has ${mib(freeBytes)} free`, options);
+  }
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
 }

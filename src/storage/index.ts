@@ -5,16 +5,19 @@
  * modules it needs beside this: the WAL's scan and file names, the store's keys and its LevelDB seam.
  */
 export {
+  ACKED_SEQ_FILE,
   type DataDir,
   type DataDirLayout,
   dataDirLayout,
   existingDataDir,
   LOCK_FILE,
   openDataDir,
+  RESERVE_FILE,
   SNAPSHOTS_DIR,
   STORE_DIR,
   WAL_DIR,
 } from "./data-dir.js";
+export { freeBytes, isDiskFull, RESERVE_BYTES, SpaceReserve } from "./disk-space.js";
 export * from "./errors.js";
 export { makeDir } from "./make-dir.js";
 export { Indexer, type IndexerOptions, type IndexerStats } from "./indexer.js";
