@@ -19,6 +19,7 @@ import {
   DiskFullError,
   existingDataDir,
   freeBytes,
+  listHoles,
   listSegments,
   makeDir,
   openDataDir,
@@ -157,7 +158,8 @@ export async function createSnapshot(options: CreateSnapshotOptions): Promise<Sn
 
 /**
  * Synchronously takes hold of the WAL files up to the snapshot seq: hard-links sealed segments (and their
- * sparse indexes) into `toDir`, opens the last segment for a prefix copy. Returns the snapshot seq.
+ * sparse indexes, and the records of holes) into `toDir`, opens the last segment for a prefix copy. Returns
+ * the snapshot seq.
  * Online, the segment list comes from the live WAL; offline, from the directory, the last segment scanned
  * to its last valid record (a torn tail is left out, as `Wal.open` would cut it).
  */
@@ -188,6 +190,12 @@ function freezeWal(walDir: string, toDir: string, live: LiveWal | undefined, out
     const idx = indexPathOf(s.file);
     const idxName = basename(idx);
     if (existsSync(idx) && tryLink(idx, join(toDir, idxName))) out.push({ name: idxName, linked: true });
+  }
+  // Hole records (written once, never changed) go too: without them the restored WAL would have a gap.
+  for (const h of listHoles(walDir)) {
+    const name = basename(h.file);
+    if (tryLink(h.file, join(toDir, name))) out.push({ name, linked: true });
+    else out.push({ name, linked: false, fd: openSync(h.file, "r"), bytes: statSync(h.file).size });
   }
   return segments.length === 0 ? 0 : segments[segments.length - 1].lastSeq;
 }

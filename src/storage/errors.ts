@@ -93,17 +93,23 @@ export class WalIoError extends StorageError {
   }
 }
 
-/** Segments are missing between two that exist (a seq range has no file). */
+/**
+ * A seq range has no records: segments are missing between two that exist, or a hole was recorded there
+ * (`hole`: its record; the seqs were lost for good and `tickring wal repair` gave them up).
+ */
 export class WalGapError extends StorageError {
   override name = "WalGapError";
   constructor(
     readonly dir: string,
     readonly missingFrom: number,
     readonly nextFirstSeq: number,
+    readonly hole?: string,
   ) {
     super(
       "ERR_WAL_GAP",
-      `WAL in ${dir} has no segment for seq=${missingFrom} (next segment starts at ${nextFirstSeq})`,
+      hole === undefined
+        ? `WAL in ${dir} has no segment for seq=${missingFrom} (next segment starts at ${nextFirstSeq})`
+        : `WAL in ${dir} lost seqs ${missingFrom}..${nextFirstSeq - 1} for good (recorded in ${hole})`,
     );
   }
 }

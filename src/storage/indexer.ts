@@ -7,6 +7,10 @@
  * Only seqs ≤ `limitSeq()` are indexed. Pass `() => wal.durableSeq` so the store never holds a record that a
  * power loss could cut from the WAL (the checkpoint would then be ahead of the WAL's resumed seq).
  *
+ * What the WAL cannot give — an unreadable range of a sealed segment, a hole `tickring wal repair` recorded —
+ * is skipped ({@link Store.skip}: the checkpoint moves past it with no frame) and reported to `onGap`, so one
+ * bad record does not stop indexing, and WAL retention behind it, for good.
+ *
  * A failed store write (`ERR_STORE_IO`: a full disk, an I/O error) does not stop it: it tells `onRetry`,
  * waits `retryMs`, and starts again from the store's checkpoint (a batch is all or nothing, so nothing is
  * indexed twice or skipped) — so indexing, and the WAL retention that waits for it, resume by themselves
@@ -16,7 +20,7 @@ import { performance } from "node:perf_hooks";
 import { checkInt, stripUndefined } from "../config/checks.js";
 import { StorageError, StorageOptionError } from "./errors.js";
 import type { Store } from "./store/store.js";
-import { openWalReader, type WalReader } from "./wal/reader.js";
+import { openWalReader, type WalGapListener, type WalReader } from "./wal/reader.js";
 
 /** Options of {@link Indexer}. */
 export interface IndexerOptions {
@@ -36,6 +40,8 @@ export interface IndexerOptions {
   onError?: (err: unknown) => void;
   /** Called on each failed store write; the indexer tries again after `retryMs`. */
   onRetry?: (err: StorageError) => void;
+  /** Told each range of seqs skipped because the WAL cannot give them (see the module doc). */
+  onGap?: WalGapListener;
 }
 
 const INDEXER_DEFAULTS = { idleMs: 20, maxBatchFrames: 65536, readBufferBytes: 4 << 20, retryMs: 1000 };
@@ -51,14 +57,17 @@ export interface IndexerStats {
 
 /** The WAL → store indexing loop. */
 export class Indexer {
-  private readonly opts: Required<Omit<IndexerOptions, "onError" | "onRetry" | "limitSeq">> &
-    Pick<IndexerOptions, "onError" | "onRetry" | "limitSeq">;
+  private readonly opts: Required<Omit<IndexerOptions, "onError" | "onRetry" | "onGap" | "limitSeq">> &
+    Pick<IndexerOptions, "onError" | "onRetry" | "onGap" | "limitSeq">;
   private reader: WalReader | null = null;
   private running = false;
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
   private failure: unknown = null;
+  /** Seqs the reader skipped during the last read (consecutive ranges merge), to skip in the store. */
+  private gapFrom = 0;
+  private gapTo = 0;
   private readonly waiters: { seq: number; resolve: () => void; reject: (e: unknown) => void }[] = [];
   /** Frames and batches indexed since `start()`. */
   readonly stats: IndexerStats = { frames: 0, batches: 0, retries: 0, startedAtMs: 0 };
@@ -155,6 +164,11 @@ export class Indexer {
           pending = null;
           this.settle();
         }
+        if (this.gapTo > 0) {
+          await this.store.skip(this.gapFrom, this.gapTo);
+          this.gapFrom = this.gapTo = 0;
+          this.settle();
+        }
         if (batch === null) {
           await this.idle(this.opts.idleMs);
           continue;
@@ -176,9 +190,15 @@ export class Indexer {
   }
 
   private openReader(): void {
+    this.gapFrom = this.gapTo = 0;
     this.reader = openWalReader(this.opts.walDir, this.store.checkpoint + 1, {
       bufferBytes: this.opts.readBufferBytes,
       maxFrames: this.opts.maxBatchFrames,
+      onGap: (from, to, reason, cause) => {
+        if (this.gapTo === 0) this.gapFrom = from;
+        this.gapTo = to;
+        this.opts.onGap?.(from, to, reason, cause);
+      },
     });
   }
 

@@ -1,6 +1,7 @@
 /**
- * Segment file names and listing: `<first-seq, 12 digits>.log` with its sparse index `<first-seq>.idx`.
- * Zero-padded names sort in seq order as strings, so `ls` shows the WAL in order.
+ * Segment file names and listing: `<first-seq, 12 digits>.log` with its sparse index `<first-seq>.idx`, and
+ * the names of holes (`<first-seq>.hole`, see ./holes.ts). Zero-padded names sort in seq order as strings,
+ * so `ls` shows the WAL in order.
  */
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -24,6 +25,11 @@ export function segmentName(firstSeq: number): string {
 /** Path of the segment whose first record has `firstSeq`. */
 export function segmentPath(dir: string, firstSeq: number): string {
   return join(dir, segmentName(firstSeq));
+}
+
+/** Path of the record of a hole whose first seq is `from`. */
+export function holePath(dir: string, from: number): string {
+  return join(dir, `${String(from).padStart(SEQ_DIGITS, "0")}.hole`);
 }
 
 /** Path of the sparse index beside a segment. */

@@ -239,11 +239,9 @@ export class SegmentWriter {
     if (oldest.lastSeq > coveredSeq) return null;
     this.sealed.shift();
     this.files.unlinkSync(oldest.file);
-    try {
-      this.files.unlinkSync(indexPathOf(oldest.file));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-    }
+    // Hole records stay (a few bytes each, one per repair): history read from the store tells by them
+    // that seqs it has no frame of were lost, not merely unreadable.
+    this.unlinkIfPresent(indexPathOf(oldest.file));
     return oldest.file;
   }
 

@@ -29,7 +29,7 @@ import { parseWalOptions, type WalOptions } from "./options.js";
 import { SegmentWriter, type WalSegmentInfo } from "./segment-writer.js";
 
 export type { WalFsyncStats } from "./fsync-scheduler.js";
-export type { WalOpenReport } from "./open.js";
+export type { SealedDamage, WalOpenReport } from "./open.js";
 export type { FsyncPolicy, WalOptions } from "./options.js";
 export type { WalSegmentInfo } from "./segment-writer.js";
 
