@@ -13,19 +13,10 @@
  * highest seq ever handed out is recorded as a hole (src/storage/wal/holes.ts), and an empty segment is
  * started after it, so the writer's next seq is above every seq acked.
  */
-import {
-  closeSync,
-  fdatasyncSync,
-  fsyncSync,
-  openSync,
-  readSync,
-  renameSync,
-  unlinkSync,
-  writeSync,
-} from "node:fs";
+import { closeSync, fdatasyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { crc32c } from "@node-rs/crc32";
 import { frameLength, frameSeq } from "../frame/codec.js";
-import { dataDirLayout, segmentPath, StorageError, type Store } from "../storage/index.js";
+import { dataDirLayout, segmentPath, StorageError, type Store, syncDirSync } from "../storage/index.js";
 import type { IntactRun } from "../storage/wal/damage.js";
 import { writeHole } from "../storage/wal/holes.js";
 import { RECORD_HEADER_LENGTH, recordLength } from "../storage/wal/record-layout.js";
@@ -175,7 +166,7 @@ async function rebuildSegment(plan: WalRepairPlan, store: Store, until: number):
     );
   }
   renameSync(tmp, file);
-  syncDir(walDir);
+  syncDirSync(walDir);
   return file;
 }
 
@@ -246,14 +237,5 @@ function writeAll(fd: number, buf: Uint8Array, position: number): void {
 /** Starts the segment after a hole: empty, so the writer continues in it at its first seq. */
 function createEmptySegment(file: string, walDir: string): void {
   closeSync(openSync(file, "w"));
-  syncDir(walDir);
-}
-
-function syncDir(dir: string): void {
-  const fd = openSync(dir, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  syncDirSync(walDir);
 }

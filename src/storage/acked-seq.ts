@@ -11,18 +11,10 @@
  * each `seq (u64 LE) | magic "TKAS" | CRC32C of the 12 bytes before`, each write fdatasynced. The value is
  * the larger valid slot: a write torn by a crash leaves the other slot, the previous value.
  */
-import {
-  closeSync,
-  fdatasync,
-  fdatasyncSync,
-  fsyncSync,
-  openSync,
-  readSync,
-  write,
-  writeSync,
-} from "node:fs";
+import { closeSync, fdatasync, fdatasyncSync, openSync, readSync, write, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { crc32c } from "@node-rs/crc32";
+import { syncDirSync } from "./make-dir.js";
 
 const SLOT_BYTES = 16;
 const SEQ_OFFSET = 0;
@@ -106,7 +98,7 @@ export class AckedSeqFile {
       writeSync(fd, mark.buf, 0, SLOT_BYTES, 0);
       writeSync(fd, mark.buf, 0, SLOT_BYTES, SLOT_BYTES);
       fdatasyncSync(fd);
-      syncDir(dirname(file));
+      syncDirSync(dirname(file));
       return mark;
     }
     const buf = Buffer.alloc(2 * SLOT_BYTES);
@@ -195,14 +187,5 @@ export class AckedSeqFile {
     b.writeUInt32LE(hi, SEQ_OFFSET + 4);
     b.writeUInt32LE(MAGIC, MAGIC_OFFSET);
     b.writeUInt32LE(crc32c(b.subarray(0, CRC_OFFSET)), CRC_OFFSET);
-  }
-}
-
-function syncDir(dir: string): void {
-  const fd = openSync(dir, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }

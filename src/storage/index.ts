@@ -20,7 +20,7 @@ export {
 export { freeBytes, isDiskFull, RESERVE_BYTES, SpaceReserve } from "./disk-space.js";
 export { AckedSeqFile, type AckedSeqReading, readAckedSeq } from "./acked-seq.js";
 export * from "./errors.js";
-export { makeDir } from "./make-dir.js";
+export { makeDir, syncDirSync } from "./make-dir.js";
 export { Indexer, type IndexerOptions, type IndexerStats } from "./indexer.js";
 export {
   applyRetention,

@@ -8,13 +8,8 @@
  * power loss could cut from the WAL (the checkpoint would then be ahead of the WAL's resumed seq).
  *
  * What the WAL cannot give — an unreadable range of a sealed segment, a hole `tickring wal repair` recorded —
- * is skipped ({@link Store.skip}: the checkpoint moves past it with no frame) and reported to `onGap`, so one
- * bad record does not stop indexing, and WAL retention behind it, for good.
- *
- * A failed store write (`ERR_STORE_IO`: a full disk, an I/O error) does not stop it: it tells `onRetry`,
- * waits `retryMs`, and starts again from the store's checkpoint (a batch is all or nothing, so nothing is
- * indexed twice or skipped) — so indexing, and the WAL retention that waits for it, resume by themselves
- * when space returns. Any other failure (a WAL it cannot read) stops it (`onError`).
+ * is skipped ({@link Store.skip}: the checkpoint moves past it with no frame) and told to `onGap`, so one bad
+ * record does not stop indexing, and the WAL retention behind it, for good.
  */
 import { performance } from "node:perf_hooks";
 import { checkInt, stripUndefined } from "../config/checks.js";
@@ -34,43 +29,51 @@ export interface IndexerOptions {
   maxBatchFrames?: number;
   /** WAL read buffer; bounds a batch's bytes. @default 4 MiB */
   readBufferBytes?: number;
-  /** Wait after a failed store write before trying again. @default 1000 */
-  retryMs?: number;
   /** Called once if the loop fails (it stops). @default rethrown from `stop()` */
   onError?: (err: unknown) => void;
-  /** Called on each failed store write; the indexer tries again after `retryMs`. */
-  onRetry?: (err: StorageError) => void;
+  /** Called after each batch lands, with the new checkpoint. @default nothing is told */
+  onBatch?: (checkpoint: number) => void;
+  /**
+   * Called when the store could not write a batch (`ERR_STORE_IO`: a full disk, an I/O error): the indexer
+   * waits `delayMs` and tries again from its checkpoint, with a delay that doubles up to
+   * {@link MAX_RETRY_MS}. Reads keep being served from the WAL meanwhile, and the WAL keeps every segment the
+   * store does not hold. @default nothing is told
+   */
+  onRetry?: (err: unknown, delayMs: number) => void;
   /** Told each range of seqs skipped because the WAL cannot give them (see the module doc). */
   onGap?: WalGapListener;
 }
 
-const INDEXER_DEFAULTS = { idleMs: 20, maxBatchFrames: 65536, readBufferBytes: 4 << 20, retryMs: 1000 };
+const INDEXER_DEFAULTS = { idleMs: 20, maxBatchFrames: 65536, readBufferBytes: 4 << 20 };
+/** First and longest wait before the indexer retries a store write that failed. */
+const FIRST_RETRY_MS = 500;
+const MAX_RETRY_MS = 30_000;
 
 /** Throughput figures since `start()`. */
 export interface IndexerStats {
   frames: number;
   batches: number;
-  /** Failed store writes, each retried. */
-  retries: number;
   startedAtMs: number;
 }
 
 /** The WAL → store indexing loop. */
 export class Indexer {
-  private readonly opts: Required<Omit<IndexerOptions, "onError" | "onRetry" | "onGap" | "limitSeq">> &
-    Pick<IndexerOptions, "onError" | "onRetry" | "onGap" | "limitSeq">;
+  private readonly opts: Required<
+    Omit<IndexerOptions, "onError" | "limitSeq" | "onRetry" | "onBatch" | "onGap">
+  > &
+    Pick<IndexerOptions, "onError" | "limitSeq" | "onRetry" | "onBatch" | "onGap">;
+  /** Seqs the reader skipped during its last read (consecutive ranges merge), to skip in the store. */
+  private gapFrom = 0;
+  private gapTo = 0;
   private reader: WalReader | null = null;
   private running = false;
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
   private failure: unknown = null;
-  /** Seqs the reader skipped during the last read (consecutive ranges merge), to skip in the store. */
-  private gapFrom = 0;
-  private gapTo = 0;
   private readonly waiters: { seq: number; resolve: () => void; reject: (e: unknown) => void }[] = [];
   /** Frames and batches indexed since `start()`. */
-  readonly stats: IndexerStats = { frames: 0, batches: 0, retries: 0, startedAtMs: 0 };
+  readonly stats: IndexerStats = { frames: 0, batches: 0, startedAtMs: 0 };
 
   constructor(
     private readonly store: Store,
@@ -82,7 +85,6 @@ export class Indexer {
     checkInt("idleMs", o.idleMs, 1, 60_000, StorageOptionError);
     checkInt("maxBatchFrames", o.maxBatchFrames, 1, 1 << 24, StorageOptionError);
     checkInt("readBufferBytes", o.readBufferBytes, 1 << 20, 1 << 30, StorageOptionError);
-    checkInt("retryMs", o.retryMs, 1, 3_600_000, StorageOptionError);
     if (o.limitSeq !== undefined && typeof o.limitSeq !== "function") {
       throw new StorageOptionError("limitSeq", o.limitSeq, "a function");
     }
@@ -103,10 +105,23 @@ export class Indexer {
   /** Starts indexing from the store's checkpoint + 1. */
   start(): void {
     if (this.running) return;
-    this.openReader();
+    this.reader = this.openReader();
     this.running = true;
     this.stats.startedAtMs = performance.now();
     this.loop = this.run();
+  }
+
+  private openReader(): WalReader {
+    this.gapFrom = this.gapTo = 0;
+    return openWalReader(this.opts.walDir, this.store.checkpoint + 1, {
+      bufferBytes: this.opts.readBufferBytes,
+      maxFrames: this.opts.maxBatchFrames,
+      onGap: (from, to, reason, cause) => {
+        if (this.gapTo === 0) this.gapFrom = from;
+        this.gapTo = to;
+        this.opts.onGap?.(from, to, reason, cause);
+      },
+    });
   }
 
   /** Resolves once `indexedSeq ≥ seq` (rejects if the loop fails or stops first). */
@@ -129,29 +144,30 @@ export class Indexer {
   }
 
   private async run(): Promise<void> {
+    let retryMs = FIRST_RETRY_MS;
     while (this.running) {
       try {
         await this.indexUntilStopped();
         return;
       } catch (err) {
-        if (!(err instanceof StorageError && err.code === "ERR_STORE_IO")) {
+        if (!(err instanceof StorageError && err.code === "ERR_STORE_IO") || !this.running) {
           this.failure = err;
           this.running = false;
           for (const w of this.waiters.splice(0)) w.reject(err);
           this.opts.onError?.(err);
           return;
         }
-        this.stats.retries++;
-        this.opts.onRetry?.(err);
-        await this.idle(this.opts.retryMs);
-        // The failed batch (and the one read behind it) is read again from the checkpoint.
+        // The batch in flight did not land: start again from the checkpoint once the store can write.
+        this.opts.onRetry?.(err, retryMs);
+        await this.idle(retryMs);
+        retryMs = Math.min(MAX_RETRY_MS, retryMs * 2);
         this.reader?.close();
-        if (this.running) this.openReader();
+        this.reader = this.openReader();
       }
     }
   }
 
-  /** The loop proper: reads the WAL and indexes, one batch in LevelDB while the next is read. */
+  /** The loop proper: while LevelDB applies one batch the next is read from the WAL. */
   private async indexUntilStopped(): Promise<void> {
     const reader = this.reader!;
     let pending: Promise<void> | null = null;
@@ -176,7 +192,7 @@ export class Indexer {
         this.stats.frames += batch.count;
         this.stats.batches++;
         pending = this.store.index(batch);
-        // Awaited after the next read; until then a failure must not count as unhandled.
+        // Observed when awaited; until then a rejection must not count as unhandled (it would end the process).
         pending.catch(() => {});
       }
       if (pending !== null) {
@@ -184,26 +200,13 @@ export class Indexer {
         this.settle();
       }
     } finally {
-      // A batch still in LevelDB's hands when a read fails is left to finish (or fail) on its own.
-      pending?.catch(() => {});
+      await pending?.catch(() => {});
     }
-  }
-
-  private openReader(): void {
-    this.gapFrom = this.gapTo = 0;
-    this.reader = openWalReader(this.opts.walDir, this.store.checkpoint + 1, {
-      bufferBytes: this.opts.readBufferBytes,
-      maxFrames: this.opts.maxBatchFrames,
-      onGap: (from, to, reason, cause) => {
-        if (this.gapTo === 0) this.gapFrom = from;
-        this.gapTo = to;
-        this.opts.onGap?.(from, to, reason, cause);
-      },
-    });
   }
 
   private settle(): void {
     const cp = this.store.checkpoint;
+    this.opts.onBatch?.(cp);
     const w = this.waiters;
     let kept = 0;
     for (let i = 0; i < w.length; i++) {
@@ -213,7 +216,7 @@ export class Indexer {
     w.length = kept;
   }
 
-  /** Waits `ms`, or until `stop()`. */
+  /** Waits `ms`, or less if {@link stop} wakes it. */
   private idle(ms: number): Promise<void> {
     return new Promise((resolve) => {
       this.wake = () => {

@@ -85,14 +85,24 @@ async function reopenAndRead(dir: string, opts: Partial<WalOptions> = {}): Promi
 
 const OPTS = { segmentBytes: 8192, indexIntervalBytes: 1024, fsync: "batch" } as const;
 
+/** A WAL in `dir` behind a fault seam, holding seqs 1..`n`, flushed. */
+async function faultyWal(
+  dir: string,
+  n: number,
+  opts: Partial<WalOptions> = {},
+): Promise<{ wal: Wal; faults: Faults }> {
+  const faults = new Faults();
+  const { wal } = await Wal.open({ dir, ...OPTS, ...opts, files: faults.ops });
+  appendRange(wal, 1, n);
+  await wal.flush();
+  return { wal, faults };
+}
+
 test("a write that fails half-way is undone; the same seqs are written again once space returns", async () => {
   const { dir, cleanup } = tempDir();
   try {
-    const faults = new Faults();
     // Segments large enough that no group here rolls: only write() meets the fault.
-    const { wal } = await Wal.open({ dir, ...OPTS, segmentBytes: 1 << 20, files: faults.ops });
-    appendRange(wal, 1, 30);
-    await wal.flush();
+    const { wal, faults } = await faultyWal(dir, 30, { segmentBytes: 1 << 20 });
     const before = snapshotFiles(dir);
     for (let s = 31; s <= 40; s++) wal.append(FRAMES[s - 1], s);
     faults.budget = 300; // part of the group reaches the file, then the disk is full
@@ -118,10 +128,7 @@ test("a write that fails half-way is undone; the same seqs are written again onc
 test("a roll whose next segment cannot be created undoes the group's part already written to the old one", async () => {
   const { dir, cleanup } = tempDir();
   try {
-    const faults = new Faults();
-    const { wal } = await Wal.open({ dir, ...OPTS, files: faults.ops });
-    appendRange(wal, 1, 40);
-    await wal.flush();
+    const { wal, faults } = await faultyWal(dir, 40);
     const segs = wal.segments();
     const active = segs.at(-1)!;
     const before = snapshotFiles(dir);
@@ -152,10 +159,7 @@ test("a roll whose next segment cannot be created undoes the group's part alread
 test("a write failing in a freshly rolled segment deletes it and cuts the old one back", async () => {
   const { dir, cleanup } = tempDir();
   try {
-    const faults = new Faults();
-    const { wal } = await Wal.open({ dir, ...OPTS, files: faults.ops });
-    appendRange(wal, 1, 40);
-    await wal.flush();
+    const { wal, faults } = await faultyWal(dir, 40);
     const before = snapshotFiles(dir);
     const segs = wal.segments();
     // The roll's own write to the old segment succeeds; the write into the new one fails.
@@ -239,11 +243,9 @@ test("discardPending drops the unwritten group, a roll included", async () => {
 test("a failed undo fails the WAL for good and tells onFailure once", async () => {
   const { dir, cleanup } = tempDir();
   try {
-    const faults = new Faults();
-    const { wal } = await Wal.open({ dir, ...OPTS, files: faults.ops });
+    const { wal, faults } = await faultyWal(dir, 10);
     const failures: unknown[] = [];
     wal.onFailure((err) => failures.push(err));
-    appendRange(wal, 1, 10);
     wal.append(FRAMES[10], 11);
     faults.budget = 10;
     faults.failTruncate = true;

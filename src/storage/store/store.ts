@@ -78,43 +78,9 @@ export class Store {
     }
   }
 
-  /**
-   * Highest seq indexed (0 when empty): every seq ≤ it is in the store — or was skipped as one the WAL could
-   * not give ({@link skip}) — and none above it.
-   */
+  /** Highest seq indexed (0 when empty): every seq ≤ it is in the store, none above it. */
   get checkpoint(): number {
     return this._checkpoint;
-  }
-
-  /**
-   * Records that seqs `from` (which must be `checkpoint + 1`) to `to` will never be indexed: the WAL cannot
-   * give them (an unreadable range of a sealed segment, or a hole `tickring wal repair` recorded). The
-   * checkpoint moves to `to` with no frame written; a range read finds none there (readers report a gap).
-   */
-  skip(from: number, to: number): Promise<void> {
-    if (this.closed) return Promise.reject(new ClosedError("ERR_STORE_CLOSED", "store"));
-    if (from !== this._checkpoint + 1 || to < from) {
-      return Promise.reject(
-        new StorageError(
-          "ERR_WAL_SEQ",
-          `store skip out of order: checkpoint=${this._checkpoint}, skip ${from}..${to}`,
-        ),
-      );
-    }
-    return this.db.batch([checkpointPut(to)]).then(
-      () => {
-        this._checkpoint = to;
-      },
-      (err: unknown) => {
-        throw new StorageError(
-          "ERR_STORE_IO",
-          `store ${this.db.location}: skipping seqs ${from}..${to} failed`,
-          {
-            cause: err,
-          },
-        );
-      },
-    );
   }
 
   /**
@@ -144,6 +110,38 @@ export class Store {
       (err: unknown) => {
         const msg = `store ${this.db.location}: writing seqs ${firstSeq}..${lastSeq} failed`;
         throw new StorageError("ERR_STORE_IO", msg, { cause: err });
+      },
+    );
+  }
+
+  /**
+   * Records that seqs `from` (which must be `checkpoint + 1`) to `to` will never be indexed: the WAL cannot
+   * give them (an unreadable range of a sealed segment, or a hole `tickring wal repair` recorded). The
+   * checkpoint moves to `to` with no frame written — so every seq up to the checkpoint is in the store or was
+   * skipped — and a range read finds none there (readers report a gap).
+   */
+  skip(from: number, to: number): Promise<void> {
+    if (this.closed) return Promise.reject(new ClosedError("ERR_STORE_CLOSED", "store"));
+    if (from !== this._checkpoint + 1 || to < from) {
+      return Promise.reject(
+        new StorageError(
+          "ERR_WAL_SEQ",
+          `store skip out of order: checkpoint=${this._checkpoint}, skip ${from}..${to}`,
+        ),
+      );
+    }
+    return this.db.batch([checkpointPut(to)]).then(
+      () => {
+        this._checkpoint = to;
+      },
+      (err: unknown) => {
+        throw new StorageError(
+          "ERR_STORE_IO",
+          `store ${this.db.location}: skipping seqs ${from}..${to} failed`,
+          {
+            cause: err,
+          },
+        );
       },
     );
   }

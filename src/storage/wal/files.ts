@@ -37,17 +37,20 @@ export function indexPathOf(segmentFile: string): string {
   return `${segmentFile.slice(0, -".log".length)}.idx`;
 }
 
-/** Segments of `dir` in seq order; an absent directory has none. */
-export function listSegments(dir: string): SegmentFile[] {
-  let names: string[];
+/** The names in `dir`; none when it is absent. */
+export function namesIn(dir: string): string[] {
   try {
-    names = readdirSync(dir);
+    return readdirSync(dir);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw err;
   }
+}
+
+/** Segments of `dir` in seq order; an absent directory has none. */
+export function listSegments(dir: string): SegmentFile[] {
   const out: SegmentFile[] = [];
-  for (const name of names) {
+  for (const name of namesIn(dir)) {
     const m = SEGMENT_RE.exec(name);
     if (m !== null) out.push({ file: join(dir, name), firstSeq: Number(m[1]) });
   }

@@ -14,18 +14,11 @@
  * retention leaves it when it removes the segments around it (a few bytes per repair), so history read from
  * the store can still tell seqs lost for good from seqs merely unreadable.
  */
-import {
-  closeSync,
-  fsyncSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  writeFileSync,
-} from "node:fs";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { WalCorruptError } from "../errors.js";
-import { holePath } from "./files.js";
+import { syncDirSync } from "../make-dir.js";
+import { holePath, namesIn } from "./files.js";
 
 /** One recorded hole: seqs `from`..`to`, both included. */
 export interface WalHole {
@@ -39,15 +32,8 @@ const HOLE_RE = /^(\d{12,})\.hole$/;
 
 /** The holes recorded in `dir`, in seq order (none when the directory is absent). */
 export function listHoles(dir: string): WalHole[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw err;
-  }
   const out: WalHole[] = [];
-  for (const name of names) {
+  for (const name of namesIn(dir)) {
     const m = HOLE_RE.exec(name);
     if (m === null) continue;
     const file = join(dir, name);
@@ -73,12 +59,7 @@ export function writeHole(dir: string, from: number, to: number): string {
   const json = JSON.stringify({ from, to, reason: "lost", recordedAt: new Date().toISOString() });
   writeFileSync(tmp, `${json}\n`, { flush: true });
   renameSync(tmp, file);
-  const fd = openSync(dir, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  syncDirSync(dir);
   return file;
 }
 

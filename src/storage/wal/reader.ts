@@ -72,6 +72,9 @@ export interface WalReaderOptions {
   onGap?: WalGapListener;
 }
 
+/** {@link WalReader.advance} wants more bytes from the file. */
+const NEED_BYTES = Symbol("need bytes");
+
 /** Polls at the end of the data between two checks for a missing segment. */
 const GAP_CHECK_EVERY = 64;
 
@@ -122,6 +125,8 @@ export class WalReader {
   private holes: WalHole[];
   /** A bad record met at the read position, dealt with before anything after it is read. */
   private damage: { offset: number; reason: string } | null = null;
+  /** What proved the current segment sealed, between the read that found its end and the one that confirms it. */
+  private sealedNext: "next" | number | null = null;
 
   /** @internal use {@link openWalReader}. */
   constructor(
@@ -155,28 +160,38 @@ export class WalReader {
    * reads: the fast path for replay from the page cache.
    */
   nextSync(maxSeq = Number.MAX_SAFE_INTEGER): FrameBatch | null {
-    for (;;) {
-      if (this._nextSeq + this.skip > maxSeq) return null;
-      const batch = this.take(maxSeq);
-      if (batch !== null) return batch;
-      if (this.damage !== null) {
-        this.skipDamage();
-        continue;
-      }
-      if (this.fd < 0) {
-        if (!this.enterNextSegment()) return null;
-        continue;
-      }
-      if (this.fillSync() > 0) continue;
-      const next = this.sealedBy();
-      if (next === null) return null;
-      if (this.fillSync() > 0) continue;
-      this.leaveSealedSegment(next);
+    for (let got: number | null = null; ; got = this.fillSync()) {
+      const r = this.advance(maxSeq, got);
+      if (r !== NEED_BYTES) return r;
     }
   }
 
   /** The next batch, or null when caught up or at `maxSeq` (call again later). Reads on the libuv pool. */
   async next(maxSeq = Number.MAX_SAFE_INTEGER): Promise<FrameBatch | null> {
+    for (let got: number | null = null; ; got = await this.fillAsync()) {
+      const r = this.advance(maxSeq, got);
+      if (r !== NEED_BYTES) return r;
+    }
+  }
+
+  /**
+   * The reading logic of {@link nextSync} and {@link next}, which differ only in how they read the file:
+   * returns a batch or null to hand out, or NEED_BYTES to have the file read and be called again with the
+   * bytes that read got (`got`; null on a call's first step).
+   */
+  private advance(maxSeq: number, got: number | null): FrameBatch | null | typeof NEED_BYTES {
+    if (got === 0) {
+      if (this.sealedNext === null) {
+        // Nothing more in the file: sealed (read once more, to be sure it is complete), or caught up.
+        this.sealedNext = this.sealedBy();
+        return this.sealedNext === null ? null : NEED_BYTES;
+      }
+      const next = this.sealedNext;
+      this.sealedNext = null;
+      this.leaveSealedSegment(next);
+    } else if (got !== null) {
+      this.sealedNext = null;
+    }
     for (;;) {
       if (this._nextSeq + this.skip > maxSeq) return null;
       const batch = this.take(maxSeq);
@@ -189,11 +204,7 @@ export class WalReader {
         if (!this.enterNextSegment()) return null;
         continue;
       }
-      if ((await this.fillAsync()) > 0) continue;
-      const next = this.sealedBy();
-      if (next === null) return null;
-      if ((await this.fillAsync()) > 0) continue;
-      this.leaveSealedSegment(next);
+      return NEED_BYTES;
     }
   }
 
