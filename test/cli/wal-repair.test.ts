@@ -4,10 +4,11 @@
  * and --truncate-at-corruption restores what the store holds without giving anything up.
  */
 import assert from "node:assert/strict";
-import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync, writeSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { Indexer, listSegments, Store, Wal } from "../../src/storage/index.js";
+import { xorByte } from "../storage/disk.js";
 import { makeFrames } from "../storage/helpers.js";
 import { startDaemon, tempDir } from "../support/daemon.js";
 import { oneLine, run } from "./run.js";
@@ -90,12 +91,7 @@ test("a clean WAL: nothing to repair; damage the store holds: a dry run changes 
 
     const seg = listSegments(join(dir.path, "wal"))[0];
     const original = readFileSync(seg.file);
-    const fd = openSync(seg.file, "r+");
-    const b = Buffer.alloc(1);
-    readSync(fd, b, 0, 1, 1000);
-    b[0] ^= 0x01;
-    writeSync(fd, b, 0, 1, 1000);
-    closeSync(fd);
+    xorByte(seg.file, 1000, 0x01);
     const before = tree(dir.path);
     const dry = await run(["wal", "repair", "--data", dir.path]);
     assert.equal(dry.code, 0, dry.stderr);

@@ -11,19 +11,11 @@
  * - a damaged sealed segment (the newest sealed one, which the open verifies): the daemon starts and serves.
  */
 import assert from "node:assert/strict";
-import {
-  closeSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  readSync,
-  rmSync,
-  truncateSync,
-  writeSync,
-} from "node:fs";
+import { readdirSync, readFileSync, rmSync, truncateSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { AckedSeqFile, listSegments, Store } from "../../src/storage/index.js";
+import { recordOffsets, xorByte } from "../storage/disk.js";
 import { Client, type Daemon, framesOf, startDaemon, tempDir } from "../support/daemon.js";
 import { cli, Publisher, resumedSeq, type SentTick, tickOf } from "./helpers.js";
 
@@ -58,24 +50,12 @@ async function waitIndexed(daemon: Daemon, seq: number): Promise<void> {
 
 /** Record offsets and seqs of a segment, read by their headers. */
 function records(file: string, firstSeq: number): { seq: number; offset: number }[] {
-  const bytes = readFileSync(file);
-  const out: { seq: number; offset: number }[] = [];
-  for (let p = 0, s = firstSeq; p < bytes.length; p += 8 + bytes.readUInt32LE(p), s++)
-    out.push({ seq: s, offset: p });
-  return out;
+  return recordOffsets(file).map((offset, i) => ({ seq: firstSeq + i, offset }));
 }
 
 /** Flips one bit of a byte inside the frame of the record at `offset`. */
 function flipFrameByte(file: string, offset: number): void {
-  const fd = openSync(file, "r+");
-  try {
-    const b = Buffer.alloc(1);
-    readSync(fd, b, 0, 1, offset + 24);
-    b[0] ^= 0x04;
-    writeSync(fd, b, 0, 1, offset + 24);
-  } finally {
-    closeSync(fd);
-  }
+  xorByte(file, offset + 24, 0x04);
 }
 
 /** Every file of a data dir but the store's (name → bytes), to tell whether anything changed. */

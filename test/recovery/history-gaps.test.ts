@@ -4,13 +4,14 @@
  * reason; without a gap listener the read fails there instead. Real WAL and LevelDB files.
  */
 import assert from "node:assert/strict";
-import { closeSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
+import { closeSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { frameLength, frameSeq } from "../../src/frame/codec.js";
 import { type FrameBatch, Indexer, segmentPath, Store, Wal } from "../../src/storage/index.js";
 import { writeHole } from "../../src/storage/wal/holes.js";
 import { HistoryReader } from "../../src/subscriber/history.js";
+import { recordOffsets, xorByte } from "../storage/disk.js";
 import { makeFrames } from "../storage/helpers.js";
 import { tempDir } from "../support/daemon.js";
 
@@ -40,15 +41,7 @@ async function setup(path: string, indexed: number) {
 /** Corrupts the record of seq `seq` in its segment (a byte of its frame); segments from `segs`. */
 function corrupt(segs: { file: string; firstSeq: number; lastSeq: number }[], seq: number): void {
   const s = segs.find((x) => x.firstSeq <= seq && seq <= x.lastSeq)!;
-  const bytes = readFileSync(s.file);
-  let p = 0;
-  for (let q = s.firstSeq; q < seq; q++) p += 8 + bytes.readUInt32LE(p);
-  const fd = openSync(s.file, "r+");
-  const b = Buffer.alloc(1);
-  readSync(fd, b, 0, 1, p + 30);
-  b[0] ^= 0x21;
-  writeSync(fd, b, 0, 1, p + 30);
-  closeSync(fd);
+  xorByte(s.file, recordOffsets(s.file)[seq - s.firstSeq] + 30, 0x21);
 }
 
 /** Reads `from..to` (one read per call to `read(to)`), recording frames (checked byte for byte) and gaps. */

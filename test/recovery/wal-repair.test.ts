@@ -5,16 +5,7 @@
  * store frame that is not the damaged record is never written in its place. And the acked mark itself.
  */
 import assert from "node:assert/strict";
-import {
-  closeSync,
-  existsSync,
-  openSync,
-  readFileSync,
-  readSync,
-  truncateSync,
-  writeFileSync,
-  writeSync,
-} from "node:fs";
+import { existsSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { applyWalRepair } from "../../src/recovery/wal-repair.js";
@@ -29,6 +20,7 @@ import {
   Store,
   Wal,
 } from "../../src/storage/index.js";
+import { recordOffsets, xorByte } from "../storage/disk.js";
 import { makeFrames } from "../storage/helpers.js";
 import { tempDir } from "../support/daemon.js";
 
@@ -49,26 +41,6 @@ async function dataDir(path: string, indexed: number): Promise<void> {
   await indexer.waitFor(indexed);
   await indexer.stop();
   await store.close();
-}
-
-/** Offsets of the records in `file`, by their headers. */
-function recordOffsets(file: string): number[] {
-  const bytes = readFileSync(file);
-  const out: number[] = [];
-  for (let p = 0; p < bytes.length; p += 8 + bytes.readUInt32LE(p)) out.push(p);
-  return out;
-}
-
-function xorByte(file: string, at: number, mask = 0x10): void {
-  const fd = openSync(file, "r+");
-  try {
-    const b = Buffer.alloc(1);
-    readSync(fd, b, 0, 1, at);
-    b[0] ^= mask;
-    writeSync(fd, b, 0, 1, at);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 async function plan(data: string, ackedSeq: number) {

@@ -6,7 +6,7 @@
  * holes with the segments before them.
  */
 import assert from "node:assert/strict";
-import { closeSync, existsSync, openSync, readFileSync, readSync, truncateSync, writeSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, truncateSync } from "node:fs";
 import { test } from "node:test";
 import { frameSeq } from "../../src/frame/codec.js";
 import type { StorageError } from "../../src/storage/errors.js";
@@ -16,6 +16,7 @@ import { segmentPath } from "../../src/storage/wal/files.js";
 import { writeHole } from "../../src/storage/wal/holes.js";
 import { openWalReader, type WalGapReason } from "../../src/storage/wal/reader.js";
 import { Wal } from "../../src/storage/wal/wal.js";
+import { xorByte } from "./disk.js";
 import { collect, makeFrames, tempDir } from "./helpers.js";
 
 type Event = number | [number, number, WalGapReason];
@@ -63,15 +64,7 @@ function flip(file: string, firstSeq: number, at: number): number {
   const bytes = readFileSync(file);
   let seq = firstSeq;
   for (let p = 0; p + 8 + bytes.readUInt32LE(p) <= at; p += 8 + bytes.readUInt32LE(p)) seq++;
-  const fd = openSync(file, "r+");
-  try {
-    const b = Buffer.alloc(1);
-    readSync(fd, b, 0, 1, at);
-    b[0] ^= 0x40;
-    writeSync(fd, b, 0, 1, at);
-  } finally {
-    closeSync(fd);
-  }
+  xorByte(file, at, 0x40);
   return seq;
 }
 
