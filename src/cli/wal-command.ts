@@ -8,9 +8,14 @@
  * found damage included: the report says what), 2 misuse, 1 failure.
  */
 import type { Command } from "commander";
-import { applyWalRepair } from "../recovery/wal-repair.js";
-import { describeDamage, planWalRepair, ranges, type WalRepairPlan } from "../recovery/wal-repair-plan.js";
-import { scratchStoreCopy } from "../recovery/store-copy.js";
+import {
+  applyWalRepair,
+  describeDamage,
+  planWalRepair,
+  ranges,
+  scratchStoreCopy,
+  type WalRepairPlan,
+} from "../recovery/index.js";
 import { existingDataDir, openDataDir, readAckedSeq, Store, Wal } from "../storage/index.js";
 
 /** Adds `wal` and its subcommand `repair` to `program`. */
