@@ -14,6 +14,7 @@ import { exitCodeOf } from "../errors.js";
 import { registerBenchCommand } from "./bench-command.js";
 import { registerReplayCommand } from "./replay-command.js";
 import { registerSnapshotCommands } from "./snapshot-command.js";
+import { registerWalCommands } from "./wal-command.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const packageJson = JSON.parse(readFileSync(join(here, "../../../package.json"), "utf8")) as {
@@ -79,6 +80,8 @@ registerReplayCommand(program);
 registerBenchCommand(program);
 
 registerSnapshotCommands(program);
+
+registerWalCommands(program);
 
 /** Writes the one line an error gets: commander's own (a suggestion folded in) or the error's message. */
 function fail(message: string): void {
