@@ -15,6 +15,7 @@ import { IndexProgress, OnlineSnapshots, recoverDataDir } from "../recovery/inde
 import { RecoveryStatusServer } from "./status-server.js";
 import { RingWriter } from "../ring/writer.js";
 import {
+  type AckedSeqFile,
   type DataDir,
   openDataDir,
   openWalReader,
@@ -63,6 +64,7 @@ export class Daemon {
     readonly pool: WorkerPool,
     private readonly shared: Float64Array,
     private readonly dataDir: DataDir,
+    private readonly acked: AckedSeqFile,
   ) {}
 
   /** Recovers the data directory and starts serving; see the module doc. */
@@ -89,7 +91,7 @@ export class Daemon {
       () => shared[STATUS_RECOVERY_PERCENT],
     );
     log.info({ host: opts.host, port: status.port, data: opts.data }, "recovering");
-    const { wal, store, report } = await recoverDataDir({
+    const { wal, store, report, acked, reserve, diskFull } = await recoverDataDir({
       data: opts.data,
       wal: {
         fsync: opts.fsync,
@@ -120,7 +122,22 @@ export class Daemon {
     const sequencer = new Sequencer(wal, ring, report.lastSeq);
     const incidents: IncidentLogger = (incident, err) => log.error({ err, incident }, "request failed");
     const slot: { pool?: WorkerPool; admin?: AdminHttp } = {};
-    const writer = new Writer(sequencer, wal, new AckQueue(), shared, log);
+    const writer = new Writer({
+      sequencer,
+      wal,
+      walDir,
+      resumeFreeBytes: Math.max(64 * 1024 * 1024, opts.walSegmentBytes),
+      reserve,
+      local: new AckQueue(),
+      shared,
+      log,
+    });
+    if (diskFull !== undefined) {
+      log.error({ free: diskFull.freeBytes }, "the disk is full: serving read-only until it has room");
+      writer.startFull();
+    }
+    // The highest acked seq, kept apart from the WAL's tail: a later start never hands out a seq at or below it.
+    acked.follow(() => wal.durableSeq);
     const ingest = new IngestPump(writer);
     const snapshots = new OnlineSnapshots({
       data: opts.data,
@@ -192,6 +209,7 @@ export class Daemon {
       pool,
       shared,
       dataDir,
+      acked,
     );
     slot.admin = new AdminHttp({
       metrics,
@@ -259,15 +277,17 @@ export class Daemon {
     await this.snapshots.stop();
     this.indexProgress.stop();
     await this.indexer.stop();
+    this.writer.stop();
     await this.wal.close().catch((err) => this.log.error({ err }, "WAL close failed"));
+    await this.acked.close().catch((err) => this.log.error({ err }, "acked mark close failed"));
     await this.store.close();
     this.dataDir.release();
     this.log.info({ seq: this.sequencer.lastSeq }, "tickring stopped");
   }
 
+  /** Makes everything written durable (a WAL that fails meanwhile tells the writer itself). */
   private async flush(): Promise<void> {
-    if (this.writer.failed !== undefined) return;
-    await this.wal.flush().catch((err) => this.writer.fail(err));
+    await this.wal.flush().catch((err) => this.log.error({ err }, "WAL flush failed"));
   }
 
   private onWorkerMessage(w: number, msg: ToMain): void {

@@ -36,6 +36,7 @@ import {
   STATE_READY,
   STATUS_DURABLE_SEQ,
   STATUS_RECOVERY_PERCENT,
+  STATUS_INGEST_REFUSED,
   STATUS_STATE,
   STATUS_WRITER_FAILED,
   STATUS_WRITTEN_SEQ,
@@ -124,6 +125,7 @@ export class EdgeWorker {
       walDir: init.dataDir.wal,
       fanOut: this.realtime,
       startSeq: Math.max(this.reader.lastSeq, shared[STATUS_WRITTEN_SEQ]),
+      writtenSeq: () => shared[STATUS_WRITTEN_SEQ],
       onTorn: () => this.tornRun(),
     });
     const history: HistorySources = {
@@ -229,8 +231,11 @@ export class EdgeWorker {
    */
   start(): { pumping: Promise<void> } {
     const rebuilt = rebuildLastValues(this.lvc, this.s.init.dataDir.wal, this.pump.dispatchedSeq);
-    if (rebuilt.stoppedBy !== undefined) {
-      this.s.log.warn({ err: rebuilt.stoppedBy, frames: rebuilt.frames }, "last values rebuilt in part");
+    if (rebuilt.stoppedBy !== undefined || rebuilt.skipped > 0) {
+      this.s.log.warn(
+        { err: rebuilt.stoppedBy, frames: rebuilt.frames, skipped: rebuilt.skipped },
+        "last values rebuilt in part",
+      );
     }
     const { host, port } = this.s.init;
     this.app.listen(host, port, (token) => {
@@ -397,9 +402,18 @@ function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || /^127\./.test(host);
 }
 
-/** `/healthz` from the shared state: 200 with the durable seq once ready, 503 with the recovery's progress before. */
+/**
+ * `/healthz` from the shared state: 200 with the durable seq when serving; 503 with the recovery's progress
+ * while starting, or with the reason ingest is refused (`read_only`, e.g. DISK_FULL) while the feeds serve.
+ */
 function health(shared: Float64Array): { status: number; body: string } {
-  return shared[STATUS_STATE] === STATE_READY
-    ? { status: 200, body: `{"status":"ok","seq":${shared[STATUS_DURABLE_SEQ]}}` }
-    : { status: 503, body: `{"status":"starting","progress":${shared[STATUS_RECOVERY_PERCENT]}}` };
+  if (shared[STATUS_STATE] !== STATE_READY) {
+    return { status: 503, body: `{"status":"starting","progress":${shared[STATUS_RECOVERY_PERCENT]}}` };
+  }
+  const seq = shared[STATUS_DURABLE_SEQ];
+  const refused = codeAt(shared[STATUS_INGEST_REFUSED]);
+  // Serving, but not taking ingest (a full disk): a supervisor or a load balancer should know why.
+  if (refused !== undefined)
+    return { status: 503, body: `{"status":"read_only","reason":"${refused}","seq":${seq}}` };
+  return { status: 200, body: `{"status":"ok","seq":${seq}}` };
 }

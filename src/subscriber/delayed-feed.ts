@@ -83,7 +83,10 @@ export class DelayedFeed {
   private async start(): Promise<void> {
     const newest = this.newestSeq();
     const from = await seqAtTime(this.history, this.clock.nowNs() - this.delayMs * 1e6, 1, newest);
-    this.reader = new HistoryReader(this.history, from);
+    // What history cannot give (a damaged segment) is a gap for the delayed subscribers, never a stall.
+    this.reader = new HistoryReader(this.history, from, (gapFrom, gapTo, reason) =>
+      this.feed.reportGap(gapFrom, gapTo, reason),
+    );
     this.release();
   }
 
@@ -98,7 +101,8 @@ export class DelayedFeed {
         // The batch's bytes are reused by the next read: send what was staged from them first.
         if (used > 0) this.feed.dispatch(this.staging, 0, used);
         this.batch = null;
-        this.reader.read(Number.MAX_SAFE_INTEGER).then(
+        // Never past what the WAL has written: bytes beyond may belong to a group whose write is undone.
+        this.reader.read(this.newestSeq()).then(
           (b) => {
             this.batch = b;
             this.index = 0;

@@ -282,7 +282,14 @@ export class FeedEndpoint {
     const replay = new HistoricalReplay(
       plan,
       conn,
-      new HistoryReader(o.history, fromSeq),
+      new HistoryReader(o.history, fromSeq, (gapFrom, gapTo, reason) => {
+        if (conn.closed) return;
+        conn.ws.send(
+          `{"op":"gap","id":${req.id},"from":${gapFrom},"to":${gapTo},"reason":"${reason}"}`,
+          false,
+        );
+        o.counters.gaps++;
+      }),
       this.replayHost,
       o.limit,
       o.counters,

@@ -279,9 +279,9 @@ export class RealtimeFeed {
     this.touched.length = 0;
   }
 
-  /** Tells every subscriber that seqs [from, to] will never come (a lapped worker found them retired). */
-  reportGap(from: number, to: number): void {
-    const msg = `{"op":"gap","from":${from},"to":${to},"reason":"retired"}`;
+  /** Tells every subscriber that seqs [from, to] will never come, and why. */
+  reportGap(from: number, to: number, reason: string): void {
+    const msg = `{"op":"gap","from":${from},"to":${to},"reason":"${reason}"}`;
     for (const sub of this.subs) this.sendControl(sub, msg);
     this.counters.gaps += this.subs.size;
   }

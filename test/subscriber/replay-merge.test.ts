@@ -49,6 +49,7 @@ test("a live replay joins the real-time feed with no gap and no duplicate, where
         const pump = new RingPump({
           reader: new RingReader(ring.buffer),
           walDir,
+          writtenSeq: () => wal.writtenSeq,
           fanOut: realtime,
           startSeq: 0,
           onTorn: () => assert.fail("torn run"),
