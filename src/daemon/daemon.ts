@@ -17,6 +17,7 @@ import { RingWriter } from "../ring/writer.js";
 import {
   type AckedSeqFile,
   type DataDir,
+  freeBytes,
   openDataDir,
   openWalReader,
   type RetentionOptions,
@@ -97,7 +98,7 @@ export class Daemon {
         fsync: opts.fsync,
         batchMs: opts.fsyncBatchMs,
         segmentBytes: opts.walSegmentBytes,
-        onFsync: (ns) => metricsSlot.metrics?.fsyncSeconds.observe(ns / 1e9),
+        onFsync: (ns) => metricsSlot.metrics?.observeFsync(ns / 1e9),
       },
       log,
       onProgress: (percent) => {
@@ -155,6 +156,7 @@ export class Daemon {
       ringCapacity: ring.capacity,
       ingestTicks: () => writer.ticks,
       walSegments: () => wal.segments().length,
+      walBytes: () => wal.segments().reduce((sum, s) => sum + s.bytes, 0),
       indexedSeq: () => indexer.indexedSeq,
       indexing: () => indexProgress.stats(),
       workerFailures: () => slot.pool?.failures ?? 0,
@@ -254,9 +256,23 @@ export class Daemon {
 
   private admin!: AdminHttp;
 
-  /** `/v1/stats`: the metrics' readings, and the oldest seq and time history still holds. */
+  /**
+   * `/v1/stats`: the metrics' readings, the WAL's recent fdatasync latency, the data directory's disk use
+   * and free space, and the oldest seq and time history still holds.
+   */
   async stats(): Promise<Record<string, unknown>> {
-    return { ...this.metrics.json(), history: await this.oldestAvailable() };
+    const readings = this.metrics.json();
+    const wal = readings.wal as { bytes: number };
+    return {
+      ...readings,
+      wal: { ...wal, fsync: await this.metrics.fsyncRecentMs() },
+      disk: {
+        walBytes: wal.bytes,
+        storeBytes: await this.store.approximateBytes(),
+        freeBytes: freeBytes(this.options.data),
+      },
+      history: await this.oldestAvailable(),
+    };
   }
 
   /**
