@@ -47,6 +47,7 @@ import type { Socket } from "../transport/socket.js";
 import { arrayBufferToText, type ListenSocket, type TemplatedApp, type Uws } from "../transport/uws.js";
 import { HttpProxy } from "./http-proxy.js";
 import { createApp } from "./routes.js";
+import { DASHBOARD_DIR, StaticFiles } from "./static-files.js";
 
 /** How long clients get to answer our close frame at shutdown. */
 const CLOSE_GRACE_MS = 1000;
@@ -219,6 +220,7 @@ export class EdgeWorker {
       ingestMessageBytes: init.maxMessageBytes,
       backpressureBytes: init.backpressureBytes,
       maxRunBytes: MAX_RUN_BYTES,
+      dashboard: StaticFiles.load(DASHBOARD_DIR, "/dashboard"),
     });
     const heartbeats = new Heartbeats([this.realtime, this.delayed], () => this.reader.lastSeq);
     this.timers.push(setInterval(() => heartbeats.beat(), init.heartbeatMs));

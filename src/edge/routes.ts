@@ -19,6 +19,7 @@ import {
   type Uws,
 } from "../transport/uws.js";
 import type { HttpProxy } from "./http-proxy.js";
+import type { StaticAnswer, StaticFiles } from "./static-files.js";
 
 /** A route's connection handlers. `C` is the connection's own state (uWS's user data). */
 export interface SocketHandlers<C> {
@@ -58,6 +59,8 @@ export interface RouteOptions<C> {
   backpressureBytes: number;
   /** Largest run of frames sent as one message. */
   maxRunBytes: number;
+  /** The dashboard's page and files (`GET /dashboard`, `/dashboard/*`); public, they hold no data. */
+  dashboard: StaticFiles;
 }
 
 /** uWS's own ceiling for a limit of ours: past it uWS cuts the connection (1006) without buffering more. */
@@ -152,6 +155,14 @@ export function createApp<C extends object>(uws: Uws, o: RouteOptions<C>): Templ
     }
     o.proxy.ask(res, "POST", url);
   });
+  for (const path of ["/dashboard", "/dashboard/*"]) {
+    app.get(path, (res, req) =>
+      sendStatic(
+        res,
+        o.dashboard.answer(req.getUrl(), req.getHeader("accept-encoding"), req.getHeader("if-none-match")),
+      ),
+    );
+  }
   app.any("/*", (res, req) => {
     const what = `${req.getMethod().toUpperCase()} ${req.getUrl().slice(0, 100)}`;
     sendError(res, new TickringError("NOT_FOUND", `no route ${what}`));
@@ -194,6 +205,16 @@ function tooLarge(ws: Socket, message: ArrayBuffer, limit: number): boolean {
   if (message.byteLength <= limit) return false;
   ws.end(1009, `message of ${message.byteLength} bytes: the limit is ${limit}`);
   return true;
+}
+
+/** A static file's answer, or its error; the connection is closed, as every HTTP answer's is. */
+function sendStatic(res: HttpResponse, answer: StaticAnswer | TickringError): void {
+  if (answer instanceof TickringError) return sendError(res, answer);
+  res.cork(() => {
+    res.writeStatus(answer.status);
+    for (const [name, value] of answer.headers) res.writeHeader(name, value);
+    res.end(answer.body, true);
+  });
 }
 
 /** An error answer with the one error body; the connection is closed (no idle keep-alive at shutdown). */

@@ -1,0 +1,101 @@
+/**
+ * The dashboard page (`GET /dashboard`): wires the feed connection, the stats poller and the panels.
+ *
+ * Frames only update models (a map lookup and a few stores each); the tables are drawn on animation frames
+ * at most {@link DRAWS_PER_SEC} times a second, only when their model changed, and the stats panels once per
+ * reading. The page asks for nothing needing a token until the feed has been admitted, so a daemon with auth
+ * on shows the token prompt without an HTTP error first.
+ */
+import "uplot/dist/uPlot.min.css";
+import "./style.css";
+import { byId, setText } from "./dom.js";
+import { FeedConnection } from "./feed-connection.js";
+import { StatsPanels } from "./stats-panels.js";
+import { StatsPoller } from "./stats-poller.js";
+import { SymbolsPanel } from "./symbols-panel.js";
+import { SymbolTable } from "./symbols.js";
+import { TapePanel } from "./tape-panel.js";
+import { TradeTape } from "./tape.js";
+import { tokenStore, TokenPrompt } from "./token.js";
+
+const DRAWS_PER_SEC = 4;
+const TAPE_TRADES = 30;
+
+const table = new SymbolTable();
+const tape = new TradeTape(TAPE_TRADES);
+const statsPanels = new StatsPanels();
+const tapePanel = new TapePanel(tape);
+const symbolsPanel = new SymbolsPanel(table, pick);
+
+const stats = new StatsPoller(() => tokenStore.get(), {
+  view: (v) => {
+    byId("stats-note").hidden = true;
+    statsPanels.draw(v);
+  },
+  failed: (status, message) => {
+    if (status === 401) tokenPrompt.ask(message);
+    const note = byId("stats-note");
+    note.hidden = false;
+    setText(
+      note,
+      status === 403
+        ? `Operations figures are hidden: ${message}`
+        : `Operations figures unavailable (${status || "network"}): ${message}`,
+    );
+  },
+});
+
+const feed = new FeedConnection(
+  `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/v1/feed`,
+  () => tokenStore.get(),
+  {
+    frames: (frames) => {
+      for (const f of frames) {
+        table.onFrame(f);
+        tape.onFrame(f);
+      }
+    },
+    subscribed: (seq) => table.liveFrom(seq),
+    admitted: () => stats.start(),
+    status: (text, ok) => {
+      const el = byId("conn");
+      setText(el, text);
+      el.dataset.ok = String(ok);
+    },
+    unauthorized: (message) => {
+      stats.stop();
+      tokenPrompt.ask(message);
+    },
+  },
+);
+
+const tokenPrompt = new TokenPrompt(() => {
+  stats.stop();
+  feed.stop();
+  feed.start();
+});
+
+/** Chooses the symbol the chart and the tape follow. */
+function pick(symbol: string): void {
+  setText(byId("chart-title"), symbol);
+  byId("candles-hint").hidden = true;
+  tape.follow(symbol);
+  symbolsPanel.choose(symbol);
+}
+
+// Ticks per second are counted over whole seconds.
+setInterval(() => table.roll(Date.now()), 1000);
+
+let drawPending = false;
+setInterval(() => {
+  if (drawPending) return;
+  drawPending = true;
+  // On an animation frame: nothing is drawn while the tab is hidden.
+  requestAnimationFrame(() => {
+    drawPending = false;
+    symbolsPanel.draw();
+    tapePanel.draw();
+  });
+}, 1000 / DRAWS_PER_SEC);
+
+feed.start();

@@ -1,0 +1,135 @@
+/**
+ * The dashboard end to end: a real daemon with the demo feed, the page loaded from it in headless Chromium.
+ * Every wait is for a condition on the page (generous timeouts, never a duration asserted). Each test checks
+ * the console stayed free of errors and that the page asked nothing of anyone but the daemon; screenshots
+ * go to test-results/dashboard/ (not committed).
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import type { Browser, Page } from "playwright-core";
+import { artefactDir, launchChromium, openPage, until, type WatchedPage } from "../support/browser.js";
+import { suiteDaemon } from "../support/daemon.js";
+
+/** Time any one condition may take on a loaded machine. */
+const WAIT = { timeout: 60_000 };
+const SYMBOLS = 20;
+const shots = artefactDir("dashboard");
+
+/** The number a figure of the page shows (`163,452` → 163452; NaN for `–`). */
+async function number(page: Page, id: string): Promise<number> {
+  return Number(((await page.textContent(`#${id}`)) ?? "").replace(/,/g, ""));
+}
+
+/** How many elements match `selector`. */
+function count(page: Page, selector: string): Promise<number> {
+  return page.locator(selector).count();
+}
+
+describe("dashboard in Chromium", () => {
+  const daemon = suiteDaemon(["--demo", `${SYMBOLS}:1000`]);
+  let browser: Browser;
+  let origin: string;
+  before(async () => {
+    browser = await launchChromium();
+    origin = `http://127.0.0.1:${daemon().port}`;
+  });
+  after(async () => browser?.close());
+
+  /** Opens the dashboard at `size`; after `fn`, the console must be clean and every request the daemon's. */
+  async function withPage(
+    size: { width: number; height: number },
+    scheme: "light" | "dark",
+    fn: (p: WatchedPage) => Promise<void>,
+  ): Promise<void> {
+    const p = await openPage(browser, { viewport: size, colorScheme: scheme });
+    try {
+      await p.page.goto(`${origin}/dashboard`);
+      await fn(p);
+      assert.deepEqual(p.errors, [], "no errors in the browser console");
+      const elsewhere = p.requests.filter(
+        (u) => !u.startsWith(origin) && !u.startsWith(`ws://127.0.0.1:${daemon().port}/`),
+      );
+      assert.deepEqual(elsewhere, [], "everything the page loads comes from the daemon");
+    } finally {
+      await p.close();
+    }
+  }
+
+  test("the page loads from the daemon with a strict CSP, and its figures move", async () => {
+    const res = await fetch(`${origin}/dashboard`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-security-policy") ?? "", /default-src 'none'/);
+    await withPage({ width: 1280, height: 800 }, "light", async ({ page }) => {
+      await page.waitForSelector('#conn[data-ok="true"]', WAIT);
+      await until("the acked seq shows", async () => (await number(page, "k-acked")) > 0);
+      const acked = await number(page, "k-acked");
+      await until("the acked seq moves", async () => (await number(page, "k-acked")) > acked);
+      // Rates need two readings: then the frames sent (to this page, at least) show.
+      await until("frames sent per second show", async () =>
+        /\d/.test((await page.textContent("#k-sent")) ?? ""),
+      );
+      assert.match((await page.textContent("#k-ingest")) ?? "", /\d/);
+      assert.ok((await number(page, "k-clients")) >= 1, "the page's own connection counts");
+      assert.equal(await count(page, "#workers-body tr"), 2);
+      assert.ok((await count(page, "#rate-chart canvas")) > 0, "the throughput chart is drawn");
+      await page.screenshot({ path: join(shots, "desktop-light.png"), fullPage: true });
+    });
+  });
+
+  test("the symbols table fills, sorts and filters; a symbol is picked with the keyboard", async () => {
+    await withPage({ width: 1280, height: 800 }, "light", async ({ page }) => {
+      await until("every symbol has a row", async () => (await count(page, "#symbols-body tr")) === SYMBOLS);
+      await page.click('#symbols-table button[data-sort="symbol"]');
+      assert.equal(await page.getAttribute('#symbols-table th[data-key="symbol"]', "aria-sort"), "ascending");
+      const symbols = await page.locator("#symbols-body tr th").allTextContents();
+      assert.deepEqual(symbols, [...symbols].sort(), "sorted by symbol");
+      await page.fill("#symbols-filter", "sym");
+      await until("the filter applies", async () => (await count(page, "#symbols-body tr")) === SYMBOLS - 10);
+      const filtered = await page.locator("#symbols-body tr th").allTextContents();
+      assert.ok(
+        filtered.every((s) => s.startsWith("SYM")),
+        "the ten named demo symbols are out",
+      );
+      await page.fill("#symbols-filter", "");
+
+      // Tab from the top of the page to the first symbol's button, then Enter picks it.
+      await page.locator("body").focus();
+      let active = "";
+      for (let i = 0; i < 40 && active !== "pick"; i++) {
+        await page.keyboard.press("Tab");
+        active = await page.evaluate("document.activeElement.className");
+      }
+      assert.equal(active, "pick", "a symbol's button is reachable with Tab");
+      const symbol = await page.evaluate("document.activeElement.textContent");
+      await page.keyboard.press("Enter");
+      await until(
+        "the chart follows the symbol",
+        async () => (await page.textContent("#chart-title")) === symbol,
+      );
+      await page.waitForSelector("#tape li:not([hidden])", WAIT);
+      assert.equal(await page.textContent('button.pick[aria-pressed="true"]'), symbol);
+      await page.screenshot({ path: join(shots, "symbol-picked.png"), fullPage: true });
+    });
+  });
+
+  test("dark theme, following the browser", async () => {
+    await withPage({ width: 1280, height: 800 }, "dark", async ({ page }) => {
+      await until("the acked seq shows", async () => (await number(page, "k-acked")) > 0);
+      assert.equal(await page.evaluate("getComputedStyle(document.body).backgroundColor"), "rgb(13, 17, 23)");
+      await page.screenshot({ path: join(shots, "desktop-dark.png"), fullPage: true });
+    });
+  });
+
+  test("a phone-sized viewport: one column, nothing wider than the screen", async () => {
+    await withPage({ width: 390, height: 844 }, "light", async ({ page }) => {
+      await until("symbols show", async () => (await count(page, "#symbols-body tr")) > 0);
+      await until("the acked seq shows", async () => (await number(page, "k-acked")) > 0);
+      assert.ok(
+        await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"),
+        "no horizontal scrolling of the page",
+      );
+      await page.screenshot({ path: join(shots, "phone.png"), fullPage: true });
+    });
+  });
+});

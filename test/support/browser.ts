@@ -1,0 +1,77 @@
+/**
+ * Headless Chromium for the dashboard's end-to-end tests: Debian's `chromium` (installed by
+ * scripts/install-chromium.sh, which `npm test` runs first) driven by playwright-core through its
+ * executable path — playwright's own browser download is never used. The flags keep it off the network.
+ * Each page records its console errors and uncaught exceptions, and every URL it asked for, so a test can
+ * check the page stayed clean and loaded nothing from anywhere but the daemon.
+ */
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type Browser, type BrowserContextOptions, chromium, type Page } from "playwright-core";
+
+/** The Chromium binary: `CHROMIUM_PATH`, else Debian's. */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+/** Where tests leave screenshots (gitignored): test-results/<name>/. */
+export function artefactDir(name: string): string {
+  const dir = join(fileURLToPath(new URL("../../../test-results/", import.meta.url)), name);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Starts headless Chromium; fails saying how to get one when there is none. */
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`no Chromium at ${CHROMIUM}: run sh scripts/install-chromium.sh, or set CHROMIUM_PATH`);
+  }
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+}
+
+/** A page and what it reported. */
+export interface WatchedPage {
+  page: Page;
+  /** Console messages of type error, and uncaught exceptions. */
+  errors: string[];
+  /** Every URL the page requested. */
+  requests: string[];
+  close(): Promise<void>;
+}
+
+/** A page in a fresh context (its own storage), watched from its first request. */
+export async function openPage(browser: Browser, options: BrowserContextOptions = {}): Promise<WatchedPage> {
+  const context = await browser.newContext(options);
+  const page = await context.newPage();
+  const errors: string[] = [];
+  const requests: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(`console: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => errors.push(`exception: ${e.message}`));
+  page.on("request", (r) => requests.push(r.url()));
+  page.on("websocket", (ws) => requests.push(ws.url()));
+  return { page, errors, requests, close: () => context.close() };
+}
+
+/**
+ * Waits until `check` holds, asking every 100 ms for up to `timeoutMs`. Checks run in Node through
+ * playwright's locators and `page.evaluate`, which the page's CSP does not govern (`waitForFunction` with an
+ * expression evaluates it in the page, which a strict CSP refuses: no `unsafe-eval`).
+ */
+export async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`waited ${timeoutMs / 1000} s in vain until ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
