@@ -7,9 +7,18 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   return el as T;
 }
 
-/** Sets `el`'s text only when it changed: an unchanged figure costs no layout. */
+/**
+ * Sets `el`'s text only when it changed: an unchanged figure costs no layout. A changed one is written into
+ * the element's text node in place: `textContent =` would replace the node, and the browser would lay out a
+ * new one (twice the objects to lay out per draw of the symbols table, bench/dashboard).
+ */
 export function setText(el: Element, text: string): void {
-  if (el.textContent !== text) el.textContent = text;
+  const node = el.firstChild;
+  if (node !== null && node === el.lastChild && node.nodeType === Node.TEXT_NODE) {
+    if ((node as Text).data !== text) (node as Text).data = text;
+  } else if (el.textContent !== text) {
+    el.textContent = text;
+  }
 }
 
 /** A new element with a class and, optionally, text. */

@@ -1,41 +1,21 @@
 /**
- * Headless Chromium for the dashboard's end-to-end tests: Debian's `chromium` (installed by
- * scripts/install-chromium.sh, which `npm test` runs first) driven by playwright-core through its
- * executable path — playwright's own browser download is never used. The flags keep it off the network.
- * Each page records its console errors and uncaught exceptions, and every URL it asked for, so a test can
- * check the page stayed clean and loaded nothing from anywhere but the daemon.
+ * Headless Chromium for the dashboard's end-to-end tests, launched as bench/dashboard/chromium.ts says
+ * (scripts/install-chromium.sh, which `npm test` runs first, installs it). Each page records its console
+ * errors and uncaught exceptions, and every URL it asked for, so a test can check the page stayed clean and
+ * loaded nothing from anywhere but the daemon.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Browser, type BrowserContextOptions, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContextOptions, Page } from "playwright-core";
 
-/** The Chromium binary: `CHROMIUM_PATH`, else Debian's. */
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+export { launchChromium } from "../../bench/dashboard/chromium.js";
 
 /** Where tests leave screenshots (gitignored): test-results/<name>/. */
 export function artefactDir(name: string): string {
   const dir = join(fileURLToPath(new URL("../../../test-results/", import.meta.url)), name);
   mkdirSync(dir, { recursive: true });
   return dir;
-}
-
-/** Starts headless Chromium; fails saying how to get one when there is none. */
-export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`no Chromium at ${CHROMIUM}: run sh scripts/install-chromium.sh, or set CHROMIUM_PATH`);
-  }
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
 }
 
 /** A page and what it reported. */
