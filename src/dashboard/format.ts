@@ -12,13 +12,13 @@ export function count(n: number | null): string {
   return n === null ? NONE : INT.format(n);
 }
 
-/** `9.8K`, `1.2M`: a rate or a count where three digits say enough. */
+/** `950`, `9.8K`, `1.2M`: a rate or a count where three digits say enough. */
 export function compact(n: number | null): string {
   if (n === null) return NONE;
   const a = Math.abs(n);
   if (a >= 1e9) return `${ONE.format(n / 1e9)}G`;
   if (a >= 1e6) return `${ONE.format(n / 1e6)}M`;
-  if (a >= 1e4) return `${ONE.format(n / 1e3)}K`;
+  if (a >= 1e3) return `${ONE.format(n / 1e3)}K`;
   return INT.format(n);
 }
 

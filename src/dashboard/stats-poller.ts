@@ -1,13 +1,19 @@
 /**
  * Reads `GET /v1/stats` once a second — the next read starts a second after the last one ended, so a slow
- * daemon is never asked more often — and hands each reading, with the one before, to the panels. A token,
+ * daemon is never asked more often — and hands each reading to the panels, with one a few seconds older to
+ * take rates from. A token,
  * when the page has one, goes in the `Authorization` header. 401 hands over to the token prompt; 403 (a
  * token without the `metrics` permission) stops polling: the page shows market data without the panels.
  */
 import { readStats, type StatsReading, type StatsView, statsView } from "./stats.js";
 
-/** The interval the issue allows at most: no polling faster than once a second. */
+/** Once a second: never faster. */
 export const POLL_MS = 1000;
+/**
+ * Rates are taken over this many readings back (about 5 s): the workers publish their counters every 200 ms,
+ * so a rate over one second is off by up to a fifth either way; over five, by a twenty-fifth.
+ */
+const RATE_READINGS = 5;
 
 export interface StatsHandlers {
   view(v: StatsView): void;
@@ -16,7 +22,8 @@ export interface StatsHandlers {
 }
 
 export class StatsPoller {
-  private prev: { reading: StatsReading; at: number } | undefined;
+  /** The last readings, oldest first: rates are over the span from the oldest to the newest. */
+  private readonly history: { reading: StatsReading; at: number }[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
   private running = false;
 
@@ -45,8 +52,9 @@ export class StatsPoller {
       if (res.ok) {
         const reading = readStats(await res.json());
         const at = Date.now();
-        if (this.running) this.on.view(statsView(reading, at, this.prev));
-        this.prev = { reading, at };
+        if (this.running) this.on.view(statsView(reading, at, this.history[0]));
+        this.history.push({ reading, at });
+        if (this.history.length > RATE_READINGS) this.history.shift();
       } else {
         const body = (await res.json().catch(() => ({}))) as { message?: string };
         next = res.status !== 401 && res.status !== 403;

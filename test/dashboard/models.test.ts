@@ -159,7 +159,8 @@ describe("series window", () => {
 describe("formats", () => {
   test("counts, rates, bytes, durations, prices", () => {
     assert.equal(fmt.count(1234567), "1,234,567");
-    assert.equal(fmt.compact(9_876), "9,876");
+    assert.equal(fmt.compact(950), "950");
+    assert.equal(fmt.compact(9_876), "9.9K");
     assert.equal(fmt.compact(12_345), "12.3K");
     assert.equal(fmt.compact(2_500_000), "2.5M");
     assert.equal(fmt.bytes(512), "512 B");
