@@ -227,7 +227,10 @@ class Subscriber {
       return false;
     }
     if (msg.op === "heartbeat") return false;
-    this.tally.add("control", msg.op === "error" ? `error:${(msg as { code?: string }).code}` : String(msg.op));
+    this.tally.add(
+      "control",
+      msg.op === "error" ? `error:${(msg as { code?: string }).code}` : String(msg.op),
+    );
     if (msg.op === "gap") {
       this.gapSeqs += msg.to! - msg.from! + 1;
       if (this.expect !== 0 && msg.from! <= this.expect) this.expect = Math.max(this.expect, msg.to! + 1);
