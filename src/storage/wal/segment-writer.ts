@@ -261,7 +261,7 @@ export class SegmentWriter {
 }
 
 /** fsyncs a directory so a new or removed entry in it survives power loss. */
-function syncDir(dir: string): void {
+export function syncDir(dir: string): void {
   const fd = openSync(dir, "r");
   try {
     fsyncSync(fd);
