@@ -7,6 +7,10 @@
  * A WAL failure (a failed write or fdatasync: a full disk, an I/O error) never escapes as an uncaught
  * exception: what was waiting for durability is answered with the error, and so is every later message,
  * with `DISK_FULL` for a full disk and `IO_ERROR` otherwise.
+ *
+ * Under replication (src/replication) a follower appends its leader's frames as they are, seqs included
+ * ({@link appendReplicated}), and refuses ingest ({@link refuseIngest}); a leader whose acks wait for the
+ * stream holds them until {@link replicated} says the stream has the seqs too.
  */
 import { ERROR_CODES, errnoOf, TickringError } from "../errors.js";
 import type { Tick } from "../frame/codec.js";
@@ -25,6 +29,10 @@ export class Writer {
   /** Ticks sequenced since start. */
   ticks = 0;
   private failure: TickringError | undefined;
+  /** Why ingest is refused for now (a follower), if it is. */
+  private refusal: TickringError | undefined;
+  /** Acks wait for this seq too (`--ack-after replicated`): the highest the stream holds. */
+  private replicatedSeq = Number.MAX_SAFE_INTEGER;
   private readonly durableListeners: (() => void)[] = [];
 
   constructor(
@@ -36,7 +44,7 @@ export class Writer {
   ) {
     wal.onDurable((seq) => {
       shared[STATUS_DURABLE_SEQ] = seq;
-      local.durable(seq);
+      local.durable(Math.min(seq, this.replicatedSeq));
       for (const l of this.durableListeners) l();
     });
   }
@@ -46,7 +54,7 @@ export class Writer {
     return this.failure;
   }
 
-  /** Calls `listener` after each advance of the durable seq (to tell the workers). */
+  /** Calls `listener` after each advance of the durable (or replicated) seq, to tell the workers. */
   onDurable(listener: () => void): void {
     this.durableListeners.push(listener);
   }
@@ -58,6 +66,7 @@ export class Writer {
    */
   sequenceEncoded(frames: Uint8Array, count: number): number {
     if (this.failure !== undefined) throw this.failure;
+    if (this.refusal !== undefined) throw this.refusal;
     const seq = this.sequencer.appendEncoded(frames, count);
     this.ticks += count;
     return seq;
@@ -86,12 +95,43 @@ export class Writer {
     }
     const refused = this.commit();
     if (refused !== undefined) return Promise.reject(refused);
-    if (seq <= this.wal.durableSeq) return Promise.resolve(seq);
+    if (seq <= Math.min(this.wal.durableSeq, this.replicatedSeq)) return Promise.resolve(seq);
     return this.local.wait(seq);
+  }
+
+  /**
+   * Appends frames that carry their seqs already, `firstSeq` on (a follower copying its leader's log); they
+   * become visible with the next {@link commit}. Throws the writer's failure, or the WAL's refusal of a seq
+   * that does not follow its last.
+   */
+  appendReplicated(frames: Uint8Array, count: number, firstSeq: number): number {
+    if (this.failure !== undefined) throw this.failure;
+    const seq = this.sequencer.appendStamped(frames, count, firstSeq);
+    this.ticks += count;
+    return seq;
+  }
+
+  /**
+   * Refuses ingest with `err` from now on (a follower answers `READ_ONLY` naming its leader), or accepts it
+   * again with undefined. The WAL's own failure, once there, is never lifted.
+   */
+  refuseIngest(err: TickringError | undefined): void {
+    this.refusal = err;
+    if (this.failure === undefined) {
+      this.shared[STATUS_INGEST_REFUSED] = err === undefined ? 0 : ERROR_CODES.indexOf(err.code) + 1;
+    }
+  }
+
+  /** The stream holds every seq up to `seq`: acks held for it (`--ack-after replicated`) go out. */
+  replicated(seq: number): void {
+    this.replicatedSeq = seq;
+    this.local.durable(Math.min(this.wal.durableSeq, seq));
+    for (const l of this.durableListeners) l();
   }
 
   private sequenceEncodedTicks(ticks: readonly Tick[]): number {
     if (this.failure !== undefined) throw this.failure;
+    if (this.refusal !== undefined) throw this.refusal;
     const seq = this.sequencer.appendTicks(ticks);
     this.ticks += ticks.length;
     return seq;

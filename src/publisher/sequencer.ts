@@ -84,6 +84,23 @@ export class Sequencer {
     return this.seq;
   }
 
+  /**
+   * Appends `count` frames that already carry their seqs, `firstSeq` on (a follower's copy of its leader's
+   * log, src/replication): nothing is stamped, so every node holds the same bytes under the same seqs. The
+   * WAL refuses a seq that does not follow its last one. Call {@link commit} to make them visible.
+   */
+  appendStamped(frames: Uint8Array, count: number, firstSeq: number): number {
+    for (let i = 0, off = 0; i < count; i++) {
+      const len = frameLength(frames, off);
+      const frame = frames.subarray(off, off + len);
+      this.wal.append(frame, firstSeq + i);
+      this.seq = firstSeq + i;
+      this.ring.append(frame);
+      off += len;
+    }
+    return this.seq;
+  }
+
   /** Writes the WAL group, then publishes the ring up to the same frame. */
   commit(): void {
     this.wal.write();
