@@ -24,12 +24,13 @@ import { type FeedCounters, finishPendingClose, RealtimeFeed } from "../subscrib
 import { MAX_RUN_BYTES, RingPump } from "../subscriber/ring-pump.js";
 import { corkedSender } from "../subscriber/send.js";
 import type { Logger } from "../logger.js";
-import type { ToMain, ToWorker, WorkerInit } from "../threads/messages.js";
+import type { IngestRefusal, ToMain, ToWorker, WorkerInit } from "../threads/messages.js";
 import { SharedCounts } from "../threads/shared-counts.js";
 import {
   STATE_READY,
   STATUS_DURABLE_SEQ,
   STATUS_RECOVERY_PERCENT,
+  STATUS_REPLICATED_SEQ,
   STATUS_STATE,
   STATUS_WRITER_FAILED,
   STATUS_WRITTEN_SEQ,
@@ -102,6 +103,7 @@ export class EdgeWorker {
   private listenSocket: ListenSocket | undefined;
   private failing = false;
   private storeOpening: Promise<Store> | undefined;
+  private ingestRefusal: IngestRefusal | undefined;
 
   constructor(private readonly s: EdgeWorkerSeams) {
     const { init } = s;
@@ -155,12 +157,18 @@ export class EdgeWorker {
       log: incidents,
     });
     this.ingestRing = new IngestRingProducer(init.ingestRing);
+    this.ingestRefusal = init.ingestRefusal;
     this.ingest = new IngestEndpoint({
       decoder: new IngestDecoder(),
       link: this.ingestRing,
       writer: {
-        durableSeq: () => shared[STATUS_DURABLE_SEQ],
+        // A replicating leader with --ack-after replicated acks what is durable here and in the stream.
+        durableSeq:
+          init.ackAfter === "replicated"
+            ? () => Math.min(shared[STATUS_DURABLE_SEQ], shared[STATUS_REPLICATED_SEQ])
+            : () => shared[STATUS_DURABLE_SEQ],
         failure: () => codeAt(shared[STATUS_WRITER_FAILED]),
+        refusal: () => this.ingestRefusal,
       },
       ratePerSec: init.ingestRate,
       counters: this.ingestCounters,
@@ -264,6 +272,9 @@ export class EdgeWorker {
         return;
       case "shutdown":
         this.shutdown();
+        return;
+      case "ingest-refusal":
+        this.ingestRefusal = msg.refusal;
         return;
     }
   }
