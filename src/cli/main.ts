@@ -72,6 +72,8 @@ serve.action(async (given: Record<string, string | boolean | undefined>) => {
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
+  // It went down on its own (a replication node that could not start again): exit as a failure.
+  void daemon.failure.then(() => process.exit(1));
 });
 
 registerReplayCommand(program);

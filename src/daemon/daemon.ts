@@ -3,15 +3,17 @@
  * socket workers, with the indexer, retention, snapshots, metrics and the demo feed beside them; then stops
  * them in the reverse order. The embedding API ({@link Tickring}) is a thin facade over it.
  */
+import { hostname } from "node:os";
 import { clockOffsetNs } from "../clock.js";
 import { feedLimitsOf, type ServeOptions } from "../config/options.js";
 import { formatDuration } from "../config/duration.js";
-import type { IncidentLogger } from "../errors.js";
+import { type IncidentLogger, TickringError } from "../errors.js";
 import { frameTsRecvApprox } from "../frame/codec.js";
 import type { Logger } from "../logger.js";
 import { DemoFeed } from "../publisher/demo-feed.js";
 import { Sequencer } from "../publisher/sequencer.js";
-import { IndexProgress, OnlineSnapshots, recoverDataDir } from "../recovery/index.js";
+import { IndexProgress, OnlineSnapshots, type Recovered, recoverDataDir } from "../recovery/index.js";
+import { Replication, replicationOf } from "../replication/replication.js";
 import { RecoveryStatusServer } from "./status-server.js";
 import { RingWriter } from "../ring/writer.js";
 import {
@@ -20,9 +22,10 @@ import {
   openWalReader,
   type RetentionOptions,
   type Store,
+  truncateWalAfter,
   type Wal,
 } from "../storage/index.js";
-import type { ToMain } from "../threads/messages.js";
+import type { IngestRefusal, ToMain } from "../threads/messages.js";
 import { SharedCounts } from "../threads/shared-counts.js";
 import {
   allocateSharedState,
@@ -38,6 +41,7 @@ import { AckQueue } from "./ack-queue.js";
 import { IngestPump } from "./ingest-pump.js";
 import { AdminHttp } from "./admin-http.js";
 import { Metrics } from "./metrics.js";
+import { refusalOf, replicationHost } from "./replication-host.js";
 import { startRetention } from "./retention-timer.js";
 import { WorkerPool } from "./worker-pool.js";
 import { Writer } from "./writer.js";
@@ -47,6 +51,13 @@ export class Daemon {
   private demo: DemoFeed | undefined;
   private stopRetention: () => void = () => {};
   private stopping = false;
+  private replication: Replication | undefined;
+  /**
+   * Called when the daemon must start again on its data directory: a replication node that stepped down
+   * holding seqs the stream does not (the join on the next start cuts them). The owner stops this daemon
+   * and starts another; without an owner the daemon only logs it.
+   */
+  onRestart: ((reason: string) => void) | undefined;
 
   private constructor(
     readonly options: ServeOptions,
@@ -89,22 +100,26 @@ export class Daemon {
       () => shared[STATUS_RECOVERY_PERCENT],
     );
     log.info({ host: opts.host, port: status.port, data: opts.data }, "recovering");
-    const { wal, store, report } = await recoverDataDir({
-      data: opts.data,
-      wal: {
-        fsync: opts.fsync,
-        batchMs: opts.fsyncBatchMs,
-        segmentBytes: opts.walSegmentBytes,
-        onFsync: (ns) => metricsSlot.metrics?.fsyncSeconds.observe(ns / 1e9),
-      },
-      log,
-      onProgress: (percent) => {
-        shared[STATUS_RECOVERY_PERCENT] = percent;
-      },
-    }).catch(async (err) => {
-      await status.close();
-      throw err;
-    });
+    const recover = () =>
+      recoverDataDir({
+        data: opts.data,
+        wal: {
+          fsync: opts.fsync,
+          batchMs: opts.fsyncBatchMs,
+          segmentBytes: opts.walSegmentBytes,
+          onFsync: (ns) => metricsSlot.metrics?.fsyncSeconds.observe(ns / 1e9),
+        },
+        log,
+        onProgress: (percent) => {
+          shared[STATUS_RECOVERY_PERCENT] = percent;
+        },
+      });
+    const { wal, store, report, replication } = await recover()
+      .then((recovered) => joinReplication(opts, log, walDir, recovered, recover))
+      .catch(async (err) => {
+        await status.close();
+        throw err;
+      });
     shared[STATUS_DURABLE_SEQ] = wal.durableSeq;
     shared[STATUS_WRITTEN_SEQ] = wal.writtenSeq;
     // Only durable seqs are indexed, so the store is never ahead of what a crash leaves in the WAL. The
@@ -121,6 +136,11 @@ export class Daemon {
     const incidents: IncidentLogger = (incident, err) => log.error({ err, incident }, "request failed");
     const slot: { pool?: WorkerPool; admin?: AdminHttp } = {};
     const writer = new Writer(sequencer, wal, new AckQueue(), shared, log);
+    // A node of a replication group takes ingest only once it leads.
+    const joining = replication === undefined ? undefined : refusalOf("NOT_READY", undefined);
+    if (joining !== undefined) writer.refuseIngest(new TickringError(joining.code, joining.message));
+    // Why ingest is refused now, as the workers tell publishers (a worker started later is told at start).
+    const refusal: { now: IngestRefusal | undefined } = { now: joining };
     const ingest = new IngestPump(writer);
     const snapshots = new OnlineSnapshots({
       data: opts.data,
@@ -141,6 +161,7 @@ export class Daemon {
       indexedSeq: () => indexer.indexedSeq,
       indexing: () => indexProgress.stats(),
       workerFailures: () => slot.pool?.failures ?? 0,
+      replication: () => replication?.stats(),
     });
     metricsSlot.metrics = metrics;
     const connectionsPerIp = SharedCounts.allocate();
@@ -172,6 +193,8 @@ export class Daemon {
         limits: feedLimitsOf(opts),
         lastValueBytes: Math.floor(opts.lastValueBytes / opts.workers),
         conflateBytes: Math.floor(opts.conflateBytes / opts.workers),
+        ackAfter: replication === undefined ? "durable" : opts.ackAfter,
+        ingestRefusal: refusal.now,
       }),
       onMessage: (w, msg) => d.onWorkerMessage(w, msg),
     });
@@ -209,6 +232,26 @@ export class Daemon {
       throw err;
     }
     shared[STATUS_STATE] = STATE_READY;
+    if (replication !== undefined) {
+      d.replication = replication;
+      replication.start(
+        replicationHost({
+          walDir,
+          shared,
+          ring: ring.buffer,
+          wal,
+          sequencer,
+          writer,
+          url: `ws://${advertisedHost(opts.host)}:${pool.port}`,
+          log,
+          tellWorkers: (now) => {
+            refusal.now = now;
+            for (let w = 0; w < opts.workers; w++) pool.post(w, { t: "ingest-refusal", refusal: now });
+          },
+          restart: (reason) => d.onRestart?.(reason),
+        }),
+      );
+    }
     d.stopRetention = startRetention(wal, store, retentionOf(opts), log);
     snapshots.start();
     if (opts.demo !== false) {
@@ -253,6 +296,8 @@ export class Daemon {
     // Ingest the workers wrote before they stopped is sequenced now, and made durable with the rest.
     this.ingest.stop();
     await this.flush();
+    // A leader lets the stream take what the WAL accepted, then hands its lease back.
+    await this.replication?.stop();
     this.stopRetention();
     // A snapshot in progress reads the WAL and the store: let it finish before they close.
     await this.snapshots.stop();
@@ -300,6 +345,52 @@ export class Daemon {
       reader.close();
     }
   }
+}
+
+/**
+ * Joins the replication group when `opts` asks for one (src/replication). When the WAL holds seqs the
+ * stream does not — a former leader's tail — it is cut, and the data directory recovered again (which
+ * rolls the store back to it), all before anything serves.
+ */
+async function joinReplication(
+  opts: ServeOptions,
+  log: Logger,
+  walDir: string,
+  recovered: Recovered,
+  recover: () => Promise<Recovered>,
+): Promise<Recovered & { replication?: Replication }> {
+  const o = replicationOf(opts);
+  if (o === undefined) return recovered;
+  const { wal, store, report } = recovered;
+  const local = { walDir, firstSeq: wal.segments()[0]?.firstSeq ?? 1, lastSeq: report.lastSeq };
+  let joined;
+  try {
+    joined = await Replication.join(o, log, local);
+  } catch (err) {
+    await wal.close();
+    await store.close();
+    throw err;
+  }
+  if (joined.cutAfter === undefined) return { ...recovered, replication: joined.replication };
+  try {
+    await wal.close();
+    await store.close();
+    const cut = truncateWalAfter(walDir, joined.cutAfter);
+    log.warn(
+      { after: joined.cutAfter, seqs: cut.seqs, bytes: cut.bytes },
+      "WAL cut: those seqs never reached the stream, whose own take their place",
+    );
+    return { ...(await recover()), replication: joined.replication };
+  } catch (err) {
+    await joined.replication.stop();
+    throw err;
+  }
+}
+
+/** The host a leader names in its lease: one publishers elsewhere can reach when it listens on every interface. */
+function advertisedHost(host: string): string {
+  if (host === "0.0.0.0" || host === "::") return hostname();
+  return host.includes(":") ? `[${host}]` : host;
 }
 
 function retentionOf(o: ServeOptions): RetentionOptions {
