@@ -16,7 +16,9 @@ export function refusalOf(code: "READ_ONLY" | "NOT_READY", leaderUrl: string | u
   if (code === "NOT_READY") {
     return {
       code,
-      message: "this node is joining its replication group or taking over as leader: send again shortly",
+      message:
+        "this node takes no ingest for now (it is joining its replication group, taking over as leader, " +
+        "or cannot renew its leader lease): send again shortly",
     };
   }
   return {

@@ -14,6 +14,6 @@ export class ReplicationError extends TickringError {
     message: string,
     options?: { cause?: unknown },
   ) {
-    super("ERR_REPLICATION", `stream ${stream}: ${message}`, options);
+    super("ERR_REPLICATION", `ERR_REPLICATION: stream ${stream}: ${message}`, options);
   }
 }

@@ -14,6 +14,12 @@ import type { LeaseBucket } from "./nats-link.js";
 export const LEASE_TTL_MS = 5000;
 /** How often the leader rewrites its lease. */
 const RENEW_MS = 1000;
+/**
+ * A leader stops taking ingest this long before its lease could lapse (counted from when its last good
+ * write was sent): a standby takes over no sooner than the TTL after that write, so the two never ack at
+ * once, however the timers of the two processes fall.
+ */
+const LAPSE_MARGIN_MS = 1500;
 
 /** Who holds the lease: a node's id (unique per process start) and where its publishers should go. */
 export interface LeaseHolder {
@@ -34,8 +40,8 @@ export interface LeaseEvents {
 
 export class LeaderLease {
   private revision = 0;
-  private writtenAt = 0;
   private timer: NodeJS.Timeout | undefined;
+  private lapseTimer: NodeJS.Timeout | undefined;
   private lapsing = false;
   private renewing = false;
   private events: LeaseEvents | undefined;
@@ -62,9 +68,9 @@ export class LeaderLease {
     const revision = await this.bucket.create(JSON.stringify(this.me));
     if (revision === null) return false;
     this.revision = revision;
-    this.writtenAt = at;
     this.events = events;
     this.timer = setInterval(() => this.tick(), RENEW_MS);
+    this.written(at);
     return true;
   }
 
@@ -77,24 +83,33 @@ export class LeaderLease {
   /** Stops renewing; deletes the key if it is still ours, so a standby takes over without waiting it out. */
   async release(): Promise<void> {
     if (this.timer === undefined) return;
-    clearInterval(this.timer);
-    this.timer = undefined;
+    this.abandon();
     await this.bucket.delete(this.revision);
   }
 
   /** Stops renewing without deleting the key (another node holds it, or will). */
   abandon(): void {
     clearInterval(this.timer);
+    clearTimeout(this.lapseTimer);
     this.timer = undefined;
   }
 
-  /** Each interval: says when the lease may be running out, and rewrites it unless a write is under way. */
+  /** Each interval: rewrites the lease unless a write is under way. */
   private tick(): void {
-    if (!this.lapsing && Date.now() - this.writtenAt > LEASE_TTL_MS - RENEW_MS) {
-      this.lapsing = true;
-      this.events?.lapsed();
-    }
     if (!this.renewing) void this.renew();
+  }
+
+  /** A write sent at `at` landed: the lease runs until `at` + TTL, and may lapse {@link LAPSE_MARGIN_MS} before. */
+  private written(at: number): void {
+    clearTimeout(this.lapseTimer);
+    this.lapseTimer = setTimeout(
+      () => {
+        if (this.timer === undefined || this.lapsing) return;
+        this.lapsing = true;
+        this.events?.lapsed();
+      },
+      Math.max(0, at + LEASE_TTL_MS - LAPSE_MARGIN_MS - Date.now()),
+    );
   }
 
   private async renew(): Promise<void> {
@@ -108,7 +123,7 @@ export class LeaderLease {
         revision = await this.bucket.create(JSON.stringify(this.me));
       }
     } catch {
-      // NATS unreachable for now: the lease runs down, and tick() says when it may be gone.
+      // NATS unreachable for now: the lease runs down, and the lapse timer says when it may be gone.
       return;
     } finally {
       this.renewing = false;
@@ -120,7 +135,7 @@ export class LeaderLease {
       return;
     }
     this.revision = revision;
-    this.writtenAt = at;
+    this.written(at);
     if (this.lapsing) {
       this.lapsing = false;
       this.events?.renewed();
