@@ -4,8 +4,9 @@
  *
  * - The WAL is a prefix of the stream (a follower that was away): nothing to cut; it reads on from its end.
  * - The WAL runs past the stream's end with the stream's bytes up to there (a leader that stopped before
- *   replicating its last ticks): a node that will lead keeps that tail and replicates it; any other node
- *   cuts it, since the next leader's frames will take those seqs.
+ *   replicating its last ticks): nothing to cut yet. If this node leads next, it replicates that tail (its
+ *   ticks, acked under `--ack-after durable`, are kept); if another node appends first, the follower finds
+ *   the other node's frames under those seqs and the node starts again, to be cut here.
  * - The WAL and the stream differ at some seq both hold (a former leader whose tail never reached the
  *   stream, replaced by the next leader's frames): a binary search over the seqs both hold finds the last
  *   equal one, and the WAL is cut after it. Histories that differ once differ from there on (every frame
@@ -32,21 +33,17 @@ export interface Reconciled {
 }
 
 /**
- * Compares `local` with the stream; `keepTail` is true for a node that will lead (it keeps a tail the
- * stream lacks, and replicates it). Throws {@link ReplicationError} when the WAL and the stream share no
+ * Compares `local` with the stream. Throws {@link ReplicationError} when the WAL and the stream share no
  * seq they agree on and the WAL cannot be cut to nothing (it starts after seq 1).
  */
-export async function reconcile(index: StreamIndex, local: LocalLog, keepTail: boolean): Promise<Reconciled> {
+export async function reconcile(index: StreamIndex, local: LocalLog): Promise<Reconciled> {
   const end = await index.locate(Number.MAX_SAFE_INTEGER);
   const streamLastSeq = end.kind === "after" ? end.lastSeq : 0;
   if (local.lastSeq === 0 || streamLastSeq === 0) return { streamLastSeq };
   const probe = Math.min(local.lastSeq, streamLastSeq);
   const same = await sameFrame(index, local, probe);
   if (same === undefined) return { streamLastSeq }; // the stream no longer holds the WAL's seqs: nothing to compare
-  if (same) {
-    const tail = local.lastSeq > streamLastSeq && !keepTail;
-    return tail ? { cutAfter: streamLastSeq, streamLastSeq } : { streamLastSeq };
-  }
+  if (same) return { streamLastSeq };
   // Frames differ at `probe`: find the last seq at which they agree.
   let lo = Math.max(local.firstSeq, await oldestHeld(index)) - 1;
   let hi = probe;

@@ -167,7 +167,7 @@ export class Replication {
       });
       const index = new StreamIndex(link);
       const held = o.candidate && !o.standby && (await lease.acquire(leaseEventsOf(() => r)));
-      const reconciled = await reconcile(index, local, held);
+      const reconciled = await reconcile(index, local);
       r = new Replication(o, log, link, lease, index, id, reconciled.streamLastSeq);
       log.info(
         {
@@ -382,6 +382,7 @@ export class Replication {
         ring: host.ring,
         fromSeq: c.fromSeq,
         afterStreamSeq: c.claimSeq,
+        announce: this.o.ackAfter === "replicated",
         logLevel: this.o.logLevel,
       },
       {
