@@ -70,7 +70,7 @@ const replicator = new Replicator({
   progress: (seq, pendingSinceNs) => {
     shared[STATUS_REPLICATED_SEQ] = seq;
     shared[STATUS_REPLICATION_PENDING_NS] = pendingSinceNs;
-    if (progressPosted) return;
+    if (!init.announce || progressPosted) return;
     progressPosted = true;
     setImmediate(() => {
       progressPosted = false;

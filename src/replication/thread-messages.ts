@@ -14,6 +14,8 @@ export interface ReplicatorInit {
   ring: SharedArrayBuffer;
   fromSeq: number;
   afterStreamSeq: number;
+  /** Tell the main thread each advance of the replicated seq (acks wait for it: `--ack-after replicated`). */
+  announce: boolean;
   logLevel: string;
 }
 
