@@ -39,8 +39,12 @@ export const STREAM_MAX_AGE_MS = 24 * 3_600_000;
 const DUPLICATE_WINDOW_MS = 2 * 60_000;
 /** How long a request to the server (publish, info, get) may take before it counts as failed. */
 const REQUEST_TIMEOUT_MS = 5000;
-/** The ordered consumer asks for this many bytes of batches at a time (a few dozen full batches). */
-const CONSUME_BYTES = 16 * 1024 * 1024;
+/**
+ * The ordered consumer asks for this many batches at a time (at most 64 × 512 KiB buffered). By count, not
+ * bytes: pulls bounded by bytes stalled against nats-server 2.9 once batches grew (the follower stopped
+ * reading, seen in bench/replication).
+ */
+const CONSUME_MESSAGES = 64;
 
 /** JetStream's API error codes that mean something here. */
 const WRONG_LAST_SEQUENCE = 10071;
@@ -262,7 +266,7 @@ export class NatsLink {
     });
     let stopped = false;
     const messages = await consumer.consume({
-      max_bytes: CONSUME_BYTES,
+      max_messages: CONSUME_MESSAGES,
       callback: (m) => {
         if (stopped) return;
         try {

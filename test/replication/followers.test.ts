@@ -83,7 +83,19 @@ describe("a leader and two followers", { skip: NO_NATS }, () => {
 
   test("a follower killed and restarted catches up from where its WAL ends", async () => {
     await followers[1].kill();
-    const last = await publish(80);
+    // Small batches (one tick per message, few in flight), then big ones: a follower pulling by bytes
+    // once stalled where the batches grew.
+    const pub = await Publisher.connect(leader.url("/v1/ingest"));
+    const from = (await statsOf(leader)).seq.written;
+    for (let m = 0; m < 2000; m++) {
+      pub.send(1);
+      if (m % 20 === 19) await pub.drain();
+    }
+    for (let m = 0; m < 100; m++) pub.send(100);
+    await pub.drain();
+    pub.close();
+    oracle.absorb(pub, from, pub.sentIds);
+    const last = Math.max(...pub.acked.keys());
     followers[1] = await startNode(dirs[2].path, "--follow", nats);
     await untilWritten(followers[1], last);
     checkAll(followers, last);
