@@ -22,6 +22,7 @@ import { REPLICATION, TOPOLOGIES } from "../catalog.js";
 import { startNatsCluster } from "../cluster/nats-cluster.js";
 import { type LoadResult, runLoadGroup } from "../e2e/load-group.js";
 import { publishWindowed, type WindowedRun } from "../e2e/window-publisher.js";
+import { until } from "./poll.js";
 import { benchFlags } from "../flags.js";
 import { natsServerVersion, startNats } from "../peers/nats-server.js";
 
@@ -55,7 +56,8 @@ async function natsFor(t: Topology): Promise<Nats | undefined> {
   if (t === "single") return undefined;
   if (t === "r1") {
     const s = await startNats();
-    return { url: s.url, pids: [s.pid], layout: `1 nats-server (${s.url})`, stop: () => s.stop() };
+    const stop = () => s.stop().catch(() => {});
+    return { url: s.url, pids: [s.pid], layout: `1 nats-server (${s.url})`, stop };
   }
   const c = await startNatsCluster(3);
   return {
@@ -122,36 +124,25 @@ async function stats(
   };
 }
 
-async function until(
-  check: () => Promise<boolean> | boolean,
-  what: string,
-  timeoutMs = 120_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (
-    !(await Promise.resolve()
-      .then(check)
-      .catch(() => false))
-  ) {
-    if (Date.now() > deadline) throw new Error(`replication bench: timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** Waits for `check` (every 20 ms, for at most 2 minutes: a catch-up of many frames takes a while). */
+const waitFor = (check: () => Promise<boolean> | boolean, what: string) => until(check, what, 120_000, 20);
 
 const leading = (n: Node) =>
-  until(() => n.d.logs.some((l) => l.msg === "leading: taking ingest"), "a leader");
+  waitFor(() => n.d.logs.some((l) => l.msg === "leading: taking ingest"), "a leader");
+
+/** The flags of a leader candidate of `stream` on `nats`. */
+const candidate = (nats: Nats, t: Topology, stream: string) => [
+  "--replicate",
+  nats.url,
+  "--stream",
+  stream,
+  "--stream-replicas",
+  String(REPLICAS[t]),
+];
 
 /** A leader on `stream` of `nats` with `args`, leading. */
 async function leader(nats: Nats, t: Topology, stream: string, args: string[] = []): Promise<Node> {
-  const n = await node([
-    "--replicate",
-    nats.url,
-    "--stream",
-    stream,
-    "--stream-replicas",
-    String(REPLICAS[t]),
-    ...args,
-  ]);
+  const n = await node([...candidate(nats, t, stream), ...args]);
   await leading(n);
   return n;
 }
@@ -230,7 +221,7 @@ async function replicated(t: Topology, nats: Nats): Promise<TopologyResult> {
       });
     }
     const target = (await stats(lead)).seq.written;
-    await until(
+    await waitFor(
       async () => (await stats(lead)).replication!.replicatedSeq >= target,
       "the stream to hold every frame",
     );
@@ -263,7 +254,7 @@ async function catchUpRun(nats: Nats, target: number): Promise<TopologyResult["c
   const f = await node(["--follow", nats.url, "--stream", "lat"]);
   try {
     let first: { at: number; seq: number } | undefined;
-    await until(async () => {
+    await waitFor(async () => {
       const seq = (await stats(f)).seq.written;
       if (first === undefined && seq > 0) first = { at: performance.now(), seq };
       return seq >= target;
@@ -282,19 +273,9 @@ async function catchUpRun(nats: Nats, target: number): Promise<TopologyResult["c
  */
 async function failover(nats: Nats, t: Topology, stream: string): Promise<number> {
   const lead = await leader(nats, t, stream, ["--ack-after", "replicated"]);
-  const standby = await node([
-    "--replicate",
-    nats.url,
-    "--stream",
-    stream,
-    "--stream-replicas",
-    String(REPLICAS[t]),
-    "--standby",
-    "--ack-after",
-    "replicated",
-  ]);
+  const standby = await node([...candidate(nats, t, stream), "--standby", "--ack-after", "replicated"]);
   try {
-    await until(async () => (await stats(standby)).replication?.role === "standby", "the standby");
+    await waitFor(async () => (await stats(standby)).replication?.role === "standby", "the standby");
     // Publishes until the leader dies (its run never settles then: nothing waits for it).
     const endNs = process.hrtime.bigint() + 10n ** 12n;
     void publishWindowed({ url: lead.ingest, format: "flatbuffers", batch: 10, window: 200, endNs }).catch(

@@ -12,6 +12,7 @@ import { CrashOracle } from "../recovery/oracle.js";
 import { oneLine, run } from "../cli/run.js";
 import {
   NO_NATS,
+  publishAcked,
   type NatsServer,
   startNats,
   startNode,
@@ -46,16 +47,7 @@ describe("fencing", { skip: NO_NATS }, () => {
     return leads ? { leader: nodes[0], other: nodes[1] } : { leader: nodes[1], other: nodes[0] };
   }
 
-  /** Publishes `messages` messages to `d`, all acked; returns the last seq. */
-  async function publish(d: Daemon, messages: number): Promise<number> {
-    const pub = await Publisher.connect(d.url("/v1/ingest"));
-    const from = (await statsOf(d)).seq.written;
-    for (let m = 0; m < messages; m++) pub.send(1 + (m % 10));
-    await pub.drain();
-    pub.close();
-    oracle.absorb(pub, from, pub.sentIds);
-    return Math.max(...pub.acked.keys());
-  }
+  const publish = (d: Daemon, messages: number) => publishAcked(d, oracle, messages, 10);
 
   test("two leaders started at once: one wins, the other follows it", async () => {
     nodes = await Promise.all(dirs.map((d) => startNode(d.path, "--replicate", nats)));

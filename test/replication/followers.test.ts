@@ -11,6 +11,7 @@ import { CrashOracle } from "../recovery/oracle.js";
 import {
   NO_NATS,
   type NatsServer,
+  publishAcked,
   startNats,
   startNode,
   statsOf,
@@ -37,16 +38,7 @@ describe("a leader and two followers", { skip: NO_NATS }, () => {
     for (const d of dirs) d.remove();
   });
 
-  /** Publishes `messages` messages to the leader, all acked; returns the last seq. */
-  async function publish(messages: number): Promise<number> {
-    const pub = await Publisher.connect(leader.url("/v1/ingest"));
-    const from = (await statsOf(leader)).seq.written;
-    for (let m = 0; m < messages; m++) pub.send(1 + (m % 40));
-    await pub.drain();
-    pub.close();
-    oracle.absorb(pub, from, pub.sentIds);
-    return Math.max(...pub.acked.keys());
-  }
+  const publish = (messages: number) => publishAcked(leader, oracle, messages, 40);
 
   /** Every node's WAL holds the acked ticks at their seqs, gap-free, once each — the same bytes everywhere. */
   function checkAll(nodes: Daemon[], last: number): void {

@@ -6,9 +6,11 @@
 import { type AddressInfo, connect, createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { natsServerVersion, type NatsServer, startNats } from "../../bench/peers/nats-server.js";
+import { until } from "../../bench/replication/poll.js";
 import type { ReplicationStats } from "../../src/replication/replication.js";
 import { type Daemon, startDaemon } from "../support/daemon.js";
-import { readWal } from "../recovery/helpers.js";
+import { Publisher, readWal } from "../recovery/helpers.js";
+import type { CrashOracle } from "../recovery/oracle.js";
 
 /** Why the replication tests are skipped, or false: they need nats-server (.ci/run installs it). */
 export const NO_NATS =
@@ -16,7 +18,7 @@ export const NO_NATS =
     ? "nats-server is not installed (sh bench/peers/install.sh; .ci/run does it)"
     : false;
 
-export { startNats, type NatsServer };
+export { startNats, type NatsServer, until };
 
 /** A node's stats: its seqs and its replication figures. */
 export interface NodeStats {
@@ -37,26 +39,6 @@ export function startNode(
 export async function statsOf(d: Daemon): Promise<NodeStats> {
   const res = await fetch(`http://127.0.0.1:${d.port}/v1/stats`);
   return (await res.json()) as NodeStats;
-}
-
-/**
- * Polls `check` every 100 ms until it holds (a throw counts as not yet: a node starting again refuses
- * connections for a moment); fails after `timeoutMs`, saying `what`.
- */
-export async function until(
-  check: () => Promise<boolean> | boolean,
-  what: string,
-  timeoutMs = 30_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (
-    !(await Promise.resolve()
-      .then(check)
-      .catch(() => false))
-  ) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** Waits until node `d` has written every seq up to `seq`. */
@@ -132,4 +114,23 @@ export class Partition {
     this.cut();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
+}
+
+/**
+ * Publishes `messages` messages of 1 to `maxTicks` ticks to node `d`, waits for every ack, and tells
+ * `oracle`; returns the last seq acked.
+ */
+export async function publishAcked(
+  d: Daemon,
+  oracle: CrashOracle,
+  messages: number,
+  maxTicks: number,
+): Promise<number> {
+  const pub = await Publisher.connect(d.url("/v1/ingest"));
+  const from = (await statsOf(d)).seq.written;
+  for (let m = 0; m < messages; m++) pub.send(1 + (m % maxTicks));
+  await pub.drain();
+  pub.close();
+  oracle.absorb(pub, from, pub.sentIds);
+  return Math.max(...pub.acked.keys());
 }
