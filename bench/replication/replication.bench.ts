@@ -200,13 +200,13 @@ async function replicated(t: Topology, nats: Nats): Promise<TopologyResult> {
   const lead = await leader(nats, t, "lat");
   const follow = await node(["--follow", nats.url, "--stream", "lat"]);
   let latency: LoadResult;
-  let ingestDurable: WindowedRun;
   try {
     latency = await latencyRun(lead, follow, [lead.d.child.pid!, follow.d.child.pid!, ...nats.pids]);
-    ingestDurable = await ingestRun(lead.ingest);
   } finally {
     await follow.stop();
   }
+  // The two ingest runs alike: a leader and NATS, no follower (it would share the cores).
+  const ingestDurable = await ingestRun(lead.ingest);
   // Catch-up: the stream holds at least --frames frames; a fresh follower reads them all.
   let catchUp: TopologyResult["catchUp"];
   try {

@@ -252,7 +252,12 @@ export class Daemon {
         }),
       );
     }
-    d.stopRetention = startRetention(wal, store, retentionOf(opts), log);
+    d.stopRetention = startRetention(
+      wal,
+      store,
+      { ...retentionOf(opts), walKeepAfterSeq: () => replication?.walNeededAfter() ?? Infinity },
+      log,
+    );
     snapshots.start();
     if (opts.demo !== false) {
       d.demo = new DemoFeed(opts.demo, (ticks) => {

@@ -198,6 +198,15 @@ export class Replication {
     else void this.followStream();
   }
 
+  /**
+   * The WAL must keep every seq above this: a leader's replicator reads what the stream lacks from the WAL
+   * (and any node keeps a tail the stream lacks, which it replicates if it leads).
+   */
+  walNeededAfter(): number {
+    if (this.role === "leader") return this.host?.shared[STATUS_REPLICATED_SEQ] ?? 0;
+    return this.streamLastSeq;
+  }
+
   /** Figures for /v1/stats and /metrics. */
   stats(): ReplicationStats {
     const shared = this.host?.shared;

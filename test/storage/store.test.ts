@@ -119,6 +119,13 @@ test("retention removes a WAL segment only when the checkpoint covers it, and ol
     const held = await applyRetention(wal, behind, { walMaxBytes: 0 });
     assert.deepEqual(held.walSegmentsRemoved, []);
     assert.equal(held.walHeldByCheckpoint, true);
+    // A replicating leader holds what its stream lacks, however far the store is.
+    const unreplicated = await applyRetention(wal, store, {
+      walMaxBytes: 0,
+      walKeepAfterSeq: () => segs[0].lastSeq - 1,
+    });
+    assert.deepEqual(unreplicated.walSegmentsRemoved, []);
+    assert.equal(unreplicated.walHeldByCheckpoint, true);
     const r = await applyRetention(wal, store, { walMaxBytes: 0 });
     assert.equal(r.walSegmentsRemoved.length, segs.length - 1, "every sealed segment; the active one stays");
     // Store by age: everything older than the ts of seq 1500.
