@@ -7,22 +7,28 @@ import { hostname } from "node:os";
 import { clockOffsetNs } from "../clock.js";
 import { feedLimitsOf, type ServeOptions } from "../config/options.js";
 import { formatDuration } from "../config/duration.js";
-import { type IncidentLogger, TickringError } from "../errors.js";
+import type { IncidentLogger, TickringError } from "../errors.js";
 import { frameTsRecvApprox } from "../frame/codec.js";
 import type { Logger } from "../logger.js";
 import { DemoFeed } from "../publisher/demo-feed.js";
 import { Sequencer } from "../publisher/sequencer.js";
-import { IndexProgress, OnlineSnapshots, type Recovered, recoverDataDir } from "../recovery/index.js";
+import {
+  cutReplicaTail,
+  IndexProgress,
+  OnlineSnapshots,
+  type Recovered,
+  recoverDataDir,
+} from "../recovery/index.js";
 import { Replication, replicationOf } from "../replication/replication.js";
 import { RecoveryStatusServer } from "./status-server.js";
 import { RingWriter } from "../ring/writer.js";
 import {
+  type AckedSeqFile,
   type DataDir,
   openDataDir,
   openWalReader,
   type RetentionOptions,
   type Store,
-  truncateWalAfter,
   type Wal,
 } from "../storage/index.js";
 import type { IngestRefusal, ToMain } from "../threads/messages.js";
@@ -74,6 +80,7 @@ export class Daemon {
     readonly pool: WorkerPool,
     private readonly shared: Float64Array,
     private readonly dataDir: DataDir,
+    private readonly acked: AckedSeqFile,
   ) {}
 
   /** Recovers the data directory and starts serving; see the module doc. */
@@ -114,7 +121,7 @@ export class Daemon {
           shared[STATUS_RECOVERY_PERCENT] = percent;
         },
       });
-    const { wal, store, report, replication } = await recover()
+    const { wal, store, report, acked, reserve, diskFull, replication } = await recover()
       .then((recovered) => joinReplication(opts, log, walDir, recovered, recover))
       .catch(async (err) => {
         await status.close();
@@ -135,12 +142,26 @@ export class Daemon {
     const sequencer = new Sequencer(wal, ring, report.lastSeq);
     const incidents: IncidentLogger = (incident, err) => log.error({ err, incident }, "request failed");
     const slot: { pool?: WorkerPool; admin?: AdminHttp } = {};
-    const writer = new Writer(sequencer, wal, new AckQueue(), shared, log);
+    const writer = new Writer({
+      sequencer,
+      wal,
+      walDir,
+      resumeFreeBytes: Math.max(64 * 1024 * 1024, opts.walSegmentBytes),
+      reserve,
+      local: new AckQueue(),
+      shared,
+      log,
+    });
+    if (diskFull !== undefined) {
+      log.error({ free: diskFull.freeBytes }, "the disk is full: serving read-only until it has room");
+      writer.startFull();
+    }
+    // The highest acked seq, kept apart from the WAL's tail: a later start never hands out a seq at or below it.
+    acked.follow(() => wal.durableSeq);
     // A node of a replication group takes ingest only once it leads.
-    const joining = replication === undefined ? undefined : refusalOf("NOT_READY", undefined);
-    if (joining !== undefined) writer.refuseIngest(new TickringError(joining.code, joining.message));
-    // Why ingest is refused now, as the workers tell publishers (a worker started later is told at start).
-    const refusal: { now: IngestRefusal | undefined } = { now: joining };
+    if (replication !== undefined) writer.refuseIngest(refusalOf("NOT_READY", undefined));
+    // Why ingest is refused now, in the words publishers get (a worker started later is told at start).
+    const refusal: { now: IngestRefusal | undefined } = { now: wordsOf(writer.failed) };
     const ingest = new IngestPump(writer);
     const snapshots = new OnlineSnapshots({
       data: opts.data,
@@ -193,12 +214,17 @@ export class Daemon {
         limits: feedLimitsOf(opts),
         lastValueBytes: Math.floor(opts.lastValueBytes / opts.workers),
         conflateBytes: Math.floor(opts.conflateBytes / opts.workers),
+        sendBufferBytes: Math.floor(opts.sendBufferBytes / opts.workers),
         ackAfter: replication === undefined ? "durable" : opts.ackAfter,
         ingestRefusal: refusal.now,
       }),
       onMessage: (w, msg) => d.onWorkerMessage(w, msg),
     });
     slot.pool = pool;
+    writer.onRefusal((err) => {
+      refusal.now = wordsOf(err);
+      for (let w = 0; w < opts.workers; w++) pool.post(w, { t: "ingest-refusal", refusal: refusal.now });
+    });
     const d = new Daemon(
       opts,
       log,
@@ -214,6 +240,7 @@ export class Daemon {
       pool,
       shared,
       dataDir,
+      acked,
     );
     slot.admin = new AdminHttp({
       metrics,
@@ -244,10 +271,6 @@ export class Daemon {
           writer,
           url: `ws://${advertisedHost(opts.host)}:${pool.port}`,
           log,
-          tellWorkers: (now) => {
-            refusal.now = now;
-            for (let w = 0; w < opts.workers; w++) pool.post(w, { t: "ingest-refusal", refusal: now });
-          },
           restart: (reason) => d.onRestart?.(reason),
         }),
       );
@@ -283,9 +306,16 @@ export class Daemon {
 
   private admin!: AdminHttp;
 
-  /** `/v1/stats`: the metrics' readings, and the oldest seq and time history still holds. */
+  /**
+   * `/v1/stats`: the metrics' readings, and the oldest seq and time history still holds (null when the disk
+   * cannot say: the stats of a node whose disk failed are what its operator needs most).
+   */
   async stats(): Promise<Record<string, unknown>> {
-    return { ...this.metrics.json(), history: await this.oldestAvailable() };
+    const history = await this.oldestAvailable().catch((err: unknown) => {
+      this.log.warn({ err }, "the oldest history held cannot be read");
+      return null;
+    });
+    return { ...this.metrics.json(), history };
   }
 
   /**
@@ -308,15 +338,17 @@ export class Daemon {
     await this.snapshots.stop();
     this.indexProgress.stop();
     await this.indexer.stop();
+    this.writer.stop();
     await this.wal.close().catch((err) => this.log.error({ err }, "WAL close failed"));
+    await this.acked.close().catch((err) => this.log.error({ err }, "acked mark close failed"));
     await this.store.close();
     this.dataDir.release();
     this.log.info({ seq: this.sequencer.lastSeq }, "tickring stopped");
   }
 
+  /** Makes everything written durable (a WAL that fails meanwhile tells the writer itself). */
   private async flush(): Promise<void> {
-    if (this.writer.failed !== undefined) return;
-    await this.wal.flush().catch((err) => this.writer.fail(err));
+    await this.wal.flush().catch((err) => this.log.error({ err }, "WAL flush failed"));
   }
 
   private onWorkerMessage(w: number, msg: ToMain): void {
@@ -354,8 +386,8 @@ export class Daemon {
 
 /**
  * Joins the replication group when `opts` asks for one (src/replication). When the WAL holds seqs the
- * stream does not — a former leader's tail — it is cut, and the data directory recovered again (which
- * rolls the store back to it), all before anything serves.
+ * stream does not — a former leader's tail — the data directory is cut there (WAL, store and acked mark:
+ * {@link cutReplicaTail}) and recovered again, all before anything serves.
  */
 async function joinReplication(
   opts: ServeOptions,
@@ -366,7 +398,7 @@ async function joinReplication(
 ): Promise<Recovered & { replication?: Replication }> {
   const o = replicationOf(opts);
   if (o === undefined) return recovered;
-  const { wal, store, report } = recovered;
+  const { wal, store, report, acked } = recovered;
   const local = { walDir, firstSeq: wal.segments()[0]?.firstSeq ?? 1, lastSeq: report.lastSeq };
   let joined;
   try {
@@ -374,13 +406,12 @@ async function joinReplication(
   } catch (err) {
     await wal.close();
     await store.close();
+    await acked.close();
     throw err;
   }
   if (joined.cutAfter === undefined) return { ...recovered, replication: joined.replication };
   try {
-    await wal.close();
-    await store.close();
-    const cut = truncateWalAfter(walDir, joined.cutAfter);
+    const cut = await cutReplicaTail(recovered, walDir, joined.cutAfter);
     log.warn(
       { after: joined.cutAfter, seqs: cut.seqs, bytes: cut.bytes },
       "WAL cut: those seqs never reached the stream, whose own take their place",
@@ -390,6 +421,11 @@ async function joinReplication(
     await joined.replication.stop();
     throw err;
   }
+}
+
+/** Why ingest is refused, as the workers tell publishers. */
+function wordsOf(err: TickringError | undefined): IngestRefusal | undefined {
+  return err === undefined ? undefined : { code: err.code, message: err.message };
 }
 
 /** The host a leader names in its lease: one publishers elsewhere can reach when it listens on every interface. */

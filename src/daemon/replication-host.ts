@@ -1,33 +1,31 @@
 /**
  * The daemon's side of replication (src/replication): what a node of a replication group uses of the
- * daemon — the single writer, the WAL, the ring, the shared state — and how its changes of role reach the
- * writer and the socket workers, as the reason ingest is refused (a follower's READ_ONLY names its leader).
+ * daemon — the single writer, the WAL, the ring, the shared state. Its changes of role reach the writer as
+ * the role's reason to refuse ingest (a follower's READ_ONLY names its leader), which is the writer's one
+ * refusal state (see writer.ts); the writer's storage failures reach the node from the same state.
  */
 import { TickringError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { Sequencer } from "../publisher/sequencer.js";
 import type { ReplicationHost } from "../replication/replication.js";
 import type { Wal } from "../storage/index.js";
-import type { IngestRefusal } from "../threads/messages.js";
 import type { Writer } from "./writer.js";
 
-/** Why ingest is refused, in the words publishers get. */
-export function refusalOf(code: "READ_ONLY" | "NOT_READY", leaderUrl: string | undefined): IngestRefusal {
+/** Why the node's role refuses ingest, in the words publishers get. */
+export function refusalOf(code: "READ_ONLY" | "NOT_READY", leaderUrl: string | undefined): TickringError {
   if (code === "NOT_READY") {
-    return {
+    return new TickringError(
       code,
-      message:
-        "this node takes no ingest for now (it is joining its replication group, taking over as leader, " +
+      "this node takes no ingest for now (it is joining its replication group, taking over as leader, " +
         "or cannot renew its leader lease): send again shortly",
-    };
+    );
   }
-  return {
+  return new TickringError(
     code,
-    message:
-      leaderUrl === undefined
-        ? "this node follows the replicated log and takes no ingest; no leader is known right now"
-        : `this node follows the replicated log and takes no ingest: publish to the leader at ${leaderUrl}/v1/ingest`,
-  };
+    leaderUrl === undefined
+      ? "this node follows the replicated log and takes no ingest; no leader is known right now"
+      : `this node follows the replicated log and takes no ingest: publish to the leader at ${leaderUrl}/v1/ingest`,
+  );
 }
 
 /** The parts a {@link ReplicationHost} is made of. */
@@ -40,8 +38,6 @@ export interface ReplicationHostParts {
   writer: Writer;
   url: string;
   log: Logger;
-  /** Tells every socket worker why ingest is refused now (undefined: it is taken). */
-  tellWorkers(refusal: IngestRefusal | undefined): void;
   /** Starts the daemon again (see Daemon.onRestart). */
   restart(reason: string): void;
 }
@@ -62,14 +58,17 @@ export function replicationHost(p: ReplicationHostParts): ReplicationHost {
     firstWalSeq: () => wal.segments()[0]?.firstSeq ?? 1,
     writtenSeq: () => wal.writtenSeq,
     url: p.url,
-    accept: () => {
-      writer.refuseIngest(undefined);
-      p.tellWorkers(undefined);
-    },
-    refuse: (code, leaderUrl) => {
-      const refusal = refusalOf(code, leaderUrl);
-      writer.refuseIngest(new TickringError(refusal.code, refusal.message));
-      p.tellWorkers(refusal);
+    accept: (until) => writer.refuseIngest(undefined, { until, lapsed: refusalOf("NOT_READY", undefined) }),
+    refuse: (code, leaderUrl) => writer.refuseIngest(refusalOf(code, leaderUrl)),
+    onStorage: (listener) => {
+      let fault: "wal" | "disk" | undefined;
+      writer.onRefusal((refusal, cause) => {
+        // Told at once too: a disk full at start is a fault from the first.
+        const now = cause === "wal" || cause === "disk" ? cause : undefined;
+        if (now === fault) return;
+        fault = now;
+        listener(now, refusal);
+      });
     },
     restart: (reason) => {
       p.log.warn({ reason }, "restarting the daemon");

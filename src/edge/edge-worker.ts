@@ -20,7 +20,13 @@ import type { HistorySources } from "../subscriber/history.js";
 import { type ByteBudget, LastValueCache } from "../subscriber/last-value-cache.js";
 import { systemClock } from "../subscriber/feed-clock.js";
 import { rebuildLastValues } from "../subscriber/last-value-rebuild.js";
-import { type FeedCounters, finishPendingClose, RealtimeFeed } from "../subscriber/realtime-feed.js";
+import {
+  type FeedCounters,
+  finishPendingClose,
+  newFeedCounters,
+  RealtimeFeed,
+  type SendLimit,
+} from "../subscriber/realtime-feed.js";
 import { MAX_RUN_BYTES, RingPump } from "../subscriber/ring-pump.js";
 import { corkedSender } from "../subscriber/send.js";
 import type { Logger } from "../logger.js";
@@ -30,6 +36,7 @@ import {
   STATE_READY,
   STATUS_DURABLE_SEQ,
   STATUS_RECOVERY_PERCENT,
+  STATUS_INGEST_REFUSED,
   STATUS_REPLICATED_SEQ,
   STATUS_STATE,
   STATUS_WRITER_FAILED,
@@ -51,6 +58,8 @@ const SOCKET_CLOSE_MS = 100;
  * up to 64 bytes, quoted), so the symbol limit is reachable in one request.
  */
 const FEED_MESSAGE_BYTES = 1024 * 1024;
+/** The least a subscriber's socket may hold unsent, however many share the send buffer: one run. */
+const MIN_SEND_LIMIT = 64 * 1024;
 /** How often the worker's counters are copied to shared state. */
 const STATS_EVERY_MS = 200;
 
@@ -76,15 +85,7 @@ export class EdgeWorker {
   private readonly conns = new Map<number, Conn>();
   /** Connection ids are unique across the worker's incarnations, so a late ack never reaches a stranger. */
   private nextConnId: number;
-  private readonly counters: FeedCounters = {
-    framesSent: 0,
-    bytesSent: 0,
-    messagesSent: 0,
-    drops: 0,
-    gaps: 0,
-    conflated: 0,
-    disconnects: 0,
-  };
+  private readonly counters: FeedCounters = newFeedCounters();
   private readonly ingestCounters = { messages: 0, ticks: 0, rejected: 0 };
   private readonly reader: RingReader;
   private readonly pump: RingPump;
@@ -95,6 +96,8 @@ export class EdgeWorker {
   private readonly feeds: FeedEndpoint;
   private readonly ingest: IngestEndpoint;
   private readonly ingestRing: IngestRingProducer;
+  private readonly sendLimit: SendLimit;
+  private feedConns = 0;
   /** True while {@link settleIngest} runs. */
   private settling = false;
   private readonly proxy: HttpProxy;
@@ -117,12 +120,14 @@ export class EdgeWorker {
     const conflation: ByteBudget = { limit: init.conflateBytes, used: 0 };
     this.lvc = new LastValueCache({ limit: init.lastValueBytes / 2, used: 0 });
     const renderer = new JsonRenderer();
-    this.realtime = new RealtimeFeed(this.lvc, init.backpressureBytes, this.counters, conflation, renderer);
+    this.sendLimit = { bytes: init.backpressureBytes };
+    this.realtime = new RealtimeFeed(this.lvc, this.sendLimit, this.counters, conflation, renderer);
     this.pump = new RingPump({
       reader: this.reader,
       walDir: init.dataDir.wal,
       fanOut: this.realtime,
       startSeq: Math.max(this.reader.lastSeq, shared[STATUS_WRITTEN_SEQ]),
+      writtenSeq: () => shared[STATUS_WRITTEN_SEQ],
       onTorn: () => this.tornRun(),
     });
     const history: HistorySources = {
@@ -133,7 +138,7 @@ export class EdgeWorker {
     this.delayed = new DelayedFeed(
       history,
       init.delayMs,
-      init.backpressureBytes,
+      this.sendLimit,
       this.counters,
       newestSeq,
       systemClock,
@@ -148,7 +153,7 @@ export class EdgeWorker {
       history,
       dispatchedSeq: () => this.pump.dispatchedSeq,
       writtenSeq: () => shared[STATUS_WRITTEN_SEQ],
-      backpressureBytes: init.backpressureBytes,
+      limit: this.sendLimit,
       slowConsumer: init.slowConsumer,
       delayMs: init.delayMs,
       counters: this.counters,
@@ -181,6 +186,8 @@ export class EdgeWorker {
         open: (conn, ws) => {
           this.openConn(conn, ws, "feed");
           this.feeds.open(conn);
+          this.feedConns++;
+          this.shareSendBuffer();
         },
         message: (conn, message) => this.feeds.request(conn, arrayBufferToText(message)),
         drain: (conn) => {
@@ -190,6 +197,8 @@ export class EdgeWorker {
         close: (conn) => {
           this.feeds.closed(conn);
           this.closeConn(conn);
+          this.feedConns--;
+          this.shareSendBuffer();
         },
       },
       ingest: {
@@ -230,8 +239,11 @@ export class EdgeWorker {
    */
   start(): { pumping: Promise<void> } {
     const rebuilt = rebuildLastValues(this.lvc, this.s.init.dataDir.wal, this.pump.dispatchedSeq);
-    if (rebuilt.stoppedBy !== undefined) {
-      this.s.log.warn({ err: rebuilt.stoppedBy, frames: rebuilt.frames }, "last values rebuilt in part");
+    if (rebuilt.stoppedBy !== undefined || rebuilt.skipped > 0) {
+      this.s.log.warn(
+        { err: rebuilt.stoppedBy, frames: rebuilt.frames, skipped: rebuilt.skipped },
+        "last values rebuilt in part",
+      );
     }
     const { host, port } = this.s.init;
     this.app.listen(host, port, (token) => {
@@ -277,6 +289,18 @@ export class EdgeWorker {
         this.ingestRefusal = msg.refusal;
         return;
     }
+  }
+
+  /**
+   * Splits the worker's share of `--send-buffer-bytes` between its feed connections: each may hold at most
+   * that much unsent (never more than `--backpressure-bytes`, never less than {@link MIN_SEND_LIMIT}) before
+   * its slow-consumer policy applies. A thousand stalled clients then hold the budget, not a thousand times
+   * the backpressure limit (bench/soak: 990 stalled `*` subscribers from one address took 1.5 GiB).
+   */
+  private shareSendBuffer(): void {
+    const { sendBufferBytes, backpressureBytes } = this.s.init;
+    const share = Math.floor(sendBufferBytes / Math.max(1, this.feedConns));
+    this.sendLimit.bytes = Math.max(MIN_SEND_LIMIT, Math.min(backpressureBytes, share));
   }
 
   /** A client at `ip` may open a connection unless it holds its limit over all workers already. */
@@ -389,9 +413,22 @@ function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || /^127\./.test(host);
 }
 
-/** `/healthz` from the shared state: 200 with the durable seq once ready, 503 with the recovery's progress before. */
+/**
+ * `/healthz` from the shared state: 200 with the durable seq when serving (a replication follower's too,
+ * saying it takes no ingest); 503 with the recovery's progress while starting, or with the reason ingest is
+ * refused (`read_only`, e.g. DISK_FULL, or NOT_READY while a node joins or takes over) while the feeds serve.
+ */
 function health(shared: Float64Array): { status: number; body: string } {
-  return shared[STATUS_STATE] === STATE_READY
-    ? { status: 200, body: `{"status":"ok","seq":${shared[STATUS_DURABLE_SEQ]}}` }
-    : { status: 503, body: `{"status":"starting","progress":${shared[STATUS_RECOVERY_PERCENT]}}` };
+  if (shared[STATUS_STATE] !== STATE_READY) {
+    return { status: 503, body: `{"status":"starting","progress":${shared[STATUS_RECOVERY_PERCENT]}}` };
+  }
+  const seq = shared[STATUS_DURABLE_SEQ];
+  const refused = codeAt(shared[STATUS_INGEST_REFUSED]);
+  // A follower of a replication group takes no ingest by design: it is healthy, serving its feeds.
+  if (refused === "READ_ONLY")
+    return { status: 200, body: `{"status":"ok","seq":${seq},"ingest":"READ_ONLY"}` };
+  // Serving, but not taking ingest (a full disk): a supervisor or a load balancer should know why.
+  if (refused !== undefined)
+    return { status: 503, body: `{"status":"read_only","reason":"${refused}","seq":${seq}}` };
+  return { status: 200, body: `{"status":"ok","seq":${seq}}` };
 }

@@ -40,6 +40,8 @@ export interface LeaseEvents {
 
 export class LeaderLease {
   private revision = 0;
+  /** When the last good write was sent (ms since the epoch). */
+  private writtenAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private lapseTimer: NodeJS.Timeout | undefined;
   private lapsing = false;
@@ -50,6 +52,15 @@ export class LeaderLease {
     private readonly bucket: LeaseBucket,
     private me: LeaseHolder,
   ) {}
+
+  /**
+   * Until when (ms since the epoch) this node may take ingest: {@link LAPSE_MARGIN_MS} before the lease
+   * could lapse, counted from its last good write. The writer checks it at every commit, so a process
+   * paused past it (its timers not run yet) still writes nothing.
+   */
+  get safeUntil(): number {
+    return this.held ? this.writtenAt + LEASE_TTL_MS - LAPSE_MARGIN_MS : 0;
+  }
 
   /** Whether this node holds the lease (as far as it knows). */
   get held(): boolean {
@@ -101,6 +112,7 @@ export class LeaderLease {
 
   /** A write sent at `at` landed: the lease runs until `at` + TTL, and may lapse {@link LAPSE_MARGIN_MS} before. */
   private written(at: number): void {
+    this.writtenAt = at;
     clearTimeout(this.lapseTimer);
     this.lapseTimer = setTimeout(
       () => {

@@ -25,6 +25,7 @@ import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { nowNs } from "../clock.js";
 import type { AckAfter, ServeOptions } from "../config/options.js";
+import type { TickringError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { STATUS_REPLICATED_SEQ, STATUS_REPLICATION_PENDING_NS } from "../threads/shared-state.js";
 import { ReplicationError } from "./errors.js";
@@ -85,12 +86,18 @@ export interface ReplicationHost {
   writtenSeq(): number;
   /** ws://host:port of this node. */
   url: string;
-  /** Take ingest (this node leads). */
-  accept(): void;
+  /** Take ingest (this node leads) while `until()` (ms since the epoch, checked at each commit) is ahead. */
+  accept(until: () => number): void;
   /** Refuse ingest: READ_ONLY naming the leader's url (when known), or NOT_READY while taking over. */
   refuse(code: "READ_ONLY" | "NOT_READY", leaderUrl: string | undefined): void;
   /** This node must start again (it holds seqs the stream does not, which only a join can cut). */
   restart(reason: string): void;
+  /**
+   * Calls `listener` with the node's storage fault now (if any), and whenever its storage stops taking writes — `wal`: the WAL failed for good (until a
+   * restart); `disk`: a write failed (a full disk), until the writer finds room — and when it takes them
+   * again (undefined). `why` is the writer's error.
+   */
+  onStorage(listener: (fault: "wal" | "disk" | undefined, why: TickringError | undefined) => void): void;
 }
 
 export type Role = "joining" | "leader" | "taking over" | "follower" | "standby" | "failed" | "stopped";
@@ -125,6 +132,8 @@ export class Replication {
   private claimAfter = 0;
   /** The last seq the stream is known to hold (from the join, then from what the follower reads). */
   private streamLastSeq: number;
+  /** Following stopped for a failed write (a full disk): it starts again once the writer has room. */
+  private waitingForRoom = false;
 
   private constructor(
     private readonly o: ReplicationOptions,
@@ -196,6 +205,8 @@ export class Replication {
     this.watchTimer = setInterval(() => void this.watch(), WATCH_MS);
     if (this.lease.held) void this.lead();
     else void this.followStream();
+    // After the role is set: a storage fault already there (a disk full at start) applies to it at once.
+    host.onStorage((fault, why) => this.storageChanged(fault, why));
   }
 
   /**
@@ -410,7 +421,7 @@ export class Replication {
     if (this.o.ackAfter === "replicated") host.writer.replicated(c.fromSeq - 1);
     this.setRole("leader", epoch);
     this.leaderUrl = host.url;
-    host.accept();
+    host.accept(this.safeUntil);
     this.log.info(
       { stream: this.o.stream, fromSeq: c.fromSeq, claimStreamSeq: c.claimSeq, ackAfter: this.o.ackAfter },
       "leading: taking ingest",
@@ -421,16 +432,33 @@ export class Replication {
    * No longer the leader (another node appended, or holds the lease): refuses ingest at once, stops
    * replicating, and follows — in place when the stream holds every seq this node has, otherwise through
    * a restart whose join cuts the rest.
+   *
+   * `storage`: this node's own storage failed (its WAL for good, or a write while taking over). It lets the
+   * stream take what its WAL accepted (acks under `--ack-after durable` may have gone out for it), hands
+   * the lease back so a standby leads at once, and follows nothing: `failed` until a restart, or, on a
+   * full disk, until the writer has room ({@link storageChanged}).
    */
-  private async stepDown(why: string, epoch: number): Promise<void> {
+  private async stepDown(why: string, epoch: number, storage?: "wal" | "disk"): Promise<void> {
     if (epoch !== this.epoch || (this.role !== "leader" && this.role !== "taking over")) return;
     const host = this.host!;
     this.setRole("joining");
     this.leaderUrl = undefined;
     host.refuse("READ_ONLY", undefined);
-    this.lease.abandon();
     this.follower?.stop();
     this.follower = undefined;
+    if (storage !== undefined) {
+      const seq = await this.replicator?.stop(DRAIN_MS);
+      this.replicator = undefined;
+      await this.lease.release().catch(() => this.lease.abandon());
+      this.setRole("failed");
+      this.waitingForRoom = storage === "disk";
+      this.log.error(
+        { why, replicated: seq, written: host.writtenSeq() },
+        "stepped down: this node's storage failed; it serves what it has and takes no ingest",
+      );
+      return;
+    }
+    this.lease.abandon();
     // Taking over, nothing was replicated by this node: what the stream holds of its seqs is what it read.
     const replicated =
       this.replicator !== undefined
@@ -445,6 +473,47 @@ export class Replication {
       return;
     }
     await this.followStream();
+  }
+
+  /**
+   * The writer's storage failed or recovered. A leader whose WAL failed steps down (a full disk only stops
+   * its ingest until there is room: it still leads). A node taking over steps down on either. A follower
+   * stops following — its frames could not be written — and, on a full disk, follows again from its last
+   * seq once the writer has room.
+   */
+  private storageChanged(fault: "wal" | "disk" | undefined, why: TickringError | undefined): void {
+    const reason = `${why?.code ?? "storage"}: ${why?.message ?? "the WAL cannot write"}`;
+    switch (this.role) {
+      case "leader":
+        if (fault === "wal") void this.stepDown(reason, this.epoch, fault);
+        return;
+      case "taking over":
+        if (fault !== undefined) void this.stepDown(reason, this.epoch, fault);
+        return;
+      case "follower":
+      case "standby":
+        if (fault === undefined) return;
+        this.follower?.stop();
+        this.follower = undefined;
+        this.setRole("failed");
+        this.waitingForRoom = fault === "disk";
+        this.log.error(
+          { why: reason, seq: this.host!.writer.lastSeq() },
+          fault === "disk"
+            ? "stopped following the stream: the disk is full; following again once it has room"
+            : "stopped following the stream: the WAL failed; this node serves what it has until a restart",
+        );
+        return;
+      case "failed":
+        if (fault === "wal") this.waitingForRoom = false;
+        if (fault !== undefined || !this.waitingForRoom) return;
+        this.waitingForRoom = false;
+        this.log.info({ seq: this.host!.writer.lastSeq() }, "the disk has room again: following the stream");
+        void this.followStream();
+        return;
+      default:
+        return;
+    }
   }
 
   /** Every {@link WATCH_MS} while not leading: names the leader, and takes over when a candidate finds no lease. */
@@ -498,10 +567,12 @@ export class Replication {
       case "renewed":
         if (this.role !== "leader") return;
         this.log.info("leader lease renewed: taking ingest again");
-        host.accept();
+        host.accept(this.safeUntil);
         return;
     }
   }
+
+  private readonly safeUntil = (): number => this.lease.safeUntil;
 
   /** Moves to `role`; returns the new epoch (or keeps `epoch` when given: the same step continues). */
   private setRole(role: Role, epoch?: number): number {

@@ -18,13 +18,7 @@ import {
   PRODUCER_ASLEEP_INDEX,
   TAIL_INDEX,
 } from "./ingest-layout.js";
-
-type WaitAsync = (
-  array: Int32Array,
-  index: number,
-  value: number,
-) => { async: false; value: "not-equal" | "timed-out" } | { async: true; value: Promise<"ok" | "timed-out"> };
-const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
+import { sleepUntilChanged } from "./wait.js";
 
 /** Most records one {@link IngestRingConsumer.drain} answers together (bounds a group commit). */
 const MAX_BATCH = 1024;
@@ -116,14 +110,6 @@ export class IngestRingConsumer {
 
   /** Resolves once the worker has written past what was drained (at once if it has). */
   awaitData(): Promise<void> {
-    Atomics.store(this.header, CONSUMER_ASLEEP_INDEX, 1);
-    const r = waitAsync(this.header, TAIL_INDEX, this.head);
-    if (!r.async) {
-      Atomics.store(this.header, CONSUMER_ASLEEP_INDEX, 0);
-      return Promise.resolve();
-    }
-    return r.value.then(() => {
-      Atomics.store(this.header, CONSUMER_ASLEEP_INDEX, 0);
-    });
+    return sleepUntilChanged(this.header, TAIL_INDEX, this.head, CONSUMER_ASLEEP_INDEX);
   }
 }

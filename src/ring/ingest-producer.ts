@@ -19,14 +19,7 @@ import {
   PRODUCER_ASLEEP_INDEX,
   TAIL_INDEX,
 } from "./ingest-layout.js";
-
-// Atomics.waitAsync is ES2024; the ES2023 lib this project compiles against does not declare it.
-type WaitAsync = (
-  array: Int32Array,
-  index: number,
-  value: number,
-) => { async: false; value: "not-equal" | "timed-out" } | { async: true; value: Promise<"ok" | "timed-out"> };
-const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
+import { sleepUntilChanged } from "./wait.js";
 
 export class IngestRingProducer {
   private readonly header: Int32Array;
@@ -118,14 +111,6 @@ export class IngestRingProducer {
 
   /** Resolves once the news counter differs from `seen` (at once if it already does). */
   awaitNews(seen: number): Promise<void> {
-    Atomics.store(this.header, PRODUCER_ASLEEP_INDEX, 1);
-    const r = waitAsync(this.header, NEWS_INDEX, seen);
-    if (!r.async) {
-      Atomics.store(this.header, PRODUCER_ASLEEP_INDEX, 0);
-      return Promise.resolve();
-    }
-    return r.value.then(() => {
-      Atomics.store(this.header, PRODUCER_ASLEEP_INDEX, 0);
-    });
+    return sleepUntilChanged(this.header, NEWS_INDEX, seen, PRODUCER_ASLEEP_INDEX);
   }
 }

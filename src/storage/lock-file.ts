@@ -14,9 +14,10 @@
  * A pid reused by an unrelated live process keeps the lock held: the error names that pid, and the operator
  * removes the file (docs/operations.md).
  */
-import { linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { linkSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { DataLockedError, DataDirError } from "./errors.js";
+import { unlinkQuietly } from "./make-dir.js";
 
 /** A lock this process holds. */
 export interface HeldLock {
@@ -37,15 +38,19 @@ export function acquireLock(file: string, dir: string): HeldLock {
   const path = resolve(file);
   let holder: number | null = null;
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    // A live holder is named before anything is written: on a full disk the taker's write would fail, and
+    // its caller must learn that the directory is held, not that the disk is full.
+    const content = readLock(path);
+    if (content !== undefined) {
+      holder = pidIn(content);
+      if (holder !== null && isAlive(holder, path)) throw new DataLockedError(dir, holder);
+      breakStale(path, content);
+      continue;
+    }
     if (tryCreate(path, dir)) {
       held.add(path);
       return { file: path, release: () => release(path) };
     }
-    const content = readLock(path);
-    if (content === undefined) continue; // released meanwhile: try again
-    holder = pidIn(content);
-    if (holder !== null && isAlive(holder, path)) throw new DataLockedError(dir, holder);
-    breakStale(path, content);
   }
   throw new DataLockedError(dir, holder);
 }
@@ -117,13 +122,5 @@ function isAlive(pid: number, path: string): boolean {
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-function unlinkQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
   }
 }

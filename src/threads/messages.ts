@@ -43,9 +43,10 @@ export interface WorkerInit {
   connectionsPerIp: SharedArrayBuffer;
   maxConnectionsPerIp: number;
   limits: FeedLimits;
-  /** This worker's share of the daemon's last-value and conflation budgets, bytes. */
+  /** This worker's share of the daemon's last-value, conflation and send-buffer budgets, bytes. */
   lastValueBytes: number;
   conflateBytes: number;
+  sendBufferBytes: number;
   /** When publishers are acked: at the durable seq, or (a replicating leader) at min(durable, replicated). */
   ackAfter: AckAfter;
   /** Why ingest is refused at the worker's start, if it is (see {@link IngestRefusal}). */

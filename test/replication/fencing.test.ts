@@ -75,17 +75,15 @@ describe("fencing", { skip: NO_NATS }, () => {
     await late.until(() => late.text.length > 0 || late.closeCode !== undefined, "the late message's fate");
     const reply = late.text[0];
     t.diagnostic(`the late message: ${JSON.stringify(reply ?? { closed: late.closeCode })}`);
-    const acked = new Map<number, SentTick>();
-    if (reply?.op === "ack") {
-      ids.forEach((id, i) => acked.set((reply.seq as number) - 4 + i, { id, symbol: "LATE", price: 1 }));
-    }
-    oracle.absorb({ acked } as Publisher, reply?.op === "ack" ? (reply.seq as number) - 5 : 0, ids);
+    // Its lease ran out while it was paused: whatever its timers have not said yet, it acks nothing.
+    assert.notEqual(reply?.op, "ack", "a leader paused past its lease acked a message");
+    oracle.absorb({ acked: new Map<number, SentTick>() } as Publisher, 0, ids);
     late.close();
     await until(
       async () => (await statsOf(paused)).replication.role === "standby",
       "the old leader following",
     );
-    const end = Math.max(last, ...acked.keys());
+    const end = last;
     await untilWritten(paused, end);
     await untilWritten(other, end);
     for (const d of nodes) oracle.check(`${d.data}/wal`, end);

@@ -164,7 +164,7 @@ test("rollbackTo forgets every seq above the cut, and re-indexing restores the s
         );
       }
     }
-    const indexer = new Indexer(store, { walDir, maxBatchFrames: 500 });
+    const indexer = new Indexer(store, { walDir, maxBatchFrames: 500, limitSeq: () => wal.durableSeq });
     indexer.start();
     await indexer.waitFor(N);
     await indexer.stop();
@@ -173,6 +173,30 @@ test("rollbackTo forgets every seq above the cut, and re-indexing restores the s
       const want = frames.filter((_, i) => STORE_SYMBOLS[(i + 1) % STORE_SYMBOLS.length] === symbol);
       assert.deepEqual(await readSym(store, symbol, 0n, 2n ** 63n - 1n), want);
     }
+    await store.close();
+    await wal.close();
+  } finally {
+    cleanup();
+  }
+});
+
+test("skip moves the checkpoint past seqs the WAL cannot give, with no frame: reads go around them", async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const { frames, wal, store } = await setup(dir);
+    await assert.rejects(store.skip(N + 2, N + 10), { code: "ERR_WAL_SEQ" }, "only from checkpoint + 1");
+    await store.skip(N + 1, N + 10);
+    assert.equal(store.checkpoint, N + 10);
+    const more = makeFrames(N + 11, N + 20, 0, STORE_SYMBOLS);
+    await store.index({
+      bytes: Buffer.concat(more),
+      offsets: Int32Array.from(more.map((_, i) => more.slice(0, i).reduce((n, f) => n + f.length, 0))),
+      count: more.length,
+      firstSeq: N + 11,
+      lastSeq: N + 20,
+    });
+    const got = await readSeq(store, N - 5, N + 20);
+    assert.deepEqual(got.frames, [...frames.slice(N - 6), ...more], "no frame for the skipped seqs");
     await store.close();
     await wal.close();
   } finally {

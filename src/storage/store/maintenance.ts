@@ -1,7 +1,7 @@
 /**
- * Maintenance of the store: retention's deletes by age, recovery's rollback past a seq, and the size estimate.
- * Each change is written as LevelDB batches; a rollback is ONE batch with the new checkpoint, so a crash
- * leaves either the old store or the rolled-back one.
+ * Maintenance of the store: retention's deletes by age, a replica's rollback past a seq, and the size
+ * estimate. Retention's changes are written as LevelDB batches of bounded size; a rollback is ONE batch with
+ * the new checkpoint, so a crash leaves either the old store or the rolled-back one.
  */
 import { frameLength, frameSeq, frameTsRecvApprox } from "../../frame/codec.js";
 import { bucketOf, TS_SLACK_NS } from "./blocks.js";

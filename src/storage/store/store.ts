@@ -2,8 +2,8 @@
  * The LSM store: frames indexed from the WAL into LevelDB (through its one seam, {@link ./leveldb.ts}), for
  * the two reads users make — every frame in a seq range, and one symbol over a time range. Keys and values
  * are laid out in {@link ./keys.ts}; blocks are cut by {@link BlockBuilder}. This class opens the store,
- * keeps its checkpoint and indexes; range reads are in {@link StoreReads}, retention's deletes and recovery's
- * rollback in {@link StoreMaintenance}.
+ * keeps its checkpoint and indexes; range reads are in {@link StoreReads}, retention's deletes and a
+ * replica's rollback in {@link StoreMaintenance}.
  *
  * Consistency: {@link Store.index} writes a batch's blocks and the new checkpoint in ONE LevelDB batch, which
  * LevelDB applies atomically (its log record is all or nothing), so after any crash the checkpoint equals the
@@ -126,6 +126,38 @@ export class Store {
   }
 
   /**
+   * Records that seqs `from` (which must be `checkpoint + 1`) to `to` will never be indexed: the WAL cannot
+   * give them (an unreadable range of a sealed segment, or a hole `tickring wal repair` recorded). The
+   * checkpoint moves to `to` with no frame written — so every seq up to the checkpoint is in the store or was
+   * skipped — and a range read finds none there (readers report a gap).
+   */
+  skip(from: number, to: number): Promise<void> {
+    if (this.closed) return Promise.reject(new ClosedError("ERR_STORE_CLOSED", "store"));
+    if (from !== this._checkpoint + 1 || to < from) {
+      return Promise.reject(
+        new StorageError(
+          "ERR_WAL_SEQ",
+          `store skip out of order: checkpoint=${this._checkpoint}, skip ${from}..${to}`,
+        ),
+      );
+    }
+    return this.db.batch([checkpointPut(to)]).then(
+      () => {
+        this._checkpoint = to;
+      },
+      (err: unknown) => {
+        throw new StorageError(
+          "ERR_STORE_IO",
+          `store ${this.db.location}: skipping seqs ${from}..${to} failed`,
+          {
+            cause: err,
+          },
+        );
+      },
+    );
+  }
+
+  /**
    * Every frame with seq in [from, to] in seq order, as batches of consecutive seqs (one per block). A batch's
    * `offsets` is reused: it is valid until the next iteration. Memory: about `readAheadBlocks` blocks.
    */
@@ -173,15 +205,13 @@ export class Store {
   }
 
   /**
-   * Removes every frame with seq > `seq` and sets the checkpoint to `seq`, in one atomic batch. For recovery
-   * when the WAL was cut below the store's checkpoint (a corrupt record in synced data, or `fsync: "os"` after
-   * a power loss): the sequencer then reuses those seqs, so the store must forget them first.
-   *
-   * Cost: the seq blocks after `seq`, and for each instrument only the time blocks from the bucket of the
-   * earliest ts_recv among the removed frames on (a removed frame cannot sit in an earlier bucket).
+   * Drops every frame above `seq` and moves the checkpoint back to it, in one atomic batch: a replica whose
+   * tail never reached the replicated log gives it up for the log's frames under the same seqs
+   * (src/replication). Nothing else rolls the store back: a store ahead of the WAL holds what the WAL lost.
    */
   async rollbackTo(seq: number): Promise<void> {
     checkInt("seq", seq, 0, MAX_U64_FIELD, StorageOptionError);
+    if (this.closed) throw new ClosedError("ERR_STORE_CLOSED", "store");
     if (seq >= this._checkpoint) return;
     await this.maintenance.rollbackTo(seq);
     this._checkpoint = seq;

@@ -6,15 +6,16 @@
  *
  * Crash-safe in its order: newer segments are deleted newest first, then the segment holding `lastSeq` is
  * cut, each step durable before the next, so a crash at any point leaves a gap-free prefix that the next
- * cut (or open) continues from.
+ * cut (or open) continues from. Hole records past `lastSeq` go last (the writer would resume after them).
  */
 import { unlinkSync } from "node:fs";
 import { WalSeqRetiredError } from "../errors.js";
+import { syncDirSync, unlinkQuietly } from "../make-dir.js";
 import { indexPathOf, listSegments } from "./files.js";
+import { listHoles } from "./holes.js";
 import { cutAt } from "./open.js";
 import { WAL_DEFAULTS } from "./options.js";
 import { scanSegmentFile } from "./scan.js";
-import { syncDir } from "./segment-writer.js";
 
 /** What {@link truncateWalAfter} removed. */
 export interface WalTruncation {
@@ -30,8 +31,7 @@ export interface WalTruncation {
  */
 export function truncateWalAfter(dir: string, lastSeq: number): WalTruncation {
   const segments = listSegments(dir);
-  if (segments.length === 0) return { seqs: 0, bytes: 0 };
-  if (lastSeq > 0 && lastSeq < segments[0].firstSeq) {
+  if (lastSeq > 0 && segments.length > 0 && lastSeq < segments[0].firstSeq) {
     throw new WalSeqRetiredError(lastSeq, segments[0].firstSeq);
   }
   let seqs = 0;
@@ -44,7 +44,7 @@ export function truncateWalAfter(dir: string, lastSeq: number): WalTruncation {
       bytes += scan.fileBytes;
       unlinkSync(file);
       unlinkQuietly(indexPathOf(file));
-      syncDir(dir);
+      syncDirSync(dir);
       continue;
     }
     const keep = lastSeq - firstSeq + 1;
@@ -58,13 +58,10 @@ export function truncateWalAfter(dir: string, lastSeq: number): WalTruncation {
     }
     break;
   }
-  return { seqs, bytes };
-}
-
-function unlinkQuietly(file: string): void {
-  try {
-    unlinkSync(file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+  for (const hole of listHoles(dir)) {
+    if (hole.from <= lastSeq) continue;
+    unlinkSync(hole.file);
+    syncDirSync(dir);
   }
+  return { seqs, bytes };
 }
