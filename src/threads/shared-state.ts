@@ -36,7 +36,8 @@ export const STATUS_INDEXED_SEQ = STATUS_RECOVERY_PERCENT + 1;
 export const STATUS_WRITER_FAILED = STATUS_INDEXED_SEQ + 1;
 /**
  * 0 while ingest is accepted; 1 + the index in `ERROR_CODES` of why it is refused for now (`DISK_FULL`,
- * `IO_ERROR`): `/healthz` says so.
+ * `IO_ERROR`; under replication `READ_ONLY` on a follower, `NOT_READY` while joining or taking over): the
+ * writer's one refusal state (src/daemon/writer.ts); `/healthz` says so.
  */
 export const STATUS_INGEST_REFUSED = STATUS_WRITER_FAILED + 1;
 /**
