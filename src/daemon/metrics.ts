@@ -5,6 +5,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, Summary } from "prom-client";
 import type { IndexingStats } from "../recovery/index.js";
+import type { ReplicationStats } from "../replication/replication.js";
 import {
   STATUS_DURABLE_SEQ,
   W,
@@ -30,6 +31,8 @@ export interface MetricsSource {
   indexing(): IndexingStats;
   /** Socket workers that failed while serving. */
   workerFailures(): number;
+  /** Replication's figures, when the daemon is a node of a replication group. */
+  replication(): ReplicationStats | undefined;
 }
 
 const WORKER_COUNTERS: Partial<Record<WorkerField, [string, string]>> = {
@@ -56,7 +59,7 @@ const POLICY_FIELDS: [WorkerField, string][] = [
 
 export class Metrics {
   readonly registry = new Registry();
-  readonly fsyncSeconds: Histogram;
+  private readonly fsyncSeconds: Histogram;
   /**
    * The same fdatasync latencies over the last minute, for the p50 and p99 of `/v1/stats` (what an operator
    * looking at the dashboard wants: now, not since start). Not in the registry: Prometheus has the histogram.
@@ -156,6 +159,7 @@ export class Metrics {
         }
       },
     });
+    if (src.replication() !== undefined) this.replicationGauges();
     this.fsyncSeconds = new Histogram({
       name: "tickring_wal_fsync_seconds",
       help: "WAL fdatasync latency",
@@ -182,6 +186,39 @@ export class Metrics {
     return { p50Ms: at(0.5), p99Ms: at(0.99), count };
   }
 
+  /** Gauges of a node of a replication group (registered only on one). */
+  private replicationGauges(): void {
+    const read = (f: (s: ReplicationStats) => number) => () => {
+      const stats = this.src.replication();
+      return stats === undefined ? 0 : f(stats);
+    };
+    const r = this.registry;
+    gauge(
+      r,
+      "tickring_replicated_seq",
+      "A replicating leader: highest seq the stream acknowledged; a follower: highest seq applied from it",
+      read((s) => s.replicatedSeq),
+    );
+    gauge(
+      r,
+      "tickring_replication_lag_seqs",
+      "A leader: seqs accepted but not yet in the stream; a follower: seqs in the stream not yet applied",
+      read((s) => s.lagSeqs),
+    );
+    gauge(
+      r,
+      "tickring_replication_lag_seconds",
+      "A leader: age of the oldest seq not yet in the stream; a follower: ts_recv to applied, last frame",
+      read((s) => s.lagMs / 1000),
+    );
+    gauge(
+      r,
+      "tickring_replication_leader",
+      "1 while this node leads its replication group, else 0",
+      read((s) => (s.role === "leader" ? 1 : 0)),
+    );
+  }
+
   /** Prometheus text exposition. */
   text(): Promise<string> {
     return this.registry.metrics();
@@ -202,6 +239,7 @@ export class Metrics {
       ring: { capacity: s.ringCapacity, position: s.ringPosition() },
       wal: { segments: s.walSegments(), bytes: s.walBytes() },
       indexing: s.indexing(),
+      ...(s.replication() === undefined ? {} : { replication: s.replication() }),
       workers: Array.from({ length: s.workers }, (_, w) =>
         Object.fromEntries(WORKER_FIELDS.map((f) => [f, s.shared[workerBase(w) + W[f]]])),
       ),
