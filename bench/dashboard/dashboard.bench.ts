@@ -19,10 +19,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Browser, CDPSession, Page } from "playwright-core";
+import type { Browser, CDPSession } from "playwright-core";
 import { spawnDaemon } from "../../src/daemon/child-process.js";
 import { DASHBOARD } from "../catalog.js";
 import { benchFlags } from "../flags.js";
+import { until } from "../replication/poll.js";
 import { launchChromium } from "./chromium.js";
 
 const values = benchFlags(DASHBOARD);
@@ -75,14 +76,6 @@ async function taskSeconds(cdp: CDPSession): Promise<number> {
   return metrics.find((m) => m.name === "TaskDuration")?.value ?? 0;
 }
 
-async function waitFor(page: Page, what: string, check: () => Promise<boolean>): Promise<void> {
-  const deadline = performance.now() + 60_000;
-  while (!(await check())) {
-    if (performance.now() > deadline) throw new Error(`dashboard bench: the page never showed ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 async function run(browser: Browser, label: string, demo: string[]): Promise<Scenario> {
   const data = mkdtempSync(join(tmpdir(), "tickring-dashboard-bench-"));
   const daemon = await spawnDaemon(["--port", "0", "--data", data, "--workers", "2", ...demo]);
@@ -101,17 +94,17 @@ async function run(browser: Browser, label: string, demo: string[]): Promise<Sce
     });
 
     await page.goto(`${origin}/dashboard`);
-    await waitFor(page, "the stats", async () => /\d/.test((await page.textContent("#k-acked")) ?? ""));
+    await until(async () => /\d/.test((await page.textContent("#k-acked")) ?? ""), "the stats", 60_000);
     const firstVisitKB = weight.kb();
     weight.reset();
     await page.reload();
-    await waitFor(page, "the stats again", async () => /\d/.test((await page.textContent("#k-acked")) ?? ""));
+    await until(async () => /\d/.test((await page.textContent("#k-acked")) ?? ""), "the stats again", 60_000);
     const reloadKB = weight.kb();
     if (demo.length > 0) {
-      await waitFor(
-        page,
-        "the symbols",
+      await until(
         async () => (await page.locator("#symbols-body tr").count()) >= symbols,
+        "the symbols",
+        60_000,
       );
       await page.click("#symbols-body tr:first-child button.pick");
     }

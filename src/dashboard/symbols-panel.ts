@@ -12,6 +12,7 @@ import type { SortKey, SymbolRow, SymbolTable } from "./symbols.js";
 
 interface RowCells {
   tr: HTMLTableRowElement;
+  filled: boolean;
   button: HTMLButtonElement;
   last: HTMLTableCellElement;
   change: HTMLTableCellElement;
@@ -84,7 +85,11 @@ export class SymbolsPanel {
       }
       this.order = order;
     }
-    for (const r of rows) if (this.inSight.has(r.symbol)) this.fill(this.cellsOf(r.symbol), r);
+    for (const r of rows) {
+      const c = this.cellsOf(r.symbol);
+      // A new row is filled at once, before the observer has said whether it is in sight.
+      if (this.inSight.has(r.symbol) || !c.filled) this.fill(c, r);
+    }
     setText(byId("symbols-count"), `${rows.length} of ${this.table.size}`);
   }
 
@@ -121,6 +126,7 @@ export class SymbolsPanel {
     const td = (cls: string) => tr.appendChild(make("td", cls));
     c = {
       tr,
+      filled: false,
       button,
       last: td("num"),
       change: td("num"),
@@ -133,6 +139,7 @@ export class SymbolsPanel {
   }
 
   private fill(c: RowCells, r: SymbolRow): void {
+    c.filled = true;
     setText(c.last, fmt.price(r.last));
     setText(c.change, fmt.signed(r.change));
     setText(c.changePct, r.changePct === null ? fmt.NONE : `${fmt.signed(r.changePct)}%`);

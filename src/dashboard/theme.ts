@@ -13,6 +13,9 @@ export interface Palette {
   accent2: string;
   up: string;
   down: string;
+  /** The same, faint: volume bars under the candles. */
+  upFaint: string;
+  downFaint: string;
 }
 
 /** The current theme's colours. */
@@ -28,6 +31,8 @@ export function palette(): Palette {
     accent2: v("--accent-2"),
     up: v("--up"),
     down: v("--down"),
+    upFaint: v("--up-faint"),
+    downFaint: v("--down-faint"),
   };
 }
 

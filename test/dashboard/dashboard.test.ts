@@ -8,11 +8,22 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { artefactDir, launchChromium, openPage, until, type WatchedPage } from "../support/browser.js";
-import { suiteDaemon } from "../support/daemon.js";
+import { until as poll } from "../../bench/replication/poll.js";
+import { artefactDir, launchChromium, openPage, type WatchedPage } from "../support/browser.js";
+import { type Daemon, startDaemon, suiteDaemon, tempDir } from "../support/daemon.js";
+import { NO_NATS, type NatsServer, startNats } from "../replication/helpers.js";
 
 /** Time any one condition may take on a loaded machine. */
 const WAIT = { timeout: 60_000 };
+
+/**
+ * Waits until `check` holds. Checks run in Node through playwright's locators and `page.evaluate`, which the
+ * page's CSP does not govern (`waitForFunction` with an expression evaluates it in the page, and a strict
+ * CSP refuses that: no `unsafe-eval`).
+ */
+function until(what: string, check: () => Promise<boolean>): Promise<void> {
+  return poll(check, what, WAIT.timeout);
+}
 const SYMBOLS = 20;
 const shots = artefactDir("dashboard");
 
@@ -144,5 +155,38 @@ describe("dashboard in Chromium", () => {
       );
       await page.screenshot({ path: join(shots, "phone.png"), fullPage: true });
     });
+  });
+});
+
+describe("dashboard of a replication group's leader", { skip: NO_NATS }, () => {
+  let nats: NatsServer;
+  let leader: Daemon;
+  let browser: Browser;
+  const dir = tempDir();
+  before(async () => {
+    nats = await startNats();
+    leader = await startDaemon(dir.path, ["--workers", "1", "--replicate", nats.url, "--demo", "5:200"]);
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    if (leader !== undefined) assert.equal(await leader.stop(), 0, leader.stderr());
+    await nats?.stop();
+    dir.remove();
+  });
+
+  test("the replication panel shows the node's role and its replicated seq", async () => {
+    const p = await openPage(browser, { viewport: { width: 1280, height: 800 } });
+    try {
+      await p.page.goto(`http://127.0.0.1:${leader.port}/dashboard`);
+      await p.page.waitForSelector("#replication-panel:not([hidden])", WAIT);
+      await until("the node leads", async () => (await p.page.textContent("#r-role")) === "leader");
+      await until("the replicated seq moves", async () => (await number(p.page, "r-seq")) > 0);
+      assert.equal(await p.page.textContent("#r-stream"), "tickring");
+      await p.page.screenshot({ path: join(shots, "replication.png"), fullPage: true });
+      assert.deepEqual(p.errors, [], "no errors in the browser console");
+    } finally {
+      await p.close();
+    }
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The dashboard's data layer for /v1/stats against payloads recorded from real daemons (fixtures/: a demo
- * daemon with two workers read twice a second apart while a `*` subscriber was connected to worker 1, and a
- * fresh daemon with nothing ingested).
+ * daemon with two workers read twice a second apart while a `*` subscriber was connected to worker 1; a
+ * fresh daemon with nothing ingested; the leader, under the demo feed, and the follower of a replication
+ * group on a real nats-server).
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -98,5 +99,23 @@ describe("dashboard stats", () => {
     broken.workers[1].framesSent = "many";
     assert.throws(() => readStats(broken), /workers\[1\]\.framesSent is not a number/);
     assert.throws(() => readStats([]), /stats: stats is not an object/);
+  });
+
+  test("replication: a leader's and a follower's figures", () => {
+    for (const role of ["leader", "follower"]) {
+      const raw = fixture(`stats-${role}`) as { replication: Record<string, unknown> };
+      const v = statsView(readStats(raw), 0);
+      assert.equal(v.replication?.role, role);
+      assert.deepEqual(v.replication, {
+        role,
+        stream: raw.replication.stream,
+        node: raw.replication.node,
+        leader: raw.replication.leader,
+        ackAfter: raw.replication.ackAfter,
+        replicatedSeq: raw.replication.replicatedSeq,
+        lagSeqs: raw.replication.lagSeqs,
+        lagMs: raw.replication.lagMs,
+      });
+    }
   });
 });

@@ -42,16 +42,3 @@ export async function openPage(browser: Browser, options: BrowserContextOptions 
   page.on("websocket", (ws) => requests.push(ws.url()));
   return { page, errors, requests, close: () => context.close() };
 }
-
-/**
- * Waits until `check` holds, asking every 100 ms for up to `timeoutMs`. Checks run in Node through
- * playwright's locators and `page.evaluate`, which the page's CSP does not govern (`waitForFunction` with an
- * expression evaluates it in the page, which a strict CSP refuses: no `unsafe-eval`).
- */
-export async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await check())) {
-    if (performance.now() > deadline) throw new Error(`waited ${timeoutMs / 1000} s in vain until ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
