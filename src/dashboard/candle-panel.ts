@@ -51,6 +51,8 @@ export class CandlePanel {
     this.volume = this.chart.addSeries(HistogramSeries, {
       priceScaleId: "",
       priceFormat: { type: "volume" },
+      lastValueVisible: false,
+      priceLineVisible: false,
     });
     this.volume.priceScale().applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
     this.theme();
