@@ -16,6 +16,7 @@ import {
 import { type BarRow, type Candle, CandleSeries } from "./candles.js";
 import { byId, setText } from "./dom.js";
 import { hhmmss } from "./format.js";
+import { allows, grantsOf } from "./grants.js";
 import type { FrameJson } from "./frames.js";
 import { onThemeChange, palette } from "./theme.js";
 
@@ -113,6 +114,11 @@ export class CandlePanel {
       format: "json",
     });
     const token = this.access.token();
+    const history = token === undefined ? undefined : grantsOf(token).history;
+    if (history !== undefined && !allows(history, series.symbol)) {
+      setText(byId("candles-note"), `This token has no history of ${series.symbol}: live candles only.`);
+      return;
+    }
     try {
       const res = await fetch(`/v1/bars?${query}`, {
         headers: token === undefined ? {} : { authorization: `Bearer ${token}` },

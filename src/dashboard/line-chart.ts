@@ -60,7 +60,13 @@ export class LineChart {
         legend: { live: false },
         scales: {
           // The whole window from the first reading on, so one point does not stretch the axis over years.
-          x: { time: true, range: (_u, _min, max) => [max - this.windowSec, max] },
+          x: {
+            time: true,
+            range: (_u, _min, max) => {
+              const end = Number.isFinite(max) && max > 0 ? max : Date.now() / 1000;
+              return [end - this.windowSec, end];
+            },
+          },
           y: { range: (_u, min, max) => [Math.min(0, min), Math.max(1, max * 1.1)] },
         },
         axes: [axis((t) => hhmmss(t * 1000)), axis((v) => this.format(v), 72)],

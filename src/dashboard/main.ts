@@ -10,6 +10,7 @@ import "uplot/dist/uPlot.min.css";
 import "./style.css";
 import { byId, setText } from "./dom.js";
 import { FeedConnection } from "./feed-connection.js";
+import { grantsOf } from "./grants.js";
 import { StatsPanels } from "./stats-panels.js";
 import { StatsPoller } from "./stats-poller.js";
 import { SymbolsPanel } from "./symbols-panel.js";
@@ -19,10 +20,10 @@ import { TradeTape } from "./tape.js";
 import { tokenStore, TokenPrompt } from "./token.js";
 
 /**
- * How often the market panels are drawn: the symbols table and the chosen symbol's tape. At 10K ticks/s
- * every figure in sight moves between two draws, and each draw lays out and paints them all (the tape turns
- * over whole: a symbol trades about 80 times a second). Twice a second is as live as anyone reads, and costs
- * half of four times (bench/dashboard).
+ * How often the market panels are drawn: the symbols table and the chosen symbol's tape. At 10K
+ * ticks/s every figure in sight moves between two draws, and each draw lays out and paints them all (the
+ * tape turns over whole: a symbol trades about 80 times a second). Twice a second is as live as anyone reads,
+ * and costs half of four times (bench/dashboard).
  */
 const DRAWS_PER_SEC = 2;
 /** As many trades as the tape shows beside the chart. */
@@ -40,15 +41,9 @@ const stats = new StatsPoller(() => tokenStore.get(), {
     statsPanels.draw(v);
   },
   failed: (status, message) => {
-    if (status === 401) tokenPrompt.ask(message);
-    const note = byId("stats-note");
-    note.hidden = false;
-    setText(
-      note,
-      status === 403
-        ? `Operations figures are hidden: ${message}`
-        : `Operations figures unavailable (${status || "network"}): ${message}`,
-    );
+    if (status === 401) tokenPrompt.ask(`The daemon refused the token: ${message}`);
+    else if (status === 403) hideOps(`Operations figures are hidden: ${message}`);
+    else note(`Operations figures unavailable (${status || "network"}): ${message}`);
   },
 });
 
@@ -63,7 +58,18 @@ const feed = new FeedConnection(
       }
     },
     subscribed: (seq) => table.liveFrom(seq),
-    admitted: () => stats.start(),
+    admitted: () => {
+      // A token that may not read /v1/stats is not made to try (the 403 would be an error in the console).
+      const token = tokenStore.get();
+      if (token !== undefined && grantsOf(token).stats === false) {
+        hideOps(
+          "Operations figures are hidden: this token has neither the metrics nor the admin permission.",
+        );
+      } else {
+        delete document.body.dataset.ops;
+        stats.start();
+      }
+    },
     status: (text, ok) => {
       const el = byId("conn");
       setText(el, text);
@@ -71,7 +77,11 @@ const feed = new FeedConnection(
     },
     unauthorized: (message) => {
       stats.stop();
-      tokenPrompt.ask(message);
+      tokenPrompt.ask(
+        tokenStore.get() === undefined
+          ? "This daemon runs with auth on: the dashboard needs a token (tickring token create makes one)."
+          : `The daemon refused the token: ${message}`,
+      );
     },
   },
 );
@@ -81,6 +91,20 @@ const tokenPrompt = new TokenPrompt(() => {
   feed.stop();
   feed.start();
 });
+
+/** A note above the panels. */
+function note(text: string): void {
+  const el = byId("stats-note");
+  el.hidden = false;
+  setText(el, text);
+}
+
+/** Leaves the operations panels out, saying why: the page shows market data only. */
+function hideOps(why: string): void {
+  stats.stop();
+  document.body.dataset.ops = "off";
+  note(why);
+}
 
 /** Chooses the symbol the chart and the tape follow. */
 function pick(symbol: string): void {
