@@ -6,7 +6,8 @@ import tseslint from "typescript-eslint";
 
 /**
  * Which folders of src/ each folder may import. Data flows one way — ingest (publisher) → sequencer → WAL
- * (storage) → ring → subscriber → socket (edge) — with recovery beside storage; `threads` is what the main
+ * (storage) → ring → subscriber → socket (edge) — with recovery beside storage; `auth` (tokens and entitlements)
+ * is used by the edge, which hands the feeds only what a connection may see; `threads` is what the main
  * thread (daemon) and the socket workers (edge) share; `transport` is the one seam to uWebSockets.js. A
  * folder may always import itself, src/errors.ts, src/clock.ts and src/logger.ts.
  */
@@ -19,9 +20,10 @@ const LAYERS = {
   recovery: ["storage", "frame", "config"],
   publisher: ["frame", "ring", "config", "transport"],
   subscriber: ["frame", "ring", "storage", "config", "transport"],
-  threads: ["config"],
-  edge: ["publisher", "subscriber", "ring", "storage", "threads", "transport", "frame", "config"],
-  daemon: ["publisher", "ring", "storage", "recovery", "threads", "frame", "config"],
+  auth: ["config", "frame"],
+  threads: ["config", "auth"],
+  edge: ["publisher", "subscriber", "ring", "storage", "threads", "transport", "frame", "config", "auth"],
+  daemon: ["publisher", "ring", "storage", "recovery", "threads", "frame", "config", "auth"],
   client: ["frame"],
 };
 const FOLDERS = [...Object.keys(LAYERS), "cli"];

@@ -8,12 +8,13 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, Option } from "commander";
-import { resolveCliServeOptions, serveFlags } from "../config/options.js";
+import { authOn, resolveCliServeOptions, serveFlags } from "../config/options.js";
 import { Tickring } from "../daemon/tickring.js";
 import { exitCodeOf } from "../errors.js";
 import { registerBenchCommand } from "./bench-command.js";
 import { registerReplayCommand } from "./replay-command.js";
 import { registerSnapshotCommands } from "./snapshot-command.js";
+import { registerTokenCommand } from "./token-command.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const packageJson = JSON.parse(readFileSync(join(here, "../../../package.json"), "utf8")) as {
@@ -72,6 +73,7 @@ serve.action(async (given: Record<string, string | boolean | undefined>) => {
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
+  if (authOn(daemon.options)) process.on("SIGHUP", () => daemon.reloadAuthKeys());
 });
 
 registerReplayCommand(program);
@@ -79,6 +81,8 @@ registerReplayCommand(program);
 registerBenchCommand(program);
 
 registerSnapshotCommands(program);
+
+registerTokenCommand(program);
 
 /** Writes the one line an error gets: commander's own (a suggestion folded in) or the error's message. */
 function fail(message: string): void {

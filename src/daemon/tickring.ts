@@ -65,6 +65,15 @@ export class Tickring {
     return this.daemon.writer.sequenceTicks(ticks);
   }
 
+  /**
+   * Re-reads the `--auth-secret-file` and `--auth-jwks` files (what SIGHUP does): tokens presented from
+   * now on are verified with the new keys; open connections keep theirs. A file that cannot be used is
+   * logged and the keys in force stay.
+   */
+  reloadAuthKeys(): void {
+    this.daemon.reloadAuthKeys();
+  }
+
   /** Readings of `/v1/stats`. */
   stats(): Promise<Record<string, unknown>> {
     return this.daemon.stats();

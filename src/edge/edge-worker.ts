@@ -6,6 +6,7 @@
  * directory — are handed in, so the thread entry (worker.ts) only wires them.
  */
 import { clearInterval, setInterval, setTimeout } from "node:timers";
+import { isLoopbackHost } from "../config/options.js";
 import { type IncidentLogger, TickringError } from "../errors.js";
 import { JsonRenderer } from "../frame/json-render.js";
 import { IngestDecoder } from "../publisher/ingest/decoder.js";
@@ -36,8 +37,9 @@ import {
 } from "../threads/shared-state.js";
 import type { Socket } from "../transport/socket.js";
 import { arrayBufferToText, type ListenSocket, type TemplatedApp, type Uws } from "../transport/uws.js";
+import { AuthGate, type AuthCounters, type GateConn } from "./auth-gate.js";
 import { HttpProxy } from "./http-proxy.js";
-import { createApp } from "./routes.js";
+import { createApp, type UpgradeRequest, type Verdict } from "./routes.js";
 
 /** How long clients get to answer our close frame at shutdown. */
 const CLOSE_GRACE_MS = 1000;
@@ -51,11 +53,12 @@ const FEED_MESSAGE_BYTES = 1024 * 1024;
 /** How often the worker's counters are copied to shared state. */
 const STATS_EVERY_MS = 200;
 
-/** One client connection, either route's: uWS's user data. */
-interface Conn extends FeedSession, IngestSession {
+/**
+ * One client connection, either route's: uWS's user data, from its upgrade request on. Its address counts
+ * against `--max-connections-per-ip` from the upgrade to the close.
+ */
+interface Conn extends FeedSession, IngestSession, GateConn {
   kind: "feed" | "ingest";
-  /** The client's address, counted against `--max-connections-per-ip` from the upgrade to the close. */
-  ip: string;
 }
 
 /** The seams a worker runs on. */
@@ -83,6 +86,8 @@ export class EdgeWorker {
     disconnects: 0,
   };
   private readonly ingestCounters = { messages: 0, ticks: 0, rejected: 0 };
+  private readonly authCounters: AuthCounters = { refused: 0, forbidden: 0, expired: 0, adminActions: 0 };
+  private readonly gate: AuthGate;
   private readonly reader: RingReader;
   private readonly pump: RingPump;
   private readonly lvc: LastValueCache;
@@ -157,13 +162,27 @@ export class EdgeWorker {
       log: incidents,
     });
     this.proxy = new HttpProxy((msg) => s.post(msg));
+    this.gate = new AuthGate({
+      keys: init.auth,
+      allowedOrigins: init.allowedOrigins,
+      connectionsPerSub: new SharedCounts(init.connectionsPerSub),
+      counters: this.authCounters,
+      log: s.log,
+      deliver: (conn, message, isBinary) =>
+        (conn as Conn).kind === "feed"
+          ? this.feeds.request(conn as Conn, arrayBufferToText(message))
+          : this.ingest.message(conn as Conn, message, isBinary),
+    });
     this.app = createApp<Conn>(s.uws, {
       feed: {
         open: (conn, ws) => {
           this.openConn(conn, ws, "feed");
           this.feeds.open(conn);
         },
-        message: (conn, message) => this.feeds.request(conn, arrayBufferToText(message)),
+        message: (conn, message) => {
+          if (!this.gate.intercept(conn, message, false))
+            this.feeds.request(conn, arrayBufferToText(message));
+        },
         drain: (conn) => {
           this.feeds.drained(conn);
           finishPendingClose(conn);
@@ -178,7 +197,9 @@ export class EdgeWorker {
           this.openConn(conn, ws, "ingest");
           this.ingest.open(conn);
         },
-        message: (conn, message, isBinary) => this.ingest.message(conn, message, isBinary),
+        message: (conn, message, isBinary) => {
+          if (!this.gate.intercept(conn, message, isBinary)) this.ingest.message(conn, message, isBinary);
+        },
         drain: () => {},
         close: (conn) => {
           conn.closed = true;
@@ -187,11 +208,15 @@ export class EdgeWorker {
       },
       onHandlerError: (err, incident) =>
         s.log.error({ err, incident }, "connection handler failed: connection closed"),
-      admit: (ip) => this.admit(ip),
-      health: () => health(shared),
+      admit: (req) => this.admit(req as Conn),
+      abandon: (req) => this.abandon(req as Conn),
+      authorize: (ask) => this.gate.authorize(ask),
+      adminDone: (ask, action, status, code) => this.gate.adminDone(ask, action, status, code),
+      health: () => health(shared, init.insecure),
       proxy: this.proxy,
       adminToken: init.adminToken,
-      loopbackOnly: isLoopback(init.host),
+      auth: this.gate.on,
+      loopbackOnly: isLoopbackHost(init.host),
       feedMessageBytes: FEED_MESSAGE_BYTES,
       ingestMessageBytes: init.maxMessageBytes,
       backpressureBytes: init.backpressureBytes,
@@ -240,22 +265,41 @@ export class EdgeWorker {
       case "http-reply":
         this.proxy.answer(msg);
         return;
+      case "auth-keys":
+        this.gate.setKeys(msg.keys);
+        return;
       case "shutdown":
         this.shutdown();
         return;
     }
   }
 
-  /** A client at `ip` may open a connection unless it holds its limit over all workers already. */
-  private admit(ip: string): TickringError | undefined {
+  /**
+   * A client may open a connection unless its address holds its limit over all workers already, or the
+   * gate refuses it (origin, token); what it counts is released if it is refused after all.
+   */
+  private admit(req: Conn): Verdict {
     const limit = this.s.init.maxConnectionsPerIp;
-    if (this.connectionsPerIp.tryAcquire(ip, limit)) return undefined;
-    return new TickringError("LIMIT_REACHED", `at most ${limit} connections per client address`);
+    if (!this.connectionsPerIp.tryAcquire(req.ip, limit)) {
+      return new TickringError("LIMIT_REACHED", `at most ${limit} connections per client address`);
+    }
+    const verdict = this.gate.admit(req);
+    const settle = (refused: TickringError | undefined) => {
+      if (refused !== undefined) this.connectionsPerIp.release(req.ip);
+      return refused;
+    };
+    return verdict instanceof Promise ? verdict.then(settle) : settle(verdict);
+  }
+
+  /** An admitted client left before its upgrade: what it counts is released. */
+  private abandon(req: UpgradeRequest): void {
+    this.connectionsPerIp.release(req.ip);
+    this.gate.abandon(req as Conn);
   }
 
   private closeConn(conn: Conn): void {
     this.conns.delete(conn.id);
-    this.connectionsPerIp.release(conn.ip);
+    this.abandon(conn);
   }
 
   private openConn(conn: Conn, ws: Socket, kind: Conn["kind"]): void {
@@ -265,6 +309,7 @@ export class EdgeWorker {
     conn.closed = false;
     conn.sender = corkedSender(ws);
     this.conns.set(conn.id, conn);
+    this.gate.opened(conn);
   }
 
   /**
@@ -343,17 +388,20 @@ export class EdgeWorker {
     s[base + W.ingestMessages] = this.ingestCounters.messages;
     s[base + W.ingestTicks] = this.ingestCounters.ticks;
     s[base + W.ingestRejected] = this.ingestCounters.rejected;
+    s[base + W.authRefused] = this.authCounters.refused;
+    s[base + W.authForbidden] = this.authCounters.forbidden;
+    s[base + W.authExpired] = this.authCounters.expired;
+    s[base + W.adminActions] = this.authCounters.adminActions;
   }
 }
 
-/** Whether `host` binds only loopback (then only local users can reach the port). */
-function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || /^127\./.test(host);
-}
-
-/** `/healthz` from the shared state: 200 with the durable seq once ready, 503 with the recovery's progress before. */
-function health(shared: Float64Array): { status: number; body: string } {
+/**
+ * `/healthz` from the shared state: 200 with the durable seq once ready, 503 with the recovery's progress
+ * before; `"insecure":true` while serving beyond loopback without auth (`--insecure`).
+ */
+function health(shared: Float64Array, insecure: boolean): { status: number; body: string } {
+  const flag = insecure ? `,"insecure":true` : "";
   return shared[STATUS_STATE] === STATE_READY
-    ? { status: 200, body: `{"status":"ok","seq":${shared[STATUS_DURABLE_SEQ]}}` }
-    : { status: 503, body: `{"status":"starting","progress":${shared[STATUS_RECOVERY_PERCENT]}}` };
+    ? { status: 200, body: `{"status":"ok","seq":${shared[STATUS_DURABLE_SEQ]}${flag}}` }
+    : { status: 503, body: `{"status":"starting","progress":${shared[STATUS_RECOVERY_PERCENT]}${flag}}` };
 }

@@ -3,6 +3,7 @@
  * subscribers — they go through the ring; these carry ingest hand-offs, their replies, HTTP questions the
  * main thread answers, and control.
  */
+import type { AuthKeys } from "../auth/keys.js";
 import type { FeedLimits, SlowConsumerPolicy } from "../config/options.js";
 import type { ErrorBody } from "../errors.js";
 
@@ -26,6 +27,13 @@ export interface WorkerInit {
   heartbeatMs: number;
   delayMs: number;
   adminToken: string | undefined;
+  /** The keys tokens are verified with; undefined = auth off. */
+  auth: AuthKeys | undefined;
+  /** Serving beyond loopback without auth (`--insecure`): /healthz says so. */
+  insecure: boolean;
+  allowedOrigins: string[] | undefined;
+  /** Open connections per token subject over all workers (a `SharedCounts` table), for `max_connections`. */
+  connectionsPerSub: SharedArrayBuffer;
   logLevel: string;
   /** Connections per client IP over all workers (a `SharedCounts` table). */
   connectionsPerIp: SharedArrayBuffer;
@@ -55,4 +63,6 @@ export type ToWorker =
   /** The sequencer refused that connection's oldest message in flight. */
   | { t: "rejected"; conn: number; error: ErrorBody }
   | { t: "http-reply"; id: number; status: number; contentType: string; body: string }
+  /** The auth keys were re-read (SIGHUP): tokens are verified with these from now on. */
+  | { t: "auth-keys"; keys: AuthKeys }
   | { t: "shutdown" };

@@ -1,0 +1,414 @@
+/**
+ * Authentication at the socket edge: who may connect, and what each connection may do.
+ *
+ * - A WebSocket upgrade presents its token in `Authorization: Bearer` or `?token=`: a bad one is refused
+ *   before the upgrade (401), as is a token without `ingest` on /v1/ingest (403) and a subject at its
+ *   `max_connections` over all workers (429). Without a token the upgrade is admitted, and the connection's
+ *   first message must be `{"op":"auth","token":…}` (browsers cannot set headers on a WebSocket): messages
+ *   sent behind it wait (bounded) until the token is verified; anything else first, or no token within
+ *   {@link AUTH_DEADLINE_MS}, closes it with 4001 after an error.
+ * - A later `{"op":"auth"}` refreshes the token without reconnecting: the same subject with the same
+ *   entitlements, a later `exp`. A connection whose token expires unrefreshed is closed at `exp` with 4001.
+ * - Feed connections get a {@link FeedAccess}: their subscriptions are admitted against the token's
+ *   entitlements (src/auth/entitlements.ts) when they open, never per frame.
+ * - `/metrics` and `/v1/stats` need `metrics` or `admin`, `/v1/admin/*` needs `admin`.
+ * - The `Origin` of browsers' upgrades is checked against `--allowed-origins`; without the option any
+ *   origin may read /v1/feed and none may publish on /v1/ingest (a page the operator happens to visit
+ *   must not be able to publish into a local daemon).
+ *
+ * Audit: one log line (`"audit"` field) per refused authentication and per admin action, entitlement
+ * refusals at most {@link AUDIT_PER_SECOND} a second (the rest counted in the next line), each with the
+ * subject, the remote address and the code; the counters go to /metrics.
+ */
+import { setTimeout as setTimer } from "node:timers";
+import type { Grants } from "../auth/claims.js";
+import { admitFeed, permissionRefusal } from "../auth/entitlements.js";
+import type { AuthKeys } from "../auth/keys.js";
+import { MAX_TOKEN_CHARS, TokenVerifier } from "../auth/verifier.js";
+import { errorJson, TickringError } from "../errors.js";
+import type { Logger } from "../logger.js";
+import type { FeedAccess } from "../subscriber/feed-access.js";
+import type { SubscribeRequest } from "../subscriber/protocol.js";
+import { closeWhenDrained, type FeedConnection } from "../subscriber/realtime-feed.js";
+import type { SharedCounts } from "../threads/shared-counts.js";
+import type { HttpAsk, UpgradeRequest, Verdict } from "./routes.js";
+
+/** How long a connection opened without a token has to send `{"op":"auth"}`. */
+export const AUTH_DEADLINE_MS = 10_000;
+/** Close codes (the 4000s are the application's): no valid token; not permitted; a limit of the token. */
+export const CLOSE_UNAUTHORIZED = 4001;
+export const CLOSE_FORBIDDEN = 4003;
+export const CLOSE_LIMIT = 4029;
+/** Messages (and their bytes) a connection may send behind its first `{"op":"auth"}` before it is verified. */
+const MAX_QUEUED = 64;
+const MAX_QUEUED_BYTES = 1024 * 1024;
+/** Entitlement refusals logged per second at most. */
+const AUDIT_PER_SECOND = 10;
+/** Node's timers take at most 2^31 − 1 ms; a later expiry is re-armed. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Bytes `"auth"`: only a message holding them is parsed to see whether it is an auth message. */
+const AUTH_MARK = Buffer.from('"auth"');
+
+/** What the gate counts, for /metrics. */
+export interface AuthCounters {
+  /** Authentications refused (no, bad or expired token). */
+  refused: number;
+  /** Requests of authenticated clients refused (a permission, an entitlement, a limit of the token). */
+  forbidden: number;
+  /** Connections closed at their token's expiry. */
+  expired: number;
+  adminActions: number;
+}
+
+/** A connection as the gate sees it: its upgrade request (uWS user data), then its socket. */
+export interface GateConn extends UpgradeRequest, FeedConnection {
+  kind: "feed" | "ingest";
+  access?: FeedAccess;
+  /** Its standing; undefined while auth is off. */
+  auth?: AuthState;
+}
+
+interface AuthState {
+  /** What its token grants; undefined until it authenticated. */
+  grants: Grants | undefined;
+  /** The subject this connection counts for in `connectionsPerSub` (one count), if it does. */
+  counted: string | undefined;
+  /** The expiry timer, or the deadline for the first `{"op":"auth"}`. */
+  timer: ReturnType<typeof setTimer> | undefined;
+  verifying: boolean;
+  /** Messages received while the first token was being verified. */
+  queue: { message: ArrayBuffer; isBinary: boolean }[];
+  queuedBytes: number;
+}
+
+/** What the gate is built from. */
+export interface AuthGateOptions {
+  /** undefined = auth off. */
+  keys: AuthKeys | undefined;
+  allowedOrigins: readonly string[] | undefined;
+  /** Connections per token subject over all workers. */
+  connectionsPerSub: SharedCounts;
+  counters: AuthCounters;
+  log: Logger;
+  /** Hands on a message that waited for its connection's token. */
+  deliver(conn: GateConn, message: ArrayBuffer, isBinary: boolean): void;
+}
+
+export class AuthGate {
+  private readonly verifier: TokenVerifier | undefined;
+  private auditWindow = { second: 0, logged: 0, suppressed: 0 };
+
+  constructor(private readonly o: AuthGateOptions) {
+    this.verifier = o.keys === undefined ? undefined : new TokenVerifier(o.keys);
+  }
+
+  /** Whether tokens are verified. */
+  get on(): boolean {
+    return this.verifier !== undefined;
+  }
+
+  /** New keys (SIGHUP): connections keep their tokens; tokens presented from now on are verified with these. */
+  setKeys(keys: AuthKeys): void {
+    this.verifier?.setKeys(keys);
+  }
+
+  /** A WebSocket upgrade: its origin, and its token when it presents one (see the module doc). */
+  admit(req: GateConn): Verdict {
+    const origin = this.originRefusal(req);
+    if (origin !== undefined) return this.refuse(req, undefined, origin);
+    if (this.verifier === undefined) return undefined;
+    req.auth = {
+      grants: undefined,
+      counted: undefined,
+      timer: undefined,
+      verifying: false,
+      queue: [],
+      queuedBytes: 0,
+    };
+    const token = req.token;
+    req.token = undefined;
+    if (token === undefined) return undefined;
+    return this.verifier.verify(token).then(
+      (grants) => this.grant(req, grants),
+      (err: unknown) => this.refuse(req, undefined, err as TickringError),
+    );
+  }
+
+  /** The connection opened: the deadline for its first `{"op":"auth"}`, or its token's expiry. */
+  opened(conn: GateConn): void {
+    const a = conn.auth;
+    if (a === undefined) return;
+    if (a.grants !== undefined) this.established(conn, a.grants);
+    else {
+      a.timer = setTimer(() => {
+        const err = new TickringError(
+          "UNAUTHORIZED",
+          `no token: send {"op":"auth","token":"…"} within ${AUTH_DEADLINE_MS / 1000} s of connecting, or present it on the upgrade`,
+        );
+        this.close(conn, this.refuse(conn, undefined, err), CLOSE_UNAUTHORIZED);
+      }, AUTH_DEADLINE_MS).unref();
+    }
+  }
+
+  /** The connection closed: its timer stops and its subject's count is released. */
+  closed(conn: GateConn): void {
+    this.abandon(conn);
+  }
+
+  /** Releases what an admitted upgrade counts (the client left before the upgrade, or closed). */
+  abandon(req: GateConn): void {
+    const a = req.auth;
+    if (a === undefined) return;
+    clearTimeout(a.timer);
+    a.queue.length = 0;
+    if (a.counted !== undefined) this.o.connectionsPerSub.release(a.counted);
+    a.counted = undefined;
+  }
+
+  /**
+   * Takes `{"op":"auth"}` messages, and every message of a connection that has not authenticated yet;
+   * returns false for a message the endpoint should handle.
+   */
+  intercept(conn: GateConn, message: ArrayBuffer, isBinary: boolean): boolean {
+    const a = conn.auth;
+    if (a === undefined) {
+      if (isBinary || authToken(message) === undefined) return false;
+      // Auth is off: a client that sends a token anyway is not refused for it.
+      conn.ws.send('{"op":"authenticated","auth":"off"}', false);
+      return true;
+    }
+    if (a.grants === undefined && a.verifying) {
+      a.queue.push({ message: message.slice(0), isBinary });
+      a.queuedBytes += message.byteLength;
+      if (a.queue.length > MAX_QUEUED || a.queuedBytes > MAX_QUEUED_BYTES) {
+        conn.closed = true;
+        conn.ws.end(1008, `at most ${MAX_QUEUED} messages may wait for the token to be verified`);
+      }
+      return true;
+    }
+    const token = isBinary ? undefined : authToken(message);
+    if (token !== undefined) {
+      this.authenticate(conn, a, token);
+      return true;
+    }
+    if (a.grants !== undefined) return false;
+    const err = new TickringError(
+      "UNAUTHORIZED",
+      'not authenticated: the first message must be {"op":"auth","token":"…"}',
+    );
+    this.close(conn, this.refuse(conn, undefined, err), CLOSE_UNAUTHORIZED);
+    return true;
+  }
+
+  /** May `ask` be answered: its token's permission. */
+  authorize(ask: HttpAsk): Verdict {
+    if (this.verifier === undefined) return undefined;
+    if (ask.token === undefined) {
+      const err = new TickringError(
+        "UNAUTHORIZED",
+        "token required: Authorization: Bearer <token>, or ?token=",
+      );
+      return this.refuse(ask, undefined, err);
+    }
+    return this.verifier.verify(ask.token).then(
+      (grants) => {
+        ask.sub = grants.sub;
+        const refused = permissionRefusal(grants, ask.need);
+        return refused === undefined ? undefined : this.refuse(ask, grants.sub, refused);
+      },
+      (err: unknown) => this.refuse(ask, undefined, err as TickringError),
+    );
+  }
+
+  /** An admin request was answered. */
+  adminDone(ask: HttpAsk, action: string, status: number, code: string | undefined): void {
+    this.o.counters.adminActions++;
+    this.o.log.info(
+      { audit: "admin", sub: ask.sub ?? null, remote: ask.ip, action, status, code: code ?? "OK" },
+      "admin action",
+    );
+  }
+
+  /** A token's grants for an upgrade or a first `{"op":"auth"}`: its permission on the route, its connection limit. */
+  private grant(conn: GateConn, grants: Grants): TickringError | undefined {
+    const refused = conn.route === "ingest" ? permissionRefusal(grants, "ingest") : undefined;
+    if (refused !== undefined) return this.refuse(conn, grants.sub, refused);
+    const limit = grants.maxConnections;
+    if (limit !== undefined) {
+      if (!this.o.connectionsPerSub.tryAcquire(grants.sub, limit)) {
+        const err = new TickringError(
+          "LIMIT_REACHED",
+          `${grants.sub} has ${limit} connections open, its token's max_connections: close one first`,
+        );
+        return this.refuse(conn, grants.sub, err);
+      }
+      conn.auth!.counted = grants.sub;
+    }
+    conn.auth!.grants = grants;
+    return undefined;
+  }
+
+  /** Verifies a first token or a refresh (see the module doc). */
+  private authenticate(conn: GateConn, a: AuthState, token: string): void {
+    const before = a.grants;
+    a.verifying = true;
+    this.verifier!.verify(token).then(
+      (grants) => {
+        a.verifying = false;
+        if (conn.closed) return;
+        if (before === undefined) {
+          const refused = this.grant(conn, grants);
+          if (refused !== undefined) {
+            this.close(conn, refused, refused.code === "LIMIT_REACHED" ? CLOSE_LIMIT : CLOSE_FORBIDDEN);
+            return;
+          }
+        } else {
+          const changed =
+            grants.sub !== before.sub
+              ? `a refreshed token must be for the same sub (${before.sub})`
+              : grants.fingerprint !== before.fingerprint
+                ? "the refreshed token's entitlements differ: reconnect with it"
+                : undefined;
+          if (changed !== undefined) {
+            const err = this.refuse(conn, grants.sub, new TickringError("UNAUTHORIZED", changed));
+            this.close(conn, err, CLOSE_UNAUTHORIZED);
+            return;
+          }
+          a.grants = grants;
+        }
+        this.established(conn, grants);
+        conn.ws.send(
+          JSON.stringify({
+            op: "authenticated",
+            sub: grants.sub,
+            exp: grants.expMs === undefined ? null : grants.expMs / 1000,
+          }),
+          false,
+        );
+        const queued = a.queue.splice(0);
+        a.queuedBytes = 0;
+        for (const q of queued) if (!conn.closed) this.o.deliver(conn, q.message, q.isBinary);
+      },
+      (err: unknown) => {
+        a.verifying = false;
+        if (!conn.closed)
+          this.close(conn, this.refuse(conn, before?.sub, err as TickringError), CLOSE_UNAUTHORIZED);
+      },
+    );
+  }
+
+  /** Authenticated with `grants`: its feed access, and its expiry timer. */
+  private established(conn: GateConn, grants: Grants): void {
+    const a = conn.auth!;
+    clearTimeout(a.timer);
+    a.timer = undefined;
+    if (conn.kind === "feed") conn.access = this.feedAccess(conn, grants);
+    if (grants.expMs !== undefined) this.armExpiry(conn, grants);
+  }
+
+  private armExpiry(conn: GateConn, grants: Grants): void {
+    const a = conn.auth!;
+    const left = grants.expMs! - Date.now();
+    a.timer = setTimer(
+      () => {
+        if (a.grants !== grants || conn.closed) return;
+        if (Date.now() < grants.expMs!) {
+          this.armExpiry(conn, grants);
+          return;
+        }
+        this.o.counters.expired++;
+        const at = new Date(grants.expMs!).toISOString();
+        const err = new TickringError(
+          "UNAUTHORIZED",
+          `token expired at ${at}: refresh it before exp with {"op":"auth","token":"…"}, or reconnect with a fresh one`,
+        );
+        this.close(conn, err, CLOSE_UNAUTHORIZED);
+      },
+      Math.min(Math.max(0, left), MAX_TIMER_MS),
+    ).unref();
+  }
+
+  /** What the feeds may admit for `conn`: its token's entitlements, refusals audited. */
+  private feedAccess(conn: GateConn, grants: Grants): FeedAccess {
+    return {
+      maxSubscriptions: grants.maxSubscriptions,
+      admit: (req: SubscribeRequest) => {
+        try {
+          const grant = admitFeed(grants, req.feed, req.symbols, req.live, Date.now());
+          const tooEarly = grant.tooEarly;
+          grant.tooEarly = () => this.refuse(conn, grants.sub, tooEarly());
+          return grant;
+        } catch (err) {
+          throw this.refuse(conn, grants.sub, err as TickringError);
+        }
+      },
+    };
+  }
+
+  private originRefusal(req: UpgradeRequest): TickringError | undefined {
+    if (req.origin === "") return undefined;
+    const allowed = this.o.allowedOrigins;
+    if (allowed === undefined ? req.route === "feed" : allowed.includes(req.origin)) return undefined;
+    const why =
+      allowed === undefined
+        ? "web pages may not publish unless --allowed-origins lists them"
+        : "not in --allowed-origins";
+    return new TickringError("FORBIDDEN", `origin ${req.origin.slice(0, 100)}: ${why}`);
+  }
+
+  /** Logs and counts the refusal `err` of a request from `who`; returns it. */
+  private refuse(who: { ip: string }, sub: string | undefined, err: TickringError): TickringError {
+    const entry = { audit: "auth", sub: sub ?? null, remote: who.ip, code: err.code, reason: err.message };
+    if (err.code === "UNAUTHORIZED") {
+      this.o.counters.refused++;
+      this.o.log.warn(entry, "authentication refused");
+      return err;
+    }
+    this.o.counters.forbidden++;
+    const now = Math.floor(Date.now() / 1000);
+    const w = this.auditWindow;
+    if (w.second !== now) this.auditWindow = { second: now, logged: 0, suppressed: w.suppressed };
+    if (this.auditWindow.logged >= AUDIT_PER_SECOND) {
+      this.auditWindow.suppressed++;
+      return err;
+    }
+    this.auditWindow.logged++;
+    const suppressed = this.auditWindow.suppressed;
+    this.auditWindow.suppressed = 0;
+    this.o.log.warn({ ...entry, audit: "entitlement", suppressed }, "request refused");
+    return err;
+  }
+
+  /**
+   * Tells `conn` why (the error message), then closes it with `code` and the error's code as the reason (a
+   * close reason holds at most 123 bytes); a feed connection once its buffer drained.
+   */
+  private close(conn: GateConn, err: TickringError, code: number): void {
+    if (conn.closed) return;
+    conn.ws.send(errorJson(err), false);
+    if (conn.kind === "feed") closeWhenDrained(conn, code, err.code);
+    else {
+      conn.closed = true;
+      conn.ws.end(code, err.code);
+    }
+  }
+}
+
+/**
+ * The token of an `{"op":"auth","token":…}` message ("" when it has none), or undefined for any other
+ * message. Only a short message holding `"auth"` is parsed: ticks and requests go on untouched.
+ */
+function authToken(message: ArrayBuffer): string | undefined {
+  if (message.byteLength > MAX_TOKEN_CHARS + 1024) return undefined;
+  const bytes = Buffer.from(message);
+  if (bytes.indexOf(AUTH_MARK) < 0) return undefined;
+  let o: unknown;
+  try {
+    o = JSON.parse(bytes.toString("utf8"));
+  } catch {
+    return undefined;
+  }
+  if (typeof o !== "object" || o === null || (o as { op?: unknown }).op !== "auth") return undefined;
+  const token = (o as { token?: unknown }).token;
+  return typeof token === "string" ? token : "";
+}
