@@ -70,8 +70,8 @@ export class Client {
     });
   }
 
-  static async connect(url: string): Promise<Client> {
-    const ws = new WebSocket(url);
+  static async connect(url: string, options?: WebSocket.ClientOptions): Promise<Client> {
+    const ws = new WebSocket(url, options);
     await new Promise((resolve, reject) => {
       ws.once("open", resolve);
       ws.once("error", reject);
