@@ -4,6 +4,7 @@ import { FrameEncoder, frameLength, frameSeq, frameSymbolKey } from "../../src/f
 import { LastValueCache } from "../../src/subscriber/last-value-cache.js";
 import {
   type FeedConnection,
+  type FeedCounters,
   RealtimeFeed,
   RealtimeSubscription,
 } from "../../src/subscriber/realtime-feed.js";
@@ -62,15 +63,12 @@ test("a * filter with an allow predicate takes only the allowed symbols, asking 
 });
 
 test("the fan-out sends a held-back * subscriber only its symbols, and the others everything (JSON: test/daemon/auth.test.ts)", () => {
-  const feed = new RealtimeFeed(new LastValueCache(), 1 << 20, {
-    framesSent: 0,
-    bytesSent: 0,
-    messagesSent: 0,
-    drops: 0,
-    gaps: 0,
-    conflated: 0,
-    disconnects: 0,
-  });
+  const counted = ["framesSent", "bytesSent", "messagesSent", "drops", "gaps", "conflated", "disconnects"];
+  const feed = new RealtimeFeed(
+    new LastValueCache(),
+    1 << 20,
+    Object.fromEntries(counted.map((c) => [c, 0])) as unknown as FeedCounters,
+  );
   const allow = (s: string) => s === "MSFT";
   const held = conn();
   const everything = conn();
