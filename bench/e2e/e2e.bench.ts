@@ -101,7 +101,10 @@ async function onTickring(s: Scenario): Promise<LoadResult> {
  * URL): ingest, and real-time symbols PATTERNS.
  */
 async function authFor(dir: string, patterns: string): Promise<{ args: string[]; token: string }> {
-  const secret = crypto.getRandomValues(new Uint8Array(48));
+  // Text, as `openssl rand -base64 48` writes it: the daemon leaves trailing whitespace out of the file.
+  const secret = new TextEncoder().encode(
+    Buffer.from(crypto.getRandomValues(new Uint8Array(48))).toString("base64"),
+  );
   const file = join(dir, "secret");
   writeFileSync(file, secret, { mode: 0o600 });
   const claim = { ingest: true, realtime: patterns.split(",") };

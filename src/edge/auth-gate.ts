@@ -1,12 +1,15 @@
 /**
  * Authentication at the socket edge: who may connect, and what each connection may do.
  *
- * - A WebSocket upgrade presents its token in `Authorization: Bearer` or `?token=`: a bad one is refused
- *   before the upgrade (401), as is a token without `ingest` on /v1/ingest (403) and a subject at its
- *   `max_connections` over all workers (429). Without a token the upgrade is admitted, and the connection's
- *   first message must be `{"op":"auth","token":…}` (browsers cannot set headers on a WebSocket): messages
- *   sent behind it wait (bounded) until the token is verified; anything else first, or no token within
- *   {@link AUTH_DEADLINE_MS}, closes it with 4001 after an error.
+ * - A WebSocket upgrade presents its token in `Authorization: Bearer` or `?token=`, or the connection's
+ *   first message is `{"op":"auth","token":…}` (browsers cannot set headers on a WebSocket). Upgrades are
+ *   decided synchronously (src/edge/routes.ts says why), so before the upgrade a token is checked as far as
+ *   it can be without its signature: malformed, expired, not yet valid, no key for it, no `sub`, or without
+ *   `ingest` on /v1/ingest is refused there (401, 403). Its signature, and its subject's `max_connections`
+ *   over all workers, are checked right after the upgrade, before anything the connection sends is handled:
+ *   those messages wait (bounded) until then. A refusal then is an error followed by close 4001 (bad token),
+ *   4003 (not permitted) or 4029 (limit); so is anything but `{"op":"auth"}` first on a connection opened
+ *   without a token, or no token within {@link AUTH_DEADLINE_MS}.
  * - A later `{"op":"auth"}` refreshes the token without reconnecting: the same subject with the same
  *   entitlements, a later `exp`. A connection whose token expires unrefreshed is closed at `exp` with 4001.
  * - Feed connections get a {@link FeedAccess}: their subscriptions are admitted against the token's
@@ -71,6 +74,8 @@ export interface GateConn extends UpgradeRequest, FeedConnection {
 interface AuthState {
   /** What its token grants; undefined until it authenticated. */
   grants: Grants | undefined;
+  /** The token its upgrade presented, to verify once it is open. */
+  presented: string | undefined;
   /** The subject this connection counts for in `connectionsPerSub` (one count), if it does. */
   counted: string | undefined;
   /** The expiry timer, or the deadline for the first `{"op":"auth"}`. */
@@ -112,34 +117,43 @@ export class AuthGate {
     this.verifier?.setKeys(keys);
   }
 
-  /** A WebSocket upgrade: its origin, and its token when it presents one (see the module doc). */
-  admit(req: GateConn): Verdict {
+  /**
+   * A WebSocket upgrade: its origin, and its token as far as it can be checked without its signature (see
+   * the module doc); the token's claims are not trusted yet, so they may only refuse.
+   */
+  admit(req: GateConn): TickringError | undefined {
     const origin = this.originRefusal(req);
     if (origin !== undefined) return this.refuse(req, undefined, origin);
     if (this.verifier === undefined) return undefined;
+    const token = req.token;
+    req.token = undefined;
     req.auth = {
       grants: undefined,
+      presented: token,
       counted: undefined,
       timer: undefined,
       verifying: false,
       queue: [],
       queuedBytes: 0,
     };
-    const token = req.token;
-    req.token = undefined;
     if (token === undefined) return undefined;
-    return this.verifier.verify(token).then(
-      (grants) => this.grant(req, grants),
-      (err: unknown) => this.refuse(req, undefined, err as TickringError),
-    );
+    try {
+      const claimed = this.verifier.precheck(token);
+      const refused = req.route === "ingest" ? permissionRefusal(claimed, "ingest") : undefined;
+      return refused === undefined ? undefined : this.refuse(req, undefined, refused);
+    } catch (err) {
+      return this.refuse(req, undefined, err as TickringError);
+    }
   }
 
-  /** The connection opened: the deadline for its first `{"op":"auth"}`, or its token's expiry. */
+  /** The connection opened: its token verified, or the deadline for its first `{"op":"auth"}` armed. */
   opened(conn: GateConn): void {
     const a = conn.auth;
     if (a === undefined) return;
-    if (a.grants !== undefined) this.established(conn, a.grants);
-    else {
+    if (a.presented !== undefined) {
+      this.authenticate(conn, a, a.presented, false);
+      a.presented = undefined;
+    } else {
       a.timer = setTimer(() => {
         const err = new TickringError(
           "UNAUTHORIZED",
@@ -152,12 +166,7 @@ export class AuthGate {
 
   /** The connection closed: its timer stops and its subject's count is released. */
   closed(conn: GateConn): void {
-    this.abandon(conn);
-  }
-
-  /** Releases what an admitted upgrade counts (the client left before the upgrade, or closed). */
-  abandon(req: GateConn): void {
-    const a = req.auth;
+    const a = conn.auth;
     if (a === undefined) return;
     clearTimeout(a.timer);
     a.queue.length = 0;
@@ -188,7 +197,7 @@ export class AuthGate {
     }
     const token = isBinary ? undefined : authToken(message);
     if (token !== undefined) {
-      this.authenticate(conn, a, token);
+      this.authenticate(conn, a, token, true);
       return true;
     }
     if (a.grants !== undefined) return false;
@@ -229,7 +238,7 @@ export class AuthGate {
     );
   }
 
-  /** A token's grants for an upgrade or a first `{"op":"auth"}`: its permission on the route, its connection limit. */
+  /** A verified token's grants for a new connection: its permission on the route, its connection limit. */
   private grant(conn: GateConn, grants: Grants): TickringError | undefined {
     const refused = conn.route === "ingest" ? permissionRefusal(grants, "ingest") : undefined;
     if (refused !== undefined) return this.refuse(conn, grants.sub, refused);
@@ -248,8 +257,11 @@ export class AuthGate {
     return undefined;
   }
 
-  /** Verifies a first token or a refresh (see the module doc). */
-  private authenticate(conn: GateConn, a: AuthState, token: string): void {
+  /**
+   * Verifies a connection's first token or a refresh (see the module doc); the connection is told it passed
+   * when the token came in an `{"op":"auth"}` (`announce`).
+   */
+  private authenticate(conn: GateConn, a: AuthState, token: string, announce: boolean): void {
     const before = a.grants;
     a.verifying = true;
     this.verifier!.verify(token).then(
@@ -277,14 +289,16 @@ export class AuthGate {
           a.grants = grants;
         }
         this.established(conn, grants);
-        conn.ws.send(
-          JSON.stringify({
-            op: "authenticated",
-            sub: grants.sub,
-            exp: grants.expMs === undefined ? null : grants.expMs / 1000,
-          }),
-          false,
-        );
+        if (announce) {
+          conn.ws.send(
+            JSON.stringify({
+              op: "authenticated",
+              sub: grants.sub,
+              exp: grants.expMs === undefined ? null : grants.expMs / 1000,
+            }),
+            false,
+          );
+        }
         const queued = a.queue.splice(0);
         a.queuedBytes = 0;
         for (const q of queued) if (!conn.closed) this.o.deliver(conn, q.message, q.isBinary);

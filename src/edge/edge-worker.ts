@@ -39,7 +39,7 @@ import type { Socket } from "../transport/socket.js";
 import { arrayBufferToText, type ListenSocket, type TemplatedApp, type Uws } from "../transport/uws.js";
 import { AuthGate, type AuthCounters, type GateConn } from "./auth-gate.js";
 import { HttpProxy } from "./http-proxy.js";
-import { createApp, type UpgradeRequest, type Verdict } from "./routes.js";
+import { createApp } from "./routes.js";
 
 /** How long clients get to answer our close frame at shutdown. */
 const CLOSE_GRACE_MS = 1000;
@@ -209,7 +209,6 @@ export class EdgeWorker {
       onHandlerError: (err, incident) =>
         s.log.error({ err, incident }, "connection handler failed: connection closed"),
       admit: (req) => this.admit(req as Conn),
-      abandon: (req) => this.abandon(req as Conn),
       authorize: (ask) => this.gate.authorize(ask),
       adminDone: (ask, action, status, code) => this.gate.adminDone(ask, action, status, code),
       health: () => health(shared, init.insecure),
@@ -275,31 +274,21 @@ export class EdgeWorker {
   }
 
   /**
-   * A client may open a connection unless its address holds its limit over all workers already, or the
-   * gate refuses it (origin, token); what it counts is released if it is refused after all.
+   * A client may open a connection unless the gate refuses it (origin, token) or its address holds its
+   * limit over all workers already.
    */
-  private admit(req: Conn): Verdict {
+  private admit(req: Conn): TickringError | undefined {
+    const refused = this.gate.admit(req);
+    if (refused !== undefined) return refused;
     const limit = this.s.init.maxConnectionsPerIp;
-    if (!this.connectionsPerIp.tryAcquire(req.ip, limit)) {
-      return new TickringError("LIMIT_REACHED", `at most ${limit} connections per client address`);
-    }
-    const verdict = this.gate.admit(req);
-    const settle = (refused: TickringError | undefined) => {
-      if (refused !== undefined) this.connectionsPerIp.release(req.ip);
-      return refused;
-    };
-    return verdict instanceof Promise ? verdict.then(settle) : settle(verdict);
-  }
-
-  /** An admitted client left before its upgrade: what it counts is released. */
-  private abandon(req: UpgradeRequest): void {
-    this.connectionsPerIp.release(req.ip);
-    this.gate.abandon(req as Conn);
+    if (this.connectionsPerIp.tryAcquire(req.ip, limit)) return undefined;
+    return new TickringError("LIMIT_REACHED", `at most ${limit} connections per client address`);
   }
 
   private closeConn(conn: Conn): void {
     this.conns.delete(conn.id);
-    this.abandon(conn);
+    this.connectionsPerIp.release(conn.ip);
+    this.gate.closed(conn);
   }
 
   private openConn(conn: Conn, ws: Socket, kind: Conn["kind"]): void {

@@ -8,9 +8,13 @@
  * with 1009 can be sent. A message over uWS's ceiling is still cut before it is buffered: that keeps memory
  * per connection bounded. uWS also cuts a text message that is not UTF-8 (1006), before any handler runs.
  *
- * Admission (`admit`, `authorize`) may take a while (a token's signature is checked asynchronously): the
- * request's headers are copied out first (uWS's request object lives only during the handler), the answer is
- * written once it is known, corked, and not at all when the client left meanwhile (`onAborted`).
+ * WebSocket upgrades are admitted or refused synchronously, in the upgrade handler: this uWebSockets.js
+ * (20.30) may cut a socket upgraded later inside `res.cork` right after its `open` (1006: the cork's
+ * connection-close check reads the HTTP state from memory the WebSocket now owns, uWebSockets#1929), and
+ * outside a cork it warns on every upgrade. So what needs a token's signature, which jose checks
+ * asynchronously, happens after the upgrade (src/edge/auth-gate.ts). An HTTP request that needs a permission
+ * (`authorize`) is answered once it is known: its headers copied out first (uWS's request lives only during
+ * the handler), the answer corked, and none when the client left meanwhile (`onAborted`).
  */
 import { errorJson, httpStatusOf, incidentId, TickringError } from "../errors.js";
 import type { Socket } from "../transport/socket.js";
@@ -52,7 +56,7 @@ export interface HttpAsk {
   sub?: string;
 }
 
-/** An admission's answer: a refusal, or undefined to admit; maybe later. */
+/** An HTTP request's admission: a refusal, or undefined to answer it; maybe later. */
 export type Verdict = TickringError | undefined | Promise<TickringError | undefined>;
 
 /** What the routes are built from. */
@@ -68,11 +72,9 @@ export interface RouteOptions<C> {
   /**
    * A client asks to open a WebSocket: an error refuses it before the upgrade (HTTP status of its code, one
    * error body); undefined admits it, and `req` becomes the connection's user data: what it counts (its
-   * address, its token's subject) counts until its `close`, or until `abandon` when the client left before
-   * the upgrade.
+   * address) counts until its `close`.
    */
-  admit(req: UpgradeRequest): Verdict;
-  abandon(req: UpgradeRequest): void;
+  admit(req: UpgradeRequest): TickringError | undefined;
   /** May `ask` be answered? Undefined = yes (auth off, or its token has the permission). */
   authorize(ask: HttpAsk): Verdict;
   /** An admin request was answered (`status`): for the audit log. */
@@ -128,14 +130,17 @@ export function createApp<C extends object>(uws: Uws, o: RouteOptions<C>): Templ
         token: tokenOf(req),
         origin: req.getHeader("origin"),
       };
-      const key = req.getHeader("sec-websocket-key");
-      const protocol = req.getHeader("sec-websocket-protocol");
-      const extensions = req.getHeader("sec-websocket-extensions");
-      answer(
-        res,
-        o.admit(ask),
-        () => res.upgrade(ask, key, protocol, extensions, context),
-        () => o.abandon(ask),
+      const refused = o.admit(ask);
+      if (refused !== undefined) {
+        sendError(res, refused);
+        return;
+      }
+      res.upgrade(
+        ask,
+        req.getHeader("sec-websocket-key"),
+        req.getHeader("sec-websocket-protocol"),
+        req.getHeader("sec-websocket-extensions"),
+        context,
       );
     };
   /** The same for an HTTP request that needs a permission: `go` answers it once authorized. */
@@ -226,10 +231,10 @@ export function createApp<C extends object>(uws: Uws, o: RouteOptions<C>): Templ
 const SIMPLE_CONTENT_TYPES = ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"];
 
 /**
- * Runs `go` (corked) once `verdict` admits the request, or answers its refusal; runs `gone` instead when the
- * client left before a late verdict. uWS requires an abort handler on a response not answered at once.
+ * Runs `go` (corked) once `verdict` admits the request, or answers its refusal; nothing when the client left
+ * before a late verdict. uWS requires an abort handler on a response not answered at once.
  */
-function answer(res: HttpResponse, verdict: Verdict, go: () => void, gone = () => {}): void {
+function answer(res: HttpResponse, verdict: Verdict, go: () => void): void {
   if (!(verdict instanceof Promise)) {
     if (verdict === undefined) go();
     else sendError(res, verdict);
@@ -242,9 +247,8 @@ function answer(res: HttpResponse, verdict: Verdict, go: () => void, gone = () =
   verdict
     .catch((err: unknown) => new TickringError("INTERNAL", "admission failed", { cause: err }))
     .then((refused) => {
-      if (aborted) {
-        if (refused === undefined) gone();
-      } else if (refused === undefined) res.cork(go);
+      if (aborted) return;
+      if (refused === undefined) res.cork(go);
       else sendError(res, refused);
     });
 }

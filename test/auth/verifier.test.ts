@@ -135,3 +135,35 @@ test("key files: a short secret, private keys in the JWKS and unreadable files a
     dir.remove();
   }
 });
+
+test("precheck: what can be refused without the signature, synchronously; a forged token passes it (not verify)", async () => {
+  const keys = await generateKeyPair("ES256", { extractable: true });
+  const jwks = { keys: [{ ...(await exportJWK(keys.publicKey)), kid: "k1", alg: "ES256" }] };
+  const v = new TokenVerifier({ secret: SECRET, jwks });
+  const refuses = (t: string, pattern: RegExp) =>
+    assert.throws(
+      () => v.precheck(t),
+      (e: TickringError) => e.code === "UNAUTHORIZED" && pattern.test(e.message),
+    );
+  const past = Date.now() - 3600_000;
+  refuses(await mintToken(SECRET, { sub: "a", claim: {}, ttlMs: 1000, nowMs: past }), /^token expired at /);
+  const unknownKid = await new SignJWT({})
+    .setProtectedHeader({ alg: "ES256", kid: "k9" })
+    .setSubject("a")
+    .sign(keys.privateKey);
+  refuses(unknownKid, /no key of this server matches/);
+  refuses(
+    await new SignJWT({}).setProtectedHeader({ alg: "HS384" }).setSubject("a").sign(SECRET),
+    /signed with "HS384"/,
+  );
+  refuses(
+    await new SignJWT({ tickring: { bogus: 1 } })
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject("a")
+      .sign(SECRET),
+    /bogus: unknown/,
+  );
+  const forged = await mintToken(OTHER, { sub: "mallory", claim: { admin: true }, ttlMs: 60_000 });
+  assert.equal(v.precheck(forged).sub, "mallory", "claims are read, not trusted");
+  await refused(v.verify(forged), /bad token signature/);
+});

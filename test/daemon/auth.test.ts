@@ -73,7 +73,7 @@ describe("a daemon with --auth-secret-file", () => {
     dir.remove();
   });
   describe("authentication: every endpoint but /healthz needs a good token", () => {
-    test("no token, an expired one, a wrong signature, no sub: 401 before the upgrade or on HTTP", async () => {
+    test("no token, an expired one, a wrong signature, no sub: 401 on HTTP and before the upgrade, or 4001 right after it", async () => {
       const expired = await tokenFor(
         secret.bytes,
         "alice",
@@ -81,7 +81,7 @@ describe("a daemon with --auth-secret-file", () => {
         1000,
         Date.now() - 3600_000,
       );
-      const wrongKey = await tokenFor(other.bytes, "alice", { realtime: ["*"], metrics: true });
+      const wrongKey = await tokenFor(other.bytes, "alice", { realtime: ["*"], metrics: true, ingest: true });
       const noSub = await new SignJWT({ tickring: { metrics: true } })
         .setProtectedHeader({ alg: "HS256" })
         .sign(secret.bytes);
@@ -92,13 +92,28 @@ describe("a daemon with --auth-secret-file", () => {
         ["garbage", "abc.def.ghi", /malformed token/],
       ];
       for (const [what, t, message] of cases) {
+        // A signature is checked right after the upgrade (the upgrade cannot wait for it): error, then 4001.
         for (const path of ["/v1/feed", "/v1/ingest"]) {
+          if (what === "wrong signature") {
+            const c = await Client.connect(daemon.url(path), bearer(t));
+            c.send(path === "/v1/feed" ? { op: "ping" } : { type: "trade", symbol: "X", price: 1, size: 1 });
+            assert.equal(await closed(c), 4001, path);
+            assert.deepEqual(
+              c.text.map((m) => m.code),
+              ["UNAUTHORIZED"],
+              "nothing answered before the refusal",
+            );
+            assert.match(String(c.text[0].message), message, path);
+            continue;
+          }
           const r = await refusedUpgrade(daemon.url(path), bearer(t));
           assert.deepEqual([r.status, r.code], [401, "UNAUTHORIZED"], `${what} ${path}`);
           assert.match(r.message, message, `${what} ${path}`);
         }
-        const viaQuery = await refusedUpgrade(`${daemon.url("/v1/feed")}?token=${encodeURIComponent(t)}`);
-        assert.equal(viaQuery.status, 401, `${what} ?token=`);
+        if (what !== "wrong signature") {
+          const viaQuery = await refusedUpgrade(`${daemon.url("/v1/feed")}?token=${encodeURIComponent(t)}`);
+          assert.equal(viaQuery.status, 401, `${what} ?token=`);
+        }
         for (const [method, path] of [
           ["GET", "/metrics"],
           ["GET", "/v1/stats"],
@@ -134,8 +149,13 @@ describe("a daemon with --auth-secret-file", () => {
 
     test("refusals are audited with sub, remote address and code, and counted in /metrics", async () => {
       await refusedUpgrade(daemon.url("/v1/feed"), bearer("abc.def.ghi"));
-      const noIngest = await token("mallory", { realtime: ["*"] });
-      await refusedUpgrade(daemon.url("/v1/ingest"), bearer(noIngest));
+      const narrow = await Client.connect(
+        daemon.url("/v1/feed"),
+        bearer(await token("mallory", { realtime: ["AAPL"] })),
+      );
+      narrow.send({ op: "subscribe", id: 1, symbols: ["MSFT"] });
+      await narrow.nextOp("error");
+      narrow.close();
       await logLine(
         (l) => l.audit === "auth" && l.code === "UNAUTHORIZED" && l.remote === "127.0.0.1" && l.sub === null,
       );
@@ -306,15 +326,24 @@ describe("a daemon with --auth-secret-file", () => {
   describe("limits of a token: answered with an error, never by dropping an older connection", () => {
     test("max_connections counts a subject over both workers", async () => {
       const t = await token("carol", { realtime: ["*"], max_connections: 2 });
-      const open = [
-        await Client.connect(daemon.url("/v1/feed"), bearer(t)),
-        await Client.connect(daemon.url("/v1/feed"), bearer(t)),
-      ];
+      /** A connection with the token on its upgrade, once the token is verified (a ping waits for that). */
+      const connect = async () => {
+        const c = await Client.connect(daemon.url("/v1/feed"), bearer(t));
+        c.send({ op: "ping" });
+        await c.until(() => c.text.length > 0 || c.closeCode !== undefined, "an answer");
+        return c;
+      };
+      const open = [await connect(), await connect()];
+      for (const c of open) assert.equal(c.text[0].op, "pong");
       // The kernel spreads connections over the two workers: every one of these is refused wherever it lands.
       for (let i = 0; i < 8; i++) {
-        const r = await refusedUpgrade(daemon.url("/v1/feed"), bearer(t));
-        assert.deepEqual([r.status, r.code], [429, "LIMIT_REACHED"]);
-        assert.match(r.message, /carol has 2 connections open, its token's max_connections/);
+        const refused = await connect();
+        assert.equal(await closed(refused), 4029);
+        assert.equal(refused.text[0].code, "LIMIT_REACHED");
+        assert.match(
+          String(refused.text[0].message),
+          /carol has 2 connections open, its token's max_connections/,
+        );
       }
       const late = await Client.connect(daemon.url("/v1/feed"));
       late.send({ op: "auth", token: t });
@@ -322,12 +351,13 @@ describe("a daemon with --auth-secret-file", () => {
       assert.equal(late.text[0].code, "LIMIT_REACHED");
       for (const c of open) {
         c.send({ op: "ping" });
-        await c.nextOp("pong");
+        await c.until(() => c.text.filter((m) => m.op === "pong").length === 2, "a second pong");
       }
       open[0].close();
       await closed(open[0]);
       await new Promise((r) => setTimeout(r, 100));
-      const again = await Client.connect(daemon.url("/v1/feed"), bearer(t));
+      const again = await connect();
+      assert.equal(again.text[0].op, "pong");
       for (const c of [again, open[1]]) c.close();
     });
 
