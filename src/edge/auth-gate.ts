@@ -19,9 +19,7 @@
  *   origin may read /v1/feed and none may publish on /v1/ingest (a page the operator happens to visit
  *   must not be able to publish into a local daemon).
  *
- * Audit: one log line (`"audit"` field) per refused authentication and per admin action, entitlement
- * refusals at most {@link AUDIT_PER_SECOND} a second (the rest counted in the next line), each with the
- * subject, the remote address and the code; the counters go to /metrics.
+ * Every refusal goes to the audit trail (auth-audit.ts).
  */
 import { setTimeout as setTimer } from "node:timers";
 import type { Grants } from "../auth/claims.js";
@@ -29,11 +27,11 @@ import { admitFeed, permissionRefusal } from "../auth/entitlements.js";
 import type { AuthKeys } from "../auth/keys.js";
 import { MAX_TOKEN_CHARS, TokenVerifier } from "../auth/verifier.js";
 import { errorJson, TickringError } from "../errors.js";
-import type { Logger } from "../logger.js";
 import type { FeedAccess } from "../subscriber/feed-access.js";
 import type { SubscribeRequest } from "../subscriber/protocol.js";
 import { closeWhenDrained, type FeedConnection } from "../subscriber/realtime-feed.js";
 import type { SharedCounts } from "../threads/shared-counts.js";
+import type { AuthAudit } from "./auth-audit.js";
 import type { HttpAsk, UpgradeRequest, Verdict } from "./routes.js";
 
 /** How long a connection opened without a token has to send `{"op":"auth"}`. */
@@ -45,23 +43,10 @@ export const CLOSE_LIMIT = 4029;
 /** Messages (and their bytes) a connection may send behind its first `{"op":"auth"}` before it is verified. */
 const MAX_QUEUED = 64;
 const MAX_QUEUED_BYTES = 1024 * 1024;
-/** Entitlement refusals logged per second at most. */
-const AUDIT_PER_SECOND = 10;
 /** Node's timers take at most 2^31 − 1 ms; a later expiry is re-armed. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Bytes `"auth"`: only a message holding them is parsed to see whether it is an auth message. */
 const AUTH_MARK = Buffer.from('"auth"');
-
-/** What the gate counts, for /metrics. */
-export interface AuthCounters {
-  /** Authentications refused (no, bad or expired token). */
-  refused: number;
-  /** Requests of authenticated clients refused (a permission, an entitlement, a limit of the token). */
-  forbidden: number;
-  /** Connections closed at their token's expiry. */
-  expired: number;
-  adminActions: number;
-}
 
 /** A connection as the gate sees it: its upgrade request (uWS user data), then its socket. */
 export interface GateConn extends UpgradeRequest, FeedConnection {
@@ -93,15 +78,13 @@ export interface AuthGateOptions {
   allowedOrigins: readonly string[] | undefined;
   /** Connections per token subject over all workers. */
   connectionsPerSub: SharedCounts;
-  counters: AuthCounters;
-  log: Logger;
+  audit: AuthAudit;
   /** Hands on a message that waited for its connection's token. */
   deliver(conn: GateConn, message: ArrayBuffer, isBinary: boolean): void;
 }
 
 export class AuthGate {
   private readonly verifier: TokenVerifier | undefined;
-  private auditWindow = { second: 0, logged: 0, suppressed: 0 };
 
   constructor(private readonly o: AuthGateOptions) {
     this.verifier = o.keys === undefined ? undefined : new TokenVerifier(o.keys);
@@ -123,7 +106,7 @@ export class AuthGate {
    */
   admit(req: GateConn): TickringError | undefined {
     const origin = this.originRefusal(req);
-    if (origin !== undefined) return this.refuse(req, undefined, origin);
+    if (origin !== undefined) return this.o.audit.refused(req, undefined, origin);
     if (this.verifier === undefined) return undefined;
     const token = req.token;
     req.token = undefined;
@@ -140,9 +123,9 @@ export class AuthGate {
     try {
       const claimed = this.verifier.precheck(token);
       const refused = req.route === "ingest" ? permissionRefusal(claimed, "ingest") : undefined;
-      return refused === undefined ? undefined : this.refuse(req, undefined, refused);
+      return refused === undefined ? undefined : this.o.audit.refused(req, undefined, refused);
     } catch (err) {
-      return this.refuse(req, undefined, err as TickringError);
+      return this.o.audit.refused(req, undefined, err as TickringError);
     }
   }
 
@@ -159,7 +142,7 @@ export class AuthGate {
           "UNAUTHORIZED",
           `no token: send {"op":"auth","token":"…"} within ${AUTH_DEADLINE_MS / 1000} s of connecting, or present it on the upgrade`,
         );
-        this.close(conn, this.refuse(conn, undefined, err), CLOSE_UNAUTHORIZED);
+        this.close(conn, this.o.audit.refused(conn, undefined, err), CLOSE_UNAUTHORIZED);
       }, AUTH_DEADLINE_MS).unref();
     }
   }
@@ -205,7 +188,7 @@ export class AuthGate {
       "UNAUTHORIZED",
       'not authenticated: the first message must be {"op":"auth","token":"…"}',
     );
-    this.close(conn, this.refuse(conn, undefined, err), CLOSE_UNAUTHORIZED);
+    this.close(conn, this.o.audit.refused(conn, undefined, err), CLOSE_UNAUTHORIZED);
     return true;
   }
 
@@ -217,31 +200,22 @@ export class AuthGate {
         "UNAUTHORIZED",
         "token required: Authorization: Bearer <token>, or ?token=",
       );
-      return this.refuse(ask, undefined, err);
+      return this.o.audit.refused(ask, undefined, err);
     }
     return this.verifier.verify(ask.token).then(
       (grants) => {
         ask.sub = grants.sub;
         const refused = permissionRefusal(grants, ask.need);
-        return refused === undefined ? undefined : this.refuse(ask, grants.sub, refused);
+        return refused === undefined ? undefined : this.o.audit.refused(ask, grants.sub, refused);
       },
-      (err: unknown) => this.refuse(ask, undefined, err as TickringError),
-    );
-  }
-
-  /** An admin request was answered. */
-  adminDone(ask: HttpAsk, action: string, status: number, code: string | undefined): void {
-    this.o.counters.adminActions++;
-    this.o.log.info(
-      { audit: "admin", sub: ask.sub ?? null, remote: ask.ip, action, status, code: code ?? "OK" },
-      "admin action",
+      (err: unknown) => this.o.audit.refused(ask, undefined, err as TickringError),
     );
   }
 
   /** A verified token's grants for a new connection: its permission on the route, its connection limit. */
   private grant(conn: GateConn, grants: Grants): TickringError | undefined {
     const refused = conn.route === "ingest" ? permissionRefusal(grants, "ingest") : undefined;
-    if (refused !== undefined) return this.refuse(conn, grants.sub, refused);
+    if (refused !== undefined) return this.o.audit.refused(conn, grants.sub, refused);
     const limit = grants.maxConnections;
     if (limit !== undefined) {
       if (!this.o.connectionsPerSub.tryAcquire(grants.sub, limit)) {
@@ -249,7 +223,7 @@ export class AuthGate {
           "LIMIT_REACHED",
           `${grants.sub} has ${limit} connections open, its token's max_connections: close one first`,
         );
-        return this.refuse(conn, grants.sub, err);
+        return this.o.audit.refused(conn, grants.sub, err);
       }
       conn.auth!.counted = grants.sub;
     }
@@ -282,7 +256,7 @@ export class AuthGate {
                 ? "the refreshed token's entitlements differ: reconnect with it"
                 : undefined;
           if (changed !== undefined) {
-            const err = this.refuse(conn, grants.sub, new TickringError("UNAUTHORIZED", changed));
+            const err = this.o.audit.refused(conn, grants.sub, new TickringError("UNAUTHORIZED", changed));
             this.close(conn, err, CLOSE_UNAUTHORIZED);
             return;
           }
@@ -306,7 +280,7 @@ export class AuthGate {
       (err: unknown) => {
         a.verifying = false;
         if (!conn.closed)
-          this.close(conn, this.refuse(conn, before?.sub, err as TickringError), CLOSE_UNAUTHORIZED);
+          this.close(conn, this.o.audit.refused(conn, before?.sub, err as TickringError), CLOSE_UNAUTHORIZED);
       },
     );
   }
@@ -330,7 +304,7 @@ export class AuthGate {
           this.armExpiry(conn, grants);
           return;
         }
-        this.o.counters.expired++;
+        this.o.audit.counters.expired++;
         const at = new Date(grants.expMs!).toISOString();
         const err = new TickringError(
           "UNAUTHORIZED",
@@ -350,10 +324,10 @@ export class AuthGate {
         try {
           const grant = admitFeed(grants, req.feed, req.symbols, req.live, Date.now());
           const tooEarly = grant.tooEarly;
-          grant.tooEarly = () => this.refuse(conn, grants.sub, tooEarly());
+          grant.tooEarly = () => this.o.audit.refused(conn, grants.sub, tooEarly());
           return grant;
         } catch (err) {
-          throw this.refuse(conn, grants.sub, err as TickringError);
+          throw this.o.audit.refused(conn, grants.sub, err as TickringError);
         }
       },
     };
@@ -368,29 +342,6 @@ export class AuthGate {
         ? "web pages may not publish unless --allowed-origins lists them"
         : "not in --allowed-origins";
     return new TickringError("FORBIDDEN", `origin ${req.origin.slice(0, 100)}: ${why}`);
-  }
-
-  /** Logs and counts the refusal `err` of a request from `who`; returns it. */
-  private refuse(who: { ip: string }, sub: string | undefined, err: TickringError): TickringError {
-    const entry = { audit: "auth", sub: sub ?? null, remote: who.ip, code: err.code, reason: err.message };
-    if (err.code === "UNAUTHORIZED") {
-      this.o.counters.refused++;
-      this.o.log.warn(entry, "authentication refused");
-      return err;
-    }
-    this.o.counters.forbidden++;
-    const now = Math.floor(Date.now() / 1000);
-    const w = this.auditWindow;
-    if (w.second !== now) this.auditWindow = { second: now, logged: 0, suppressed: w.suppressed };
-    if (this.auditWindow.logged >= AUDIT_PER_SECOND) {
-      this.auditWindow.suppressed++;
-      return err;
-    }
-    this.auditWindow.logged++;
-    const suppressed = this.auditWindow.suppressed;
-    this.auditWindow.suppressed = 0;
-    this.o.log.warn({ ...entry, audit: "entitlement", suppressed }, "request refused");
-    return err;
   }
 
   /**

@@ -37,7 +37,8 @@ import {
 } from "../threads/shared-state.js";
 import type { Socket } from "../transport/socket.js";
 import { arrayBufferToText, type ListenSocket, type TemplatedApp, type Uws } from "../transport/uws.js";
-import { AuthGate, type AuthCounters, type GateConn } from "./auth-gate.js";
+import { AuthAudit, type AuthCounters } from "./auth-audit.js";
+import { AuthGate, type GateConn } from "./auth-gate.js";
 import { HttpProxy } from "./http-proxy.js";
 import { createApp } from "./routes.js";
 
@@ -88,6 +89,7 @@ export class EdgeWorker {
   private readonly ingestCounters = { messages: 0, ticks: 0, rejected: 0 };
   private readonly authCounters: AuthCounters = { refused: 0, forbidden: 0, expired: 0, adminActions: 0 };
   private readonly gate: AuthGate;
+  private readonly audit: AuthAudit;
   private readonly reader: RingReader;
   private readonly pump: RingPump;
   private readonly lvc: LastValueCache;
@@ -162,12 +164,12 @@ export class EdgeWorker {
       log: incidents,
     });
     this.proxy = new HttpProxy((msg) => s.post(msg));
+    this.audit = new AuthAudit(s.log, this.authCounters);
     this.gate = new AuthGate({
       keys: init.auth,
       allowedOrigins: init.allowedOrigins,
       connectionsPerSub: new SharedCounts(init.connectionsPerSub),
-      counters: this.authCounters,
-      log: s.log,
+      audit: this.audit,
       deliver: (conn, message, isBinary) =>
         (conn as Conn).kind === "feed"
           ? this.feeds.request(conn as Conn, arrayBufferToText(message))
@@ -210,7 +212,7 @@ export class EdgeWorker {
         s.log.error({ err, incident }, "connection handler failed: connection closed"),
       admit: (req) => this.admit(req as Conn),
       authorize: (ask) => this.gate.authorize(ask),
-      adminDone: (ask, action, status, code) => this.gate.adminDone(ask, action, status, code),
+      adminDone: (ask, action, status, code) => this.audit.adminAction(ask, action, status, code),
       health: () => health(shared, init.insecure),
       proxy: this.proxy,
       adminToken: init.adminToken,
