@@ -3,6 +3,7 @@
  * admin; token refresh and expiry; limits of a token over both workers; the audit trail.
  */
 import assert from "node:assert/strict";
+import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { SignJWT } from "jose";
 import type { TickringClaim } from "../../src/auth/claims.js";
@@ -56,6 +57,15 @@ async function logLine(match: (l: Record<string, unknown>) => boolean): Promise<
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error("no such log line");
+}
+
+/** A client's text frame (masked, as clients must send them) of at most 125 bytes. */
+function maskedText(text: string): Buffer {
+  const payload = Buffer.from(text);
+  const mask = Buffer.from([1, 2, 3, 4]);
+  const frame = Buffer.concat([Buffer.from([0x81, 0x80 | payload.length]), mask, payload]);
+  for (let i = 0; i < payload.length; i++) frame[6 + i] ^= mask[i % 4];
+  return frame;
 }
 
 /** Waits for `c` to close; its close code. */
@@ -411,6 +421,44 @@ describe("a daemon with --auth-secret-file", () => {
         assert.equal(await closed(c), 4001);
         assert.match(String(c.text.at(-1)!.message), sub === "mallory" ? /same sub/ : /entitlements differ/);
       }
+    });
+  });
+
+  describe("upgrades", () => {
+    /**
+     * A WebSocket handshake by hand with `Connection: close` beside the upgrade, then `{"op":"ping"}`:
+     * whether the pong comes. uWebSockets.js 20.30 cuts a socket it upgraded asynchronously inside
+     * `res.cork` right after `open` when that flag is set (uWebSockets#1929), and now and then without it.
+     */
+    function pingAfterUpgrade(token: string): Promise<string> {
+      return new Promise((resolve) => {
+        const s = connect(daemon.port, "127.0.0.1");
+        let got = "";
+        s.on("connect", () =>
+          s.write(
+            "GET /v1/feed HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: close\r\n" +
+              `Authorization: Bearer ${token}\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n` +
+              "Sec-WebSocket-Version: 13\r\n\r\n",
+          ),
+        );
+        s.on("data", (d: Buffer) => {
+          const first = got === "";
+          got += d.toString("latin1");
+          if (first && got.startsWith("HTTP/1.1 101")) s.write(maskedText('{"op":"ping"}'));
+          if (got.includes('"op":"pong"')) {
+            s.destroy();
+            resolve("pong");
+          }
+        });
+        s.on("close", () =>
+          resolve(got.startsWith("HTTP/1.1 101") ? "cut after the upgrade" : got.slice(0, 40)),
+        );
+      });
+    }
+
+    test("an upgrade with a token is never cut after it opens", async () => {
+      const t = await token("ursula", { realtime: ["*"] });
+      for (let i = 0; i < 20; i++) assert.equal(await pingAfterUpgrade(t), "pong", `attempt ${i}`);
     });
   });
 
