@@ -56,8 +56,15 @@ function scenarioList(): Scenario[] {
 const procsFor = (s: Scenario) =>
   values.procs !== undefined ? values.procs : values.smoke ? 2 : defaultProcs(s.clients);
 
-function load(system: "tickring" | "baseline", ingest: string, feed: string, s: Scenario) {
+function load(
+  system: "tickring" | "baseline",
+  ingest: string,
+  feed: string,
+  s: Scenario,
+  cpuPids?: number[],
+) {
   return runLoadGroup({
+    cpuPids,
     system,
     ingest,
     feed,
@@ -89,7 +96,11 @@ async function onTickring(s: Scenario): Promise<LoadResult> {
   try {
     const base = `ws://127.0.0.1:${daemon.port}`;
     const query = auth === undefined ? "" : `?token=${auth.token}`;
-    return await load("tickring", `${base}/v1/ingest${query}`, `${base}/v1/feed${query}`, s);
+    // The daemon's CPU over the window: a paced scenario's work is fixed, so its CPU compares runs (auth on
+    // and off, say) on a machine too busy for latency to.
+    return await load("tickring", `${base}/v1/ingest${query}`, `${base}/v1/feed${query}`, s, [
+      daemon.child.pid!,
+    ]);
   } finally {
     await daemon.stop();
     rmSync(data, { recursive: true, force: true });
