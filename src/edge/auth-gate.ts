@@ -66,7 +66,7 @@ interface AuthState {
   /** The expiry timer, or the deadline for the first `{"op":"auth"}`. */
   timer: ReturnType<typeof setTimer> | undefined;
   verifying: boolean;
-  /** Messages received while the first token was being verified. */
+  /** Messages received while the first token was being verified, and those behind a refresh among them. */
   queue: { message: ArrayBuffer; isBinary: boolean }[];
   queuedBytes: number;
 }
@@ -169,7 +169,9 @@ export class AuthGate {
       conn.ws.send('{"op":"authenticated","auth":"off"}', false);
       return true;
     }
-    if (a.grants === undefined && a.verifying) {
+    // Behind a token being verified wait: everything, before the first one; before a refresh, what came in
+    // behind it while the first was verified (so that it is handled in order, as a refresh).
+    if (a.verifying && (a.grants === undefined || a.queue.length > 0)) {
       a.queue.push({ message: message.slice(0), isBinary });
       a.queuedBytes += message.byteLength;
       if (a.queue.length > MAX_QUEUED || a.queuedBytes > MAX_QUEUED_BYTES) {
@@ -273,9 +275,7 @@ export class AuthGate {
             false,
           );
         }
-        const queued = a.queue.splice(0);
-        a.queuedBytes = 0;
-        for (const q of queued) if (!conn.closed) this.o.deliver(conn, q.message, q.isBinary);
+        this.drain(conn, a);
       },
       (err: unknown) => {
         a.verifying = false;
@@ -283,6 +283,23 @@ export class AuthGate {
           this.close(conn, this.o.audit.refused(conn, before?.sub, err as TickringError), CLOSE_UNAUTHORIZED);
       },
     );
+  }
+
+  /**
+   * Hands on the messages that waited for a token, in order, as if they came now: an `{"op":"auth"}` among
+   * them is a refresh, and those behind it wait on for it.
+   */
+  private drain(conn: GateConn, a: AuthState): void {
+    while (a.queue.length > 0 && !conn.closed) {
+      const q = a.queue.shift()!;
+      a.queuedBytes -= q.message.byteLength;
+      const token = q.isBinary ? undefined : authToken(q.message);
+      if (token !== undefined) {
+        this.authenticate(conn, a, token, true);
+        return;
+      }
+      this.o.deliver(conn, q.message, q.isBinary);
+    }
   }
 
   /** Authenticated with `grants`: its feed access, and its expiry timer. */

@@ -413,13 +413,15 @@ describe("a daemon with --auth-secret-file", () => {
         ["frank", { realtime: ["*"], ingest: true }],
       ];
       for (const [sub, claim] of changes) {
-        const c = await Client.connect(
-          daemon.url("/v1/feed"),
-          bearer(await token("frank", { realtime: ["*"] })),
-        );
-        c.send({ op: "auth", token: await token(sub, claim) });
+        const first = await token("frank", { realtime: ["*"] });
+        const refresh = await token(sub, claim);
+        const why = sub === "mallory" ? /same sub/ : /entitlements differ/;
+        const c = await Client.connect(daemon.url("/v1/feed"), bearer(first));
+        c.send({ op: "ping" });
+        await c.nextOp("pong");
+        c.send({ op: "auth", token: refresh });
         assert.equal(await closed(c), 4001);
-        assert.match(String(c.text.at(-1)!.message), sub === "mallory" ? /same sub/ : /entitlements differ/);
+        assert.match(String(c.text.at(-1)!.message), why);
       }
     });
   });
