@@ -8,7 +8,8 @@ import tseslint from "typescript-eslint";
  * Which folders of src/ each folder may import. Data flows one way — ingest (publisher) → sequencer → WAL
  * (storage) → ring → subscriber → socket (edge) — with recovery beside storage; `auth` (tokens and entitlements)
  * is used by the edge, which hands the feeds only what a connection may see; `threads` is what the main
- * thread (daemon) and the socket workers (edge) share; `transport` is the one seam to uWebSockets.js. A
+ * thread (daemon) and the socket workers (edge) share; `indexing` is the indexer thread; `transport` is the
+ * one seam to uWebSockets.js. A
  * folder may always import itself, src/errors.ts, src/clock.ts and src/logger.ts.
  */
 const LAYERS = {
@@ -22,8 +23,9 @@ const LAYERS = {
   subscriber: ["frame", "ring", "storage", "config", "transport"],
   auth: ["config", "frame"],
   threads: ["config", "auth"],
+  indexing: ["storage", "threads", "config", "frame"],
   edge: ["publisher", "subscriber", "ring", "storage", "threads", "transport", "frame", "config", "auth"],
-  daemon: ["publisher", "ring", "storage", "recovery", "threads", "frame", "config", "auth"],
+  daemon: ["publisher", "ring", "storage", "recovery", "threads", "indexing", "frame", "config", "auth"],
   client: ["frame"],
 };
 const FOLDERS = [...Object.keys(LAYERS), "cli"];

@@ -163,6 +163,30 @@ Prints markdown tables (--json: one JSON object). See bench/README.md "Peers".`,
   },
 });
 
+/** The hostile loads of the soak's second phase (bench/soak/hostile/). */
+export const HOSTILE_LOADS = ["fuzz", "stalled", "churn", "replays", "symbols"] as const;
+
+export const SOAK = defineBench({
+  name: "soak",
+  script: "soak/soak.bench.js",
+  summary: "The daemon under normal load, then under hostile clients too: crashes, acked ticks, RSS, p99.",
+  details:
+    "Two phases of --duration each: normal load only, then with fuzzing, stalled clients, connection\n" +
+    "churn, a replay storm and symbol/limit hunters. Exits 0 whether or not the targets are met.\n" +
+    'See bench/README.md "Soak".',
+  flags: {
+    duration: seconds("seconds of each of the two phases, 2 under --smoke", 60),
+    json,
+    smoke,
+    seed: count("seed of the hostile inputs, to make a run's inputs again (default: random)", undefined, 0),
+    hostile: list("NAME,NAME", "the hostile loads of the second phase", [...HOSTILE_LOADS], (name) => {
+      const known = HOSTILE_LOADS.find((h) => h === name);
+      if (known === undefined) throw new Error(`expected names among ${HOSTILE_LOADS.join(",")}`);
+      return known;
+    }),
+  },
+});
+
 /** The benchmarks `bench report` runs and charts, in its order. */
 export const REPORTED = ["ring", "storage", "e2e", "replay", "recovery", "peers"] as const;
 
@@ -189,5 +213,6 @@ export const BENCHMARKS: readonly BenchSpec[] = [
   REPLAY,
   RECOVERY,
   PEERS,
+  SOAK,
   REPORT,
 ];

@@ -15,6 +15,7 @@ import { registerBenchCommand } from "./bench-command.js";
 import { registerReplayCommand } from "./replay-command.js";
 import { registerSnapshotCommands } from "./snapshot-command.js";
 import { registerTokenCommand } from "./token-command.js";
+import { registerWalCommands } from "./wal-command.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const packageJson = JSON.parse(readFileSync(join(here, "../../../package.json"), "utf8")) as {
@@ -54,9 +55,16 @@ const attributes = serveFlags().map(({ flag, usage, description }) => {
 });
 serve.action(async (given: Record<string, string | boolean | undefined>) => {
   const flags = Object.fromEntries(attributes.map(([flag, attribute]) => [flag, given[attribute]]));
-  const daemon = await Tickring.start(resolveCliServeOptions({ flags, env: process.env }));
+  // Signals are taken before the daemon starts: one that arrives while it starts (a supervisor stopping it
+  // as soon as it said it serves) stops it cleanly once started, instead of killing it by default.
+  const started: { daemon?: Tickring; signalled?: string } = {};
   let stopping = false;
   const stop = (signal: string) => {
+    const daemon = started.daemon;
+    if (daemon === undefined) {
+      started.signalled ??= signal;
+      return;
+    }
     if (stopping) {
       daemon.log.warn({ signal }, "second signal: exiting without a clean shutdown");
       process.exit(1);
@@ -73,7 +81,11 @@ serve.action(async (given: Record<string, string | boolean | undefined>) => {
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
-  if (authOn(daemon.options)) process.on("SIGHUP", () => daemon.reloadAuthKeys());
+  const options = resolveCliServeOptions({ flags, env: process.env });
+  // With auth on, SIGHUP re-reads the keys; one while the daemon starts is moot (it reads them as it starts).
+  if (authOn(options)) process.on("SIGHUP", () => started.daemon?.reloadAuthKeys());
+  started.daemon = await Tickring.start(options);
+  if (started.signalled !== undefined) stop(started.signalled);
 });
 
 registerReplayCommand(program);
@@ -83,6 +95,8 @@ registerBenchCommand(program);
 registerSnapshotCommands(program);
 
 registerTokenCommand(program);
+
+registerWalCommands(program);
 
 /** Writes the one line an error gets: commander's own (a suggestion folded in) or the error's message. */
 function fail(message: string): void {

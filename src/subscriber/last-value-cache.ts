@@ -97,6 +97,20 @@ export class LastValueCache {
     return [...this.list].sort((a, b) => a.seq - b.seq).map((s) => s.bytes.subarray(0, s.length));
   }
 
+  /**
+   * Up to `budget` bytes of cached frames (views valid until the next update), in no particular order, into
+   * `out`; true when that was all of them. The work is bounded by the budget, not by the cache's size.
+   */
+  collect(out: Uint8Array[], budget: number): boolean {
+    let used = 0;
+    for (const s of this.list) {
+      if (used + s.length > budget) return false;
+      out.push(s.bytes.subarray(0, s.length));
+      used += s.length;
+    }
+    return true;
+  }
+
   /** Forgets every symbol and gives its bytes back to the budget. */
   clear(): void {
     for (const s of this.list) this.budget.used -= s.bytes.length + SLOT_OVERHEAD;

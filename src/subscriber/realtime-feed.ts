@@ -63,6 +63,28 @@ export interface FeedCounters {
   disconnects: number;
 }
 
+/**
+ * Bytes a subscriber's socket may hold unsent before its slow-consumer policy applies: the worker lowers it
+ * below `--backpressure-bytes` as connections add up, so what all its stalled clients hold stays within the
+ * worker's share of `--send-buffer-bytes` (see SendBudget in the edge).
+ */
+export interface SendLimit {
+  bytes: number;
+}
+
+/** The last values a new subscription starts with, and whether it may lack some. */
+export interface LastValues {
+  frames: Uint8Array[];
+  partial: boolean;
+}
+
+/** Counters at zero. */
+export function newFeedCounters(): FeedCounters {
+  return { framesSent: 0, bytesSent: 0, messagesSent: 0, drops: 0, gaps: 0, conflated: 0, disconnects: 0 };
+}
+
+/** Frames sent outside a run (last values, a conflated backlog) go in messages of about this size. */
+const CHUNK_BYTES = 64 * 1024;
 /** Most separate pieces one subscriber's message may have before it is sent early. */
 const MAX_PIECES = 256;
 
@@ -111,6 +133,8 @@ export class RealtimeFeed {
   private readonly json: JsonRun;
   /** JSON of frames sent outside a run (last values, a conflated backlog), which may happen mid-run. */
   private readonly extra: JsonRun;
+  /** Binary frames sent outside a run, joined into messages of up to {@link CHUNK_BYTES}. */
+  private staging = new Uint8Array(CHUNK_BYTES);
   /** The current run's frames: its bytes, and where it lies in them (for conflating JSON subscribers). */
   private bytes: Uint8Array = new Uint8Array(0);
   private runStart = 0;
@@ -123,7 +147,7 @@ export class RealtimeFeed {
    */
   constructor(
     private readonly lvc: LastValueCache,
-    private readonly limitBytes: number,
+    private readonly limit: SendLimit,
     private readonly counters: FeedCounters,
     private readonly conflation: ByteBudget = { limit: Number.POSITIVE_INFINITY, used: 0 },
     renderer: JsonRenderer = new JsonRenderer(),
@@ -136,16 +160,45 @@ export class RealtimeFeed {
     return this.subs.size;
   }
 
-  /** True once the last-value cache dropped a symbol to stay in its budget: a new subscriber may miss some. */
-  get lastValuesPartial(): boolean {
-    return this.lvc.evicted > 0;
+  /**
+   * The last values a new subscription starts with — its symbols' (every symbol's for `*`) as this worker
+   * has seen them, in seq order — at most its send limit's worth: a subscribe never makes the worker send
+   * more at once than one socket may hold, nor walk more of the cache than that (bench/soak: a `*` subscribe
+   * over 100K cached symbols held its worker for 0.5 s). `partial` when some were left out, or when the cache
+   * dropped symbols to stay in its budget: the client learns it may lack some.
+   */
+  lastValuesFor(sub: RealtimeSubscription): LastValues {
+    const frames: Uint8Array[] = [];
+    const budget = this.limit.bytes;
+    let complete: boolean;
+    if (sub.symbols === null) complete = this.lvc.collect(frames, budget);
+    else {
+      complete = true;
+      let used = 0;
+      outer: for (const [key, symbols] of sub.symbols) {
+        for (const s of symbols) {
+          const f = this.lvc.get(key, s);
+          if (f === undefined) continue;
+          if (used + f.length > budget) {
+            complete = false;
+            break outer;
+          }
+          frames.push(f);
+          used += f.length;
+        }
+      }
+    }
+    const kept = frames
+      .filter((f) => sub.filter.matches(f, 0))
+      .sort((a, b) => frameSeq(a, 0) - frameSeq(b, 0));
+    return { frames: kept, partial: !complete || this.lvc.evicted > 0 };
   }
 
   /**
-   * Adds a subscription; unless `lastValues` is false (a replay joining live, which has sent history
-   * already), it first gets the last value of each of its symbols.
+   * Adds a subscription; it first gets `start` (see {@link lastValuesFor}) unless none is given (a replay
+   * joining live, which has sent history already).
    */
-  add(sub: RealtimeSubscription, lastValues = true): void {
+  add(sub: RealtimeSubscription, start?: LastValues): void {
     this.subs.add(sub);
     if (sub.json) this.jsonSubs++;
     if (sub.json && sub.filter.takesAll) this.wildcardJson++;
@@ -157,16 +210,7 @@ export class RealtimeFeed {
         else list.push(sub);
       }
     }
-    if (!lastValues) return;
-    const frames: (Uint8Array | undefined)[] = [];
-    if (sub.symbols === null) frames.push(...this.lvc.all());
-    else {
-      for (const [key, symbols] of sub.symbols) for (const s of symbols) frames.push(this.lvc.get(key, s));
-    }
-    this.sendFramesNow(
-      sub,
-      frames.filter((f): f is Uint8Array => f !== undefined && sub.filter.matches(f, 0)),
-    );
+    if (start !== undefined) this.sendFramesNow(sub, start.frames);
   }
 
   remove(sub: RealtimeSubscription): void {
@@ -230,16 +274,16 @@ export class RealtimeFeed {
     this.touched.length = 0;
   }
 
-  /** Tells every subscriber that seqs [from, to] will never come (a lapped worker found them retired). */
-  reportGap(from: number, to: number): void {
-    const msg = `{"op":"gap","from":${from},"to":${to},"reason":"retired"}`;
+  /** Tells every subscriber that seqs [from, to] will never come, and why. */
+  reportGap(from: number, to: number, reason: string): void {
+    const msg = `{"op":"gap","from":${from},"to":${to},"reason":"${reason}"}`;
     for (const sub of this.subs) this.sendControl(sub, msg);
     this.counters.gaps += this.subs.size;
   }
 
   /** Called on a socket's drain: a dropping subscriber reports its gap, a conflating one sends its backlog. */
   drained(sub: RealtimeSubscription): void {
-    if (sub.conn.closed || sub.conn.ws.getBufferedAmount() >= this.limitBytes) return;
+    if (sub.conn.closed || sub.conn.ws.getBufferedAmount() >= this.limit.bytes) return;
     if (sub.droppedFrom !== 0) {
       const reason = sub.policy === "conflate" ? "conflation_budget" : "slow_consumer";
       this.sendControl(
@@ -314,7 +358,7 @@ export class RealtimeFeed {
     if (n === 0 || sub.conn.closed) return;
     const ws = sub.conn.ws;
     if (sub.droppedFrom !== 0 || (sub.conflated !== null && sub.conflated.size > 0)) this.drained(sub);
-    if (ws.getBufferedAmount() >= this.limitBytes) {
+    if (ws.getBufferedAmount() >= this.limit.bytes) {
       this.overLimit(sub, n);
       return;
     }
@@ -379,22 +423,45 @@ export class RealtimeFeed {
     if (frames.length === 0 || sub.conn.closed) return;
     const ws = sub.conn.ws;
     let bytes = 0;
+    let messages = 0;
     if (sub.json) {
       const json = this.extra;
+      const send = () => {
+        json.close();
+        ws.send(json.buf.subarray(0, json.end + 1), false);
+        bytes += json.end + 1;
+        messages++;
+        json.reset();
+      };
       json.reset();
-      for (const f of frames) json.add(f, 0);
-      json.close();
-      ws.send(json.buf.subarray(0, json.end + 1), false);
-      this.counters.messagesSent++;
-      bytes = json.end + 1;
+      for (const f of frames) {
+        json.add(f, 0);
+        if (json.end >= CHUNK_BYTES) send();
+      }
+      if (json.end > 1) send();
     } else {
+      // Whole frames back to back are one binary message: a chunk per message, not a message per frame.
+      let used = 0;
+      const send = () => {
+        ws.send(this.staging.subarray(0, used), true);
+        bytes += used;
+        messages++;
+        used = 0;
+      };
       ws.cork(() => {
-        for (const f of frames) ws.send(f, true);
+        for (const f of frames) {
+          if (used + f.length > this.staging.length) {
+            if (used > 0) send();
+            if (f.length > this.staging.length) this.staging = new Uint8Array(f.length);
+          }
+          this.staging.set(f, used);
+          used += f.length;
+        }
+        if (used > 0) send();
       });
-      this.counters.messagesSent += frames.length;
-      for (const f of frames) bytes += f.length;
     }
     sub.active = true;
+    this.counters.messagesSent += messages;
     this.counters.framesSent += frames.length;
     this.counters.bytesSent += bytes;
   }

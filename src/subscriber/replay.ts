@@ -12,13 +12,13 @@
  *   frame can be dispatched between the check and the join: no gap and no duplicate.
  */
 import type { SlowConsumerPolicy } from "../config/options.js";
-import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { frameLength, frameTsEventApprox, frameTsRecvApprox } from "../frame/codec.js";
 import type { FrameBatch } from "../storage/index.js";
 import { type FeedClock, systemClock } from "./feed-clock.js";
 import type { HistoryReader } from "./history.js";
 import type { JsonRun } from "./json-run.js";
-import type { FeedConnection, FeedCounters } from "./realtime-feed.js";
+import type { FeedConnection, FeedCounters, SendLimit } from "./realtime-feed.js";
+import type { ReplayScheduler } from "./replay-scheduler.js";
 import { sendPieces } from "./send.js";
 import type { SymbolFilter } from "./symbol-filter.js";
 
@@ -49,14 +49,11 @@ export interface ReplayHost {
   failed(replay: HistoricalReplay, err: unknown): void;
   /** Where JSON batches are rendered: one per worker, used synchronously by one replay at a time. */
   readonly json: JsonRun;
+  /** Runs the worker's replays in turns. */
+  readonly scheduler: ReplayScheduler;
 }
 
 const MAX_PIECES = 256;
-/**
- * WAL reads are synchronous, so a replay to a fast client would never give the worker's event loop a
- * turn: after this many ms of sending it yields, so other sockets, HTTP and the ring keep being served.
- */
-const SLICE_MS = 2;
 const STAGING_BYTES = 64 * 1024;
 /** Frames due this close to now are due now (see sendFromBatch). */
 const DUE_SLACK_MS = 0.01;
@@ -66,8 +63,9 @@ const TAIL_POLL_MS = 1;
 export class HistoricalReplay {
   private batch: FrameBatch | null = null;
   private index = 0;
-  private running = false;
   private finished = false;
+  /** Queued for a step (the scheduler's). */
+  queued = false;
   private timer: unknown;
   private readonly pieces = new Int32Array(MAX_PIECES * 2);
   /**
@@ -86,7 +84,7 @@ export class HistoricalReplay {
     readonly conn: FeedConnection,
     private readonly reader: HistoryReader,
     private readonly host: ReplayHost,
-    private readonly limitBytes: number,
+    private readonly limit: SendLimit,
     private readonly counters: FeedCounters,
     private readonly clock: FeedClock = systemClock,
   ) {}
@@ -103,53 +101,59 @@ export class HistoricalReplay {
   }
 
   /**
-   * Sends what it can now; call again on drain. Safe to call at any time (re-entry is ignored), and never
-   * rejects: a failure to read history ends this replay alone ({@link ReplayHost.failed}), never its worker.
+   * Asks for a turn: the worker's {@link ReplayScheduler} runs {@link step} until the replay waits. Call it
+   * again on drain. Safe to call at any time.
    */
-  async pump(): Promise<void> {
-    if (this.running || this.finished) return;
-    this.running = true;
+  pump(): void {
+    if (this.finished) return;
     this.clock.cancel(this.timer);
     this.timer = undefined;
-    try {
-      await this.sendSome();
-    } catch (err) {
-      this.stop();
-      this.host.failed(this, err);
-    } finally {
-      this.running = false;
-    }
+    this.host.scheduler.wake(this);
   }
 
-  /** Sends until the bound, the socket's backpressure limit, the WAL's end or the next frame's due time. */
-  private async sendSome(): Promise<void> {
-    let slice = performance.now();
-    while (!this.finished) {
-      if (performance.now() - slice > SLICE_MS) {
-        await yieldToLoop();
-        slice = performance.now();
-      }
-      if (this.conn.closed) return this.stop();
-      if (this.conn.ws.getBufferedAmount() >= this.limitBytes) return;
-      if (this.plan.live && this.nextSeq > this.host.liveSeq()) return this.joinLive();
-      if (this.batch === null || this.index >= this.batch.count) {
-        const maxSeq = this.plan.live ? this.host.liveSeq() : this.plan.toSeq;
-        if (this.nextSeq > maxSeq) return this.done();
-        this.batch = await this.reader.read(maxSeq);
-        this.index = 0;
-        if (this.batch === null) {
-          // The WAL's end: the sequencer has not written that far yet (or it is being flushed).
-          this.timer = this.clock.after(TAIL_POLL_MS, () => this.pump());
-          return;
-        }
-        continue;
-      }
-      const waitMs = this.sendFromBatch();
-      if (waitMs > 0) {
-        this.timer = this.clock.after(waitMs, () => this.pump());
-        return;
-      }
+  /**
+   * One step: one read of history, or one message sent. Resolves true when another step could follow at
+   * once, false when the replay waits (for the socket to drain, the next frame's due time, the WAL to grow)
+   * or ended.
+   */
+  async step(): Promise<boolean> {
+    if (this.finished) return false;
+    if (this.conn.closed) {
+      this.stop();
+      return false;
     }
+    if (this.conn.ws.getBufferedAmount() >= this.limit.bytes) return false;
+    if (this.plan.live && this.nextSeq > this.host.liveSeq()) {
+      this.joinLive();
+      return false;
+    }
+    if (this.batch === null || this.index >= this.batch.count) {
+      const maxSeq = this.plan.live ? this.host.liveSeq() : this.plan.toSeq;
+      if (this.nextSeq > maxSeq) {
+        this.done();
+        return false;
+      }
+      this.batch = await this.reader.read(maxSeq);
+      this.index = 0;
+      if (this.batch === null) {
+        // The WAL's end: the sequencer has not written that far yet (or it is being flushed).
+        this.timer = this.clock.after(TAIL_POLL_MS, () => this.pump());
+        return false;
+      }
+      return true;
+    }
+    const waitMs = this.sendFromBatch();
+    if (waitMs > 0) {
+      this.timer = this.clock.after(waitMs, () => this.pump());
+      return false;
+    }
+    return true;
+  }
+
+  /** A step failed (history could not be read): this replay alone ends, and its client is told. */
+  fail(err: unknown): void {
+    this.stop();
+    this.host.failed(this, err);
   }
 
   /** Stops without an end message (the connection closed or the client unsubscribed). */

@@ -23,10 +23,11 @@ async function http(
   method: string,
   path: string,
   tokenText?: string,
+  headers: Record<string, string> = {},
 ): Promise<{ status: number; body: string }> {
   const res = await fetch(`http://127.0.0.1:${daemon.port}${path}`, {
     method,
-    headers: tokenText === undefined ? {} : { authorization: `Bearer ${tokenText}` },
+    headers: tokenText === undefined ? headers : { ...headers, authorization: `Bearer ${tokenText}` },
   });
   return { status: res.status, body: await res.text() };
 }
@@ -230,6 +231,15 @@ describe("a daemon with --auth-secret-file", () => {
         undefined,
         "a refused permission is an entitlement refusal, not an admin action",
       );
+      // The admin claim replaces --admin-token, not the rules against web pages: those hold for it too.
+      for (const [headers, expected] of [
+        [{ origin: "https://somewhere.example" }, [403, "FORBIDDEN"]],
+        [{ "sec-fetch-site": "cross-site" }, [403, "FORBIDDEN"]],
+        [{ "content-type": "text/plain" }, [415, "UNSUPPORTED"]],
+      ] as const) {
+        const r = await http("POST", "/v1/admin/snapshot", admin, headers);
+        assert.deepEqual([r.status, codeOf(r.body)], expected, JSON.stringify(headers));
+      }
     });
 
     test("a token without exp is accepted (issuers should set one: tickring token create always does)", async () => {

@@ -5,7 +5,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after } from "node:test";
+import assert from "node:assert/strict";
+import { after, before } from "node:test";
 import WebSocket from "ws";
 import { type DaemonProcess, type SpawnOptions, spawnDaemon } from "../../src/daemon/child-process.js";
 import { frameSeq } from "../../src/frame/codec.js";
@@ -38,6 +39,23 @@ export async function startDaemon(
   running.add(d);
   d.child.once("exit", () => running.delete(d));
   return { ...d, data, url: (path) => `ws://127.0.0.1:${d.port}${path}` };
+}
+
+/**
+ * A daemon shared by the tests of one `describe()`: started before them on a fresh data dir, stopped after
+ * them (a clean exit is checked). Returns a getter, since the daemon exists only once `before` ran.
+ */
+export function suiteDaemon(args: string[] = []): () => Daemon {
+  const dir = tempDir();
+  let daemon: Daemon | undefined;
+  before(async () => {
+    daemon = await startDaemon(dir.path, args);
+  });
+  after(async () => {
+    if (daemon !== undefined) assert.equal(await daemon.stop(), 0, daemon.stderr());
+    dir.remove();
+  });
+  return () => daemon!;
 }
 
 /** A WebSocket that records every message it gets. */
