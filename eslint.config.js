@@ -9,8 +9,9 @@ import tseslint from "typescript-eslint";
  * (storage) → ring → subscriber → socket (edge) — with recovery beside storage; `auth` (tokens and entitlements)
  * is used by the edge, which hands the feeds only what a connection may see; `threads` is what the main
  * thread (daemon) and the socket workers (edge) share; `indexing` is the indexer thread; `transport` is the
- * one seam to uWebSockets.js. A
- * folder may always import itself, src/errors.ts, src/clock.ts and src/logger.ts.
+ * one seam to uWebSockets.js; `replication` is a node of a replication group on NATS JetStream (the daemon
+ * composes it; its replicator thread reads the WAL and wakes on the ring). A folder may always import
+ * itself, src/errors.ts, src/clock.ts and src/logger.ts.
  */
 const LAYERS = {
   frame: [],
@@ -24,8 +25,20 @@ const LAYERS = {
   auth: ["config", "frame"],
   threads: ["config", "auth"],
   indexing: ["storage", "threads", "config", "frame"],
+  replication: ["storage", "threads", "config", "frame", "ring"],
   edge: ["publisher", "subscriber", "ring", "storage", "threads", "transport", "frame", "config", "auth"],
-  daemon: ["publisher", "ring", "storage", "recovery", "threads", "indexing", "frame", "config", "auth"],
+  daemon: [
+    "publisher",
+    "ring",
+    "storage",
+    "recovery",
+    "threads",
+    "indexing",
+    "replication",
+    "frame",
+    "config",
+    "auth",
+  ],
   client: ["frame"],
 };
 const FOLDERS = [...Object.keys(LAYERS), "cli"];

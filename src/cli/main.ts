@@ -86,6 +86,8 @@ serve.action(async (given: Record<string, string | boolean | undefined>) => {
   if (authOn(options)) process.on("SIGHUP", () => started.daemon?.reloadAuthKeys());
   started.daemon = await Tickring.start(options);
   if (started.signalled !== undefined) stop(started.signalled);
+  // It went down on its own (a replication node that could not start again): exit as a failure.
+  void started.daemon.failure.then(() => process.exit(1));
 });
 
 registerReplayCommand(program);
