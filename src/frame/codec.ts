@@ -54,6 +54,7 @@ const VT_TS_RECV = 8;
 const VT_INSTRUMENT_ID = 10;
 const VT_SYMBOL = 12;
 const VT_BODY_TYPE = 14;
+const VT_BODY = 16;
 
 /** A price level of a book. */
 export interface BookLevel {
@@ -102,6 +103,12 @@ export interface BarTick extends TickBase {
   low: number;
   close: number;
   volume: number;
+  /** Trades in the bar; 0 = unknown (a publisher's bar, or one written before the field existed). */
+  trades?: number;
+  /** Volume-weighted average price; 0 = unknown. */
+  vwap?: number;
+  /** Corrections of this bar so far: 0 for its first emission. */
+  revision?: number;
 }
 
 /** A market-data event before the sequencer has given it a seq. */
@@ -179,7 +186,18 @@ export class FrameEncoder {
       }
       case "bar":
         bodyType = Body.Bar;
-        body = Bar.createBar(b, tick.intervalNs, tick.open, tick.high, tick.low, tick.close, tick.volume);
+        body = Bar.createBar(
+          b,
+          tick.intervalNs,
+          tick.open,
+          tick.high,
+          tick.low,
+          tick.close,
+          tick.volume,
+          tick.trades ?? 0,
+          tick.vwap ?? 0,
+          tick.revision ?? 0,
+        );
         break;
       default:
         throw new TypeError(`unknown tick type: ${(tick as { type: unknown }).type}`);
@@ -317,6 +335,43 @@ export function frameSymbolKey(bytes: Uint8Array, offset: number): number {
   return h >>> 0;
 }
 
+/**
+ * Vtable slots of the body fields read in place (4 + 2 × field index, as flatc numbered them): a trade's
+ * price and size, a bar's interval.
+ */
+export const TRADE_PRICE_SLOT = 4;
+export const TRADE_SIZE_SLOT = 6;
+export const BAR_INTERVAL_SLOT = 4;
+
+/** Absolute position of field `vtSlot` of the frame's body table, or 0 when it (or the body) is absent. */
+export function frameBodyFieldPos(bytes: Uint8Array, offset: number, vtSlot: number): number {
+  const p = fieldPos(bytes, tablePos(bytes, offset), VT_BODY);
+  return p === 0 ? 0 : fieldPos(bytes, p + readU32(bytes, p), vtSlot);
+}
+
+/** A bar frame's interval in ns as a number (exact below 2^53 ns, 104 days); 0 when absent. */
+export function frameBarIntervalNs(bytes: Uint8Array, offset: number): number {
+  const p = frameBodyFieldPos(bytes, offset, BAR_INTERVAL_SLOT);
+  return p === 0 ? 0 : readU32(bytes, p) + readI32(bytes, p + 4) * 0x1_0000_0000;
+}
+
+/** Where the frame's ts_event is (its absolute position), 0 when absent: for exact reads in halves. */
+export function frameTsEventPos(bytes: Uint8Array, offset: number): number {
+  return fieldPos(bytes, tablePos(bytes, offset), VT_TS_EVENT);
+}
+
+const f64Bytes = new Uint8Array(8);
+const f64 = new Float64Array(f64Bytes.buffer);
+/** A Float64Array reads in the platform's byte order; frames are little-endian. */
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
+/** The little-endian double at `pos`, at any alignment, without a DataView or an allocation. */
+export function readF64(bytes: Uint8Array, pos: number): number {
+  if (LITTLE_ENDIAN) for (let i = 0; i < 8; i++) f64Bytes[i] = bytes[pos + i];
+  else for (let i = 0; i < 8; i++) f64Bytes[7 - i] = bytes[pos + i];
+  return f64[0];
+}
+
 /** Whether the frames at `a[aOff]` and `b[bOff]` carry the same symbol bytes (compared in place). */
 export function frameSymbolEquals(a: Uint8Array, aOff: number, b: Uint8Array, bOff: number): boolean {
   const pa = fieldPos(a, tablePos(a, aOff), VT_SYMBOL);
@@ -356,7 +411,7 @@ export function readI32(b: Uint8Array, o: number): number {
   return b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24);
 }
 
-function readU32(b: Uint8Array, o: number): number {
+export function readU32(b: Uint8Array, o: number): number {
   return readI32(b, o) >>> 0;
 }
 
