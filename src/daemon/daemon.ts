@@ -9,6 +9,7 @@ import { formatDuration } from "../config/duration.js";
 import type { IncidentLogger } from "../errors.js";
 import { frameTsRecvApprox } from "../frame/codec.js";
 import type { Logger } from "../logger.js";
+import { BarEmitter, barOptionsOf } from "../publisher/bars/bar-emitter.js";
 import { DemoFeed } from "../publisher/demo-feed.js";
 import { Sequencer } from "../publisher/sequencer.js";
 import { IndexProgress, OnlineSnapshots, recoverDataDir } from "../recovery/index.js";
@@ -118,7 +119,8 @@ export class Daemon {
     });
     indexProgress.start();
     const ring = RingWriter.allocate(opts.ringBytes);
-    const sequencer = new Sequencer(wal, ring, report.lastSeq);
+    const bars = opts.barIntervalsMs.length === 0 ? undefined : new BarEmitter(barOptionsOf(opts));
+    const sequencer = new Sequencer(wal, bars?.tap(ring) ?? ring, report.lastSeq);
     shared[STATUS_DURABLE_SEQ] = wal.durableSeq;
     shared[STATUS_WRITTEN_SEQ] = wal.writtenSeq;
     const incidents: IncidentLogger = (incident, err) => log.error({ err, incident }, "request failed");
@@ -131,6 +133,7 @@ export class Daemon {
       incidents,
     );
     const writer = new Writer(sequencer, wal, acks, shared, log);
+    bars?.start((ticks) => writer.sequenceTicks(ticks).catch(() => {}));
     const snapshots = new OnlineSnapshots({
       data: opts.data,
       wal,
@@ -207,6 +210,7 @@ export class Daemon {
       log: incidents,
     });
     d.admin = slot.admin;
+    d.bars = bars;
     // The workers take over the port the status server holds (the real one when 0 was asked).
     await status.close();
     try {
@@ -241,6 +245,7 @@ export class Daemon {
   }
 
   private admin!: AdminHttp;
+  private bars: BarEmitter | undefined;
 
   /** `/v1/stats`: the metrics' readings, and the oldest seq and time history still holds. */
   async stats(): Promise<Record<string, unknown>> {
@@ -255,6 +260,7 @@ export class Daemon {
     this.stopping = true;
     this.shared[STATUS_STATE] = STATE_STOPPING;
     this.demo?.stop();
+    this.bars?.stop();
     await this.flush();
     await this.pool.stop();
     // Ingest that was in flight from a worker while it shut down is sequenced by now: make it durable too.

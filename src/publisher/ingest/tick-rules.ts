@@ -185,6 +185,9 @@ const BAR = shape(
     num("low", "low"),
     num("close", "close"),
     num("volume", "volume"),
+    field("trades", "trades", OPTIONAL, "expected an integer from 0 to 4294967295", u32),
+    field("vwap", "vwap", OPTIONAL, "expected a finite number", finite),
+    field("revision", "revision", OPTIONAL, "expected an integer from 0 to 4294967295", u32),
   ],
   (symbol, v) => ({
     type: "bar",
@@ -197,11 +200,14 @@ const BAR = shape(
     low: v[5] as number,
     close: v[6] as number,
     volume: v[7] as number,
+    trades: v[8] as number | undefined,
+    vwap: v[9] as number | undefined,
+    revision: v[10] as number | undefined,
   }),
 );
 
-/** One tick's values, reused from tick to tick (a tick has at most 8 fields after type and symbol). */
-const values: unknown[] = new Array(8).fill(undefined);
+/** One tick's values, reused from tick to tick (a tick has at most 11 fields after type and symbol). */
+const values: unknown[] = new Array(11).fill(undefined);
 
 /**
  * Checks one tick spelled `s`; `index` is its place in the message (-1: a message of one tick). Returns

@@ -1,0 +1,276 @@
+/**
+ * Live OHLCV bars: every sequenced frame passes through {@link BarAggregator.observe} (on the single writer's
+ * thread, so bars are computed once, never per worker); trades are added to their symbol's bar of each
+ * interval, bucketed by ts_event (src/frame/ohlcv.ts). {@link BarAggregator.collect} hands out the bars that
+ * are due — their bucket ended at least `grace` ago on the writer's clock — and the corrections: a trade for a
+ * bar already emitted makes the bar be emitted again, whole, with `revision` one higher.
+ *
+ * Memory is bounded. A bar is kept after its emission for corrections until its end is `window` behind the
+ * clock (`window` = the interval or 1 minute, whichever is longer, plus the grace); a trade older than that,
+ * or more than `window` ahead of the clock, is not put in a live bar (it is counted in
+ * {@link BarStats.outOfWindow}; `GET /v1/bars`, computed from the stored trades, has it). At most
+ * {@link MAX_BARS} bars are held; past that a new bar is refused and counted ({@link BarStats.refused}).
+ *
+ * Cost per trade (bench/bars): a symbol lookup (hash of the symbol bytes and a byte compare, as the feeds'
+ * filters do), and per interval a bucket computed from ts_event as a double; the bar touched last by each
+ * series is checked first, so a symbol trading inside one bucket costs no map lookup. No allocation except
+ * when a symbol or a bar is new; bar objects are pooled.
+ */
+import {
+  Body,
+  frameBodyType,
+  frameInstrumentId,
+  frameSymbolKey,
+  frameSymbolSpan,
+  type BarTick,
+} from "../../frame/codec.js";
+import { bucketOf, bucketStartNs, OhlcvBar, readTrade, tradeFields } from "../../frame/ohlcv.js";
+
+/** Bars held at most (open ones and emitted ones kept for corrections), over all symbols and intervals. */
+export const MAX_BARS = 1 << 20;
+/** The shortest correction window: a bar of a shorter interval is still corrected this long after its end. */
+const MIN_WINDOW_NS = 60e9;
+
+/** What {@link BarAggregator} counts. */
+export interface BarStats {
+  /** Bars handed out by collect(), corrections included. */
+  emitted: number;
+  /** Corrections among them. */
+  corrections: number;
+  /** Trades left out of a live bar of an interval because they were outside its window (counted per interval). */
+  outOfWindow: number;
+  /** Trades left out of a live bar because it could not be held ({@link MAX_BARS}; counted per interval). */
+  refused: number;
+}
+
+/** One bar of one symbol and interval. */
+class Slot extends OhlcvBar {
+  bucket = 0;
+  revision = 0;
+  emitted = false;
+  /** An emitted bar that changed since: waits in the corrections list. */
+  dirty = false;
+  /** Approximate ns at which the bucket ends. */
+  endNs = 0;
+  series!: Series;
+}
+
+/** One symbol's bars of one interval. */
+interface Series {
+  readonly intervalNs: number;
+  readonly windowNs: number;
+  readonly symbol: SymbolBars;
+  /** Every bar held, by bucket. */
+  readonly slots: Map<number, Slot>;
+  /** The bar touched last: the fast path. */
+  last: Slot | undefined;
+}
+
+/** A symbol's series, one per interval; symbols whose keys collide are chained. */
+interface SymbolBars {
+  readonly symbol: string;
+  readonly bytes: Uint8Array;
+  readonly instrumentId: number;
+  readonly series: Series[];
+  next: SymbolBars | undefined;
+}
+
+const decoder = new TextDecoder();
+
+export class BarAggregator {
+  readonly stats: BarStats = { emitted: 0, corrections: 0, outOfWindow: 0, refused: 0 };
+  private readonly symbols = new Map<number, SymbolBars>();
+  /** Bars not emitted yet, and emitted bars that changed. */
+  private open: Slot[] = [];
+  private readonly corrections: Slot[] = [];
+  /** Emitted bars kept for corrections, per interval, in emission order (oldest first). */
+  private readonly kept: Slot[][];
+  private readonly pool: Slot[] = [];
+  private held = 0;
+  private readonly trade = tradeFields();
+  private readonly span = new Int32Array(2);
+  /** The writer's clock at the last collect(): the window is judged by it. */
+  private clockNs: number;
+
+  /**
+   * @param intervalsNs the bar intervals, ns (whole seconds).
+   * @param graceNs how long after its bucket's end a bar waits for trades still on their way.
+   */
+  constructor(
+    readonly intervalsNs: readonly number[],
+    readonly graceNs: number,
+    nowNs: number,
+  ) {
+    this.kept = intervalsNs.map(() => []);
+    this.clockNs = nowNs;
+  }
+
+  /** Bars held now (open and kept for corrections). */
+  get size(): number {
+    return this.held;
+  }
+
+  /** Looks at one sequenced frame; trades go into their bars. Allocation-free for a known symbol and bar. */
+  observe(bytes: Uint8Array, off: number): void {
+    if (frameBodyType(bytes, off) !== Body.Trade) return;
+    const sym = this.symbolOf(bytes, off);
+    const t = this.trade;
+    readTrade(bytes, off, t);
+    for (let i = 0; i < sym.series.length; i++) {
+      const s = sym.series[i];
+      const bucket = bucketOf(t, s.intervalNs);
+      let slot = s.last;
+      if (slot === undefined || slot.bucket !== bucket) {
+        slot = s.slots.get(bucket);
+        if (slot === undefined) {
+          const endNs = (bucket + 1) * s.intervalNs;
+          if (endNs < this.clockNs - s.windowNs || endNs - s.intervalNs > this.clockNs + s.windowNs) {
+            this.stats.outOfWindow++;
+            continue;
+          }
+          slot = this.newSlot(s, bucket, endNs);
+          if (slot === undefined) continue;
+        }
+        s.last = slot;
+      }
+      slot.add(t);
+      if (slot.emitted && !slot.dirty) {
+        slot.dirty = true;
+        this.corrections.push(slot);
+      }
+    }
+  }
+
+  /** When the next bar is due (approximate ns), or Infinity when none is waiting. */
+  nextDueNs(): number {
+    if (this.corrections.length > 0) return this.clockNs;
+    let due = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < this.open.length; i++) due = Math.min(due, this.open[i].endNs + this.graceNs);
+    return due;
+  }
+
+  /**
+   * The bars due at `nowNs` (bucket ended at least `grace` ago) and every correction, as ticks ready to
+   * sequence, ordered by bucket end, then interval, then symbol. Forgets bars past their window.
+   */
+  collect(nowNs: number): BarTick[] {
+    this.clockNs = nowNs;
+    const out: Slot[] = [];
+    const still: Slot[] = [];
+    for (const slot of this.open) (slot.endNs + this.graceNs <= nowNs ? out : still).push(slot);
+    this.open = still;
+    for (const slot of this.corrections) {
+      slot.dirty = false;
+      slot.revision++;
+      out.push(slot);
+      this.stats.corrections++;
+    }
+    this.corrections.length = 0;
+    out.sort(byEndIntervalSymbol);
+    const ticks = out.map(toTick);
+    for (const slot of out) {
+      if (slot.emitted) continue;
+      slot.emitted = true;
+      this.kept[this.intervalsNs.indexOf(slot.series.intervalNs)].push(slot);
+    }
+    this.stats.emitted += ticks.length;
+    this.forgetOld(nowNs);
+    return ticks;
+  }
+
+  /** Drops emitted bars whose end is past their window (a late trade for them is out of window now). */
+  private forgetOld(nowNs: number): void {
+    for (const kept of this.kept) {
+      let n = 0;
+      while (n < kept.length && !kept[n].dirty && kept[n].endNs < nowNs - kept[n].series.windowNs) {
+        const slot = kept[n++];
+        const s = slot.series;
+        s.slots.delete(slot.bucket);
+        if (s.last === slot) s.last = undefined;
+        this.pool.push(slot);
+        this.held--;
+      }
+      if (n > 0) kept.splice(0, n);
+    }
+  }
+
+  private newSlot(s: Series, bucket: number, endNs: number): Slot | undefined {
+    if (this.held >= MAX_BARS) {
+      this.stats.refused++;
+      return undefined;
+    }
+    const slot = this.pool.pop() ?? new Slot();
+    slot.reset();
+    slot.bucket = bucket;
+    slot.revision = 0;
+    slot.emitted = false;
+    slot.dirty = false;
+    slot.endNs = endNs;
+    slot.series = s;
+    s.slots.set(bucket, slot);
+    this.open.push(slot);
+    this.held++;
+    return slot;
+  }
+
+  /** The symbol of the frame at `bytes[off]`, found by its key and bytes; made on its first trade. */
+  private symbolOf(bytes: Uint8Array, off: number): SymbolBars {
+    const key = frameSymbolKey(bytes, off);
+    frameSymbolSpan(bytes, off, this.span);
+    const at = this.span[0];
+    const len = this.span[1];
+    const head = this.symbols.get(key);
+    for (let sym = head; sym !== undefined; sym = sym.next) {
+      const want = sym.bytes;
+      if (want.length !== len) continue;
+      let i = 0;
+      while (i < len && bytes[at + i] === want[i]) i++;
+      if (i === len) return sym;
+    }
+    const symBytes = bytes.slice(at, at + len);
+    const sym: SymbolBars = {
+      symbol: decoder.decode(symBytes),
+      bytes: symBytes,
+      instrumentId: frameInstrumentId(bytes, off),
+      series: [],
+      next: head,
+    };
+    for (const intervalNs of this.intervalsNs) {
+      const windowNs = Math.max(intervalNs, MIN_WINDOW_NS) + this.graceNs;
+      sym.series.push({ intervalNs, windowNs, symbol: sym, slots: new Map(), last: undefined });
+    }
+    this.symbols.set(key, sym);
+    return sym;
+  }
+}
+
+function byEndIntervalSymbol(a: Slot, b: Slot): number {
+  const ia = a.series.intervalNs;
+  const ib = b.series.intervalNs;
+  const ea = a.bucket * ia;
+  const eb = b.bucket * ib;
+  if (ea + ia !== eb + ib) return ea + ia - (eb + ib);
+  if (ia !== ib) return ia - ib;
+  const sa = a.series.symbol.symbol;
+  const sb = b.series.symbol.symbol;
+  return sa < sb ? -1 : sa > sb ? 1 : 0;
+}
+
+function toTick(slot: Slot): BarTick {
+  const { intervalNs, symbol } = slot.series;
+  return {
+    type: "bar",
+    symbol: symbol.symbol,
+    instrumentId: symbol.instrumentId,
+    tsEvent: bucketStartNs(slot.bucket + 1, intervalNs),
+    intervalNs: BigInt(intervalNs),
+    open: slot.open,
+    high: slot.high,
+    low: slot.low,
+    close: slot.close,
+    volume: slot.volume,
+    trades: slot.trades,
+    vwap: slot.vwap,
+    revision: slot.revision,
+  };
+}

@@ -1,0 +1,149 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import fc from "fast-check";
+import { type BarTick, FrameEncoder } from "../../../src/frame/codec.js";
+import { BarAggregator } from "../../../src/publisher/bars/bar-aggregator.js";
+import { type BarRecord, bruteForceBars, type TradeRecord } from "../../support/bars.js";
+
+const SYMBOLS = ["AAPL", "MSFT", "BRK.B", "日本株"];
+const INTERVALS = [1_000_000_000n, 60_000_000_000n];
+const GRACE = 250_000_000n;
+/** A whole second, so that clock steps of whole ms land on bucket boundaries often. */
+const BASE = 1_763_900_000_000_000_000n;
+
+const tradeArb = fc.record({
+  symbol: fc.integer({ min: 0, max: SYMBOLS.length - 1 }),
+  // Mostly on time, sometimes late by more than a 1 s bar plus its grace (a correction), never beyond the window.
+  latenessMs: fc.oneof(
+    { weight: 5, arbitrary: fc.integer({ min: 0, max: 300 }) },
+    fc.integer({ min: 1000, max: 50_000 }),
+  ),
+  jitterNs: fc.constantFrom(0n, 1n, 4095n, 4097n, 123_456n),
+  // On a second's boundary (less the jitter): where ts_event as a double would pick the wrong bucket.
+  snap: fc.boolean(),
+  price: fc.double({ min: 1, max: 1000, noNaN: true }),
+  size: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 10_000 })),
+});
+const stepArb = fc.record({
+  // Jumps of seconds leave intervals with no trade at all.
+  advanceMs: fc.oneof(
+    { weight: 4, arbitrary: fc.integer({ min: 0, max: 400 }) },
+    fc.integer({ min: 1000, max: 5000 }),
+  ),
+  trades: fc.array(tradeArb, { maxLength: 8 }),
+});
+
+test("live bars equal a brute-force aggregation of the same trades, corrections included", () => {
+  fc.assert(
+    fc.property(fc.array(stepArb, { minLength: 1, maxLength: 60 }), (steps) => {
+      const enc = new FrameEncoder();
+      let clock = BASE + 500_000_000n;
+      const agg = new BarAggregator(INTERVALS.map(Number), Number(GRACE), Number(clock));
+      const trades: TradeRecord[] = [];
+      const emitted: { bar: BarTick; at: bigint }[] = [];
+      const collect = () => {
+        for (const bar of agg.collect(Number(clock))) emitted.push({ bar, at: clock });
+      };
+      let seq = 0;
+      for (const step of steps) {
+        clock += BigInt(step.advanceMs) * 1_000_000n;
+        for (const t of step.trades) {
+          const sent = clock - BigInt(t.latenessMs) * 1_000_000n;
+          const tsEvent = (t.snap ? (sent / 1_000_000_000n) * 1_000_000_000n : sent) - t.jitterNs;
+          const symbol = SYMBOLS[t.symbol];
+          const frame = enc.encode(
+            { type: "trade", symbol, price: t.price, size: t.size, tsEvent },
+            BigInt(++seq),
+            clock,
+          );
+          agg.observe(frame, 0);
+          trades.push({ symbol, seq, tsEvent, price: t.price, size: t.size });
+        }
+        collect();
+      }
+      clock += 120_000_000_000n;
+      collect();
+      assert.equal(agg.stats.outOfWindow, 0);
+
+      const last = new Map<string, BarTick>();
+      for (const { bar, at } of emitted) {
+        const key = `${bar.symbol}/${bar.intervalNs}/${bar.tsEvent}`;
+        const prev = last.get(key);
+        assert.equal(bar.revision, prev === undefined ? 0 : prev.revision! + 1, `${key}: revisions count up`);
+        if (bar.revision === 0) assert.ok(at + 1024n >= bar.tsEvent! + GRACE, `${key} waited for its grace`);
+        assert.ok(bar.trades! > 0, "no bar without a trade");
+        last.set(key, bar);
+      }
+      for (const intervalNs of INTERVALS) {
+        const expected = bruteForceBars(trades, intervalNs);
+        const got = new Map<string, BarRecord>();
+        for (const bar of last.values()) {
+          if (bar.intervalNs !== intervalNs) continue;
+          got.set(`${bar.symbol}/${bar.tsEvent}`, {
+            symbol: bar.symbol,
+            intervalNs,
+            endNs: bar.tsEvent!,
+            open: bar.open,
+            high: bar.high,
+            low: bar.low,
+            close: bar.close,
+            volume: bar.volume,
+            trades: bar.trades!,
+            vwap: bar.vwap!,
+          });
+        }
+        assert.deepEqual(got, expected);
+      }
+    }),
+    { numRuns: 150 },
+  );
+});
+
+test("a trade older than the window is left out of live bars and counted", () => {
+  const enc = new FrameEncoder();
+  const now = BASE + 600_000_000_000n;
+  const agg = new BarAggregator([1e9], Number(GRACE), Number(now));
+  const old = enc.encode({ type: "trade", symbol: "AAPL", price: 1, size: 1, tsEvent: BASE }, 1n, now);
+  agg.observe(old, 0);
+  const fresh = enc.encode({ type: "trade", symbol: "AAPL", price: 2, size: 1, tsEvent: now }, 2n, now);
+  agg.observe(fresh, 0);
+  assert.equal(agg.stats.outOfWindow, 1);
+  const bars = agg.collect(Number(now + 2_000_000_000n));
+  assert.deepEqual(
+    bars.map((b) => [b.open, b.trades]),
+    [[2, 1]],
+  );
+});
+
+test("quotes, books and bars make no bars; a quiet symbol none either", () => {
+  const enc = new FrameEncoder();
+  const agg = new BarAggregator([1e9], 0, Number(BASE));
+  agg.observe(
+    enc.encode(
+      { type: "quote", symbol: "A", bidPrice: 1, bidSize: 1, askPrice: 2, askSize: 1, tsEvent: BASE },
+      1n,
+      BASE,
+    ),
+    0,
+  );
+  agg.observe(
+    enc.encode(
+      {
+        type: "bar",
+        symbol: "A",
+        intervalNs: 1_000_000_000n,
+        open: 1,
+        high: 1,
+        low: 1,
+        close: 1,
+        volume: 1,
+        tsEvent: BASE,
+      },
+      2n,
+      BASE,
+    ),
+    0,
+  );
+  assert.deepEqual(agg.collect(Number(BASE + 10_000_000_000n)), []);
+  assert.equal(agg.size, 0);
+});
