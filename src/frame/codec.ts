@@ -372,6 +372,17 @@ export function readF64(bytes: Uint8Array, pos: number): number {
   return f64[0];
 }
 
+/** Whether the frame at `bytes[offset]` carries exactly the symbol bytes `symbol` (compared in place). */
+export function frameHasSymbol(bytes: Uint8Array, offset: number, symbol: Uint8Array): boolean {
+  const p = fieldPos(bytes, tablePos(bytes, offset), VT_SYMBOL);
+  if (p === 0) return symbol.length === 0;
+  const str = p + readU32(bytes, p);
+  const len = readU32(bytes, str);
+  if (len !== symbol.length) return false;
+  for (let i = 0; i < len; i++) if (bytes[str + 4 + i] !== symbol[i]) return false;
+  return true;
+}
+
 /** Whether the frames at `a[aOff]` and `b[bOff]` carry the same symbol bytes (compared in place). */
 export function frameSymbolEquals(a: Uint8Array, aOff: number, b: Uint8Array, bOff: number): boolean {
   const pa = fieldPos(a, tablePos(a, aOff), VT_SYMBOL);

@@ -19,7 +19,7 @@ import {
   RealtimeSubscription,
 } from "./realtime-feed.js";
 import { HistoricalReplay, type ReplayHost, type ReplayPlan } from "./replay.js";
-import { SymbolFilter } from "./symbol-filter.js";
+import { FrameFilter } from "./frame-filter.js";
 
 /** A feed connection with its subscriptions, by the ids the client gave them. */
 export interface FeedSession extends FeedConnection {
@@ -167,7 +167,7 @@ export class FeedEndpoint {
     const sub = new RealtimeSubscription(
       req.id,
       conn,
-      new SymbolFilter(req.symbols),
+      new FrameFilter(req.symbols, req.types, req.bars),
       req.format === "json",
       req.policy ?? this.o.slowConsumer,
     );
@@ -258,7 +258,7 @@ export class FeedEndpoint {
     }
     const plan: ReplayPlan = {
       id: req.id,
-      filter: new SymbolFilter(req.symbols),
+      filter: new FrameFilter(req.symbols, req.types, req.bars),
       json: req.format === "json",
       toSeq,
       toTimeNs: to !== undefined && "timeNs" in to ? Number(to.timeNs) : Number.POSITIVE_INFINITY,

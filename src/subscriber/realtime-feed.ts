@@ -16,7 +16,7 @@ import { frameToObject } from "../frame/json.js";
 import type { Socket } from "../transport/socket.js";
 import { type ByteBudget, LastValueCache } from "./last-value-cache.js";
 import { type PieceSender, sendPieces } from "./send.js";
-import type { SymbolFilter } from "./symbol-filter.js";
+import type { FrameFilter } from "./frame-filter.js";
 
 /** What the feed needs of a connection; the worker keeps one per socket. */
 export interface FeedConnection {
@@ -85,7 +85,7 @@ export class RealtimeSubscription {
   constructor(
     readonly id: number,
     readonly conn: FeedConnection,
-    readonly filter: SymbolFilter,
+    readonly filter: FrameFilter,
     readonly json: boolean,
     readonly policy: SlowConsumerPolicy,
   ) {
@@ -102,7 +102,8 @@ export class RealtimeFeed {
   private readonly view = new FrameView();
   /** JSON of frames of the current run by ring offset: rendered once, shared by every JSON subscriber. */
   private readonly jsonText = new Map<number, string>();
-  private jsonSubs = 0;
+  /** `*` subscriptions sent frame by frame: JSON ones, and those filtering types or bar intervals. */
+  private pieceWildcards = 0;
   private bytes: Uint8Array = new Uint8Array(0);
 
   /**
@@ -132,7 +133,7 @@ export class RealtimeFeed {
    */
   add(sub: RealtimeSubscription, lastValues = true): void {
     this.subs.add(sub);
-    if (sub.json) this.jsonSubs++;
+    if (sub.symbols === null && (sub.json || !sub.filter.takesAll)) this.pieceWildcards++;
     if (sub.symbols === null) this.wildcard.push(sub);
     else {
       for (const key of sub.symbols.keys()) {
@@ -142,10 +143,10 @@ export class RealtimeFeed {
       }
     }
     if (!lastValues) return;
-    const frames: (Uint8Array | undefined)[] = [];
+    const frames: Uint8Array[] = [];
     if (sub.symbols === null) frames.push(...this.lvc.all());
     else {
-      for (const [key, symbols] of sub.symbols) for (const s of symbols) frames.push(this.lvc.get(key, s));
+      for (const [key, symbols] of sub.symbols) for (const s of symbols) this.lvc.collect(key, s, frames);
     }
     sub.conn.ws.cork(() => {
       for (const frame of frames) {
@@ -158,7 +159,7 @@ export class RealtimeFeed {
   remove(sub: RealtimeSubscription): void {
     if (!this.subs.delete(sub)) return;
     sub.conflated?.clear();
-    if (sub.json) this.jsonSubs--;
+    if (sub.symbols === null && (sub.json || !sub.filter.takesAll)) this.pieceWildcards--;
     if (sub.symbols === null) this.wildcard.splice(this.wildcard.indexOf(sub), 1);
     else {
       for (const key of sub.symbols.keys()) {
@@ -193,16 +194,18 @@ export class RealtimeFeed {
           if (sub.filter.matches(bytes, off, key)) this.addPiece(sub, off, len, seq);
         }
       }
-      if (this.jsonSubs > 0) {
+      if (this.pieceWildcards > 0) {
         for (let i = 0; i < this.wildcard.length; i++) {
-          if (this.wildcard[i].json) this.addPiece(this.wildcard[i], off, len, seq);
+          const sub = this.wildcard[i];
+          if ((sub.json || !sub.filter.takesAll) && sub.filter.matches(bytes, off, key))
+            this.addPiece(sub, off, len, seq);
         }
       }
       off += len;
     }
     for (let i = 0; i < this.wildcard.length; i++) {
       const sub = this.wildcard[i];
-      if (sub.json) continue;
+      if (sub.json || !sub.filter.takesAll) continue;
       sub.pieces[0] = start;
       sub.pieces[1] = end;
       sub.pieceCount = 1;

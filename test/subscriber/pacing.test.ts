@@ -9,7 +9,7 @@ import { HistoryReader } from "../../src/subscriber/history.js";
 import { type FeedCounters, RealtimeSubscription } from "../../src/subscriber/realtime-feed.js";
 import { HistoricalReplay, type ReplayHost } from "../../src/subscriber/replay.js";
 import { corkedSender } from "../../src/subscriber/send.js";
-import { SymbolFilter } from "../../src/subscriber/symbol-filter.js";
+import { FrameFilter } from "../../src/subscriber/frame-filter.js";
 import { tempDir } from "../storage/helpers.js";
 import { FakeSocket } from "../support/fake-socket.js";
 import { ManualClock } from "../support/manual-clock.js";
@@ -76,7 +76,7 @@ for (const speed of [1, 10]) {
     const replay = new HistoricalReplay(
       {
         id: 1,
-        filter: new SymbolFilter(null),
+        filter: new FrameFilter(null),
         json: false,
         toSeq: 11,
         toTimeNs: Infinity,
@@ -118,7 +118,7 @@ test("the delayed feed releases a frame at ts_recv + delay, never before", async
   const sub = new RealtimeSubscription(
     1,
     { ws, closed: false, sender: corkedSender(ws) },
-    new SymbolFilter(null),
+    new FrameFilter(null),
     false,
     "drop",
   );

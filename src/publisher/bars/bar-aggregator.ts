@@ -19,6 +19,7 @@
 import {
   Body,
   frameBodyType,
+  frameHasSymbol,
   frameInstrumentId,
   frameSymbolKey,
   frameSymbolSpan,
@@ -216,17 +217,12 @@ export class BarAggregator {
   /** The symbol of the frame at `bytes[off]`, found by its key and bytes; made on its first trade. */
   private symbolOf(bytes: Uint8Array, off: number): SymbolBars {
     const key = frameSymbolKey(bytes, off);
+    const head = this.symbols.get(key);
+    for (let sym = head; sym !== undefined; sym = sym.next)
+      if (frameHasSymbol(bytes, off, sym.bytes)) return sym;
     frameSymbolSpan(bytes, off, this.span);
     const at = this.span[0];
     const len = this.span[1];
-    const head = this.symbols.get(key);
-    for (let sym = head; sym !== undefined; sym = sym.next) {
-      const want = sym.bytes;
-      if (want.length !== len) continue;
-      let i = 0;
-      while (i < len && bytes[at + i] === want[i]) i++;
-      if (i === len) return sym;
-    }
     const symBytes = bytes.slice(at, at + len);
     const sym: SymbolBars = {
       symbol: decoder.decode(symBytes),
