@@ -15,6 +15,7 @@ import { DelayedFeed } from "../subscriber/delayed-feed.js";
 import { FeedEndpoint, type FeedSession } from "../subscriber/feed-endpoint.js";
 import { Heartbeats } from "../subscriber/heartbeats.js";
 import type { HistorySources } from "../subscriber/history.js";
+import { HttpHistory } from "../subscriber/http-history.js";
 import { type ByteBudget, LastValueCache } from "../subscriber/last-value-cache.js";
 import { systemClock } from "../subscriber/feed-clock.js";
 import { rebuildLastValues } from "../subscriber/last-value-rebuild.js";
@@ -154,6 +155,13 @@ export class EdgeWorker {
       log: incidents,
     });
     this.proxy = new HttpProxy((msg) => s.post(msg));
+    const data = new HttpHistory({
+      history,
+      lastValues: this.lvc,
+      newestSeq,
+      maxStreams: init.limits.replaysPerWorker,
+      log: incidents,
+    });
     this.app = createApp<Conn>(s.uws, {
       feed: {
         open: (conn, ws) => {
@@ -193,6 +201,7 @@ export class EdgeWorker {
       ingestMessageBytes: init.maxMessageBytes,
       backpressureBytes: init.backpressureBytes,
       maxRunBytes: MAX_RUN_BYTES,
+      data,
     });
     const heartbeats = new Heartbeats([this.realtime, this.delayed], () => this.reader.lastSeq);
     this.timers.push(setInterval(() => heartbeats.beat(), init.heartbeatMs));

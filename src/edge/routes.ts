@@ -9,6 +9,7 @@
  * per connection bounded. uWS also cuts a text message that is not UTF-8 (1006), before any handler runs.
  */
 import { errorJson, httpStatusOf, incidentId, TickringError } from "../errors.js";
+import type { HttpSink } from "../transport/http-sink.js";
 import type { Socket } from "../transport/socket.js";
 import {
   arrayBufferToText,
@@ -58,6 +59,8 @@ export interface RouteOptions<C> {
   backpressureBytes: number;
   /** Largest run of frames sent as one message. */
   maxRunBytes: number;
+  /** The HTTP data endpoints (`/v1/history`, `/v1/bars`, …): GET on each of `paths`. */
+  data: { readonly paths: readonly string[]; serve(path: string, query: string, res: HttpSink): void };
 }
 
 /** uWS's own ceiling for a limit of ours: past it uWS cuts the connection (1006) without buffering more. */
@@ -152,6 +155,7 @@ export function createApp<C extends object>(uws: Uws, o: RouteOptions<C>): Templ
     }
     o.proxy.ask(res, "POST", url);
   });
+  for (const path of o.data.paths) app.get(path, (res, req) => o.data.serve(path, req.getQuery() ?? "", res));
   app.any("/*", (res, req) => {
     const what = `${req.getMethod().toUpperCase()} ${req.getUrl().slice(0, 100)}`;
     sendError(res, new TickringError("NOT_FOUND", `no route ${what}`));

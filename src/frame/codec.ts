@@ -360,6 +360,11 @@ export function frameTsEventPos(bytes: Uint8Array, offset: number): number {
   return fieldPos(bytes, tablePos(bytes, offset), VT_TS_EVENT);
 }
 
+/** Where the frame's ts_recv is (its absolute position), 0 when absent: for exact reads in halves. */
+export function frameTsRecvPos(bytes: Uint8Array, offset: number): number {
+  return fieldPos(bytes, tablePos(bytes, offset), VT_TS_RECV);
+}
+
 const f64Bytes = new Uint8Array(8);
 const f64 = new Float64Array(f64Bytes.buffer);
 /** A Float64Array reads in the platform's byte order; frames are little-endian. */

@@ -168,7 +168,7 @@ export function barIntervals(v: unknown, field: string): number[] {
 const HISTORICAL_ONLY = ["from", "to", "speed", "live"] as const;
 
 /** `to` before `from`, when both are seqs or both times, is a careless request: refuse it. */
-function checkOrder(from: Position, to: Position | undefined): void {
+export function checkOrder(from: Position, to: Position | undefined): void {
   if (to === undefined) return;
   if ("seq" in from && "seq" in to && to.seq < from.seq) {
     throw new TickringError("BAD_REQUEST", `to: seq ${to.seq} is before from's seq ${from.seq}`);
@@ -185,7 +185,8 @@ function subId(v: unknown): number {
   return v;
 }
 
-function parseSymbols(v: unknown): string[] | null {
+/** Symbols (1–10,000 by the symbol rules), or null for `["*"]`. */
+export function parseSymbols(v: unknown): string[] | null {
   if (!Array.isArray(v) || v.length === 0 || v.length > MAX_SYMBOLS) {
     throw badField("symbols", `an array of 1–${MAX_SYMBOLS} symbols, or ["*"]`, v);
   }

@@ -16,16 +16,9 @@
  * series is checked first, so a symbol trading inside one bucket costs no map lookup. No allocation except
  * when a symbol or a bar is new; bar objects are pooled.
  */
-import {
-  Body,
-  frameBodyType,
-  frameHasSymbol,
-  frameInstrumentId,
-  frameSymbolKey,
-  frameSymbolSpan,
-  type BarTick,
-} from "../../frame/codec.js";
+import { Body, frameBodyType, frameInstrumentId, type BarTick } from "../../frame/codec.js";
 import { bucketOf, bucketStartNs, OhlcvBar, readTrade, tradeFields } from "../../frame/ohlcv.js";
+import { SymbolMap } from "../../frame/symbol-map.js";
 
 /** Bars held at most (open ones and emitted ones kept for corrections), over all symbols and intervals. */
 export const MAX_BARS = 1 << 20;
@@ -67,20 +60,16 @@ interface Series {
   last: Slot | undefined;
 }
 
-/** A symbol's series, one per interval; symbols whose keys collide are chained. */
+/** A symbol's series, one per interval. */
 interface SymbolBars {
   readonly symbol: string;
-  readonly bytes: Uint8Array;
   readonly instrumentId: number;
   readonly series: Series[];
-  next: SymbolBars | undefined;
 }
-
-const decoder = new TextDecoder();
 
 export class BarAggregator {
   readonly stats: BarStats = { emitted: 0, corrections: 0, outOfWindow: 0, refused: 0 };
-  private readonly symbols = new Map<number, SymbolBars>();
+  private readonly symbols = new SymbolMap((symbol, frame, off) => this.newSymbol(symbol, frame, off));
   /** Bars not emitted yet, and emitted bars that changed. */
   private open: Slot[] = [];
   private readonly corrections: Slot[] = [];
@@ -89,7 +78,6 @@ export class BarAggregator {
   private readonly pool: Slot[] = [];
   private held = 0;
   private readonly trade = tradeFields();
-  private readonly span = new Int32Array(2);
   /** The writer's clock at the last collect(): the window is judged by it. */
   private clockNs: number;
 
@@ -114,7 +102,7 @@ export class BarAggregator {
   /** Looks at one sequenced frame; trades go into their bars. Allocation-free for a known symbol and bar. */
   observe(bytes: Uint8Array, off: number): void {
     if (frameBodyType(bytes, off) !== Body.Trade) return;
-    const sym = this.symbolOf(bytes, off);
+    const sym = this.symbols.of(bytes, off);
     const t = this.trade;
     readTrade(bytes, off, t);
     for (let i = 0; i < sym.series.length; i++) {
@@ -214,28 +202,13 @@ export class BarAggregator {
     return slot;
   }
 
-  /** The symbol of the frame at `bytes[off]`, found by its key and bytes; made on its first trade. */
-  private symbolOf(bytes: Uint8Array, off: number): SymbolBars {
-    const key = frameSymbolKey(bytes, off);
-    const head = this.symbols.get(key);
-    for (let sym = head; sym !== undefined; sym = sym.next)
-      if (frameHasSymbol(bytes, off, sym.bytes)) return sym;
-    frameSymbolSpan(bytes, off, this.span);
-    const at = this.span[0];
-    const len = this.span[1];
-    const symBytes = bytes.slice(at, at + len);
-    const sym: SymbolBars = {
-      symbol: decoder.decode(symBytes),
-      bytes: symBytes,
-      instrumentId: frameInstrumentId(bytes, off),
-      series: [],
-      next: head,
-    };
+  /** A symbol's series, one per interval, made on its first trade. */
+  private newSymbol(symbol: string, frame: Uint8Array, off: number): SymbolBars {
+    const sym: SymbolBars = { symbol, instrumentId: frameInstrumentId(frame, off), series: [] };
     for (const intervalNs of this.intervalsNs) {
       const windowNs = Math.max(intervalNs, MIN_WINDOW_NS) + this.graceNs;
       sym.series.push({ intervalNs, windowNs, symbol: sym, slots: new Map(), last: undefined });
     }
-    this.symbols.set(key, sym);
     return sym;
   }
 }
