@@ -48,7 +48,12 @@ export class HttpStream {
     if (this.aborted || this.started) return;
     this.started = true;
     this.res.cork(() => {
-      this.res.writeStatus("200 OK").writeHeader("content-type", contentType);
+      // Closing after the answer leaves no idle keep-alive socket at shutdown. Said in a header: uWS's own
+      // end(body, closeConnection) writes that header again after a chunked body, inside it.
+      this.res
+        .writeStatus("200 OK")
+        .writeHeader("content-type", contentType)
+        .writeHeader("connection", "close");
       for (const [k, v] of Object.entries(headers)) this.res.writeHeader(k, v);
     });
   }
@@ -83,7 +88,7 @@ export class HttpStream {
     this.done = true;
     const body = this.buf + tail;
     this.buf = "";
-    this.res.cork(() => this.res.end(body, true));
+    this.res.cork(() => this.res.end(body));
   }
 
   /**
