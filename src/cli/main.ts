@@ -12,6 +12,8 @@ import { resolveCliServeOptions, serveFlags } from "../config/options.js";
 import { Tickring } from "../daemon/tickring.js";
 import { exitCodeOf } from "../errors.js";
 import { registerBenchCommand } from "./bench-command.js";
+import { registerExportCommand } from "./export-command.js";
+import { registerImportCommand } from "./import-command.js";
 import { registerReplayCommand } from "./replay-command.js";
 import { registerSnapshotCommands } from "./snapshot-command.js";
 
@@ -79,6 +81,10 @@ registerReplayCommand(program);
 registerBenchCommand(program);
 
 registerSnapshotCommands(program);
+
+registerImportCommand(program);
+
+registerExportCommand(program);
 
 /** Writes the one line an error gets: commander's own (a suggestion folded in) or the error's message. */
 function fail(message: string): void {

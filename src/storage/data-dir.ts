@@ -4,6 +4,7 @@
  * ```
  *  <data>/
  *  ├── tickring.lock    pid of the process that holds the directory (see ./lock-file.ts)
+ *  ├── imports.json     what `tickring import` imported into it (src/cli/import/ledger.ts)
  *  ├── wal/             WAL segments <first-seq>.log and their sparse indexes <first-seq>.idx
  *  ├── store/           the LevelDB store
  *  └── snapshots/<id>/  snapshots, by default (a snapshot has wal/ and store/ too, under the same names)
@@ -29,6 +30,8 @@ export const STORE_DIR = "store";
 export const SNAPSHOTS_DIR = "snapshots";
 /** The lock file of a data directory. */
 export const LOCK_FILE = "tickring.lock";
+/** The ledger of the files `tickring import` imported into a data directory. */
+export const IMPORTS_FILE = "imports.json";
 
 /** The paths of one data directory. */
 export interface DataDirLayout {
@@ -38,6 +41,7 @@ export interface DataDirLayout {
   readonly storeDir: string;
   readonly snapshotsDir: string;
   readonly lockFile: string;
+  readonly importsFile: string;
 }
 
 /** A data directory this process holds (locked) until {@link DataDir.release}. */
@@ -54,6 +58,7 @@ export function dataDirLayout(path: string): DataDirLayout {
     storeDir: join(path, STORE_DIR),
     snapshotsDir: join(path, SNAPSHOTS_DIR),
     lockFile: join(path, LOCK_FILE),
+    importsFile: join(path, IMPORTS_FILE),
   };
 }
 

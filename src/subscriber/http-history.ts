@@ -23,19 +23,12 @@ import { Body, frameBodyType, symbolKeyOf } from "../frame/codec.js";
 import type { HttpSink } from "../transport/http-sink.js";
 import { BarQuery } from "./bar-query.js";
 import { FrameFilter } from "./frame-filter.js";
-import {
-  BAR_COLUMNS,
-  barCsv,
-  barJson,
-  CONTENT_TYPE,
-  csvField,
-  FrameText,
-  type TextFormat,
-} from "./frame-text.js";
+import { BAR_COLUMNS, barCsv, barJson, CONTENT_TYPE, csvField, FrameText } from "./frame-text.js";
 import type { HistorySources } from "./history.js";
 import { type DataQuery, parseDataQuery, type QueryRules } from "./http-query.js";
 import { HttpStream } from "./http-stream.js";
 import type { LastValueCache } from "./last-value-cache.js";
+import { FRAMING, renderHistory } from "./history-text.js";
 import { resolveRange, scanRange, type SeqRange } from "./seq-range.js";
 import { isoTime, SymbolTable } from "./symbol-table.js";
 
@@ -68,13 +61,6 @@ const RULES: Record<string, QueryRules> = {
 
 /** The paths {@link HttpHistory.serve} answers (GET). */
 export const DATA_PATHS = Object.keys(RULES);
-
-/** How records of one format are put together: before the first, between two, after the last. */
-const FRAMING: Record<TextFormat, { open: string; sep: string; close: string; end: string }> = {
-  ndjson: { open: "", sep: "", close: "", end: "\n" },
-  csv: { open: "", sep: "", close: "", end: "" },
-  json: { open: "[", sep: ",", close: "]\n", end: "" },
-};
 
 export class HttpHistory {
   /** The paths it answers. */
@@ -124,21 +110,15 @@ export class HttpHistory {
 
   private async history(q: DataQuery, stream: HttpStream): Promise<void> {
     const range = await this.range(q);
-    const filter = new FrameFilter(q.symbols, q.types, q.bars);
-    const text = new FrameText(q.types);
-    const f = FRAMING[q.format];
     stream.start(CONTENT_TYPE[q.format], rangeHeaders(range));
-    stream.add(q.format === "csv" ? text.csvHeader() : f.open);
-    let n = 0;
-    await scanRange(this.o.history, range, (bytes, off) => {
-      if (stream.aborted) return false;
-      if (!filter.matches(bytes, off)) return true;
-      const record = q.format === "csv" ? text.csv(bytes, off) : text.json(bytes, off);
-      const wait = stream.add(n++ === 0 ? record + f.end : f.sep + record + f.end);
-      if (n >= q.limit) return false;
-      return wait === undefined ? true : wait.then(() => !stream.aborted);
-    });
-    stream.end(f.close);
+    await renderHistory(
+      this.o.history,
+      range,
+      q,
+      (text) => stream.add(text),
+      () => stream.aborted,
+    );
+    stream.end();
   }
 
   private async bars(q: DataQuery, stream: HttpStream): Promise<void> {

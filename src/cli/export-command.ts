@@ -1,0 +1,186 @@
+/**
+ * `tickring export csv|ndjson|json`: a range of history to a file (or stdout), from a running daemon
+ * (`--url`, through `GET /v1/history`) or a stopped daemon's data directory (`--data`, read in this process
+ * with the same code), with a progress bar. The CSV is what `tickring import csv` reads: importing an export
+ * gives back the same ticks (with the target's own seqs and ts_recv).
+ */
+import { createWriteStream } from "node:fs";
+import type { Writable } from "node:stream";
+import type { Command } from "commander";
+import { isErrorCode, OptionError, TickringError } from "../errors.js";
+import { recoverDataDir } from "../recovery/index.js";
+import { openDataDir } from "../storage/index.js";
+import { createLogger } from "../logger.js";
+import type { TextFormat } from "../subscriber/frame-text.js";
+import { renderHistory } from "../subscriber/history-text.js";
+import { parseDataQuery } from "../subscriber/http-query.js";
+import { resolveRange } from "../subscriber/seq-range.js";
+import { rowsBar, type RowsBar } from "./rows-bar.js";
+
+const FORMATS: readonly TextFormat[] = ["csv", "ndjson", "json"];
+
+interface Flags {
+  data?: string;
+  url?: string;
+  symbols: string;
+  from: string;
+  to?: string;
+  types?: string;
+  bars?: string;
+  out?: string;
+  progress?: boolean;
+}
+
+export function registerExportCommand(program: Command): void {
+  program
+    .command("export")
+    .description("write a range of history as CSV, NDJSON or JSON (what tickring import csv reads back)")
+    .argument("<format>", FORMATS.join(" | "))
+    .option("--data <dir>", "data directory of a stopped daemon")
+    .option("--url <url>", "a running daemon, e.g. http://127.0.0.1:9420")
+    .option("--symbols <list>", "comma-separated symbols, or * for all", "*")
+    .requiredOption("--from <seq|time>", "first seq (e.g. 1) or time (e.g. 2026-11-23T09:30:00Z), by ts_recv")
+    .option("--to <seq|time>", "last seq or time, inclusive (default: the newest)")
+    .option("--types <list>", "frame types, e.g. trade,quote (default: all)")
+    .option("--bars <list>", "bar intervals of the bar frames, e.g. 1m (default: all)")
+    .option("--out <file>", "write here instead of stdout")
+    .option("--progress", "draw the progress bar on stderr even when it is not a terminal")
+    .action(async (format: string, flags: Flags) => {
+      if (!FORMATS.includes(format as TextFormat)) {
+        throw new OptionError("export", `the format is ${FORMATS.join(", ")}, not "${format}"`);
+      }
+      if ((flags.data === undefined) === (flags.url === undefined)) {
+        throw new OptionError("export", "give exactly one of --data DIR (offline) or --url URL (online)");
+      }
+      const params = new URLSearchParams({ symbols: flags.symbols, from: flags.from, format });
+      if (flags.to !== undefined) params.set("to", flags.to);
+      if (flags.types !== undefined) params.set("types", flags.types);
+      if (flags.bars !== undefined) params.set("bars", flags.bars);
+      const out = new Output(flags.out, rowsBar(flags.progress));
+      try {
+        if (flags.url !== undefined) await fromDaemon(flags.url, params, out);
+        else await fromDataDir(flags.data!, params, out);
+        await out.close();
+      } catch (err) {
+        out.abandon();
+        throw err;
+      }
+    });
+}
+
+/** `GET <url>/v1/history?…`, streamed into `out`. */
+async function fromDaemon(url: string, params: URLSearchParams, out: Output): Promise<void> {
+  let endpoint: URL;
+  try {
+    endpoint = new URL(`/v1/history?${params}`, url.replace(/^ws(s?):/, "http$1:"));
+  } catch {
+    throw new OptionError("--url", `not a URL: ${JSON.stringify(url)}`);
+  }
+  let res: Response;
+  try {
+    res = await fetch(endpoint);
+  } catch (err) {
+    throw new TickringError("UNAVAILABLE", `cannot reach ${endpoint.origin}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  if (!res.ok) {
+    const body = (await res.json().catch(() => ({}))) as { code?: unknown; message?: unknown };
+    throw new TickringError(
+      isErrorCode(body.code) ? body.code : "UNAVAILABLE",
+      `the daemon refused the export: ${String(body.message ?? res.statusText)}`,
+    );
+  }
+  out.range(Number(res.headers.get("x-tickring-from-seq")), Number(res.headers.get("x-tickring-to-seq")));
+  const decoder = new TextDecoder();
+  for await (const chunk of res.body!) await out.write(decoder.decode(chunk as Uint8Array, { stream: true }));
+  await out.write(decoder.decode());
+}
+
+/** The range read from a stopped daemon's data directory (locked while read), into `out`. */
+async function fromDataDir(path: string, params: URLSearchParams, out: Output): Promise<void> {
+  const q = parseDataQuery(params.toString(), {
+    takes: ["symbols", "from", "to", "types", "bars", "format"],
+    requires: ["symbols", "from"],
+    format: "ndjson",
+  });
+  const dataDir = await openDataDir(path);
+  try {
+    const { wal, store, report } = await recoverDataDir({
+      data: path,
+      wal: { fsync: "os" },
+      log: createLogger("warn"),
+    });
+    try {
+      const history = { walDir: dataDir.walDir, store: async () => store };
+      const range = await resolveRange(history, q.from!, q.to, report.lastSeq);
+      out.range(range.fromSeq, range.toSeq);
+      await renderHistory(history, range, q, (text) => out.write(text));
+    } finally {
+      await wal.close();
+      await store.close();
+    }
+  } finally {
+    dataDir.release();
+  }
+}
+
+/** Where the export goes: a file or stdout, with the progress bar advancing by seq. */
+class Output {
+  private readonly stream: Writable;
+  private pending = "";
+  private from = 0;
+  private to = 0;
+
+  constructor(
+    private readonly path: string | undefined,
+    private readonly bar: RowsBar,
+  ) {
+    this.stream = path === undefined ? process.stdout : createWriteStream(path);
+  }
+
+  range(from: number, to: number): void {
+    this.from = from;
+    this.to = to;
+  }
+
+  /** Buffers `text`; past 64 KiB writes it, waiting while the file or pipe is behind. */
+  write(text: string): Promise<void> | undefined {
+    this.pending += text;
+    if (this.pending.length < 64 * 1024) return undefined;
+    return this.flush();
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    this.bar.stop();
+    if (this.path !== undefined)
+      await new Promise<void>((resolve, reject) =>
+        this.stream.end((err?: Error | null) => (err ? reject(err) : resolve())),
+      );
+  }
+
+  /** Stops the bar and closes a file (what was written of it stays; the command fails saying why). */
+  abandon(): void {
+    this.bar.stop();
+    if (this.path !== undefined) this.stream.destroy();
+  }
+
+  private async flush(): Promise<void> {
+    const text = this.pending;
+    this.pending = "";
+    const seq = lastSeqIn(text);
+    if (seq > 0 && this.to >= this.from)
+      this.bar.update("export", seq - this.from + 1, this.to - this.from + 1, "seqs");
+    if (text !== "" && !this.stream.write(text))
+      await new Promise((resolve) => this.stream.once("drain", resolve));
+  }
+}
+
+/** The seq of the last record in `text` (NDJSON/JSON `{"seq":N,…` or a CSV row `N,…`), 0 when none. */
+function lastSeqIn(text: string): number {
+  const json = text.lastIndexOf('{"seq":');
+  if (json >= 0) return Number.parseInt(text.slice(json + 7, json + 24), 10) || 0;
+  const line = text.lastIndexOf("\n", text.length - 2);
+  return Number.parseInt(text.slice(line + 1, line + 18), 10) || 0;
+}
