@@ -114,6 +114,19 @@ export const PEERS = defineBench({
   },
 });
 
+export const IMPORT = defineBench({
+  name: "import",
+  script: "import/import.bench.js",
+  summary: "tickring import csv offline, rows/s for plain and gzip CSV, against papaparse parsing alone.",
+  details: 'See bench/README.md "Import".',
+  flags: {
+    rows: count("trade rows in the CSV, 20000 under --smoke", 1_000_000, 1000),
+    json,
+    smoke,
+  },
+  refused: { duration: "import runs a fixed number of rows: use --rows N" },
+});
+
 /** The benchmarks `bench report` runs and charts, in its order. */
 export const REPORTED = ["ring", "storage", "e2e", "replay", "recovery", "peers"] as const;
 
@@ -144,5 +157,6 @@ export const BENCHMARKS: readonly BenchSpec[] = [
   REPLAY,
   RECOVERY,
   PEERS,
+  IMPORT,
   REPORT,
 ];

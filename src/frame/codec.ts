@@ -129,7 +129,11 @@ const utf8Encoder = new TextEncoder();
  * to persist.
  */
 export function symbolKeyOf(symbol: string): number {
-  const bytes = utf8Encoder.encode(symbol);
+  return fnv1a(utf8Encoder.encode(symbol));
+}
+
+/** FNV-1a over `bytes`. */
+function fnv1a(bytes: Uint8Array): number {
   let h = FNV_OFFSET;
   for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], FNV_PRIME);
   return h >>> 0;
@@ -155,7 +159,8 @@ export class FrameEncoder {
    */
   encode(tick: Tick, seq: bigint, tsRecv: bigint): Uint8Array {
     const b = this.reset();
-    const symbol = b.createString(this.utf8(tick.symbol));
+    const symbolBytes = this.utf8(tick.symbol);
+    const symbol = b.createString(symbolBytes);
     let bodyType: Body;
     let body: flatbuffers.Offset;
     switch (tick.type) {
@@ -207,7 +212,8 @@ export class FrameEncoder {
       seq,
       tick.tsEvent ?? tsRecv,
       tsRecv,
-      tick.instrumentId ?? instrumentIdOf(tick.symbol),
+      // The default id hashes the cached bytes: instrumentIdOf would UTF-8-encode the symbol every time.
+      tick.instrumentId ?? fnv1a(symbolBytes),
       symbol,
       bodyType,
       body,

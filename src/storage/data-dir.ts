@@ -5,6 +5,7 @@
  *  <data>/
  *  ├── tickring.lock    pid of the process that holds the directory (see ./lock-file.ts)
  *  ├── imports.json     what `tickring import` imported into it (src/cli/import/ledger.ts)
+ *  ├── import.spool     the frames of a file being imported, checked before they go to the WAL
  *  ├── wal/             WAL segments <first-seq>.log and their sparse indexes <first-seq>.idx
  *  ├── store/           the LevelDB store
  *  └── snapshots/<id>/  snapshots, by default (a snapshot has wal/ and store/ too, under the same names)
@@ -32,6 +33,8 @@ export const SNAPSHOTS_DIR = "snapshots";
 export const LOCK_FILE = "tickring.lock";
 /** The ledger of the files `tickring import` imported into a data directory. */
 export const IMPORTS_FILE = "imports.json";
+/** Where `tickring import` keeps a file's frames between checking them and appending them. */
+export const IMPORT_SPOOL_FILE = "import.spool";
 
 /** The paths of one data directory. */
 export interface DataDirLayout {
@@ -42,6 +45,7 @@ export interface DataDirLayout {
   readonly snapshotsDir: string;
   readonly lockFile: string;
   readonly importsFile: string;
+  readonly importSpool: string;
 }
 
 /** A data directory this process holds (locked) until {@link DataDir.release}. */
@@ -59,6 +63,7 @@ export function dataDirLayout(path: string): DataDirLayout {
     snapshotsDir: join(path, SNAPSHOTS_DIR),
     lockFile: join(path, LOCK_FILE),
     importsFile: join(path, IMPORTS_FILE),
+    importSpool: join(path, IMPORT_SPOOL_FILE),
   };
 }
 

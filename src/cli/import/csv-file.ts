@@ -88,6 +88,14 @@ function utf8(decoder: InstanceType<typeof TextDecoder>, chunk: Buffer | undefin
   }
 }
 
+/** The SHA-256 (hex) of the file's bytes as stored. */
+export async function fileSha256(path: string): Promise<string> {
+  const sha = createHash("sha256");
+  for await (const chunk of createReadStream(path, { highWaterMark: BLOCK_BYTES }))
+    sha.update(chunk as Buffer);
+  return sha.digest("hex");
+}
+
 /** The index after the last line break of `s` that is not inside a quoted field; 0 when none is. */
 function lastBreakOutsideQuotes(s: string): number {
   let quotes = 0;

@@ -3,9 +3,9 @@
  * target (a data directory, or a daemon's URL) and file, keyed by the SHA-256 of the file's bytes — the
  * same file under another name is the same import, an edited file a new one.
  *
- * An entry says how many data rows are done. An offline import also writes, before each append, the append
- * it is about to make (the row it starts at and the seq of its first tick): after a crash, the WAL's last
- * seq tells how much of that append landed, so a re-run resumes exactly after it.
+ * An entry says how much is done: online, the data rows acked; offline, the good ticks appended. An offline
+ * import also writes, before each append, the append it is about to make (its first tick and that tick's
+ * seq): after a crash, the WAL's last seq tells how much of it landed, so a re-run resumes exactly after it.
  *
  * The file is JSON, replaced whole (written beside, fsynced, renamed over), so a crash leaves the old or the
  * new version, never half of one.
@@ -20,16 +20,13 @@ export interface LedgerEntry {
   sha256: string;
   /** The file's path when it was imported (for people; the key is the hash). */
   file: string;
-  /** Data rows (after the header) done: imported, or skipped as bad. */
+  /** Online: data rows (after the header) done — acked, or skipped as bad. */
   rows: number;
-  /** Ticks imported. */
+  /** Ticks imported: offline, the file's first good ticks. */
   ticks: number;
   done: boolean;
-  /**
-   * An append in progress: its ticks are the good ones from data row `row` on, after the first `skip` (an
-   * earlier append's, which landed), and its first tick gets seq `firstSeq`.
-   */
-  pending?: { row: number; skip: number; firstSeq: number };
+  /** Offline, an append in progress: its first tick is good tick `tick` of the file and gets seq `firstSeq`. */
+  pending?: { tick: number; firstSeq: number };
 }
 
 interface LedgerFile {

@@ -117,7 +117,6 @@ export class RowTicks {
   private fields: (Field | undefined)[];
   /** Header columns that are no field and were ignored. */
   readonly ignoredColumns: string[] = [];
-  private readonly tick: Record<string, unknown> = {};
   /** How ts_event is read: `auto` numbers are ns in a column headed `ts_event` (the protocol's own name). */
   private timeFormat: ReadFormat;
 
@@ -169,7 +168,7 @@ export class RowTicks {
   json(cells: readonly string[], where: string): Record<string, unknown> {
     const t = this.build(cells, where);
     this.read(t, where);
-    return { ...t };
+    return t;
   }
 
   /** The row as a {@link Tick} (camelCase, bigints), checked as {@link json} checks it. */
@@ -177,10 +176,9 @@ export class RowTicks {
     return this.read(this.build(cells, where), where);
   }
 
-  /** The row's fields in the JSON spelling, in an object reused from row to row. */
+  /** The row's fields in the JSON spelling (a new object: deleting keys of a reused one costs more). */
   private build(cells: readonly string[], where: string): Record<string, unknown> {
-    const t = this.tick;
-    for (const k in t) delete t[k];
+    const t: Record<string, unknown> = {};
     const fields = this.fields;
     for (let i = 0; i < fields.length; i++) {
       const f = fields[i];
@@ -237,6 +235,9 @@ function levels(cell: string): unknown {
     });
 }
 
+/** The last ISO time's date and time to the second (`2026-11-23T14:30:00.`), and its ns. */
+const isoCache = { prefix: "\0", ns: 0n };
+
 const UNIT_NS: Record<"s" | "ms" | "us" | "ns", bigint> = {
   s: 1_000_000_000n,
   ms: 1_000_000n,
@@ -260,6 +261,12 @@ export function parseTime(text: string, format: ReadFormat, where: string): bigi
     }
   }
   if (f === "iso") {
+    // Rows of a session share their date and time to the second: parse that once per second.
+    const whole = text.length > 19 && text[19] === "." && (text.endsWith("Z") || text.endsWith("z"));
+    if (whole && text.startsWith(isoCache.prefix)) {
+      const fraction = text.slice(20, -1);
+      if (/^\d{1,9}$/.test(fraction)) return isoCache.ns + BigInt(fraction.padEnd(9, "0"));
+    }
     const m = ISO.exec(text);
     const ms =
       m === null
@@ -272,7 +279,12 @@ export function parseTime(text: string, format: ReadFormat, where: string): bigi
       );
     }
     // Date.parse was given whole seconds: the fraction is all of the sub-second part.
-    return BigInt(ms) * 1_000_000n + BigInt((m[3] ?? "").padEnd(9, "0"));
+    const seconds = BigInt(ms) * 1_000_000n;
+    if (whole && m[4] !== undefined && m[4].toUpperCase() === "Z") {
+      isoCache.prefix = text.slice(0, 20);
+      isoCache.ns = seconds;
+    }
+    return seconds + BigInt((m[3] ?? "").padEnd(9, "0"));
   }
   const m = /^(\d+)(?:\.(\d+))?$/.exec(text);
   if (m === null && (format === "auto" || format === "nsOrIso")) {

@@ -11,7 +11,7 @@
  */
 import WebSocket from "ws";
 import { isErrorCode, TickringError } from "../../errors.js";
-import { FrameEncoder, FrameView, type Tick } from "../../frame/codec.js";
+import { FrameView } from "../../frame/codec.js";
 import { createLogger } from "../../logger.js";
 import { recoverDataDir } from "../../recovery/index.js";
 import { type DataDir, openDataDir, openWalReader, type Store, type Wal } from "../../storage/index.js";
@@ -19,10 +19,13 @@ import { type DataDir, openDataDir, openWalReader, type Store, type Wal } from "
 /** What an offline import needs of its target (an {@link OfflineTarget}; tests interpose on it). */
 export interface WalTarget {
   readonly dataDir: { readonly path: string };
-  /** The highest seq written. */
+  /** The highest seq written, and its ts_recv. */
   readonly lastSeq: number;
-  /** Appends ticks with the next seqs (written, not yet durable). */
-  append(ticks: readonly Tick[]): void;
+  readonly lastTsRecv: bigint;
+  /** Where the import may keep a file's frames between checking and appending them. */
+  readonly spoolPath: string;
+  /** Appends a frame encoded with seq `seq`, which must be `lastSeq + 1`. */
+  append(frame: Uint8Array, seq: number): void;
   /** Makes everything appended durable. */
   commit(): Promise<void>;
 }
@@ -37,17 +40,12 @@ export interface IngestTarget {
 
 /** A data directory being imported into. */
 export class OfflineTarget implements WalTarget {
-  private readonly encoder = new FrameEncoder();
-  private seq: number;
-
   private constructor(
     readonly dataDir: DataDir,
     private readonly wal: Wal,
     private readonly store: Store,
-    private lastTsRecv: bigint,
-  ) {
-    this.seq = wal.lastSeq;
-  }
+    readonly lastTsRecv: bigint,
+  ) {}
 
   /** Locks and recovers `path` (created when absent). */
   static async open(path: string): Promise<OfflineTarget> {
@@ -65,23 +63,18 @@ export class OfflineTarget implements WalTarget {
     }
   }
 
-  /** The highest seq written. */
   get lastSeq(): number {
-    return this.seq;
+    return this.wal.lastSeq;
   }
 
-  /** Appends ticks with the next seqs (written, not yet durable: see {@link commit}). */
-  append(ticks: readonly Tick[]): void {
-    for (const tick of ticks) {
-      const tsEvent = tick.tsEvent!;
-      if (tsEvent > this.lastTsRecv) this.lastTsRecv = tsEvent;
-      const seq = ++this.seq;
-      this.wal.append(this.encoder.encode(tick, BigInt(seq), this.lastTsRecv), seq);
-    }
-    this.wal.write();
+  get spoolPath(): string {
+    return this.dataDir.importSpool;
   }
 
-  /** Makes everything appended durable. */
+  append(frame: Uint8Array, seq: number): void {
+    this.wal.append(frame, seq);
+  }
+
   commit(): Promise<void> {
     return this.wal.flush();
   }
