@@ -14,7 +14,7 @@ import { SYMBOL_RULE, symbolProblem } from "../frame/symbol-rules.js";
 import { dataDirLayout } from "../storage/index.js";
 import { type ImportOptions, importOffline, importOnline, type ImportReport } from "./import/import-file.js";
 import { ImportLedger } from "./import/ledger.js";
-import type { TickType, TimeFormat } from "./import/row-ticks.js";
+import { type RowOptions, RowTicks, type TickType, type TimeFormat } from "./import/row-ticks.js";
 import { OfflineTarget, OnlineTarget } from "./import/targets.js";
 import { rowsBar } from "./rows-bar.js";
 
@@ -127,14 +127,16 @@ function importOptions(flags: Flags): ImportOptions {
       throw new OptionError("--interval", `expected ${BAR_INTERVAL_RULE}, got "${flags.interval}"`);
     intervalNs = BigInt(ms) * 1_000_000n;
   }
+  const rows: RowOptions = {
+    type: flags.type as TickType,
+    columns: flags.columns?.split(",").map((c) => c.trim()),
+    timeFormat: flags.timeFormat as TimeFormat,
+    symbol: flags.symbol,
+    intervalNs,
+  };
+  new RowTicks(rows); // refuses unknown --columns now, before a data directory is touched
   return {
-    rows: {
-      type: flags.type as TickType,
-      columns: flags.columns?.split(",").map((c) => c.trim()),
-      timeFormat: flags.timeFormat as TimeFormat,
-      symbol: flags.symbol,
-      intervalNs,
-    },
+    rows,
     maxErrors: Number(flags.maxErrors),
     onBadRow: (message) => process.stderr.write(`tickring: import: ${message}\n`),
     onProgress: () => {},

@@ -4,7 +4,7 @@
  * resumes exactly once.
  */
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { gzipSync } from "node:zlib";
@@ -142,18 +142,20 @@ describe("tickring import csv, offline", () => {
     );
   });
 
-  test("bad flags exit 2 with one line", async () => {
+  test("bad flags exit 2 with one line, and touch no data directory", async () => {
     const file = join(dir.path, "a.csv");
+    const x = join(dir.path, "x");
     for (const [args, message] of [
-      [["--data", "x", "--url", "ws://y"], /give exactly one of --data DIR/],
-      [["--data", "x", "--type", "trades"], /^tickring: --type: expected trade, quote, bar, book/],
-      [["--data", "x", "--columns", "symbol,when"], /^tickring: --columns: unknown column "when"/],
-      [["--data", "x", "--interval", "90ms"], /^tickring: --interval: expected a whole number of seconds/],
+      [["--data", x, "--url", "ws://y"], /give exactly one of --data DIR/],
+      [["--data", x, "--type", "trades"], /^tickring: --type: expected trade, quote, bar, book/],
+      [["--data", x, "--columns", "symbol,when"], /^tickring: --columns: unknown column "when"/],
+      [["--data", x, "--interval", "90ms"], /^tickring: --interval: expected a whole number of seconds/],
     ] as const) {
       const r = await run(["import", "csv", file, ...args]);
       assert.equal(r.code, 2, r.stderr);
       assert.match(oneLine(r), message);
     }
+    assert.equal(existsSync(x), false);
   });
 });
 
