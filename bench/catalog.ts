@@ -63,6 +63,13 @@ export const E2E = defineBench({
     clients: count("clients of the one scenario (default with --rate: 1)", undefined),
     rate: count("ticks/s of the one scenario, 0 = saturation (default with --clients: 10000)", undefined, 0),
     procs: count("load processes (default: by client count; --smoke: 2)", undefined),
+    bars: {
+      arg: "LIST",
+      help: "the spawned daemon's --bars, e.g. none or 1s,1m",
+      default: "1s,1m",
+      shownDefault: "1s,1m",
+      parse: (t: string) => t,
+    },
     url: text("ws://HOST:PORT", "load a daemon that is already running (no spawn, no baseline)", (url) => {
       if (!/^wss?:\/\/[^/]+\/?$/.test(url)) throw new Error("expected ws://host:port of a running tickring");
     }),
@@ -114,6 +121,18 @@ export const PEERS = defineBench({
   },
 });
 
+export const BARS = defineBench({
+  name: "bars",
+  script: "bars/bars.bench.js",
+  summary: "The sequencer's ingest rate with live bars (1s,1m) against without, for trades and for quotes.",
+  details: 'On a real WAL and ring, in alternating rounds. See bench/README.md "Bars".',
+  flags: {
+    duration: seconds("seconds per round (8 rounds per feed), 0.1 under --smoke", 2),
+    json,
+    smoke,
+  },
+});
+
 export const IMPORT = defineBench({
   name: "import",
   script: "import/import.bench.js",
@@ -157,6 +176,7 @@ export const BENCHMARKS: readonly BenchSpec[] = [
   REPLAY,
   RECOVERY,
   PEERS,
+  BARS,
   IMPORT,
   REPORT,
 ];

@@ -75,7 +75,16 @@ async function onTickring(s: Scenario): Promise<LoadResult> {
     return load("tickring", `${base}/v1/ingest`, `${base}/v1/feed`, s);
   }
   const data = mkdtempSync(join(tmpdir(), "tickring-e2e-"));
-  const daemon = await spawnDaemon(["--port", "0", "--data", data, "--workers", String(values.workers)]);
+  const daemon = await spawnDaemon([
+    "--port",
+    "0",
+    "--data",
+    data,
+    "--workers",
+    String(values.workers),
+    "--bars",
+    values.bars,
+  ]);
   try {
     const base = `ws://127.0.0.1:${daemon.port}`;
     return await load("tickring", `${base}/v1/ingest`, `${base}/v1/feed`, s);

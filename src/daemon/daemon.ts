@@ -9,7 +9,7 @@ import { formatDuration } from "../config/duration.js";
 import type { IncidentLogger } from "../errors.js";
 import { frameTsRecvApprox } from "../frame/codec.js";
 import type { Logger } from "../logger.js";
-import { BarEmitter, barOptionsOf } from "../publisher/bars/bar-emitter.js";
+import { barOptionsOf } from "../publisher/bars/bar-emitter.js";
 import { DemoFeed } from "../publisher/demo-feed.js";
 import { Sequencer } from "../publisher/sequencer.js";
 import { IndexProgress, OnlineSnapshots, recoverDataDir } from "../recovery/index.js";
@@ -37,6 +37,7 @@ import {
 } from "../threads/shared-state.js";
 import { AckQueue } from "./ack-queue.js";
 import { AdminHttp } from "./admin-http.js";
+import { BarThread } from "./bar-thread.js";
 import { Metrics } from "./metrics.js";
 import { startRetention } from "./retention-timer.js";
 import { WorkerPool } from "./worker-pool.js";
@@ -119,8 +120,7 @@ export class Daemon {
     });
     indexProgress.start();
     const ring = RingWriter.allocate(opts.ringBytes);
-    const bars = opts.barIntervalsMs.length === 0 ? undefined : new BarEmitter(barOptionsOf(opts));
-    const sequencer = new Sequencer(wal, bars?.tap(ring) ?? ring, report.lastSeq);
+    const sequencer = new Sequencer(wal, ring, report.lastSeq);
     shared[STATUS_DURABLE_SEQ] = wal.durableSeq;
     shared[STATUS_WRITTEN_SEQ] = wal.writtenSeq;
     const incidents: IncidentLogger = (incident, err) => log.error({ err, incident }, "request failed");
@@ -133,7 +133,6 @@ export class Daemon {
       incidents,
     );
     const writer = new Writer(sequencer, wal, acks, shared, log);
-    bars?.start((ticks) => writer.sequenceTicks(ticks).catch(() => {}));
     const snapshots = new OnlineSnapshots({
       data: opts.data,
       wal,
@@ -210,7 +209,14 @@ export class Daemon {
       log: incidents,
     });
     d.admin = slot.admin;
-    d.bars = bars;
+    if (opts.barIntervalsMs.length > 0) {
+      const where = { ring: ring.buffer, walDir, storeDir, writtenSeq: wal.writtenSeq };
+      d.bars = new BarThread(
+        { ...barOptionsOf(opts), ...where },
+        (bars) => writer.sequenceTicks(bars).catch(() => {}),
+        log,
+      );
+    }
     // The workers take over the port the status server holds (the real one when 0 was asked).
     await status.close();
     try {
@@ -245,7 +251,7 @@ export class Daemon {
   }
 
   private admin!: AdminHttp;
-  private bars: BarEmitter | undefined;
+  private bars: BarThread | undefined;
 
   /** `/v1/stats`: the metrics' readings, and the oldest seq and time history still holds. */
   async stats(): Promise<Record<string, unknown>> {
@@ -260,7 +266,7 @@ export class Daemon {
     this.stopping = true;
     this.shared[STATUS_STATE] = STATE_STOPPING;
     this.demo?.stop();
-    this.bars?.stop();
+    await this.bars?.stop();
     await this.flush();
     await this.pool.stop();
     // Ingest that was in flight from a worker while it shut down is sequenced by now: make it durable too.

@@ -284,6 +284,81 @@ function fieldPos(bytes: Uint8Array, table: number, vtSlot: number): number {
   return rel === 0 ? 0 : table + rel;
 }
 
+/** Absolute position of field `vtSlot` of the table at `table` (e.g. {@link FrameFields.body}), 0 when absent. */
+export function tableFieldPos(bytes: Uint8Array, table: number, vtSlot: number): number {
+  return table === 0 ? 0 : fieldPos(bytes, table, vtSlot);
+}
+
+/** The fields of a frame that hot paths read, filled by {@link readFrameFields} in one walk of its tables. */
+export interface FrameFields {
+  seq: number;
+  bodyType: Body;
+  /** The body table's position (0 when absent): read its fields with {@link tableFieldPos}. */
+  body: number;
+  /** Where the symbol's UTF-8 bytes are, how many, and their {@link symbolKeyOf} as a signed 32-bit integer. */
+  symbolAt: number;
+  symbolLength: number;
+  symbolKey: number;
+  /** ts_event's low (unsigned) and high (signed) 32 bits: exact. */
+  tsEventLo: number;
+  tsEventHi: number;
+}
+
+/** A {@link FrameFields} to reuse. */
+export function frameFields(): FrameFields {
+  return {
+    seq: 0,
+    bodyType: Body.NONE,
+    body: 0,
+    symbolAt: 0,
+    symbolLength: 0,
+    symbolKey: 0,
+    tsEventLo: 0,
+    tsEventHi: 0,
+  };
+}
+
+/**
+ * Reads the frame at `offset`'s seq, body, symbol and ts_event into `out`: the Frame table and its vtable
+ * are located once (each `frame…` reader locates them again). With `only`, stops after the body type when
+ * it is another and returns false. Allocation-free.
+ */
+export function readFrameFields(bytes: Uint8Array, offset: number, out: FrameFields, only?: Body): boolean {
+  const table = tablePos(bytes, offset);
+  const vtable = table - readI32(bytes, table);
+  const vtSize = readU16(bytes, vtable);
+  const bodyType = slotPos(bytes, table, vtable, vtSize, VT_BODY_TYPE);
+  out.bodyType = bodyType === 0 ? Body.NONE : (bytes[bodyType] as Body);
+  if (only !== undefined && out.bodyType !== only) return false;
+  const seq = slotPos(bytes, table, vtable, vtSize, VT_SEQ);
+  out.seq = seq === 0 ? 0 : readU32(bytes, seq) + readU32(bytes, seq + 4) * 0x1_0000_0000;
+  const ts = slotPos(bytes, table, vtable, vtSize, VT_TS_EVENT);
+  out.tsEventLo = ts === 0 ? 0 : readU32(bytes, ts);
+  out.tsEventHi = ts === 0 ? 0 : readI32(bytes, ts + 4);
+  const body = slotPos(bytes, table, vtable, vtSize, VT_BODY);
+  out.body = body === 0 ? 0 : body + readU32(bytes, body);
+  const symbol = slotPos(bytes, table, vtable, vtSize, VT_SYMBOL);
+  let h = FNV_OFFSET;
+  if (symbol === 0) {
+    out.symbolAt = 0;
+    out.symbolLength = 0;
+  } else {
+    const str = symbol + readU32(bytes, symbol);
+    out.symbolAt = str + 4;
+    out.symbolLength = readU32(bytes, str);
+    const end = out.symbolAt + out.symbolLength;
+    for (let i = out.symbolAt; i < end; i++) h = Math.imul(h ^ bytes[i], FNV_PRIME);
+  }
+  out.symbolKey = h | 0;
+  return true;
+}
+
+/** {@link fieldPos} with the vtable already found. */
+function slotPos(bytes: Uint8Array, table: number, vtable: number, vtSize: number, slot: number): number {
+  const rel = slot < vtSize ? readU16(bytes, vtable + slot) : 0;
+  return rel === 0 ? 0 : table + rel;
+}
+
 /** The frame's seq as a number (exact below 2^53), read without a BigInt or an accessor object. */
 export function frameSeq(bytes: Uint8Array, offset: number): number {
   const p = fieldPos(bytes, tablePos(bytes, offset), VT_SEQ);
@@ -348,6 +423,8 @@ export function frameSymbolKey(bytes: Uint8Array, offset: number): number {
 export const TRADE_PRICE_SLOT = 4;
 export const TRADE_SIZE_SLOT = 6;
 export const BAR_INTERVAL_SLOT = 4;
+export const BAR_TRADES_SLOT = 16;
+export const BAR_REVISION_SLOT = 20;
 
 /** Absolute position of field `vtSlot` of the frame's body table, or 0 when it (or the body) is absent. */
 export function frameBodyFieldPos(bytes: Uint8Array, offset: number, vtSlot: number): number {
@@ -355,9 +432,14 @@ export function frameBodyFieldPos(bytes: Uint8Array, offset: number, vtSlot: num
   return p === 0 ? 0 : fieldPos(bytes, p + readU32(bytes, p), vtSlot);
 }
 
-/** A bar frame's interval in ns as a number (exact below 2^53 ns, 104 days); 0 when absent. */
-export function frameBarIntervalNs(bytes: Uint8Array, offset: number): number {
-  const p = frameBodyFieldPos(bytes, offset, BAR_INTERVAL_SLOT);
+/**
+ * A bar frame's interval in ns as a number (exact below 2^53 ns, 104 days); 0 when absent. With `isBody`,
+ * `offset` is the position of the Bar table itself ({@link FrameFields.body}).
+ */
+export function frameBarIntervalNs(bytes: Uint8Array, offset: number, isBody = false): number {
+  const p = isBody
+    ? tableFieldPos(bytes, offset, BAR_INTERVAL_SLOT)
+    : frameBodyFieldPos(bytes, offset, BAR_INTERVAL_SLOT);
   return p === 0 ? 0 : readU32(bytes, p) + readI32(bytes, p + 4) * 0x1_0000_0000;
 }
 

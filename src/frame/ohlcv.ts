@@ -12,16 +12,7 @@
  * Reading a trade allocates nothing: ts_event is compared exactly in its two 32-bit halves, and bucketed
  * as a double except within a few µs of a bucket boundary, where the exact int64 decides.
  */
-import {
-  frameBodyFieldPos,
-  frameSeq,
-  frameTsEventPos,
-  readF64,
-  readI32,
-  readU32,
-  TRADE_PRICE_SLOT,
-  TRADE_SIZE_SLOT,
-} from "./codec.js";
+import { type FrameFields, readF64, tableFieldPos, TRADE_PRICE_SLOT, TRADE_SIZE_SLOT } from "./codec.js";
 
 /**
  * ts_event read as a double is within 128 ns of the truth below 2^61 ns (year 2043) and the bucket start
@@ -46,17 +37,16 @@ export function tradeFields(): TradeFields {
   return { price: 0, size: 0, seq: 0, tsHi: 0, tsLo: 0, tsApprox: 0 };
 }
 
-/** Reads the trade frame at `bytes[off]` into `out` (the caller checked that its body is a Trade). */
-export function readTrade(bytes: Uint8Array, off: number, out: TradeFields): void {
-  const pricePos = frameBodyFieldPos(bytes, off, TRADE_PRICE_SLOT);
-  const sizePos = frameBodyFieldPos(bytes, off, TRADE_SIZE_SLOT);
+/** Reads the trade whose frame fields are `f` (its body a Trade, as the caller checked) into `out`. */
+export function readTrade(bytes: Uint8Array, f: FrameFields, out: TradeFields): void {
+  const pricePos = tableFieldPos(bytes, f.body, TRADE_PRICE_SLOT);
+  const sizePos = tableFieldPos(bytes, f.body, TRADE_SIZE_SLOT);
   out.price = pricePos === 0 ? 0 : readF64(bytes, pricePos);
   out.size = sizePos === 0 ? 0 : readF64(bytes, sizePos);
-  out.seq = frameSeq(bytes, off);
-  const ts = frameTsEventPos(bytes, off);
-  out.tsLo = ts === 0 ? 0 : readU32(bytes, ts);
-  out.tsHi = ts === 0 ? 0 : readI32(bytes, ts + 4);
-  out.tsApprox = out.tsHi * TWO_32 + out.tsLo;
+  out.seq = f.seq;
+  out.tsLo = f.tsEventLo;
+  out.tsHi = f.tsEventHi;
+  out.tsApprox = f.tsEventHi * TWO_32 + f.tsEventLo;
 }
 
 /** The bucket (`floor(ts_event / intervalNs)`) of the trade in `t`; exact. */

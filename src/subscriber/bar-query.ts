@@ -11,7 +11,8 @@
  * live correction does.
  */
 import { TickringError } from "../errors.js";
-import { bucketOf, OhlcvBar, readTrade, tradeFields } from "../frame/ohlcv.js";
+import { frameFields, readFrameFields } from "../frame/codec.js";
+import { bucketOf, OhlcvBar, readTrade, type TradeFields, tradeFields } from "../frame/ohlcv.js";
 import { SymbolMap } from "../frame/symbol-map.js";
 import { symbolText } from "./frame-text.js";
 
@@ -60,6 +61,7 @@ export class BarQuery {
     newest: Number.NEGATIVE_INFINITY,
     late: undefined,
   }));
+  private readonly fields = frameFields();
   private readonly trade = tradeFields();
   private readonly pool: BucketBar[] = [];
   private lateBars = 0;
@@ -80,9 +82,7 @@ export class BarQuery {
 
   /** First pass: one trade frame (in seq order). A promise returned: wait for it before the next. */
   add(bytes: Uint8Array, off: number): Promise<void> | undefined {
-    const s = this.symbols.of(bytes, off);
-    const t = this.trade;
-    readTrade(bytes, off, t);
+    const { s, t } = this.read(bytes, off);
     const bucket = bucketOf(t, this.intervalNs);
     if (bucket < s.sealedBelow) {
       this.noteLate(s, bucket);
@@ -120,10 +120,8 @@ export class BarQuery {
 
   /** Second pass: one trade frame of the same range, again in seq order. */
   addAgain(bytes: Uint8Array, off: number): void {
-    const s = this.symbols.of(bytes, off);
+    const { s, t } = this.read(bytes, off);
     if (s.late === undefined) return;
-    const t = this.trade;
-    readTrade(bytes, off, t);
     const bucket = bucketOf(t, this.intervalNs);
     if (!s.late.has(bucket)) return;
     this.redo ??= new Map();
@@ -151,6 +149,14 @@ export class BarQuery {
       ([sa, a], [sb, b]) => a.bucket - b.bucket || (sa.json < sb.json ? -1 : sa.json > sb.json ? 1 : 0),
     );
     for (const [s, bar] of bars) await this.emit(s, bar, revision);
+  }
+
+  /** The trade frame at `bytes[off]`: its symbol's state and the trade (both reused: valid until the next). */
+  private read(bytes: Uint8Array, off: number): { s: SymbolBars; t: TradeFields } {
+    const f = this.fields;
+    readFrameFields(bytes, off, f);
+    readTrade(bytes, f, this.trade);
+    return { s: this.symbols.ofSpan(bytes, f.symbolAt, f.symbolLength, f.symbolKey, off), t: this.trade };
   }
 
   private noteLate(s: SymbolBars, bucket: number): void {

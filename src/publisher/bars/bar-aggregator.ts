@@ -16,7 +16,19 @@
  * series is checked first, so a symbol trading inside one bucket costs no map lookup. No allocation except
  * when a symbol or a bar is new; bar objects are pooled.
  */
-import { Body, frameBodyType, frameInstrumentId, type BarTick } from "../../frame/codec.js";
+import {
+  BAR_REVISION_SLOT,
+  BAR_TRADES_SLOT,
+  type BarTick,
+  Body,
+  frameBarIntervalNs,
+  type FrameFields,
+  frameFields,
+  frameInstrumentId,
+  readFrameFields,
+  readU32,
+  tableFieldPos,
+} from "../../frame/codec.js";
 import { bucketOf, bucketStartNs, OhlcvBar, readTrade, tradeFields } from "../../frame/ohlcv.js";
 import { SymbolMap } from "../../frame/symbol-map.js";
 
@@ -77,12 +89,15 @@ export class BarAggregator {
   private readonly kept: Slot[][];
   private readonly pool: Slot[] = [];
   private held = 0;
+  private readonly fields = frameFields();
+  /** Each interval ÷ the first (the shortest, as options sort them), or 0 when not a whole multiple. */
+  private readonly multiples: number[];
   private readonly trade = tradeFields();
   /** The writer's clock at the last collect(): the window is judged by it. */
   private clockNs: number;
 
   /**
-   * @param intervalsNs the bar intervals, ns (whole seconds).
+   * @param intervalsNs the bar intervals, ns (whole seconds), shortest first.
    * @param graceNs how long after its bucket's end a bar waits for trades still on their way.
    */
   constructor(
@@ -91,7 +106,13 @@ export class BarAggregator {
     nowNs: number,
   ) {
     this.kept = intervalsNs.map(() => []);
+    this.multiples = intervalsNs.map((ns) => (ns % intervalsNs[0] === 0 ? ns / intervalsNs[0] : 0));
     this.clockNs = nowNs;
+  }
+
+  /** The longest correction window of its intervals (ns): the history a restarted aggregator reads back. */
+  get windowNs(): number {
+    return Math.max(...this.intervalsNs.map((ns) => Math.max(ns, MIN_WINDOW_NS))) + this.graceNs;
   }
 
   /** Bars held now (open and kept for corrections). */
@@ -99,15 +120,29 @@ export class BarAggregator {
     return this.held;
   }
 
-  /** Looks at one sequenced frame; trades go into their bars. Allocation-free for a known symbol and bar. */
+  /**
+   * Looks at one sequenced frame: a trade goes into its bars; a bar this aggregator emitted (one it would
+   * make: a trade count, one of its intervals), seen again when history is read back after a restart, marks
+   * its bar emitted at that revision, so that it is not emitted twice. Allocation-free for a known symbol
+   * and bar.
+   */
   observe(bytes: Uint8Array, off: number): void {
-    if (frameBodyType(bytes, off) !== Body.Trade) return;
-    const sym = this.symbols.of(bytes, off);
+    const f = this.fields;
+    readFrameFields(bytes, off, f);
+    if (f.bodyType === Body.Trade) this.addTrade(bytes, off, f);
+    else if (f.bodyType === Body.Bar) this.sawBar(bytes, f);
+  }
+
+  private addTrade(bytes: Uint8Array, off: number, f: FrameFields): void {
+    const sym = this.symbols.ofSpan(bytes, f.symbolAt, f.symbolLength, f.symbolKey, off);
     const t = this.trade;
-    readTrade(bytes, off, t);
+    readTrade(bytes, f, t);
+    const first = bucketOf(t, this.intervalsNs[0]);
     for (let i = 0; i < sym.series.length; i++) {
       const s = sym.series[i];
-      const bucket = bucketOf(t, s.intervalNs);
+      // A multiple of the shortest interval buckets exactly by dividing its bucket: floor(floor(x/a)/m) = floor(x/am).
+      const m = this.multiples[i];
+      const bucket = m === 1 ? first : m > 1 ? Math.floor(first / m) : bucketOf(t, s.intervalNs);
       let slot = s.last;
       if (slot === undefined || slot.bucket !== bucket) {
         slot = s.slots.get(bucket);
@@ -130,11 +165,44 @@ export class BarAggregator {
     }
   }
 
+  /**
+   * A bar frame this aggregator (or its predecessor, before a restart) emitted. Its trade count says whether
+   * the bar still holds what was emitted (trades are only ever added): the same count, no correction is owed;
+   * more, one is. A frame of an older revision than the bar's is stale and changes nothing.
+   */
+  private sawBar(bytes: Uint8Array, f: FrameFields): void {
+    const tradesPos = tableFieldPos(bytes, f.body, BAR_TRADES_SLOT);
+    const trades = tradesPos === 0 ? 0 : readU32(bytes, tradesPos);
+    if (trades === 0) return; // a publisher's bar, not ours
+    const i = f.body === 0 ? -1 : this.intervalsNs.indexOf(frameBarIntervalNs(bytes, f.body, true));
+    const sym = i < 0 ? undefined : this.symbols.findSpan(bytes, f.symbolAt, f.symbolLength, f.symbolKey);
+    if (sym === undefined) return;
+    const s = sym.series[i];
+    // ts_event is the bucket's end, a whole multiple of the interval: rounding the double is exact.
+    const slot = s.slots.get(Math.round((f.tsEventHi * 0x1_0000_0000 + f.tsEventLo) / s.intervalNs) - 1);
+    if (slot === undefined) return;
+    const revisionPos = tableFieldPos(bytes, f.body, BAR_REVISION_SLOT);
+    const revision = revisionPos === 0 ? 0 : readU32(bytes, revisionPos);
+    if (slot.emitted && revision < slot.revision) return;
+    slot.revision = revision;
+    if (!slot.emitted) {
+      slot.emitted = true;
+      this.kept[i].push(slot);
+    }
+    if (slot.trades === trades) slot.dirty = false;
+    else if (!slot.dirty) {
+      slot.dirty = true;
+      this.corrections.push(slot);
+    }
+  }
+
   /** When the next bar is due (approximate ns), or Infinity when none is waiting. */
   nextDueNs(): number {
-    if (this.corrections.length > 0) return this.clockNs;
+    if (this.corrections.some((slot) => slot.dirty)) return this.clockNs;
     let due = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < this.open.length; i++) due = Math.min(due, this.open[i].endNs + this.graceNs);
+    for (let i = 0; i < this.open.length; i++) {
+      if (!this.open[i].emitted) due = Math.min(due, this.open[i].endNs + this.graceNs);
+    }
     return due;
   }
 
@@ -146,9 +214,12 @@ export class BarAggregator {
     this.clockNs = nowNs;
     const out: Slot[] = [];
     const still: Slot[] = [];
-    for (const slot of this.open) (slot.endNs + this.graceNs <= nowNs ? out : still).push(slot);
+    // An open bar may have been marked emitted by its own frame, read back after a restart: it is done.
+    for (const slot of this.open)
+      if (!slot.emitted) (slot.endNs + this.graceNs <= nowNs ? out : still).push(slot);
     this.open = still;
     for (const slot of this.corrections) {
+      if (!slot.dirty) continue;
       slot.dirty = false;
       slot.revision++;
       out.push(slot);

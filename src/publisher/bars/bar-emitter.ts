@@ -1,13 +1,12 @@
 /**
- * Drives the {@link BarAggregator} on the single writer's thread: it sees every frame the sequencer writes
- * (through {@link BarEmitter.tap}, a ring sink that also hands each frame to the aggregator — after the WAL
- * accepted it, as the ring does), and a timer hands the bars that are due to `emit`, which sequences them
- * like any tick (WAL, ring, store, replays and the delayed feed all carry them).
+ * Drives a {@link BarAggregator} in the bars thread: it is the fan-out of that thread's ring pump (every
+ * sequenced frame, in seq order, with no gap: a lapped reader catches up from the WAL), and a timer hands
+ * the bars that are due to `emit`, which sends them to the single writer to be sequenced like any tick —
+ * the WAL, the ring, the store, replays and the delayed feed all carry them.
  */
 import { nowNs } from "../../clock.js";
 import type { ServeOptions } from "../../config/options.js";
-import type { BarTick } from "../../frame/codec.js";
-import type { RingSink } from "../sequencer.js";
+import { type BarTick, frameLength } from "../../frame/codec.js";
 import { BarAggregator, type BarStats } from "./bar-aggregator.js";
 
 /** How often the timer looks for due bars: a bar leaves at most this long after its end + grace. */
@@ -15,7 +14,7 @@ const TICK_MS = 50;
 
 /** The bar options of the daemon. */
 export interface BarOptions {
-  /** Bar intervals, ms (whole seconds); none = no bars. */
+  /** Bar intervals, ms (whole seconds), shortest first; none = no bars. */
   intervalsMs: readonly number[];
   /** How long after its end a bar waits for trades still on their way, ms. */
   graceMs: number;
@@ -43,21 +42,20 @@ export class BarEmitter {
     return this.aggregator.stats;
   }
 
-  /** A ring sink that writes to `ring` and shows each frame to the aggregator. */
-  tap(ring: RingSink): RingSink {
-    const aggregator = this.aggregator;
-    return {
-      append(frame: Uint8Array): void {
-        ring.append(frame);
-        aggregator.observe(frame, 0);
-      },
-      publish(): void {
-        ring.publish();
-      },
-    };
+  /** How far back (ns) history must be read at start so that no bar still open or correctable is missed. */
+  get windowNs(): number {
+    return this.aggregator.windowNs;
   }
 
-  /** Starts handing due bars to `emit` (which sequences them). */
+  /** Looks at the whole frames of `bytes[start…end)`, in seq order. */
+  dispatch(bytes: Uint8Array, start: number, end: number): void {
+    for (let off = start; off < end; off += frameLength(bytes, off)) this.aggregator.observe(bytes, off);
+  }
+
+  /** Seqs retention removed before they were read: their trades are in no live bar (the store has them). */
+  reportGap(): void {}
+
+  /** Starts handing due bars to `emit`. */
   start(emit: (bars: BarTick[]) => void): void {
     this.timer ??= setInterval(() => {
       const now = Number(nowNs());
@@ -65,7 +63,6 @@ export class BarEmitter {
       const bars = this.aggregator.collect(now);
       if (bars.length > 0) emit(bars);
     }, TICK_MS);
-    this.timer.unref();
   }
 
   stop(): void {

@@ -31,33 +31,55 @@ const stepArb = fc.record({
     fc.integer({ min: 1000, max: 5000 }),
   ),
   trades: fc.array(tradeArb, { maxLength: 8 }),
+  // Whether the bar frames sequenced so far reach the aggregator in this step (else they stay in flight).
+  deliver: fc.boolean(),
 });
 
-test("live bars equal a brute-force aggregation of the same trades, corrections included", () => {
+test("live bars equal a brute-force aggregation of the same trades, corrections and a restart included", () => {
   fc.assert(
-    fc.property(fc.array(stepArb, { minLength: 1, maxLength: 60 }), (steps) => {
+    fc.property(fc.array(stepArb, { minLength: 1, maxLength: 60 }), fc.nat(), (steps, restartPick) => {
       const enc = new FrameEncoder();
       let clock = BASE + 500_000_000n;
-      const agg = new BarAggregator(INTERVALS.map(Number), Number(GRACE), Number(clock));
+      let agg = new BarAggregator(INTERVALS.map(Number), Number(GRACE), Number(clock));
       const trades: TradeRecord[] = [];
       const emitted: { bar: BarTick; at: bigint }[] = [];
-      const collect = () => {
-        for (const bar of agg.collect(Number(clock))) emitted.push({ bar, at: clock });
-      };
+      /** Every frame sequenced, trades and bars, as the WAL would hold them. */
+      const wal: Uint8Array[] = [];
       let seq = 0;
-      for (const step of steps) {
+      /** Bar frames sequenced but not yet seen by the aggregator (in the ring, after later trades). */
+      let inFlight: Uint8Array[] = [];
+      const collect = () => {
+        for (const bar of agg.collect(Number(clock))) {
+          emitted.push({ bar, at: clock });
+          const frame = enc.encode(bar, BigInt(++seq), clock).slice();
+          wal.push(frame);
+          inFlight.push(frame);
+        }
+      };
+      // A restart: a new aggregator reads history back before it goes on.
+      const restartAt = restartPick % (steps.length + 1);
+      for (const [k, step] of steps.entries()) {
+        if (k === restartAt) {
+          agg = new BarAggregator(INTERVALS.map(Number), Number(GRACE), Number(clock));
+          for (const f of wal) agg.observe(f, 0);
+          inFlight = [];
+        }
         clock += BigInt(step.advanceMs) * 1_000_000n;
         for (const t of step.trades) {
           const sent = clock - BigInt(t.latenessMs) * 1_000_000n;
           const tsEvent = (t.snap ? (sent / 1_000_000_000n) * 1_000_000_000n : sent) - t.jitterNs;
           const symbol = SYMBOLS[t.symbol];
-          const frame = enc.encode(
-            { type: "trade", symbol, price: t.price, size: t.size, tsEvent },
-            BigInt(++seq),
-            clock,
-          );
+          const frame = enc
+            .encode({ type: "trade", symbol, price: t.price, size: t.size, tsEvent }, BigInt(++seq), clock)
+            .slice();
           agg.observe(frame, 0);
+          wal.push(frame);
           trades.push({ symbol, seq, tsEvent, price: t.price, size: t.size });
+        }
+        // The aggregator sees its own bars come back, after the trades sequenced since it emitted them.
+        if (step.deliver) {
+          for (const f of inFlight) agg.observe(f, 0);
+          inFlight = [];
         }
         collect();
       }
@@ -146,4 +168,26 @@ test("quotes, books and bars make no bars; a quiet symbol none either", () => {
   );
   assert.deepEqual(agg.collect(Number(BASE + 10_000_000_000n)), []);
   assert.equal(agg.size, 0);
+});
+
+test("a bar frame that comes back after a newer revision was emitted changes nothing", () => {
+  const enc = new FrameEncoder();
+  let clock = BASE + 1_100_000_000n;
+  const agg = new BarAggregator([1e9], 0, Number(clock));
+  const trade = (seq: number, tsEvent: bigint) =>
+    agg.observe(
+      enc.encode({ type: "trade", symbol: "A", price: seq, size: 1, tsEvent }, BigInt(seq), clock),
+      0,
+    );
+  trade(1, BASE + 100n);
+  clock += 1_000_000_000n;
+  const [r0] = agg.collect(Number(clock));
+  trade(2, BASE + 200n); // late: a correction
+  const [r1] = agg.collect(Number(clock));
+  assert.deepEqual([r0.revision, r0.trades, r1.revision, r1.trades], [0, 1, 1, 2]);
+  // They come back from the ring, the older first: neither is owed a correction.
+  agg.observe(enc.encode(r0, 3n, clock), 0);
+  assert.deepEqual(agg.collect(Number(clock + 1_000_000n)), []);
+  agg.observe(enc.encode(r1, 4n, clock), 0);
+  assert.deepEqual(agg.collect(Number(clock + 2_000_000n)), []);
 });
