@@ -133,6 +133,19 @@ export const BARS = defineBench({
   },
 });
 
+export const HTTP = defineBench({
+  name: "http",
+  script: "http/http.bench.js",
+  summary: "GET /v1/history and /v1/bars to one client, against rendering in-process; in place vs piscina.",
+  details: 'See bench/README.md "HTTP history".',
+  flags: {
+    frames: count("frames written, then read back over HTTP, 20000 under --smoke", 1_000_000, 1000),
+    json,
+    smoke,
+  },
+  refused: { duration: "http runs a fixed number of frames: use --frames N" },
+});
+
 export const IMPORT = defineBench({
   name: "import",
   script: "import/import.bench.js",
@@ -177,6 +190,7 @@ export const BENCHMARKS: readonly BenchSpec[] = [
   RECOVERY,
   PEERS,
   BARS,
+  HTTP,
   IMPORT,
   REPORT,
 ];
