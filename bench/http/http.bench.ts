@@ -82,11 +82,14 @@ function fetchRate(
       if (res.statusCode !== 200) reject(new Error(`${path}: ${res.statusCode}`));
       let n = 0;
       let bytes = 0;
+      let tail: Buffer = Buffer.alloc(0);
       res.on("data", (chunk: Buffer) => {
         bytes += chunk.length;
-        // A record ends in a line break (NDJSON, CSV) or starts with {"seq" (JSON): neither straddles in a way
-        // that matters for a count of hundreds of thousands.
-        for (let i = chunk.indexOf(needle); i >= 0; i = chunk.indexOf(needle, i + needle.length)) n++;
+        // A record ends in a line break (NDJSON, CSV) or starts with {"seq" (JSON), which may straddle chunks.
+        const text = tail.length === 0 ? chunk : Buffer.concat([tail, chunk]);
+        for (let i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + needle.length)) n++;
+        tail = text.subarray(Math.max(0, text.length - needle.length + 1));
+        if (tail.indexOf(needle[0]) < 0) tail = Buffer.alloc(0);
       });
       res.on("end", () =>
         resolve({ rate: Math.round(n / ((performance.now() - t) / 1000)), n, mb: bytes / 1e6 }),
@@ -199,7 +202,7 @@ try {
     await fetchRate(port, `/v1/history?symbols=*&from=1&to=${N}`, lines); // warm-up
     http = {
       ndjson: await best(`/v1/history?symbols=*&from=1&to=${N}`, lines),
-      csv: await best(`/v1/history?symbols=*&from=1&to=${N}&format=csv`, lines),
+      csv: await best(`/v1/history?symbols=*&from=1&to=${N}&format=csv`, lines), // the header counts one
       json: await best(`/v1/history?symbols=*&from=1&to=${N}&format=json`, jsonRecords),
       oneSymbol: await best(`/v1/history?symbols=SYM7&from=1&to=${N}`, lines),
       bars1m: await best(`/v1/bars?symbols=*&interval=1m&from=1&to=${N}`, lines),

@@ -8,13 +8,11 @@ import { createWriteStream } from "node:fs";
 import type { Writable } from "node:stream";
 import type { Command } from "commander";
 import { isErrorCode, OptionError, TickringError } from "../errors.js";
-import { recoverDataDir } from "../recovery/index.js";
-import { openDataDir } from "../storage/index.js";
-import { createLogger } from "../logger.js";
 import type { TextFormat } from "../subscriber/frame-text.js";
 import { renderHistory } from "../subscriber/history-text.js";
 import { parseDataQuery } from "../subscriber/http-query.js";
 import { resolveRange } from "../subscriber/seq-range.js";
+import { openOfflineDataDir } from "./offline-data-dir.js";
 import { rowsBar, type RowsBar } from "./rows-bar.js";
 
 const FORMATS: readonly TextFormat[] = ["csv", "ndjson", "json"];
@@ -104,24 +102,14 @@ async function fromDataDir(path: string, params: URLSearchParams, out: Output): 
     requires: ["symbols", "from"],
     format: "ndjson",
   });
-  const dataDir = await openDataDir(path);
+  const dir = await openOfflineDataDir(path);
   try {
-    const { wal, store, report } = await recoverDataDir({
-      data: path,
-      wal: { fsync: "os" },
-      log: createLogger("warn"),
-    });
-    try {
-      const history = { walDir: dataDir.walDir, store: async () => store };
-      const range = await resolveRange(history, q.from!, q.to, report.lastSeq);
-      out.range(range.fromSeq, range.toSeq);
-      await renderHistory(history, range, q, (text) => out.write(text));
-    } finally {
-      await wal.close();
-      await store.close();
-    }
+    const history = { walDir: dir.dataDir.walDir, store: async () => dir.store };
+    const range = await resolveRange(history, q.from!, q.to, dir.wal.lastSeq);
+    out.range(range.fromSeq, range.toSeq);
+    await renderHistory(history, range, q, (text) => out.write(text));
   } finally {
-    dataDir.release();
+    await dir.close();
   }
 }
 

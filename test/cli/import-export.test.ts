@@ -9,39 +9,23 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { gzipSync } from "node:zlib";
 import fc from "fast-check";
-import { FrameEncoder, FrameView, frameLength } from "../../src/frame/codec.js";
+import { FrameEncoder, FrameView } from "../../src/frame/codec.js";
 import { frameToObject } from "../../src/frame/json.js";
 import { importOffline, type ImportOptions } from "../../src/cli/import/import-file.js";
 import { ImportLedger } from "../../src/cli/import/ledger.js";
 import { OfflineTarget, type WalTarget } from "../../src/cli/import/targets.js";
-import { openWalReader } from "../../src/storage/index.js";
 import { type Daemon, startDaemon, tempDir } from "../support/daemon.js";
 import { tickArb } from "../support/ticks.js";
+import { walFrames } from "../support/wal.js";
 import { oneLine, run } from "./run.js";
 
 /** Every frame of a data directory's WAL, as JSON objects without seq and ts_recv (the target's own). */
 function walTicks(data: string): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = [];
-  let r;
-  try {
-    r = openWalReader(join(data, "wal"), 1);
-  } catch {
-    return out;
-  }
   const view = new FrameView();
-  for (let b = r.nextSync(); b !== null; b = r.nextSync()) {
-    for (let i = 0; i < b.count; i++) {
-      const off = b.offsets[i];
-      const {
-        seq: _s,
-        ts_recv: _r,
-        ...o
-      } = frameToObject(view.wrap(b.bytes.subarray(off, off + frameLength(b.bytes, off))));
-      out.push(o);
-    }
-  }
-  r.close();
-  return out;
+  return walFrames(data).map((f) => {
+    const { seq: _s, ts_recv: _r, ...o } = frameToObject(view.wrap(f));
+    return o;
+  });
 }
 
 const trade = (symbol: string, tsEvent: string, price: number, size: number) => ({
@@ -295,26 +279,12 @@ describe("tickring import csv --url, and export --url", () => {
       ),
     );
     const ledger = join(dir.path, "ledger.json");
-    const first = await run([
-      "import",
-      "csv",
-      file,
-      "--url",
-      `ws://127.0.0.1:${daemon.port}`,
-      "--ledger",
-      ledger,
-    ]);
+    const importIt = () =>
+      run(["import", "csv", file, "--url", `ws://127.0.0.1:${daemon.port}`, "--ledger", ledger]);
+    const first = await importIt();
     assert.equal(first.code, 0, first.stderr);
     assert.deepEqual([JSON.parse(first.stdout).written, JSON.parse(first.stdout).last_seq], [12_000, 12_000]);
-    const again = await run([
-      "import",
-      "csv",
-      file,
-      "--url",
-      `ws://127.0.0.1:${daemon.port}`,
-      "--ledger",
-      ledger,
-    ]);
+    const again = await importIt();
     assert.equal(JSON.parse(again.stdout).already_imported, true);
     const exported = await run([
       "export",

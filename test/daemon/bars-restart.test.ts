@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { type BarRecord, bruteForceBars, type TradeRecord } from "../support/bars.js";
+import { barRecordsOf, bruteForceBars, type TradeRecord } from "../support/bars.js";
 import { Client, startDaemon, tempDir } from "../support/daemon.js";
 
 const SECOND = 1_000_000_000n;
@@ -62,21 +62,7 @@ test("across a restart, a bar is built from the trades of both sides, and none i
     }
     const keys = frames.map((f) => `${f.symbol}/${f.ts_event}/${f.revision}`);
     assert.equal(new Set(keys).size, keys.length, `no bar twice: ${keys.join(" ")}`);
-    const got = new Map<string, BarRecord>();
-    for (const f of frames) {
-      got.set(`${f.symbol}/${f.ts_event}`, {
-        symbol: f.symbol as string,
-        intervalNs: BigInt(f.interval_ns as string),
-        endNs: BigInt(f.ts_event as string),
-        open: f.open as number,
-        high: f.high as number,
-        low: f.low as number,
-        close: f.close as number,
-        volume: f.volume as number,
-        trades: f.trades as number,
-        vwap: f.vwap as number,
-      });
-    }
+    const got = barRecordsOf(frames);
     assert.deepEqual(got, expected);
     assert.equal(await daemon.stop(), 0, daemon.stderr());
   } finally {

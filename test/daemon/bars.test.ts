@@ -1,31 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { type BarRecord, bruteForceBars, type TradeRecord } from "../support/bars.js";
+import { barRecordsOf, bruteForceBars, type TradeRecord } from "../support/bars.js";
 import { Client, type Daemon, startDaemon, tempDir } from "../support/daemon.js";
 
 const SYMBOLS = ["AAPL", "MSFT", "BRK.B"];
 const SECOND = 1_000_000_000n;
-
-/** Bar frame objects (JSON) of a subscription, by id: the last revision of each bar. */
-function finalBars(frames: Record<string, unknown>[]): Map<string, BarRecord> {
-  const out = new Map<string, BarRecord>();
-  for (const f of frames) {
-    if (f.type !== "bar") continue;
-    out.set(`${f.symbol}/${f.ts_event}`, {
-      symbol: f.symbol as string,
-      intervalNs: BigInt(f.interval_ns as string),
-      endNs: BigInt(f.ts_event as string),
-      open: f.open as number,
-      high: f.high as number,
-      low: f.low as number,
-      close: f.close as number,
-      volume: f.volume as number,
-      trades: f.trades as number,
-      vwap: f.vwap as number,
-    });
-  }
-  return out;
-}
 
 const dataFrames = (c: Client) => c.text.filter((m) => m.op === undefined);
 
@@ -82,10 +61,10 @@ describe("live bars", () => {
 
   test("bars on the real-time feed equal a brute-force aggregation of the trades", async () => {
     const expected = bruteForceBars(trades, SECOND);
-    await live.until(() => finalBars(dataFrames(live)).size === expected.size, "every bar", 15_000);
+    await live.until(() => barRecordsOf(dataFrames(live)).size === expected.size, "every bar", 15_000);
     const frames = dataFrames(live);
     assert.ok(frames.every((f) => f.type === "bar" && f.interval_ns === "1000000000"));
-    assert.deepEqual(finalBars(frames), expected);
+    assert.deepEqual(barRecordsOf(frames), expected);
     assert.ok(
       frames.some((f) => (f.revision as number) > 0),
       "the late trades made corrections",

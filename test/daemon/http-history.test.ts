@@ -1,25 +1,15 @@
 import assert from "node:assert/strict";
 import { get, type IncomingMessage } from "node:http";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { FrameView, frameLength } from "../../src/frame/codec.js";
+import { FrameView } from "../../src/frame/codec.js";
 import { frameToObject } from "../../src/frame/json.js";
-import { openWalReader } from "../../src/storage/index.js";
 import { Client, type Daemon, startDaemon, tempDir } from "../support/daemon.js";
+import { walFrames } from "../support/wal.js";
 
 /** Every frame in the daemon's WAL as the JSON the endpoints render. */
 function walObjects(data: string): Record<string, unknown>[] {
-  const r = openWalReader(join(data, "wal"), 1);
   const view = new FrameView();
-  const out: Record<string, unknown>[] = [];
-  for (let b = r.nextSync(); b !== null; b = r.nextSync()) {
-    for (let i = 0; i < b.count; i++) {
-      const off = b.offsets[i];
-      out.push(frameToObject(view.wrap(b.bytes.subarray(off, off + frameLength(b.bytes, off)))));
-    }
-  }
-  r.close();
-  return out;
+  return walFrames(data).map((f) => frameToObject(view.wrap(f)));
 }
 
 /** GETs `path`; with `pauseMs`, reads nothing for that long after the first bytes (a slow client). */

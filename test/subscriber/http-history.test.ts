@@ -10,7 +10,7 @@ import { HttpHistory } from "../../src/subscriber/http-history.js";
 import { TYPE_COLUMNS } from "../../src/subscriber/frame-text.js";
 import { CHUNK_CHARS } from "../../src/subscriber/http-stream.js";
 import { LastValueCache } from "../../src/subscriber/last-value-cache.js";
-import { type BarRecord, bruteForceBars, type TradeRecord } from "../support/bars.js";
+import { barRecordsOf, bruteForceBars, type TradeRecord } from "../support/bars.js";
 import { FakeHttpSink } from "../support/fake-http.js";
 import { BASE_TS, tempDir } from "../storage/helpers.js";
 
@@ -228,25 +228,13 @@ test("/v1/history honours limit and bar intervals", async () => {
   );
 });
 
-function barsOf(body: string): Map<string, BarRecord> {
-  const out = new Map<string, BarRecord>();
-  for (const line of body.trimEnd().split("\n")) {
-    if (line === "") continue;
-    const b = JSON.parse(line);
-    out.set(`${b.symbol}/${b.ts_event}`, {
-      symbol: b.symbol,
-      intervalNs: BigInt(b.interval_ns),
-      endNs: BigInt(b.ts_event),
-      open: b.open,
-      high: b.high,
-      low: b.low,
-      close: b.close,
-      volume: b.volume,
-      trades: b.trades,
-      vwap: b.vwap,
-    });
-  }
-  return out;
+function barsOf(body: string) {
+  return barRecordsOf(
+    body
+      .split("\n")
+      .filter((l) => l !== "")
+      .map((l) => JSON.parse(l)),
+  );
 }
 
 test("/v1/bars equals a brute-force aggregation of the range's trades, late ones included", async () => {

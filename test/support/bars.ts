@@ -61,3 +61,27 @@ export function bruteForceBars(trades: readonly TradeRecord[], intervalNs: bigin
   }
   return out;
 }
+
+/**
+ * Bar objects (the JSON of bar frames, or `/v1/bars` rows) as {@link BarRecord}s keyed `symbol/end`: the
+ * last one of each key wins, as a client keeps the highest revision of a bar. Other objects are skipped.
+ */
+export function barRecordsOf(objects: Iterable<Record<string, unknown>>): Map<string, BarRecord> {
+  const out = new Map<string, BarRecord>();
+  for (const b of objects) {
+    if (b.type !== "bar") continue;
+    out.set(`${b.symbol}/${b.ts_event}`, {
+      symbol: b.symbol as string,
+      intervalNs: BigInt(b.interval_ns as string),
+      endNs: BigInt(b.ts_event as string),
+      open: b.open as number,
+      high: b.high as number,
+      low: b.low as number,
+      close: b.close as number,
+      volume: b.volume as number,
+      trades: b.trades as number,
+      vwap: b.vwap as number,
+    });
+  }
+  return out;
+}

@@ -12,9 +12,8 @@
 import WebSocket from "ws";
 import { isErrorCode, TickringError } from "../../errors.js";
 import { FrameView } from "../../frame/codec.js";
-import { createLogger } from "../../logger.js";
-import { recoverDataDir } from "../../recovery/index.js";
-import { type DataDir, openDataDir, openWalReader, type Store, type Wal } from "../../storage/index.js";
+import { type DataDir, openWalReader } from "../../storage/index.js";
+import { type OfflineDataDir, openOfflineDataDir } from "../offline-data-dir.js";
 
 /** What an offline import needs of its target (an {@link OfflineTarget}; tests interpose on it). */
 export interface WalTarget {
@@ -41,52 +40,44 @@ export interface IngestTarget {
 /** A data directory being imported into. */
 export class OfflineTarget implements WalTarget {
   private constructor(
-    readonly dataDir: DataDir,
-    private readonly wal: Wal,
-    private readonly store: Store,
+    private readonly dir: OfflineDataDir,
     readonly lastTsRecv: bigint,
   ) {}
 
   /** Locks and recovers `path` (created when absent). */
   static async open(path: string): Promise<OfflineTarget> {
-    const dataDir = await openDataDir(path);
+    const dir = await openOfflineDataDir(path);
     try {
-      const { wal, store, report } = await recoverDataDir({
-        data: path,
-        wal: { fsync: "os" },
-        log: createLogger("warn"),
-      });
-      return new OfflineTarget(dataDir, wal, store, lastTsRecv(dataDir.walDir, report.lastSeq));
+      return new OfflineTarget(dir, lastTsRecv(dir.dataDir.walDir, dir.wal.lastSeq));
     } catch (err) {
-      dataDir.release();
+      await dir.close();
       throw err;
     }
   }
 
+  get dataDir(): DataDir {
+    return this.dir.dataDir;
+  }
+
   get lastSeq(): number {
-    return this.wal.lastSeq;
+    return this.dir.wal.lastSeq;
   }
 
   get spoolPath(): string {
-    return this.dataDir.importSpool;
+    return this.dir.dataDir.importSpool;
   }
 
   append(frame: Uint8Array, seq: number): void {
-    this.wal.append(frame, seq);
+    this.dir.wal.append(frame, seq);
   }
 
   commit(): Promise<void> {
-    return this.wal.flush();
+    return this.dir.wal.flush();
   }
 
   /** Closes the WAL and the store and unlocks the directory. */
-  async close(): Promise<void> {
-    try {
-      await this.wal.close();
-      await this.store.close();
-    } finally {
-      this.dataDir.release();
-    }
+  close(): Promise<void> {
+    return this.dir.close();
   }
 }
 
