@@ -60,6 +60,9 @@ function integer(v: unknown, s: Spelling, max: bigint): unknown {
   if (s === TICK_SPELLING) {
     if (typeof v !== "bigint") return INVALID;
     x = v;
+  } else if (typeof v === "bigint") {
+    // JSON text never yields one; `tickring import` hands its parsed times over as they are.
+    x = v;
   } else if (typeof v === "number" && Number.isSafeInteger(v)) {
     x = BigInt(v);
   } else if (typeof v === "string" && v.length <= 20 && /^\d+$/.test(v)) {
