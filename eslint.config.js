@@ -7,7 +7,7 @@ import tseslint from "typescript-eslint";
 /**
  * Which folders of src/ each folder may import. Data flows one way — ingest (publisher) → sequencer → WAL
  * (storage) → ring → subscriber → socket (edge) — with recovery beside storage; `threads` is what the main
- * thread (daemon) and the socket workers (edge) share; `transport` is the one seam to uWebSockets.js. A
+ * thread (daemon) and the socket workers (edge) share; `indexing` is the indexer thread; `transport` is the one seam to uWebSockets.js. A
  * folder may always import itself, src/errors.ts, src/clock.ts and src/logger.ts.
  */
 const LAYERS = {
@@ -20,8 +20,9 @@ const LAYERS = {
   publisher: ["frame", "ring", "config", "transport"],
   subscriber: ["frame", "ring", "storage", "config", "transport"],
   threads: ["config"],
+  indexing: ["storage", "threads", "config", "frame"],
   edge: ["publisher", "subscriber", "ring", "storage", "threads", "transport", "frame", "config"],
-  daemon: ["publisher", "ring", "storage", "recovery", "threads", "frame", "config"],
+  daemon: ["publisher", "ring", "storage", "recovery", "threads", "indexing", "frame", "config"],
   client: ["frame"],
 };
 const FOLDERS = [...Object.keys(LAYERS), "cli"];

@@ -30,16 +30,13 @@ const CODES = {
   BAD_TICK: { status: 400, exit: 2 },
   BAD_FRAME: { status: 400, exit: 2 },
   NOT_FOUND: { status: 404, exit: 2 },
-  METHOD_NOT_ALLOWED: { status: 405, exit: 2 },
   UNSUPPORTED: { status: 415, exit: 2 },
   OUT_OF_RANGE: { status: 416, exit: 2 },
-  RANGE_RETIRED: { status: 410, exit: 2 },
   UNAUTHORIZED: { status: 401, exit: 2 },
   FORBIDDEN: { status: 403, exit: 2 },
   // Limits and state.
   RATE_LIMITED: { status: 429, exit: 1 },
   LIMIT_REACHED: { status: 429, exit: 1 },
-  SLOW_CONSUMER: { status: 429, exit: 1 },
   NOT_READY: { status: 503, exit: 1 },
   READ_ONLY: { status: 503, exit: 1 },
   DISK_FULL: {

@@ -21,6 +21,7 @@ import { createLogger } from "../../src/logger.js";
 import { Sequencer } from "../../src/publisher/sequencer.js";
 import { RingWriter } from "../../src/ring/writer.js";
 import { Wal } from "../../src/storage/index.js";
+import { allocateSharedState, STATUS_WRITTEN_SEQ } from "../../src/threads/shared-state.js";
 import { BARS } from "../catalog.js";
 import { benchFlags } from "../flags.js";
 
@@ -67,6 +68,12 @@ async function run(
   const { wal } = await Wal.open({ dir: walDir, fsync: "os", segmentBytes: 256 * 1024 * 1024 });
   const ring = RingWriter.allocate(64 * 1024 * 1024);
   const sequencer = new Sequencer(wal, ring, 0);
+  // The written seq the bars thread reads, kept as the daemon's writer keeps it.
+  const shared = allocateSharedState(0);
+  const commit = () => {
+    sequencer.commit();
+    shared[STATUS_WRITTEN_SEQ] = wal.writtenSeq;
+  };
   let barsEmitted = 0;
   const thread = bars
     ? new BarThread(
@@ -76,11 +83,11 @@ async function run(
           ring: ring.buffer,
           walDir,
           storeDir: join(dir, "store"),
-          writtenSeq: 0,
+          shared,
         },
         (ticks) => {
           sequencer.appendTicks(ticks);
-          sequencer.commit();
+          commit();
           barsEmitted += ticks.length;
         },
         createLogger("error"),
@@ -98,7 +105,7 @@ async function run(
   for (;;) {
     frames.set(msg);
     sequencer.appendEncoded(frames, PER_MESSAGE);
-    sequencer.commit();
+    commit();
     n += PER_MESSAGE;
     const now = performance.now();
     if (now - slice > 5) {

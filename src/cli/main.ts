@@ -16,6 +16,7 @@ import { registerExportCommand } from "./export-command.js";
 import { registerImportCommand } from "./import-command.js";
 import { registerReplayCommand } from "./replay-command.js";
 import { registerSnapshotCommands } from "./snapshot-command.js";
+import { registerWalCommands } from "./wal-command.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const packageJson = JSON.parse(readFileSync(join(here, "../../../package.json"), "utf8")) as {
@@ -55,9 +56,16 @@ const attributes = serveFlags().map(({ flag, usage, description }) => {
 });
 serve.action(async (given: Record<string, string | boolean | undefined>) => {
   const flags = Object.fromEntries(attributes.map(([flag, attribute]) => [flag, given[attribute]]));
-  const daemon = await Tickring.start(resolveCliServeOptions({ flags, env: process.env }));
+  // Signals are taken before the daemon starts: one that arrives while it starts (a supervisor stopping it
+  // as soon as it said it serves) stops it cleanly once started, instead of killing it by default.
+  const started: { daemon?: Tickring; signalled?: string } = {};
   let stopping = false;
   const stop = (signal: string) => {
+    const daemon = started.daemon;
+    if (daemon === undefined) {
+      started.signalled ??= signal;
+      return;
+    }
     if (stopping) {
       daemon.log.warn({ signal }, "second signal: exiting without a clean shutdown");
       process.exit(1);
@@ -74,6 +82,8 @@ serve.action(async (given: Record<string, string | boolean | undefined>) => {
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
+  started.daemon = await Tickring.start(resolveCliServeOptions({ flags, env: process.env }));
+  if (started.signalled !== undefined) stop(started.signalled);
 });
 
 registerReplayCommand(program);
@@ -81,6 +91,8 @@ registerReplayCommand(program);
 registerBenchCommand(program);
 
 registerSnapshotCommands(program);
+
+registerWalCommands(program);
 
 registerImportCommand(program);
 

@@ -89,12 +89,17 @@ export interface ServeOptions {
   maxSymbols: number;
   /** Historical replays running on one connection. @default 8 */
   maxReplays: number;
-  /** Historical replays running in one worker (each holds a 1 MiB buffer and a file). @default 256 */
+  /** Historical replays running in one worker (each holds a 1 MiB buffer and a file). @default 64 */
   maxReplaysPerWorker: number;
   /** Bytes of last values (one frame per symbol) the daemon keeps, over all workers. @default 64 MiB */
   lastValueBytes: number;
   /** Bytes of frames held for conflating subscribers, over all workers. @default 64 MiB */
   conflateBytes: number;
+  /**
+   * Bytes all subscribers' sockets may hold unsent, over all workers: split between a worker's connections,
+   * it lowers each one's backpressure limit as connections add up. @default 256 MiB
+   */
+  sendBufferBytes: number;
   /** Intervals of the OHLCV bars the daemon computes from trades, ms (whole seconds); [] = none. @default [1000, 60000] */
   barIntervalsMs: number[];
   /** How long after its end a bar waits for late trades before it is emitted, ms. @default 250 */
@@ -152,9 +157,10 @@ export function defaultServeOptions(): ServeOptions {
     maxSubscriptions: 100,
     maxSymbols: 10_000,
     maxReplays: 8,
-    maxReplaysPerWorker: 256,
+    maxReplaysPerWorker: 64,
     lastValueBytes: 64 * MiB,
     conflateBytes: 64 * MiB,
+    sendBufferBytes: 256 * MiB,
     barIntervalsMs: [1000, 60_000],
     barGraceMs: 250,
   };
@@ -338,6 +344,11 @@ const SPECS: { [K in keyof ServeOptions]: Spec<ServeOptions[K]> } = {
     flag: "conflate-bytes",
     help: "bytes of frames held for conflating subscribers, over all workers",
     kind: bytes({ min: 64 * 1024, max: 64 * 1024 * MiB }),
+  },
+  sendBufferBytes: {
+    flag: "send-buffer-bytes",
+    help: "bytes all subscribers' sockets may hold unsent, over all workers (lowers each one's backpressure limit as connections add up)",
+    kind: bytes({ min: MiB, max: 64 * 1024 * MiB }),
   },
   barIntervalsMs: {
     flag: "bars",

@@ -23,7 +23,7 @@ export class BarThread {
    * @param sequence sequences the bars (the writer's own path, as for ticks of the embedding API).
    */
   constructor(
-    o: BarOptions & { ring: SharedArrayBuffer; walDir: string; storeDir: string; writtenSeq: number },
+    o: BarOptions & { ring: SharedArrayBuffer; walDir: string; storeDir: string; shared: Float64Array },
     sequence: (bars: BarTick[]) => void,
     log: Logger,
   ) {

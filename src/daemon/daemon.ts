@@ -16,8 +16,8 @@ import { IndexProgress, OnlineSnapshots, recoverDataDir } from "../recovery/inde
 import { RecoveryStatusServer } from "./status-server.js";
 import { RingWriter } from "../ring/writer.js";
 import {
+  type AckedSeqFile,
   type DataDir,
-  Indexer,
   openDataDir,
   openWalReader,
   type RetentionOptions,
@@ -35,7 +35,9 @@ import {
   STATUS_STATE,
   STATUS_WRITTEN_SEQ,
 } from "../threads/shared-state.js";
+import { IndexerThread } from "../indexing/indexer-thread.js";
 import { AckQueue } from "./ack-queue.js";
+import { IngestPump } from "./ingest-pump.js";
 import { AdminHttp } from "./admin-http.js";
 import { BarThread } from "./bar-thread.js";
 import { Metrics } from "./metrics.js";
@@ -54,15 +56,17 @@ export class Daemon {
     readonly log: Logger,
     readonly wal: Wal,
     private readonly store: Store,
-    private readonly indexer: Indexer,
+    private readonly indexer: IndexerThread,
     private readonly indexProgress: IndexProgress,
     private readonly snapshots: OnlineSnapshots,
     readonly sequencer: Sequencer,
     readonly writer: Writer,
+    private readonly ingest: IngestPump,
     readonly metrics: Metrics,
     readonly pool: WorkerPool,
     private readonly shared: Float64Array,
     private readonly dataDir: DataDir,
+    private readonly acked: AckedSeqFile,
   ) {}
 
   /** Recovers the data directory and starts serving; see the module doc. */
@@ -89,7 +93,7 @@ export class Daemon {
       () => shared[STATUS_RECOVERY_PERCENT],
     );
     log.info({ host: opts.host, port: status.port, data: opts.data }, "recovering");
-    const { wal, store, report } = await recoverDataDir({
+    const { wal, store, report, acked, reserve, diskFull } = await recoverDataDir({
       data: opts.data,
       wal: {
         fsync: opts.fsync,
@@ -105,14 +109,11 @@ export class Daemon {
       await status.close();
       throw err;
     });
-    // Only durable seqs are indexed, so the store is never ahead of what a crash leaves in the WAL.
-    const indexer = new Indexer(store, {
-      walDir,
-      limitSeq: () => wal.durableSeq,
-      onError: (err) => log.error({ err }, "indexer stopped"),
-      onRetry: (err, delayMs) => log.warn({ err, delayMs }, "indexer could not write the store: retrying"),
-    });
-    indexer.start();
+    shared[STATUS_DURABLE_SEQ] = wal.durableSeq;
+    shared[STATUS_WRITTEN_SEQ] = wal.writtenSeq;
+    // Only durable seqs are indexed, so the store is never ahead of what a crash leaves in the WAL. The
+    // indexer runs on a thread of its own: this one only sequences.
+    const indexer = await IndexerThread.start({ walDir, storeDir, shared }, log);
     const indexProgress = new IndexProgress({
       indexedSeq: () => indexer.indexedSeq,
       targetSeq: () => wal.durableSeq,
@@ -121,18 +122,25 @@ export class Daemon {
     indexProgress.start();
     const ring = RingWriter.allocate(opts.ringBytes);
     const sequencer = new Sequencer(wal, ring, report.lastSeq);
-    shared[STATUS_DURABLE_SEQ] = wal.durableSeq;
-    shared[STATUS_WRITTEN_SEQ] = wal.writtenSeq;
     const incidents: IncidentLogger = (incident, err) => log.error({ err, incident }, "request failed");
     const slot: { pool?: WorkerPool; admin?: AdminHttp } = {};
-    const acks = new AckQueue(
-      {
-        acks: (w, pairs) => slot.pool!.post(w, { t: "acks", pairs }),
-        rejected: (w, conn, error) => slot.pool!.post(w, { t: "rejected", conn, error }),
-      },
-      incidents,
-    );
-    const writer = new Writer(sequencer, wal, acks, shared, log);
+    const writer = new Writer({
+      sequencer,
+      wal,
+      walDir,
+      resumeFreeBytes: Math.max(64 * 1024 * 1024, opts.walSegmentBytes),
+      reserve,
+      local: new AckQueue(),
+      shared,
+      log,
+    });
+    if (diskFull !== undefined) {
+      log.error({ free: diskFull.freeBytes }, "the disk is full: serving read-only until it has room");
+      writer.startFull();
+    }
+    // The highest acked seq, kept apart from the WAL's tail: a later start never hands out a seq at or below it.
+    acked.follow(() => wal.durableSeq);
+    const ingest = new IngestPump(writer);
     const snapshots = new OnlineSnapshots({
       data: opts.data,
       wal,
@@ -163,6 +171,7 @@ export class Daemon {
       init: (index, port, connIdBase) => ({
         index,
         connIdBase,
+        ingestRing: ingest.ringFor(index),
         dataDir: { wal: walDir, store: storeDir },
         clockOffsetNs: clockOffsetNs(),
         ring: ring.buffer,
@@ -182,6 +191,7 @@ export class Daemon {
         limits: feedLimitsOf(opts),
         lastValueBytes: Math.floor(opts.lastValueBytes / opts.workers),
         conflateBytes: Math.floor(opts.conflateBytes / opts.workers),
+        sendBufferBytes: Math.floor(opts.sendBufferBytes / opts.workers),
       }),
       onMessage: (w, msg) => d.onWorkerMessage(w, msg),
     });
@@ -196,10 +206,12 @@ export class Daemon {
       snapshots,
       sequencer,
       writer,
+      ingest,
       metrics,
       pool,
       shared,
       dataDir,
+      acked,
     );
     slot.admin = new AdminHttp({
       metrics,
@@ -210,7 +222,7 @@ export class Daemon {
     });
     d.admin = slot.admin;
     if (opts.barIntervalsMs.length > 0) {
-      const where = { ring: ring.buffer, walDir, storeDir, writtenSeq: wal.writtenSeq };
+      const where = { ring: ring.buffer, walDir, storeDir, shared };
       d.bars = new BarThread(
         { ...barOptionsOf(opts), ...where },
         (bars) => writer.sequenceTicks(bars).catch(() => {}),
@@ -269,29 +281,29 @@ export class Daemon {
     await this.bars?.stop();
     await this.flush();
     await this.pool.stop();
-    // Ingest that was in flight from a worker while it shut down is sequenced by now: make it durable too.
+    // Ingest the workers wrote before they stopped is sequenced now, and made durable with the rest.
+    this.ingest.stop();
     await this.flush();
     this.stopRetention();
     // A snapshot in progress reads the WAL and the store: let it finish before they close.
     await this.snapshots.stop();
     this.indexProgress.stop();
     await this.indexer.stop();
+    this.writer.stop();
     await this.wal.close().catch((err) => this.log.error({ err }, "WAL close failed"));
+    await this.acked.close().catch((err) => this.log.error({ err }, "acked mark close failed"));
     await this.store.close();
     this.dataDir.release();
     this.log.info({ seq: this.sequencer.lastSeq }, "tickring stopped");
   }
 
+  /** Makes everything written durable (a WAL that fails meanwhile tells the writer itself). */
   private async flush(): Promise<void> {
-    if (this.writer.failed !== undefined) return;
-    await this.wal.flush().catch((err) => this.writer.fail(err));
+    await this.wal.flush().catch((err) => this.log.error({ err }, "WAL flush failed"));
   }
 
   private onWorkerMessage(w: number, msg: ToMain): void {
     switch (msg.t) {
-      case "ingest":
-        this.writer.sequenceEncoded(w, msg.conn, msg.frames, msg.count);
-        return;
       case "http":
         this.admin
           .answer(msg.method, msg.path)

@@ -15,6 +15,7 @@ import { RingReader } from "../ring/reader.js";
 import { Store } from "../storage/index.js";
 import { seqAtTime } from "../subscriber/history.js";
 import { RingPump } from "../subscriber/ring-pump.js";
+import { STATUS_WRITTEN_SEQ } from "../threads/shared-state.js";
 
 const init = workerData as BarThreadInit;
 adoptClockOffset(init.clockOffsetNs);
@@ -25,13 +26,15 @@ const emitter = new BarEmitter(init);
 const reader = new RingReader(init.ring, { start: "tail" });
 let store: Promise<Store> | undefined;
 const history = { walDir: init.walDir, store: () => (store ??= Store.open({ dir: init.storeDir })) };
-const newest = Math.max(reader.lastSeq, init.writtenSeq);
+const shared = init.shared;
+const newest = Math.max(reader.lastSeq, shared[STATUS_WRITTEN_SEQ]);
 const from = await seqAtTime(history, Number(nowNs()) - emitter.windowNs, 1, newest);
 const pump = new RingPump({
   reader,
   walDir: init.walDir,
   fanOut: emitter,
   startSeq: from - 1,
+  writtenSeq: () => shared[STATUS_WRITTEN_SEQ],
   onTorn: () => {},
 });
 emitter.start((ticks) => post({ t: "bars", ticks }));

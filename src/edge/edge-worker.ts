@@ -6,9 +6,11 @@
  * directory — are handed in, so the thread entry (worker.ts) only wires them.
  */
 import { clearInterval, setInterval, setTimeout } from "node:timers";
-import { type IncidentLogger, TickringError } from "../errors.js";
+import { ERROR_CODES, type ErrorCode, type IncidentLogger, TickringError } from "../errors.js";
+import { JsonRenderer } from "../frame/json-render.js";
 import { IngestDecoder } from "../publisher/ingest/decoder.js";
 import { IngestEndpoint, type IngestSession } from "../publisher/ingest/endpoint.js";
+import { IngestRingProducer } from "../ring/ingest-producer.js";
 import { RingReader } from "../ring/reader.js";
 import { Store } from "../storage/index.js";
 import { DelayedFeed } from "../subscriber/delayed-feed.js";
@@ -19,7 +21,13 @@ import { HttpHistory } from "../subscriber/http-history.js";
 import { type ByteBudget, LastValueCache } from "../subscriber/last-value-cache.js";
 import { systemClock } from "../subscriber/feed-clock.js";
 import { rebuildLastValues } from "../subscriber/last-value-rebuild.js";
-import { type FeedCounters, finishPendingClose, RealtimeFeed } from "../subscriber/realtime-feed.js";
+import {
+  type FeedCounters,
+  finishPendingClose,
+  newFeedCounters,
+  RealtimeFeed,
+  type SendLimit,
+} from "../subscriber/realtime-feed.js";
 import { MAX_RUN_BYTES, RingPump } from "../subscriber/ring-pump.js";
 import { corkedSender } from "../subscriber/send.js";
 import type { Logger } from "../logger.js";
@@ -29,7 +37,9 @@ import {
   STATE_READY,
   STATUS_DURABLE_SEQ,
   STATUS_RECOVERY_PERCENT,
+  STATUS_INGEST_REFUSED,
   STATUS_STATE,
+  STATUS_WRITER_FAILED,
   STATUS_WRITTEN_SEQ,
   W,
   workerBase,
@@ -48,6 +58,8 @@ const SOCKET_CLOSE_MS = 100;
  * up to 64 bytes, quoted), so the symbol limit is reachable in one request.
  */
 const FEED_MESSAGE_BYTES = 1024 * 1024;
+/** The least a subscriber's socket may hold unsent, however many share the send buffer: one run. */
+const MIN_SEND_LIMIT = 64 * 1024;
 /** How often the worker's counters are copied to shared state. */
 const STATS_EVERY_MS = 200;
 
@@ -73,15 +85,7 @@ export class EdgeWorker {
   private readonly conns = new Map<number, Conn>();
   /** Connection ids are unique across the worker's incarnations, so a late ack never reaches a stranger. */
   private nextConnId: number;
-  private readonly counters: FeedCounters = {
-    framesSent: 0,
-    bytesSent: 0,
-    messagesSent: 0,
-    drops: 0,
-    gaps: 0,
-    conflated: 0,
-    disconnects: 0,
-  };
+  private readonly counters: FeedCounters = newFeedCounters();
   private readonly ingestCounters = { messages: 0, ticks: 0, rejected: 0 };
   private readonly reader: RingReader;
   private readonly pump: RingPump;
@@ -91,6 +95,11 @@ export class EdgeWorker {
   private readonly delayed: DelayedFeed;
   private readonly feeds: FeedEndpoint;
   private readonly ingest: IngestEndpoint;
+  private readonly ingestRing: IngestRingProducer;
+  private readonly sendLimit: SendLimit;
+  private feedConns = 0;
+  /** True while {@link settleIngest} runs. */
+  private settling = false;
   private readonly proxy: HttpProxy;
   private readonly app: TemplatedApp;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -109,12 +118,15 @@ export class EdgeWorker {
     // conflation shared by every conflating subscriber of both.
     const conflation: ByteBudget = { limit: init.conflateBytes, used: 0 };
     this.lvc = new LastValueCache({ limit: init.lastValueBytes / 2, used: 0 });
-    this.realtime = new RealtimeFeed(this.lvc, init.backpressureBytes, this.counters, conflation);
+    const renderer = new JsonRenderer();
+    this.sendLimit = { bytes: init.backpressureBytes };
+    this.realtime = new RealtimeFeed(this.lvc, this.sendLimit, this.counters, conflation, renderer);
     this.pump = new RingPump({
       reader: this.reader,
       walDir: init.dataDir.wal,
       fanOut: this.realtime,
       startSeq: Math.max(this.reader.lastSeq, shared[STATUS_WRITTEN_SEQ]),
+      writtenSeq: () => shared[STATUS_WRITTEN_SEQ],
       onTorn: () => this.tornRun(),
     });
     const history: HistorySources = {
@@ -125,7 +137,7 @@ export class EdgeWorker {
     this.delayed = new DelayedFeed(
       history,
       init.delayMs,
-      init.backpressureBytes,
+      this.sendLimit,
       this.counters,
       newestSeq,
       systemClock,
@@ -140,19 +152,26 @@ export class EdgeWorker {
       history,
       dispatchedSeq: () => this.pump.dispatchedSeq,
       writtenSeq: () => shared[STATUS_WRITTEN_SEQ],
-      backpressureBytes: init.backpressureBytes,
+      limit: this.sendLimit,
       slowConsumer: init.slowConsumer,
       delayMs: init.delayMs,
       counters: this.counters,
       limits: init.limits,
+      renderer,
       log: incidents,
     });
+    this.ingestRing = new IngestRingProducer(init.ingestRing);
     this.ingest = new IngestEndpoint({
       decoder: new IngestDecoder(),
-      link: { submit: (conn, frames, count) => s.post({ t: "ingest", conn, frames, count }, [frames]) },
+      link: this.ingestRing,
+      writer: {
+        durableSeq: () => shared[STATUS_DURABLE_SEQ],
+        failure: () => codeAt(shared[STATUS_WRITER_FAILED]),
+      },
       ratePerSec: init.ingestRate,
       counters: this.ingestCounters,
       log: incidents,
+      connection: (id) => this.conns.get(id),
     });
     this.proxy = new HttpProxy((msg) => s.post(msg));
     const data = new HttpHistory({
@@ -167,6 +186,8 @@ export class EdgeWorker {
         open: (conn, ws) => {
           this.openConn(conn, ws, "feed");
           this.feeds.open(conn);
+          this.feedConns++;
+          this.shareSendBuffer();
         },
         message: (conn, message) => this.feeds.request(conn, arrayBufferToText(message)),
         drain: (conn) => {
@@ -176,6 +197,8 @@ export class EdgeWorker {
         close: (conn) => {
           this.feeds.closed(conn);
           this.closeConn(conn);
+          this.feedConns--;
+          this.shareSendBuffer();
         },
       },
       ingest: {
@@ -183,10 +206,13 @@ export class EdgeWorker {
           this.openConn(conn, ws, "ingest");
           this.ingest.open(conn);
         },
-        message: (conn, message, isBinary) => this.ingest.message(conn, message, isBinary),
+        message: (conn, message, isBinary) => {
+          this.ingest.message(conn, message, isBinary);
+          if (!this.settling) void this.settleIngest();
+        },
         drain: () => {},
         close: (conn) => {
-          conn.closed = true;
+          this.ingest.closed(conn);
           this.closeConn(conn);
         },
       },
@@ -214,8 +240,11 @@ export class EdgeWorker {
    */
   start(): { pumping: Promise<void> } {
     const rebuilt = rebuildLastValues(this.lvc, this.s.init.dataDir.wal, this.pump.dispatchedSeq);
-    if (rebuilt.stoppedBy !== undefined) {
-      this.s.log.warn({ err: rebuilt.stoppedBy, frames: rebuilt.frames }, "last values rebuilt in part");
+    if (rebuilt.stoppedBy !== undefined || rebuilt.skipped > 0) {
+      this.s.log.warn(
+        { err: rebuilt.stoppedBy, frames: rebuilt.frames, skipped: rebuilt.skipped },
+        "last values rebuilt in part",
+      );
     }
     const { host, port } = this.s.init;
     this.app.listen(host, port, (token) => {
@@ -229,20 +258,28 @@ export class EdgeWorker {
     return { pumping: this.pump.run() };
   }
 
+  /**
+   * While publishers' messages are in flight: settle what the ring's news brings (answers, durability),
+   * then sleep on the ring until more news. One loop at a time.
+   */
+  private async settleIngest(): Promise<void> {
+    this.settling = true;
+    try {
+      while (this.ingest.waiting && !this.failing) {
+        // Read the counter before settling: news that lands meanwhile wakes the wait at once.
+        const seen = this.ingestRing.news();
+        this.ingest.settle();
+        if (!this.ingest.waiting) break;
+        await this.ingestRing.awaitNews(seen);
+      }
+    } finally {
+      this.settling = false;
+    }
+  }
+
   /** Handles a message from the main thread. */
   onMessage(msg: ToWorker): void {
     switch (msg.t) {
-      case "acks":
-        for (let i = 0; i < msg.pairs.length; i += 2) {
-          const conn = this.conns.get(msg.pairs[i]);
-          if (conn !== undefined) this.ingest.acked(conn, msg.pairs[i + 1]);
-        }
-        return;
-      case "rejected": {
-        const conn = this.conns.get(msg.conn);
-        if (conn !== undefined) this.ingest.rejected(conn, msg.error);
-        return;
-      }
       case "http-reply":
         this.proxy.answer(msg);
         return;
@@ -250,6 +287,18 @@ export class EdgeWorker {
         this.shutdown();
         return;
     }
+  }
+
+  /**
+   * Splits the worker's share of `--send-buffer-bytes` between its feed connections: each may hold at most
+   * that much unsent (never more than `--backpressure-bytes`, never less than {@link MIN_SEND_LIMIT}) before
+   * its slow-consumer policy applies. A thousand stalled clients then hold the budget, not a thousand times
+   * the backpressure limit (bench/soak: 990 stalled `*` subscribers from one address took 1.5 GiB).
+   */
+  private shareSendBuffer(): void {
+    const { sendBufferBytes, backpressureBytes } = this.s.init;
+    const share = Math.floor(sendBufferBytes / Math.max(1, this.feedConns));
+    this.sendLimit.bytes = Math.max(MIN_SEND_LIMIT, Math.min(backpressureBytes, share));
   }
 
   /** A client at `ip` may open a connection unless it holds its limit over all workers already. */
@@ -352,14 +401,28 @@ export class EdgeWorker {
   }
 }
 
+/** The error code stored as 1 + its index in a shared slot, or undefined for 0. */
+function codeAt(slot: number): ErrorCode | undefined {
+  return slot > 0 ? ERROR_CODES[slot - 1] : undefined;
+}
+
 /** Whether `host` binds only loopback (then only local users can reach the port). */
 function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || /^127\./.test(host);
 }
 
-/** `/healthz` from the shared state: 200 with the durable seq once ready, 503 with the recovery's progress before. */
+/**
+ * `/healthz` from the shared state: 200 with the durable seq when serving; 503 with the recovery's progress
+ * while starting, or with the reason ingest is refused (`read_only`, e.g. DISK_FULL) while the feeds serve.
+ */
 function health(shared: Float64Array): { status: number; body: string } {
-  return shared[STATUS_STATE] === STATE_READY
-    ? { status: 200, body: `{"status":"ok","seq":${shared[STATUS_DURABLE_SEQ]}}` }
-    : { status: 503, body: `{"status":"starting","progress":${shared[STATUS_RECOVERY_PERCENT]}}` };
+  if (shared[STATUS_STATE] !== STATE_READY) {
+    return { status: 503, body: `{"status":"starting","progress":${shared[STATUS_RECOVERY_PERCENT]}}` };
+  }
+  const seq = shared[STATUS_DURABLE_SEQ];
+  const refused = codeAt(shared[STATUS_INGEST_REFUSED]);
+  // Serving, but not taking ingest (a full disk): a supervisor or a load balancer should know why.
+  if (refused !== undefined)
+    return { status: 503, body: `{"status":"read_only","reason":"${refused}","seq":${seq}}` };
+  return { status: 200, body: `{"status":"ok","seq":${seq}}` };
 }

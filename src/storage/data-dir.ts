@@ -4,9 +4,12 @@
  * ```
  *  <data>/
  *  ├── tickring.lock    pid of the process that holds the directory (see ./lock-file.ts)
+ *  ├── acked-seq        the highest seq ever acked, kept apart from the WAL (see ./acked-seq.ts)
+ *  ├── reserve          64 MiB of headroom a start on a full disk deletes (see ./disk-space.ts)
  *  ├── imports.json     what `tickring import` imported into it (src/cli/import/ledger.ts)
  *  ├── import.spool     the frames of a file being imported, checked before they go to the WAL
- *  ├── wal/             WAL segments <first-seq>.log and their sparse indexes <first-seq>.idx
+ *  ├── wal/             WAL segments <first-seq>.log, their sparse indexes <first-seq>.idx, and holes
+ *  │                    <first-seq>.hole (seqs lost for good, recorded by `tickring wal repair`)
  *  ├── store/           the LevelDB store
  *  └── snapshots/<id>/  snapshots, by default (a snapshot has wal/ and store/ too, under the same names)
  * ```
@@ -19,8 +22,9 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { isDiskFull, SpaceReserve } from "./disk-space.js";
 import { DataMissingError } from "./errors.js";
-import { acquireLock } from "./lock-file.js";
+import { acquireLock, type HeldLock } from "./lock-file.js";
 import { makeDir } from "./make-dir.js";
 
 /** Sub-directory holding the WAL segments (in a data directory and in a snapshot). */
@@ -31,6 +35,10 @@ export const STORE_DIR = "store";
 export const SNAPSHOTS_DIR = "snapshots";
 /** The lock file of a data directory. */
 export const LOCK_FILE = "tickring.lock";
+/** The file holding the highest seq ever acked. */
+export const ACKED_SEQ_FILE = "acked-seq";
+/** The reserve file a start on a full disk deletes for headroom. */
+export const RESERVE_FILE = "reserve";
 /** The ledger of the files `tickring import` imported into a data directory. */
 export const IMPORTS_FILE = "imports.json";
 /** Where `tickring import` keeps a file's frames between checking them and appending them. */
@@ -44,6 +52,8 @@ export interface DataDirLayout {
   readonly storeDir: string;
   readonly snapshotsDir: string;
   readonly lockFile: string;
+  readonly ackedSeqFile: string;
+  readonly reserveFile: string;
   readonly importsFile: string;
   readonly importSpool: string;
 }
@@ -62,6 +72,8 @@ export function dataDirLayout(path: string): DataDirLayout {
     storeDir: join(path, STORE_DIR),
     snapshotsDir: join(path, SNAPSHOTS_DIR),
     lockFile: join(path, LOCK_FILE),
+    ackedSeqFile: join(path, ACKED_SEQ_FILE),
+    reserveFile: join(path, RESERVE_FILE),
     importsFile: join(path, IMPORTS_FILE),
     importSpool: join(path, IMPORT_SPOOL_FILE),
   };
@@ -84,11 +96,18 @@ export function existingDataDir(path: string): DataDirLayout {
 /**
  * Creates the data directory `path` when absent (`ERR_DATA_DIR` when it cannot be: never a hang) and locks it
  * for this process (`ERR_DATA_LOCKED` with the holder's pid when another process holds it; a lock left by a
- * dead process is taken over).
+ * dead process is taken over). On a disk too full to write the lock's few bytes, the reserve file is
+ * deleted for room and the lock taken again.
  */
 export async function openDataDir(path: string): Promise<DataDir> {
   const layout = dataDirLayout(path);
   makeDir(path);
-  const lock = acquireLock(layout.lockFile, path);
+  let lock: HeldLock;
+  try {
+    lock = acquireLock(layout.lockFile, path);
+  } catch (err) {
+    if (!isDiskFull(err) || new SpaceReserve(layout.reserveFile).release() === 0) throw err;
+    lock = acquireLock(layout.lockFile, path);
+  }
   return { ...layout, release: () => lock.release() };
 }

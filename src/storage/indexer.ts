@@ -6,12 +6,16 @@
  *
  * Only seqs ≤ `limitSeq()` are indexed. Pass `() => wal.durableSeq` so the store never holds a record that a
  * power loss could cut from the WAL (the checkpoint would then be ahead of the WAL's resumed seq).
+ *
+ * What the WAL cannot give — an unreadable range of a sealed segment, a hole `tickring wal repair` recorded —
+ * is skipped ({@link Store.skip}: the checkpoint moves past it with no frame) and told to `onGap`, so one bad
+ * record does not stop indexing, and the WAL retention behind it, for good.
  */
 import { performance } from "node:perf_hooks";
 import { checkInt, stripUndefined } from "../config/checks.js";
 import { StorageError, StorageOptionError } from "./errors.js";
 import type { Store } from "./store/store.js";
-import { openWalReader, type WalReader } from "./wal/reader.js";
+import { openWalReader, type WalGapListener, type WalReader } from "./wal/reader.js";
 
 /** Options of {@link Indexer}. */
 export interface IndexerOptions {
@@ -27,6 +31,8 @@ export interface IndexerOptions {
   readBufferBytes?: number;
   /** Called once if the loop fails (it stops). @default rethrown from `stop()` */
   onError?: (err: unknown) => void;
+  /** Called after each batch lands, with the new checkpoint. @default nothing is told */
+  onBatch?: (checkpoint: number) => void;
   /**
    * Called when the store could not write a batch (`ERR_STORE_IO`: a full disk, an I/O error): the indexer
    * waits `delayMs` and tries again from its checkpoint, with a delay that doubles up to
@@ -34,6 +40,8 @@ export interface IndexerOptions {
    * store does not hold. @default nothing is told
    */
   onRetry?: (err: unknown, delayMs: number) => void;
+  /** Told each range of seqs skipped because the WAL cannot give them (see the module doc). */
+  onGap?: WalGapListener;
 }
 
 const INDEXER_DEFAULTS = { idleMs: 20, maxBatchFrames: 65536, readBufferBytes: 4 << 20 };
@@ -50,8 +58,13 @@ export interface IndexerStats {
 
 /** The WAL → store indexing loop. */
 export class Indexer {
-  private readonly opts: Required<Omit<IndexerOptions, "onError" | "limitSeq" | "onRetry">> &
-    Pick<IndexerOptions, "onError" | "limitSeq" | "onRetry">;
+  private readonly opts: Required<
+    Omit<IndexerOptions, "onError" | "limitSeq" | "onRetry" | "onBatch" | "onGap">
+  > &
+    Pick<IndexerOptions, "onError" | "limitSeq" | "onRetry" | "onBatch" | "onGap">;
+  /** Seqs the reader skipped during its last read (consecutive ranges merge), to skip in the store. */
+  private gapFrom = 0;
+  private gapTo = 0;
   private reader: WalReader | null = null;
   private running = false;
   private loop: Promise<void> | null = null;
@@ -99,9 +112,15 @@ export class Indexer {
   }
 
   private openReader(): WalReader {
+    this.gapFrom = this.gapTo = 0;
     return openWalReader(this.opts.walDir, this.store.checkpoint + 1, {
       bufferBytes: this.opts.readBufferBytes,
       maxFrames: this.opts.maxBatchFrames,
+      onGap: (from, to, reason, cause) => {
+        if (this.gapTo === 0) this.gapFrom = from;
+        this.gapTo = to;
+        this.opts.onGap?.(from, to, reason, cause);
+      },
     });
   }
 
@@ -161,6 +180,11 @@ export class Indexer {
           pending = null;
           this.settle();
         }
+        if (this.gapTo > 0) {
+          await this.store.skip(this.gapFrom, this.gapTo);
+          this.gapFrom = this.gapTo = 0;
+          this.settle();
+        }
         if (batch === null) {
           await this.idle(this.opts.idleMs);
           continue;
@@ -182,6 +206,7 @@ export class Indexer {
 
   private settle(): void {
     const cp = this.store.checkpoint;
+    this.opts.onBatch?.(cp);
     const w = this.waiters;
     let kept = 0;
     for (let i = 0; i < w.length; i++) {

@@ -9,6 +9,7 @@
  */
 import type { FeedLimits, SlowConsumerPolicy } from "../config/options.js";
 import { errnoOf, errorJson, type IncidentLogger, TickringError } from "../errors.js";
+import type { JsonRenderer } from "../frame/json-render.js";
 import { type DelayedFeed } from "./delayed-feed.js";
 import { HistoryReader, type HistorySources, oldestSeq, seqAtTime } from "./history.js";
 import { parseFeedRequest, type SubscribeRequest } from "./protocol.js";
@@ -17,9 +18,12 @@ import {
   type FeedCounters,
   type RealtimeFeed,
   RealtimeSubscription,
+  type SendLimit,
 } from "./realtime-feed.js";
+import { JsonRun } from "./json-run.js";
 import { HistoricalReplay, type ReplayHost, type ReplayPlan } from "./replay.js";
 import { FrameFilter } from "./frame-filter.js";
+import { ReplayScheduler } from "./replay-scheduler.js";
 
 /** A feed connection with its subscriptions, by the ids the client gave them. */
 export interface FeedSession extends FeedConnection {
@@ -42,11 +46,14 @@ export interface FeedEndpointOptions {
   dispatchedSeq(): number;
   /** The newest seq the sequencer has written (it may be ahead of the ring pump). */
   writtenSeq(): number;
-  backpressureBytes: number;
+  /** Bytes a subscriber's socket may hold before its policy applies (the worker adjusts it). */
+  limit: SendLimit;
   slowConsumer: SlowConsumerPolicy;
   delayMs: number;
   counters: FeedCounters;
   limits: FeedLimits;
+  /** The worker's JSON renderer (its symbol cache is shared with the real-time feed's). */
+  renderer: JsonRenderer;
   /** Where errors whose details stay on the server are logged. */
   log: IncidentLogger;
 }
@@ -69,13 +76,15 @@ export class FeedEndpoint {
         const { plan } = replay;
         const sub = new RealtimeSubscription(plan.id, conn, plan.filter, plan.json, plan.policy);
         conn.subs.set(plan.id, sub);
-        o.realtime.add(sub, false);
+        o.realtime.add(sub);
       },
       ended: (replay) => {
         const conn = replay.conn as FeedSession;
         if (conn.replays.delete(replay.id)) this.endReplay(conn, replay.id);
       },
       failed: (replay, err) => this.sendError(replay.conn, outOfFiles(err) ?? err, replay.id),
+      json: new JsonRun(o.renderer),
+      scheduler: new ReplayScheduler(),
     };
   }
 
@@ -182,13 +191,13 @@ export class FeedEndpoint {
       return;
     }
     conn.subs.set(req.id, sub);
-    // When the last-value cache had to drop symbols to stay in its budget, some last values may be missing.
-    const partial = this.o.realtime.lastValuesPartial ? `,"last_values":"partial"` : "";
+    const start = this.o.realtime.lastValuesFor(sub);
+    const partial = start.partial ? `,"last_values":"partial"` : "";
     conn.ws.send(
       `{"op":"subscribed","id":${req.id},"feed":"realtime","seq":${this.o.dispatchedSeq()}${partial}}`,
       false,
     );
-    this.o.realtime.add(sub);
+    this.o.realtime.add(sub, start);
   }
 
   /** Refuses a subscription past a limit (LIMIT_REACHED), else counts its symbols against its connection. */
@@ -244,6 +253,10 @@ export class FeedEndpoint {
     if (fromSeq > newest + 1) {
       throw new TickringError("OUT_OF_RANGE", `from seq ${fromSeq} is past the newest seq ${newest}`);
     }
+    if (fromSeq > newest && !req.live && "timeNs" in from) {
+      // A time after the newest frame: nothing to replay, and a bounded replay would never start.
+      throw new TickringError("OUT_OF_RANGE", `from time is after the newest frame (seq ${newest})`);
+    }
     const to = req.to;
     const toSeq = req.live ? Number.MAX_SAFE_INTEGER : to !== undefined && "seq" in to ? to.seq : newest;
     const oldest = await oldestSeq(o.history);
@@ -269,9 +282,16 @@ export class FeedEndpoint {
     const replay = new HistoricalReplay(
       plan,
       conn,
-      new HistoryReader(o.history, fromSeq),
+      new HistoryReader(o.history, fromSeq, (gapFrom, gapTo, reason) => {
+        if (conn.closed) return;
+        conn.ws.send(
+          `{"op":"gap","id":${req.id},"from":${gapFrom},"to":${gapTo},"reason":"${reason}"}`,
+          false,
+        );
+        o.counters.gaps++;
+      }),
       this.replayHost,
-      o.backpressureBytes,
+      o.limit,
       o.counters,
     );
     conn.replays.set(req.id, replay);

@@ -163,7 +163,9 @@ export class HttpHistory {
     const frames: Uint8Array[] = [];
     const lvc = this.o.lastValues;
     if (q.symbols === null) frames.push(...lvc.all());
-    else for (const s of new Set(q.symbols)) lvc.collect(symbolKeyOf(s), new TextEncoder().encode(s), frames);
+    else
+      for (const s of new Set(q.symbols))
+        lvc.collectSymbol(symbolKeyOf(s), new TextEncoder().encode(s), frames);
     const filter = new FrameFilter(q.symbols, q.types, q.bars);
     const text = new FrameText(q.types);
     const f = FRAMING[q.format];

@@ -104,7 +104,7 @@ export class LastValueCache {
    * Appends to `out` the latest frame of each kind of the symbol `symbol` (UTF-8 bytes) with key `key`, oldest
    * seq first — views valid until their next update.
    */
-  collect(key: number, symbol: Uint8Array, out: Uint8Array[]): void {
+  collectSymbol(key: number, symbol: Uint8Array, out: Uint8Array[]): void {
     const start = out.length;
     for (let slot = this.slots.get(key); slot !== undefined; slot = slot.next) {
       if (frameHasSymbol(slot.bytes, 0, symbol)) out.push(slot.bytes.subarray(0, slot.length));
@@ -118,6 +118,20 @@ export class LastValueCache {
   /** Every cached frame, oldest seq first, as views valid until the next update. */
   all(): Uint8Array[] {
     return [...this.list].sort((a, b) => a.seq - b.seq).map((s) => s.bytes.subarray(0, s.length));
+  }
+
+  /**
+   * Up to `budget` bytes of cached frames (views valid until the next update), in no particular order, into
+   * `out`; true when that was all of them. The work is bounded by the budget, not by the cache's size.
+   */
+  collect(out: Uint8Array[], budget: number): boolean {
+    let used = 0;
+    for (const s of this.list) {
+      if (used + s.length > budget) return false;
+      out.push(s.bytes.subarray(0, s.length));
+      used += s.length;
+    }
+    return true;
   }
 
   /** Forgets every symbol and gives its bytes back to the budget. */

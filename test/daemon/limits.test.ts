@@ -1,31 +1,23 @@
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import WebSocket from "ws";
-import { Client, type Daemon, startDaemon, tempDir } from "../support/daemon.js";
+import { Client, suiteDaemon } from "../support/daemon.js";
 
 /** Distinct valid symbols: S0, S1, … */
 const symbols = (n: number, from = 0) => Array.from({ length: n }, (_, i) => `S${from + i}`);
 
 describe("limits: what one client may hold is bounded, and refused with LIMIT_REACHED", () => {
-  const dir = tempDir();
-  let daemon: Daemon;
-  before(async () => {
-    daemon = await startDaemon(dir.path, [
-      "--max-subscriptions",
-      "3",
-      "--max-replays",
-      "2",
-      "--max-connections-per-ip",
-      "12",
-    ]);
-  });
-  after(async () => {
-    assert.equal(await daemon.stop(), 0, daemon.stderr());
-    dir.remove();
-  });
+  const daemon = suiteDaemon([
+    "--max-subscriptions",
+    "3",
+    "--max-replays",
+    "2",
+    "--max-connections-per-ip",
+    "12",
+  ]);
 
   test("the documented symbol limit is reachable in one request, and holds over several", async () => {
-    const c = await Client.connect(daemon.url("/v1/feed"));
+    const c = await Client.connect(daemon().url("/v1/feed"));
     c.send({ op: "subscribe", id: 1, symbols: symbols(10_000) });
     assert.equal((await c.nextOp("subscribed")).id, 1);
     c.send({ op: "subscribe", id: 2, symbols: ["ONE_MORE"] });
@@ -42,7 +34,7 @@ describe("limits: what one client may hold is bounded, and refused with LIMIT_RE
   });
 
   test("subscriptions and replays per connection", async () => {
-    const c = await Client.connect(daemon.url("/v1/feed"));
+    const c = await Client.connect(daemon().url("/v1/feed"));
     for (let id = 1; id <= 4; id++) c.send({ op: "subscribe", id, symbols: [`X${id}`] });
     await c.until(() => c.text.length === 4, "four answers");
     assert.deepEqual(
@@ -52,11 +44,11 @@ describe("limits: what one client may hold is bounded, and refused with LIMIT_RE
     assert.equal(c.text[3].code, "LIMIT_REACHED");
     c.close();
 
-    const pub = await Client.connect(daemon.url("/v1/ingest"));
+    const pub = await Client.connect(daemon().url("/v1/ingest"));
     pub.send({ type: "trade", symbol: "R", price: 1, size: 1 });
     await pub.nextOp("ack");
     pub.close();
-    const r = await Client.connect(daemon.url("/v1/feed"));
+    const r = await Client.connect(daemon().url("/v1/feed"));
     // Paced far below real time, so the first two stay open.
     for (let id = 1; id <= 3; id++) {
       r.send({
@@ -66,7 +58,7 @@ describe("limits: what one client may hold is bounded, and refused with LIMIT_RE
         feed: "historical",
         from: { seq: 1 },
         live: true,
-        speed: 0.000001,
+        speed: 0.001,
       });
     }
     await r.until(
@@ -81,14 +73,14 @@ describe("limits: what one client may hold is bounded, and refused with LIMIT_RE
   test("connections per client address, over all workers, refused before the upgrade", async () => {
     const open: WebSocket[] = [];
     for (let i = 0; i < 12; i++) {
-      const ws = new WebSocket(daemon.url("/v1/feed"));
+      const ws = new WebSocket(daemon().url("/v1/feed"));
       await new Promise((resolve, reject) => {
         ws.once("open", resolve);
         ws.once("error", reject);
       });
       open.push(ws);
     }
-    const refused = new WebSocket(daemon.url("/v1/feed"));
+    const refused = new WebSocket(daemon().url("/v1/feed"));
     const status = await new Promise<{ code: number; body: string }>((resolve) => {
       refused.once("unexpected-response", (_req, res) => {
         let body = "";
@@ -103,7 +95,7 @@ describe("limits: what one client may hold is bounded, and refused with LIMIT_RE
     open[0].close();
     await closed;
     await new Promise((r) => setTimeout(r, 100));
-    const again = await Client.connect(daemon.url("/v1/feed"));
+    const again = await Client.connect(daemon().url("/v1/feed"));
     again.close();
     for (const ws of open.slice(1)) ws.close();
   });

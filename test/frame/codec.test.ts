@@ -15,16 +15,19 @@ import {
   frameInstrumentId,
   frameLength,
   frameSeq,
+  frameSymbolKey,
   frameSymbolSpan,
   frameTsRecvApprox,
   instrumentIdOf,
   readF64,
   stampFrame,
+  symbolKeyOf,
   type Tick,
   TRADE_PRICE_SLOT,
   TRADE_SIZE_SLOT,
 } from "../../src/frame/codec.js";
 import { frameToObject } from "../../src/frame/json.js";
+import { JsonRenderer } from "../../src/frame/json-render.js";
 import { FrameVerifier } from "../../src/frame/verify.js";
 import { tickArb } from "../support/ticks.js";
 
@@ -167,5 +170,18 @@ test("a Bar written before trades, vwap and revision existed still verifies and 
     [obj.interval_ns, obj.open, obj.high, obj.low, obj.close, obj.volume, obj.trades, obj.vwap, obj.revision],
     ["60000000000", 1, 2, 0.5, 1.5, 1000, 0, 0, 0],
   );
+  const out = new Uint8Array(4096);
+  const end = new JsonRenderer().render(bytes, 0, out, 0);
+  assert.deepEqual(JSON.parse(new TextDecoder().decode(out.subarray(0, end))), obj, "the feeds' JSON too");
   assert.equal(frameBarIntervalNs(bytes, 0), 60_000_000_000);
+});
+
+test("symbolKeyOf hashes the symbol's UTF-8 bytes, as frameSymbolKey does in place", () => {
+  const enc = new FrameEncoder();
+  fc.assert(
+    fc.property(fc.string({ minLength: 1, maxLength: 20, unit: "binary" }), (symbol) => {
+      const f = enc.encode({ type: "trade", symbol, price: 1, size: 1 }, 1n, 1n);
+      assert.equal(symbolKeyOf(symbol), frameSymbolKey(f, 0));
+    }),
+  );
 });

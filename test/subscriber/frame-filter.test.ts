@@ -6,9 +6,9 @@ import { FRAME_TYPES, FrameFilter, type FrameType } from "../../src/subscriber/f
 import { LastValueCache } from "../../src/subscriber/last-value-cache.js";
 import {
   type FeedConnection,
-  type FeedCounters,
   RealtimeFeed,
   RealtimeSubscription,
+  newFeedCounters,
 } from "../../src/subscriber/realtime-feed.js";
 import { corkedSender } from "../../src/subscriber/send.js";
 import { FakeSocket } from "../support/fake-socket.js";
@@ -69,20 +69,11 @@ function seqsOf(messages: Uint8Array[]): number[] {
   return out;
 }
 
-const counters = (): FeedCounters => ({
-  framesSent: 0,
-  bytesSent: 0,
-  messagesSent: 0,
-  drops: 0,
-  gaps: 0,
-  conflated: 0,
-  disconnects: 0,
-});
-
 function subscriber(feed: RealtimeFeed, id: number, filter: FrameFilter, json = false): FakeSocket {
   const ws = new FakeSocket();
   const conn: FeedConnection = { ws, closed: false, sender: corkedSender(ws) };
-  feed.add(new RealtimeSubscription(id, conn, filter, json, "drop"));
+  const sub = new RealtimeSubscription(id, conn, filter, json, "drop");
+  feed.add(sub, feed.lastValuesFor(sub));
   return ws;
 }
 
@@ -111,7 +102,7 @@ test("the real-time feed sends each subscriber the frames its filter takes, and 
       fc.array(filterArb, { minLength: 1, maxLength: 5 }),
       fc.array(tickArb, { minLength: 1, maxLength: 40 }),
       (filters, ticks) => {
-        const feed = new RealtimeFeed(new LastValueCache(), 1 << 20, counters());
+        const feed = new RealtimeFeed(new LastValueCache(), { bytes: 1 << 20 }, newFeedCounters());
         const sockets = filters.map((f, i) =>
           subscriber(feed, i, new FrameFilter(f.symbols, f.types, f.bars)),
         );
@@ -138,7 +129,7 @@ test("the real-time feed sends each subscriber the frames its filter takes, and 
 });
 
 test("a new subscriber starts with the last value of each kind its filter takes", () => {
-  const feed = new RealtimeFeed(new LastValueCache(), 1 << 20, counters());
+  const feed = new RealtimeFeed(new LastValueCache(), { bytes: 1 << 20 }, newFeedCounters());
   const ticks = [
     ...["trade", "quote", "bar"].map((type) => ({ type, symbol: "AAPL", interval: 60e9 })),
     { type: "bar", symbol: "AAPL", interval: 1e9 },

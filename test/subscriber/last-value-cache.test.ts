@@ -22,7 +22,7 @@ test("an evicting cache stays within its byte budget, keeps the newest symbols, 
       // The symbol updated last is always there, with its latest frame.
       const last = picks.at(-1)!;
       const got: Uint8Array[] = [];
-      lvc.collect(symbolKeyOf(`SYM${last}`), utf8(`SYM${last}`), got);
+      lvc.collectSymbol(symbolKeyOf(`SYM${last}`), utf8(`SYM${last}`), got);
       assert.deepEqual(got, [frame(`SYM${last}`, picks.length)]);
       const distinct = new Set(picks).size;
       assert.equal(lvc.size + lvc.evicted >= distinct, true);
@@ -70,7 +70,7 @@ test("the last trade, quote and bar of each interval are kept side by side, per 
   put(bar(1_000_000_000n, 5), 5);
   put(frame("B", 6), 6);
   const got: Uint8Array[] = [];
-  lvc.collect(symbolKeyOf("A"), utf8("A"), got);
+  lvc.collectSymbol(symbolKeyOf("A"), utf8("A"), got);
   assert.deepEqual(got, [frame("A", 1), quote, bar(60_000_000_000n, 4), bar(1_000_000_000n, 5)]);
   assert.equal(lvc.size, 5);
 });

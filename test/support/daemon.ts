@@ -5,7 +5,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after } from "node:test";
+import assert from "node:assert/strict";
+import { after, before } from "node:test";
 import WebSocket from "ws";
 import { type DaemonProcess, type SpawnOptions, spawnDaemon } from "../../src/daemon/child-process.js";
 import { frameSeq } from "../../src/frame/codec.js";
@@ -46,10 +47,30 @@ export async function startDaemon(
   return { ...d, data, url: (path) => `ws://127.0.0.1:${d.port}${path}` };
 }
 
+/**
+ * A daemon shared by the tests of one `describe()`: started before them on a fresh data dir, stopped after
+ * them (a clean exit is checked). Returns a getter, since the daemon exists only once `before` ran.
+ */
+export function suiteDaemon(args: string[] = []): () => Daemon {
+  const dir = tempDir();
+  let daemon: Daemon | undefined;
+  before(async () => {
+    daemon = await startDaemon(dir.path, args);
+  });
+  after(async () => {
+    if (daemon !== undefined) assert.equal(await daemon.stop(), 0, daemon.stderr());
+    dir.remove();
+  });
+  return () => daemon!;
+}
+
 /** A WebSocket that records every message it gets. */
 export class Client {
   readonly binary: Buffer[] = [];
+  /** Text messages, a JSON frame array's elements one by one. */
   readonly text: Record<string, unknown>[] = [];
+  /** Text messages received (an array of frames counts once). */
+  textMessages = 0;
   closeCode: number | undefined;
   closeReason = "";
   private waiters: (() => void)[] = [];
@@ -57,7 +78,13 @@ export class Client {
   private constructor(readonly ws: WebSocket) {
     ws.on("message", (data: Buffer, isBinary: boolean) => {
       if (isBinary) this.binary.push(data);
-      else this.text.push(JSON.parse(data.toString()));
+      else {
+        // JSON frames come in arrays (a run per message); control messages are objects with an `op`.
+        const parsed = JSON.parse(data.toString()) as Record<string, unknown> | Record<string, unknown>[];
+        this.textMessages++;
+        if (Array.isArray(parsed)) this.text.push(...parsed);
+        else this.text.push(parsed);
+      }
       this.wake();
     });
     ws.on("close", (code, reason) => {

@@ -11,8 +11,8 @@ export interface BarThreadInit extends BarOptions {
   storeDir: string;
   /** The main thread's clock offset, so that bars are due by the writer's clock. */
   clockOffsetNs: bigint;
-  /** The newest seq written when the thread starts. */
-  writtenSeq: number;
+  /** The shared state (src/threads/shared-state.ts): the thread reads the WAL's written seq from it. */
+  shared: Float64Array;
 }
 
 /** From the bars thread: bars to sequence, or a failure (the thread then ends). */
