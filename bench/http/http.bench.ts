@@ -16,13 +16,9 @@ import { Piscina } from "piscina";
 import { spawnDaemon } from "../../src/daemon/child-process.js";
 import { FrameEncoder, type Tick } from "../../src/frame/codec.js";
 import { Store, Wal } from "../../src/storage/index.js";
-import { BarQuery } from "../../src/subscriber/bar-query.js";
-import { FrameFilter } from "../../src/subscriber/frame-filter.js";
-import { barJson } from "../../src/subscriber/frame-text.js";
-import { renderHistory } from "../../src/subscriber/history-text.js";
-import { scanRange } from "../../src/subscriber/seq-range.js";
 import { HTTP } from "../catalog.js";
 import { benchFlags } from "../flags.js";
+import { countingSink, render } from "./render.js";
 import type { RenderTask } from "./render-task.js";
 
 const values = benchFlags(HTTP);
@@ -108,35 +104,13 @@ async function inPlace(dir: string, what: "ndjson" | "bars"): Promise<number> {
   const store = await Store.open({ dir: join(dir, "store") });
   const history = { walDir: join(dir, "wal"), store: async () => store };
   const range = { fromSeq: 1, toSeq: N, toTimeNs: Number.POSITIVE_INFINITY };
-  let chars = 0;
-  let records = 0;
+  let bytes = 0;
+  const sink = countingSink((n) => (bytes += n));
   const t = performance.now();
-  if (what === "ndjson") {
-    records = await renderHistory(
-      history,
-      range,
-      { symbols: null, types: null, bars: null, format: "ndjson", limit: Number.MAX_SAFE_INTEGER },
-      (text) => {
-        chars += text.length;
-        return undefined;
-      },
-    );
-  } else {
-    const trades = new FrameFilter(null, ["trade"]);
-    const q = new BarQuery(60e9, (symbol, endNs, bar, revision) => {
-      records++;
-      chars += barJson(symbol.json, 60e9, endNs, bar, revision).length;
-      return undefined;
-    });
-    await scanRange(history, range, (bytes, off) => {
-      if (trades.matches(bytes, off)) q.add(bytes, off);
-      return true;
-    });
-    await q.finish();
-  }
+  const records = await render(history, range, what, sink);
   const s = (performance.now() - t) / 1000;
   await store.close();
-  if (chars === 0) throw new Error("nothing rendered");
+  if (bytes === 0) throw new Error("nothing rendered");
   // Bars: the rate that matters is trades aggregated per second.
   return Math.round((what === "ndjson" ? records : N) / s);
 }
@@ -144,12 +118,12 @@ async function inPlace(dir: string, what: "ndjson" | "bars"): Promise<number> {
 /** The same work on a piscina pool thread, its text streamed to this thread. */
 async function onPool(pool: Piscina, dir: string, what: "ndjson" | "bars"): Promise<number> {
   const { port1, port2 } = new MessageChannel();
-  let chars = 0;
+  let bytes = 0;
   const t = performance.now();
   const received = new Promise<void>((resolve) => {
-    port1.on("message", (text: string | null) => {
-      if (text === null) resolve();
-      else chars += text.length;
+    port1.on("message", (chunk: Uint8Array | null) => {
+      if (chunk === null) resolve();
+      else bytes += chunk.length;
     });
   });
   const task: RenderTask = {
@@ -163,7 +137,7 @@ async function onPool(pool: Piscina, dir: string, what: "ndjson" | "bars"): Prom
   await received;
   port1.close();
   const s = (performance.now() - t) / 1000;
-  if (chars === 0) throw new Error("nothing rendered");
+  if (bytes === 0) throw new Error("nothing rendered");
   return Math.round((what === "ndjson" ? records : N) / s);
 }
 

@@ -2,16 +2,20 @@
  * `tickring export csv|ndjson|json`: a range of history to a file (or stdout), from a running daemon
  * (`--url`, through `GET /v1/history`) or a stopped daemon's data directory (`--data`, read in this process
  * with the same code), with a progress bar. The CSV is what `tickring import csv` reads: importing an export
- * gives back the same ticks (with the target's own seqs and ts_recv).
+ * gives back the same ticks (with the target's own seqs and ts_recv). Seqs history cannot give are said in
+ * the file where they fall (a gap record, or a `#gap` line in CSV) and, from a data directory, on stderr.
  */
 import { createWriteStream } from "node:fs";
 import type { Writable } from "node:stream";
 import type { Command } from "commander";
 import { isErrorCode, OptionError, TickringError } from "../errors.js";
+import { JsonRenderer } from "../frame/json-render.js";
 import type { TextFormat } from "../subscriber/frame-text.js";
 import { renderHistory } from "../subscriber/history-text.js";
 import { parseDataQuery } from "../subscriber/http-query.js";
+import type { GapReason } from "../subscriber/ring-pump.js";
 import { resolveRange } from "../subscriber/seq-range.js";
+import { type RecordSink, TextChunks } from "../subscriber/text-chunks.js";
 import { openOfflineDataDir } from "./offline-data-dir.js";
 import { rowsBar, type RowsBar } from "./rows-bar.js";
 
@@ -90,9 +94,7 @@ async function fromDaemon(url: string, params: URLSearchParams, out: Output): Pr
     );
   }
   out.range(Number(res.headers.get("x-tickring-from-seq")), Number(res.headers.get("x-tickring-to-seq")));
-  const decoder = new TextDecoder();
-  for await (const chunk of res.body!) await out.write(decoder.decode(chunk as Uint8Array, { stream: true }));
-  await out.write(decoder.decode());
+  for await (const chunk of res.body!) await out.write(chunk as Uint8Array);
 }
 
 /** The range read from a stopped daemon's data directory (locked while read), into `out`. */
@@ -107,18 +109,27 @@ async function fromDataDir(path: string, params: URLSearchParams, out: Output): 
     const history = { walDir: dir.dataDir.walDir, store: async () => dir.store };
     const range = await resolveRange(history, q.from!, q.to, dir.wal.lastSeq);
     out.range(range.fromSeq, range.toSeq);
-    await renderHistory(history, range, q, (text) => out.write(text));
+    const gaps: string[] = [];
+    await renderHistory(history, range, q, out, (from, to, reason) => gaps.push(gapLine(from, to, reason)));
+    // Said after the progress bar is done with stderr.
+    out.after(gaps);
   } finally {
     await dir.close();
   }
 }
 
+function gapLine(from: number, to: number, reason: GapReason): string {
+  const why = reason === "retired" ? "retention removed them" : `history has them ${reason}`;
+  return `tickring export: seqs ${from}–${to} are not in the export (${why}); the file marks where they were\n`;
+}
+
 /** Where the export goes: a file or stdout, with the progress bar advancing by seq. */
-class Output {
+class Output implements RecordSink {
+  readonly chunks = new TextChunks(new JsonRenderer());
   private readonly stream: Writable;
-  private pending = "";
   private from = 0;
   private to = 0;
+  private notes: string[] = [];
 
   constructor(
     private readonly path: string | undefined,
@@ -132,16 +143,29 @@ class Output {
     this.to = to;
   }
 
-  /** Buffers `text`; past 64 KiB writes it, waiting while the file or pipe is behind. */
-  write(text: string): Promise<void> | undefined {
-    this.pending += text;
-    if (this.pending.length < 64 * 1024) return undefined;
-    return this.flush();
+  /** Lines for stderr once the export is written. */
+  after(notes: string[]): void {
+    this.notes = notes;
+  }
+
+  /** A full chunk is written, waiting while the file or pipe is behind. */
+  pace(): boolean | Promise<boolean> {
+    return this.chunks.full ? this.write(this.chunks.take()).then(() => true) : true;
+  }
+
+  /** Writes `bytes`, waiting while the file or pipe is behind. */
+  async write(bytes: Uint8Array): Promise<void> {
+    if (bytes.length === 0) return;
+    const seq = lastSeqIn(bytes);
+    if (seq > 0 && this.to >= this.from)
+      this.bar.update("export", seq - this.from + 1, this.to - this.from + 1, "seqs");
+    if (!this.stream.write(bytes)) await new Promise((resolve) => this.stream.once("drain", resolve));
   }
 
   async close(): Promise<void> {
-    await this.flush();
+    await this.write(this.chunks.take());
     this.bar.stop();
+    for (const note of this.notes) process.stderr.write(note);
     if (this.path !== undefined)
       await new Promise<void>((resolve, reject) =>
         this.stream.end((err?: Error | null) => (err ? reject(err) : resolve())),
@@ -153,20 +177,16 @@ class Output {
     this.bar.stop();
     if (this.path !== undefined) this.stream.destroy();
   }
-
-  private async flush(): Promise<void> {
-    const text = this.pending;
-    this.pending = "";
-    const seq = lastSeqIn(text);
-    if (seq > 0 && this.to >= this.from)
-      this.bar.update("export", seq - this.from + 1, this.to - this.from + 1, "seqs");
-    if (text !== "" && !this.stream.write(text))
-      await new Promise((resolve) => this.stream.once("drain", resolve));
-  }
 }
 
-/** The seq of the last record in `text` (NDJSON/JSON `{"seq":N,…` or a CSV row `N,…`), 0 when none. */
-function lastSeqIn(text: string): number {
+/**
+ * The seq of the last record in `bytes` (NDJSON/JSON `{"seq":N,…` or a CSV row `N,…`), 0 when none: read
+ * from the chunk's end only.
+ */
+function lastSeqIn(bytes: Uint8Array): number {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)
+    .subarray(Math.max(0, bytes.length - 4096))
+    .toString("latin1");
   const json = text.lastIndexOf('{"seq":');
   if (json >= 0) return Number.parseInt(text.slice(json + 7, json + 24), 10) || 0;
   const line = text.lastIndexOf("\n", text.length - 2);

@@ -154,6 +154,7 @@ function print(r: ImportReport): void {
       already_imported: r.alreadyImported,
       last_seq: r.lastSeq ?? null,
       ...(r.ignoredColumns.length > 0 ? { ignored_columns: r.ignoredColumns } : {}),
+      ...(r.gaps > 0 ? { gaps: r.gaps } : {}),
     })}\n`,
   );
 }

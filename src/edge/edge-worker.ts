@@ -17,7 +17,7 @@ import { DelayedFeed } from "../subscriber/delayed-feed.js";
 import { FeedEndpoint, type FeedSession } from "../subscriber/feed-endpoint.js";
 import { Heartbeats } from "../subscriber/heartbeats.js";
 import type { HistorySources } from "../subscriber/history.js";
-import { HttpHistory } from "../subscriber/http-history.js";
+import { HTTP_STALL_MS, HttpHistory } from "../subscriber/http-history.js";
 import { type ByteBudget, LastValueCache } from "../subscriber/last-value-cache.js";
 import { systemClock } from "../subscriber/feed-clock.js";
 import { rebuildLastValues } from "../subscriber/last-value-rebuild.js";
@@ -28,6 +28,7 @@ import {
   RealtimeFeed,
   type SendLimit,
 } from "../subscriber/realtime-feed.js";
+import { ReplayScheduler } from "../subscriber/replay-scheduler.js";
 import { MAX_RUN_BYTES, RingPump } from "../subscriber/ring-pump.js";
 import { corkedSender } from "../subscriber/send.js";
 import type { Logger } from "../logger.js";
@@ -119,6 +120,8 @@ export class EdgeWorker {
     const conflation: ByteBudget = { limit: init.conflateBytes, used: 0 };
     this.lvc = new LastValueCache({ limit: init.lastValueBytes / 2, used: 0 });
     const renderer = new JsonRenderer();
+    // One turn-taker for the worker's replays and HTTP history answers, which share its replay slots.
+    const scheduler = new ReplayScheduler();
     this.sendLimit = { bytes: init.backpressureBytes };
     this.realtime = new RealtimeFeed(this.lvc, this.sendLimit, this.counters, conflation, renderer);
     this.pump = new RingPump({
@@ -158,6 +161,7 @@ export class EdgeWorker {
       counters: this.counters,
       limits: init.limits,
       renderer,
+      scheduler,
       log: incidents,
     });
     this.ingestRing = new IngestRingProducer(init.ingestRing);
@@ -178,7 +182,14 @@ export class EdgeWorker {
       history,
       lastValues: this.lvc,
       newestSeq,
-      maxStreams: init.limits.replaysPerWorker,
+      scheduler,
+      renderer,
+      limits: init.limits,
+      sendLimit: this.sendLimit,
+      // An answer being streamed holds a connection of its client's address, as a WebSocket does.
+      admit: (ip) => this.admit(ip),
+      release: (ip) => this.connectionsPerIp.release(ip),
+      stallMs: HTTP_STALL_MS,
       log: incidents,
     });
     this.app = createApp<Conn>(s.uws, {

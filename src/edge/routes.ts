@@ -59,8 +59,11 @@ export interface RouteOptions<C> {
   backpressureBytes: number;
   /** Largest run of frames sent as one message. */
   maxRunBytes: number;
-  /** The HTTP data endpoints (`/v1/history`, `/v1/bars`, …): GET on each of `paths`. */
-  data: { readonly paths: readonly string[]; serve(path: string, query: string, res: HttpSink): void };
+  /** The HTTP data endpoints (`/v1/history`, `/v1/bars`, …): GET on each of `paths`, from a client at `ip`. */
+  data: {
+    readonly paths: readonly string[];
+    serve(path: string, query: string, res: HttpSink, ip: string): void;
+  };
 }
 
 /** uWS's own ceiling for a limit of ours: past it uWS cuts the connection (1006) without buffering more. */
@@ -87,7 +90,7 @@ export function createApp<C extends object>(uws: Uws, o: RouteOptions<C>): Templ
   };
   /** Upgrades to a WebSocket whose user data starts with the client's address, unless `admit` refuses it. */
   const upgrade = (res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void => {
-    const ip = Buffer.from(res.getRemoteAddressAsText()).toString();
+    const ip = remoteAddress(res);
     const refused = o.admit(ip);
     if (refused !== undefined) {
       sendError(res, refused);
@@ -155,7 +158,9 @@ export function createApp<C extends object>(uws: Uws, o: RouteOptions<C>): Templ
     }
     o.proxy.ask(res, "POST", url);
   });
-  for (const path of o.data.paths) app.get(path, (res, req) => o.data.serve(path, req.getQuery() ?? "", res));
+  for (const path of o.data.paths) {
+    app.get(path, (res, req) => o.data.serve(path, req.getQuery() ?? "", res, remoteAddress(res)));
+  }
   app.any("/*", (res, req) => {
     const what = `${req.getMethod().toUpperCase()} ${req.getUrl().slice(0, 100)}`;
     sendError(res, new TickringError("NOT_FOUND", `no route ${what}`));
@@ -191,6 +196,11 @@ function adminRefusal(req: HttpRequest, o: RouteOptions<object>): TickringError 
     return new TickringError("UNSUPPORTED", `admin requests take no ${type} body`);
   }
   return undefined;
+}
+
+/** The client's address, as `--max-connections-per-ip` counts it. */
+function remoteAddress(res: HttpResponse): string {
+  return Buffer.from(res.getRemoteAddressAsText()).toString();
 }
 
 /** Closes with 1009 when `message` is over `limit`; says whether it did. */

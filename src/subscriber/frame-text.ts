@@ -1,8 +1,8 @@
 /**
- * Frames as text for the HTTP data endpoints and `tickring export`: the JSON object of a frame — the same
- * text the WebSocket's `format:"json"` sends (`JSON.stringify(frameToObject(frame))`, field for field) —
- * and CSV rows whose columns are the common ones and those of the frame types asked for. Bars computed
- * from trades (`/v1/bars`) render with {@link barJson} and {@link barCsv}, as bar frames without a seq.
+ * Frames as CSV for the HTTP data endpoints and `tickring export` (their JSON is the feeds' own, from
+ * src/frame/json-render.ts): rows whose columns are the common ones and those of the frame types asked for.
+ * Bars computed from trades (`/v1/bars`) render with {@link barJson} and {@link barCsv}, as bar frames
+ * without a seq.
  *
  * Built for throughput (bench/http): no object per frame, accessors reused, each symbol's quoted forms
  * cached, and a nanosecond time converted to decimal only when it differs from the previous frame's (the
@@ -112,37 +112,6 @@ export class FrameText {
     return [...COMMON_COLUMNS, ...this.types.flatMap((t) => TYPE_COLUMNS[t])].join(",") + "\n";
   }
 
-  /** The frame's JSON object, as the WebSocket's `format:"json"` sends it. */
-  json(bytes: Uint8Array, off: number): string {
-    const f = this.view.wrap(bytes, off);
-    const head =
-      `{"seq":${frameSeq(bytes, off)},"symbol":${this.symbols.of(bytes, off).json},` +
-      `"instrument_id":${f.instrumentId()},"ts_event":"${this.tsEvent.at(bytes, frameTsEventPos(bytes, off))}",` +
-      `"ts_recv":"${this.tsRecv.at(bytes, frameTsRecvPos(bytes, off))}","type":`;
-    switch (frameBodyType(bytes, off)) {
-      case Body.Trade: {
-        const t = f.body(this.trade) as Trade;
-        const side = t.aggressor();
-        const aggressor = side === Side.Buy ? '"buy"' : side === Side.Sell ? '"sell"' : "null";
-        return `${head}"trade","price":${num(t.price())},"size":${num(t.size())},"aggressor":${aggressor},"trade_id":"${t.tradeId()}"}`;
-      }
-      case Body.Quote: {
-        const q = f.body(this.quote) as Quote;
-        return `${head}"quote","bid_price":${num(q.bidPrice())},"bid_size":${num(q.bidSize())},"ask_price":${num(q.askPrice())},"ask_size":${num(q.askSize())}}`;
-      }
-      case Body.BookUpdate: {
-        const u = f.body(this.book) as BookUpdate;
-        return `${head}"book","snapshot":${u.snapshot()},"bids":${this.levelsJson(u, true)},"asks":${this.levelsJson(u, false)}}`;
-      }
-      case Body.Bar: {
-        const b = f.body(this.bar) as Bar;
-        return `${head}"bar","interval_ns":"${b.intervalNs()}","open":${num(b.open())},"high":${num(b.high())},"low":${num(b.low())},"close":${num(b.close())},"volume":${num(b.volume())},"trades":${b.trades()},"vwap":${num(b.vwap())},"revision":${b.revision()}}`;
-      }
-      default:
-        throw new TypeError(`frame ${f.seq()} has no known body (type ${frameBodyType(bytes, off)})`);
-    }
-  }
-
   /** The frame's CSV row (line break included): empty in the columns of other types. */
   csv(bytes: Uint8Array, off: number): string {
     const f = this.view.wrap(bytes, off);
@@ -180,16 +149,6 @@ export class FrameText {
       }
     }
     return row + "\n";
-  }
-
-  private levelsJson(u: BookUpdate, bids: boolean): string {
-    const n = bids ? u.bidsLength() : u.asksLength();
-    let s = "[";
-    for (let i = 0; i < n; i++) {
-      const l = (bids ? u.bids(i, this.level) : u.asks(i, this.level))!;
-      s += `${i > 0 ? "," : ""}{"price":${num(l.price())},"size":${num(l.size())},"count":${l.count()}}`;
-    }
-    return s + "]";
   }
 
   /** Levels as `price:size:count` separated by spaces: no comma, so no quoting. */

@@ -1,14 +1,20 @@
 /**
  * A range of history as text — NDJSON, a JSON array or CSV — for `GET /v1/history` and `tickring export
- * --data`: the frames of the range that the filter takes, rendered by {@link FrameText}, handed to `out` a
- * record at a time. `out` returns a promise when the reader must wait (the client or the file is behind):
- * memory is one read buffer whatever the range.
+ * --data`: the frames of the range that the filter takes, JSON rendered by the feeds' renderer and CSV by
+ * {@link FrameText}, written into a {@link RecordSink} that paces the reading (the client or the file is
+ * behind): memory is one read buffer and a chunk or two whatever the range.
+ *
+ * Seqs that cannot be read (retired, unreadable, lost) are said where they fall, as the WebSocket says them:
+ * a record `{"op":"gap","from":a,"to":b,"reason":…}` in NDJSON and JSON, a line `#gap,a,b,reason` in CSV
+ * (which `tickring import csv` skips).
  */
 import type { FrameType } from "./frame-filter.js";
 import { FrameFilter } from "./frame-filter.js";
 import { FrameText, type TextFormat } from "./frame-text.js";
 import type { HistorySources } from "./history.js";
+import type { GapReason } from "./ring-pump.js";
 import { scanRange, type SeqRange } from "./seq-range.js";
+import type { RecordSink } from "./text-chunks.js";
 
 /** What to render of a range. */
 export interface HistorySelection {
@@ -27,28 +33,51 @@ export const FRAMING: Record<TextFormat, { open: string; sep: string; end: strin
   json: { open: "[", sep: ",", end: "", close: "]\n" },
 };
 
-/** Renders `range` of `history` as `sel` says into `out`; returns the records written. */
+/** The text of a gap in `format` (without the separator before it). */
+export function gapText(format: TextFormat, from: number, to: number, reason: GapReason): string {
+  return format === "csv"
+    ? `#gap,${from},${to},${reason}\n`
+    : `{"op":"gap","from":${from},"to":${to},"reason":"${reason}"}${FRAMING[format].end}`;
+}
+
+/**
+ * Renders `range` of `history` as `sel` says into `sink`, opening and closing the text; returns the frames
+ * written. `onGap` hears of each gap too (the CLI says them on stderr).
+ */
 export async function renderHistory(
   history: HistorySources,
   range: SeqRange,
   sel: HistorySelection,
-  out: (text: string) => Promise<unknown> | undefined,
-  stopped: () => boolean = () => false,
+  sink: RecordSink,
+  onGap?: (from: number, to: number, reason: GapReason) => void,
 ): Promise<number> {
   const filter = new FrameFilter(sel.symbols, sel.types, sel.bars);
   const text = new FrameText(sel.types);
   const f = FRAMING[sel.format];
   const csv = sel.format === "csv";
-  await out(csv ? text.csvHeader() : f.open);
+  const out = sink.chunks;
+  out.text(csv ? text.csvHeader() : f.open);
+  let records = 0;
   let n = 0;
-  await scanRange(history, range, (bytes, off) => {
-    if (stopped()) return false;
-    if (!filter.matches(bytes, off)) return true;
-    const record = csv ? text.csv(bytes, off) : text.json(bytes, off);
-    const wait = out(n++ === 0 ? record + f.end : f.sep + record + f.end);
-    if (n >= sel.limit) return false;
-    return wait === undefined ? true : wait.then(() => !stopped());
-  });
-  await out(f.close);
+  await scanRange(
+    history,
+    range,
+    (bytes, off) => {
+      if (!filter.matches(bytes, off)) return sink.pace();
+      if (records++ > 0 && f.sep !== "") out.text(f.sep);
+      if (csv) out.text(text.csv(bytes, off));
+      else {
+        out.frameJson(bytes, off);
+        if (f.end !== "") out.text(f.end);
+      }
+      return ++n >= sel.limit ? false : sink.pace();
+    },
+    (from, to, reason) => {
+      if (records++ > 0 && f.sep !== "") out.text(f.sep);
+      out.text(gapText(sel.format, from, to, reason));
+      onGap?.(from, to, reason);
+    },
+  );
+  out.text(f.close);
   return n;
 }

@@ -9,26 +9,35 @@
  *   worker's last-value cache;
  * - `GET /v1/symbols?format=…`: the symbols history holds, with first/last seq and time and counts.
  *
- * `from`/`to` are a seq or an ISO time compared with ts_recv, as on the WebSocket. Answers stream in chunks
- * (chunked transfer), each written once the client took the last: memory per answer is a read buffer and a
- * chunk, whatever the range ({@link HttpStream}). Bad parameters get 400 with a stable code; at most
- * `maxStreams` answers stream at once per worker (then 429 `LIMIT_REACHED`).
+ * `from`/`to` are a seq or an ISO time compared with ts_recv, as on the WebSocket (seq-range.ts). Answers
+ * stream in chunks (chunked transfer), each written once the client took the last, in turns beside the
+ * worker's replays (http-stream.ts): memory per answer is a read buffer and a chunk or two, whatever the
+ * range. Seqs history cannot give are said in the answer where they fall (history-text.ts). What a client
+ * may ask is bounded as on the WebSocket, with the same codes: bad parameters are 400 `BAD_REQUEST`; more
+ * symbols than `--max-symbols`, more answers at once than the worker's replay slots
+ * (`--max-replays-per-worker`, shared with its replays), or a request from an address that holds
+ * `--max-connections-per-ip` connections already are 429 `LIMIT_REACHED`; `/v1/last` answers at most a
+ * send limit's worth of last values, and says when it left some out.
  *
- * Rendering happens here, in place: bench/http measured it against handing batches to a piscina pool and
- * in place was faster on this machine (see bench/README.md, "HTTP history").
+ * Rendering happens here, in place: bench/http measured it against a piscina pool thread (docs/design-notes.md,
+ * "HTTP history renders in place").
  */
+import type { FeedLimits } from "../config/options.js";
 import type { IncidentLogger } from "../errors.js";
 import { TickringError } from "../errors.js";
-import { Body, frameBodyType, symbolKeyOf } from "../frame/codec.js";
+import { Body, frameBodyType } from "../frame/codec.js";
+import type { JsonRenderer } from "../frame/json-render.js";
 import type { HttpSink } from "../transport/http-sink.js";
 import { BarQuery } from "./bar-query.js";
 import { FrameFilter } from "./frame-filter.js";
 import { BAR_COLUMNS, barCsv, barJson, CONTENT_TYPE, csvField, FrameText } from "./frame-text.js";
 import type { HistorySources } from "./history.js";
+import { FRAMING, gapText, renderHistory } from "./history-text.js";
 import { type DataQuery, parseDataQuery, type QueryRules } from "./http-query.js";
 import { HttpStream } from "./http-stream.js";
 import type { LastValueCache } from "./last-value-cache.js";
-import { FRAMING, renderHistory } from "./history-text.js";
+import type { SendLimit } from "./realtime-feed.js";
+import type { ReplayScheduler } from "./replay-scheduler.js";
 import { resolveRange, scanRange, type SeqRange } from "./seq-range.js";
 import { isoTime, SymbolTable } from "./symbol-table.js";
 
@@ -39,10 +48,27 @@ export interface HttpHistoryOptions {
   lastValues: LastValueCache;
   /** The newest seq the sequencer has written (and the worker fanned out, if higher). */
   newestSeq(): number;
-  /** Answers streaming at once in this worker, at most. */
-  maxStreams: number;
+  /** The worker's replay turns and slots (shared with its WebSocket replays). */
+  scheduler: ReplayScheduler;
+  /** The worker's JSON renderer. */
+  renderer: JsonRenderer;
+  /** `symbols` per request at most (`--max-symbols`), and answers streaming per worker at most (its replays'). */
+  limits: Pick<FeedLimits, "symbols" | "replaysPerWorker">;
+  /** Bytes of last values `/v1/last` answers at most: what one subscriber's socket may hold (the worker's). */
+  sendLimit: SendLimit;
+  /**
+   * A request from `ip` may be answered (undefined) or is refused: the answer counts as one of the address's
+   * connections until {@link release}.
+   */
+  admit(ip: string): TickringError | undefined;
+  release(ip: string): void;
+  /** A client that takes nothing of a written chunk for this long is cut, ms. */
+  stallMs: number;
   log: IncidentLogger;
 }
+
+/** How long a client may take nothing of an answer before it is cut, ms (uWS itself cuts at about 10 s). */
+export const HTTP_STALL_MS = 30_000;
 
 const RULES: Record<string, QueryRules> = {
   "/v1/history": {
@@ -65,115 +91,144 @@ export const DATA_PATHS = Object.keys(RULES);
 export class HttpHistory {
   /** The paths it answers. */
   readonly paths = DATA_PATHS;
-  private streams = 0;
   private readonly symbolTable: SymbolTable;
 
   constructor(private readonly o: HttpHistoryOptions) {
     this.symbolTable = new SymbolTable(o.history);
   }
 
-  /** Answers `GET path?query` on `res`; never throws (errors are answers). */
-  serve(path: string, query: string, res: HttpSink): void {
-    const stream = new HttpStream(res, this.o.log);
+  /** Answers `GET path?query` from a client at `ip` on `res`; never throws (errors are answers). */
+  serve(path: string, query: string, res: HttpSink, ip: string): void {
+    const o = this.o;
+    const stream = new HttpStream(res, o);
     let q: DataQuery;
     try {
       q = parseDataQuery(query, RULES[path]);
-      if (this.streams >= this.o.maxStreams) {
+      if (q.symbols !== null && q.symbols.length > o.limits.symbols) {
+        throw new TickringError(
+          "LIMIT_REACHED",
+          `at most ${o.limits.symbols} symbols per request; this one asks for ${q.symbols.length}`,
+        );
+      }
+      if (o.scheduler.held >= o.limits.replaysPerWorker) {
         throw new TickringError("LIMIT_REACHED", "this server streams as many answers as it can: try later");
       }
+      const refused = o.admit(ip);
+      if (refused !== undefined) throw refused;
     } catch (err) {
       stream.fail(err);
       return;
     }
-    this.streams++;
+    o.scheduler.held++;
     this.answer(path, q, stream)
-      .catch((err: unknown) => stream.fail(err))
-      .finally(() => this.streams--);
+      .then(
+        () => stream.end(),
+        (err: unknown) => stream.fail(err),
+      )
+      .finally(() => {
+        o.scheduler.held--;
+        o.release(ip);
+      });
   }
 
-  private answer(path: string, q: DataQuery, stream: HttpStream): Promise<void> {
+  private async answer(path: string, q: DataQuery, stream: HttpStream): Promise<void> {
+    if (!(await stream.begin())) return;
     switch (path) {
       case "/v1/history":
         return this.history(q, stream);
       case "/v1/bars":
         return this.bars(q, stream);
       case "/v1/last":
-        return Promise.resolve(this.last(q, stream));
+        return this.last(q, stream);
       default:
         return this.symbols(q, stream);
     }
   }
 
-  private async range(q: DataQuery): Promise<SeqRange> {
+  private range(q: DataQuery): Promise<SeqRange> {
     return resolveRange(this.o.history, q.from!, q.to, this.o.newestSeq());
   }
 
   private async history(q: DataQuery, stream: HttpStream): Promise<void> {
     const range = await this.range(q);
     stream.start(CONTENT_TYPE[q.format], rangeHeaders(range));
-    await renderHistory(
-      this.o.history,
-      range,
-      q,
-      (text) => stream.add(text),
-      () => stream.aborted,
-    );
-    stream.end();
+    await renderHistory(this.o.history, range, q, stream);
   }
 
   private async bars(q: DataQuery, stream: HttpStream): Promise<void> {
     const range = await this.range(q);
     const trades = new FrameFilter(q.symbols, ["trade"]);
     const f = FRAMING[q.format];
+    const csv = q.format === "csv";
+    const out = stream.chunks;
+    let records = 0;
     let n = 0;
     const query = new BarQuery(q.intervalNs, (symbol, endNs, bar, revision) => {
-      if (n >= q.limit || stream.aborted) return undefined;
-      const record =
-        q.format === "csv"
+      if (n >= q.limit) return;
+      n++;
+      if (records++ > 0 && f.sep !== "") out.text(f.sep);
+      out.text(
+        csv
           ? barCsv(symbol.csv, q.intervalNs, endNs, bar, revision)
-          : barJson(symbol.json, q.intervalNs, endNs, bar, revision);
-      return stream.add(n++ === 0 ? record + f.end : f.sep + record + f.end);
+          : barJson(symbol.json, q.intervalNs, endNs, bar, revision) + f.end,
+      );
     });
     stream.start(CONTENT_TYPE[q.format], {
       ...rangeHeaders(range),
       "x-tickring-bar-window-ns": String(query.windowNs),
     });
-    stream.add(q.format === "csv" ? BAR_COLUMNS.join(",") + "\n" : f.open);
-    /** One pass over the range's trades, waiting for the client whenever it is behind. */
-    const pass = (add: (bytes: Uint8Array, off: number) => Promise<void> | undefined) =>
-      scanRange(this.o.history, range, (bytes, off) => {
-        if (stream.aborted || n >= q.limit) return false;
-        if (!trades.matches(bytes, off)) return true;
-        const wait = add(bytes, off);
-        return wait === undefined ? true : wait.then(() => !stream.aborted);
-      });
-    await pass((bytes, off) => query.add(bytes, off));
-    await query.finish();
-    if (query.needsSecondPass && n < q.limit) {
-      await pass((bytes, off) => {
-        query.addAgain(bytes, off);
-        return undefined;
-      });
-      await query.finishAgain();
+    out.text(csv ? BAR_COLUMNS.join(",") + "\n" : f.open);
+    const pace = () => (n >= q.limit ? false : stream.pace());
+    const gap = (from: number, to: number, reason: Parameters<typeof gapText>[3]) => {
+      if (records++ > 0 && f.sep !== "") out.text(f.sep);
+      out.text(gapText(q.format, from, to, reason));
+    };
+    await scanRange(
+      this.o.history,
+      range,
+      (bytes, off) => {
+        if (trades.matches(bytes, off)) query.add(bytes, off);
+        return pace();
+      },
+      gap,
+    );
+    await query.finish(pace);
+    if (query.needsSecondPass && n < q.limit && !stream.aborted) {
+      // The gaps were said in the first pass.
+      await scanRange(
+        this.o.history,
+        range,
+        (bytes, off) => {
+          if (trades.matches(bytes, off)) query.addAgain(bytes, off);
+          return stream.pace();
+        },
+        () => {},
+      );
+      await query.finishAgain(pace);
     }
-    stream.end(f.close);
+    out.text(f.close);
   }
 
   private last(q: DataQuery, stream: HttpStream): void {
-    const frames: Uint8Array[] = [];
-    const lvc = this.o.lastValues;
-    if (q.symbols === null) frames.push(...lvc.all());
-    else
-      for (const s of new Set(q.symbols))
-        lvc.collectSymbol(symbolKeyOf(s), new TextEncoder().encode(s), frames);
     const filter = new FrameFilter(q.symbols, q.types, q.bars);
+    const { frames, partial } = this.o.lastValues.lastValues(filter, this.o.sendLimit.bytes);
     const text = new FrameText(q.types);
     const f = FRAMING[q.format];
-    const records = frames
-      .filter((frame) => frameBodyType(frame, 0) !== Body.Heartbeat && filter.matches(frame, 0))
-      .map((frame) => (q.format === "csv" ? text.csv(frame, 0) : text.json(frame, 0) + f.end));
-    stream.start(CONTENT_TYPE[q.format]);
-    stream.end((q.format === "csv" ? text.csvHeader() : f.open) + records.join(f.sep) + f.close);
+    const out = stream.chunks;
+    stream.start(CONTENT_TYPE[q.format], partial ? { "x-tickring-last-values": "partial" } : {});
+    // Rendered at once: the frames are views of the cache, valid until its next update.
+    out.text(q.format === "csv" ? text.csvHeader() : f.open);
+    let records = 0;
+    for (const frame of frames) {
+      if (frameBodyType(frame, 0) === Body.Heartbeat) continue;
+      if (records++ > 0 && f.sep !== "") out.text(f.sep);
+      if (q.format === "csv") out.text(text.csv(frame, 0));
+      else {
+        out.frameJson(frame, 0);
+        out.text(f.end);
+      }
+    }
+    out.text(f.close);
   }
 
   private async symbols(q: DataQuery, stream: HttpStream): Promise<void> {
@@ -191,16 +246,25 @@ export class HttpHistory {
       books: s.books,
       bars: s.bars,
     }));
-    stream.start(CONTENT_TYPE[q.format], { "x-tickring-as-of-seq": String(table.asOfSeq) });
+    stream.start(CONTENT_TYPE[q.format], {
+      "x-tickring-as-of-seq": String(table.asOfSeq),
+      "x-tickring-unread-seqs": String(table.unreadSeqs),
+    });
+    const out = stream.chunks;
     if (q.format === "json") {
-      stream.end(
-        JSON.stringify({ as_of_seq: table.asOfSeq, truncated: table.truncated, symbols: rows }) + "\n",
+      out.text(
+        JSON.stringify({
+          as_of_seq: table.asOfSeq,
+          truncated: table.truncated,
+          unread_seqs: table.unreadSeqs,
+          symbols: rows,
+        }) + "\n",
       );
     } else if (q.format === "ndjson") {
-      stream.end(rows.map((r) => JSON.stringify(r) + "\n").join(""));
+      out.text(rows.map((r) => JSON.stringify(r) + "\n").join(""));
     } else {
       const lines = rows.map((r) => [csvField(r.symbol), ...Object.values(r).slice(1)].join(","));
-      stream.end([SYMBOL_COLUMNS.join(","), ...lines].join("\n") + "\n");
+      out.text([SYMBOL_COLUMNS.join(","), ...lines].join("\n") + "\n");
     }
   }
 }

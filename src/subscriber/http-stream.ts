@@ -1,46 +1,74 @@
 /**
  * One streamed HTTP answer over an {@link HttpSink}: a status line and headers, then the body in chunks of
- * about {@link CHUNK_CHARS} (chunked transfer encoding), each written only once the client took the previous
- * one. Memory per answer is one chunk whatever the size of the body: a client that reads slowly makes the
- * producer wait ({@link HttpStream.add} returns a promise to await), never the server buffer.
+ * about {@link CHUNK_BYTES} (chunked transfer encoding), each written only once the client took the previous
+ * one. Memory per answer is a chunk or two whatever the size of the body: a client that reads slowly makes
+ * the producer wait, never the server buffer; a client that stops reading for {@link HttpStreamOptions.stallMs}
+ * is cut (whatever the transport does about idle sockets).
+ *
+ * The producer runs in turns on the worker's {@link ReplayScheduler}, beside its WebSocket replays: a turn
+ * ends when a chunk waits for the client or after about a millisecond of work, so however many answers
+ * stream at once, the worker's live fan-out and pings wait one scheduler slice at most.
  *
  * An error before the first byte of the body is an error answer (its code's HTTP status, the one error
  * body); after it, the connection is cut so the body cannot pass for complete.
  */
-import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { errorJson, httpStatusOf, incidentId, type IncidentLogger, TickringError } from "../errors.js";
+import type { JsonRenderer } from "../frame/json-render.js";
 import type { HttpSink } from "../transport/http-sink.js";
+import type { ReplayScheduler, Steppable } from "./replay-scheduler.js";
+import { type RecordSink, TextChunks } from "./text-chunks.js";
 
-/** Characters gathered before a chunk is written: large enough to amortize the write, small enough to bound memory. */
-export const CHUNK_CHARS = 64 * 1024;
-/**
- * A producer that never waits for the client (a fast one) yields to the worker's event loop after this many
- * ms, so the ring, the feeds and other requests keep being served (as replays do).
- */
-const SLICE_MS = 2;
+/** Work a producer does in one turn before it lets the other replays and answers of its worker have theirs, ms. */
+const TURN_MS = 1;
+/** Frames handled between looks at the clock. */
+const FRAMES_PER_CLOCK = 256;
 
-export class HttpStream {
-  /** Set once the client went away: stop producing. */
+/** What an {@link HttpStream} runs on. */
+export interface HttpStreamOptions {
+  scheduler: ReplayScheduler;
+  /** The worker's JSON renderer. */
+  renderer: JsonRenderer;
+  /** A client that takes nothing of a written chunk for this long is cut, ms. */
+  stallMs: number;
+  log: IncidentLogger;
+}
+
+export class HttpStream implements RecordSink, Steppable {
+  /** Set once the client went away (or was cut): stop producing. */
   aborted = false;
+  readonly chunks: TextChunks;
+  queued = false;
   private started = false;
   private done = false;
-  private buf = "";
-  private resume: (() => void) | undefined;
-  private slice = performance.now();
+  /** Ends the scheduler's current step (the producer paused), saying whether it could go on at once. */
+  private stepEnd: ((more: boolean) => void) | undefined;
+  /** Resumes the paused producer (false: stop). */
+  private resume: ((go: boolean) => void) | undefined;
+  private waitingForClient = false;
+  private stall: NodeJS.Timeout | undefined;
+  private turnStart = 0;
+  private frames = 0;
 
   constructor(
     private readonly res: HttpSink,
-    private readonly log: IncidentLogger,
+    private readonly o: HttpStreamOptions,
   ) {
+    this.chunks = new TextChunks(o.renderer);
     // uWS requires the abort handler before the request handler returns.
-    res.onAborted(() => {
-      this.aborted = true;
-      this.wake();
-    });
+    res.onAborted(() => this.gone());
     res.onWritable(() => {
-      this.wake();
+      if (this.waitingForClient) {
+        this.waitingForClient = false;
+        clearTimeout(this.stall);
+        o.scheduler.wake(this);
+      }
       return true;
     });
+  }
+
+  /** Waits for the producer's first turn; false when the client went away meanwhile. */
+  begin(): Promise<boolean> {
+    return this.pause(true);
   }
 
   /** Sends the status line and headers (200), the body to follow in chunks. */
@@ -58,37 +86,40 @@ export class HttpStream {
     });
   }
 
-  /**
-   * Appends body text. Returns a promise when the producer must wait (a chunk was written and the client
-   * has not taken it yet, or it is time to let the event loop run), else undefined: no promise per record.
-   */
-  add(text: string): Promise<void> | undefined {
-    this.buf += text;
-    if (this.buf.length >= CHUNK_CHARS) return this.flush();
-    if (performance.now() - this.slice > SLICE_MS) return this.breathe();
-    return undefined;
+  /** See {@link RecordSink.pace}: a full chunk is written, a long turn ends. */
+  pace(): boolean | Promise<boolean> {
+    if (this.aborted) return false;
+    if (this.chunks.full) return this.flush();
+    if (++this.frames % FRAMES_PER_CLOCK === 0 && performance.now() - this.turnStart > TURN_MS) {
+      return this.pause(true);
+    }
+    return true;
   }
 
-  /** Writes what was gathered; resolves once the client can take more (or went away). */
-  async flush(): Promise<void> {
-    if (this.aborted || this.buf.length === 0) return;
-    const chunk = this.buf;
-    this.buf = "";
+  /** Writes what was gathered; resolves once the client can take more and the producer's turn came. */
+  flush(): boolean | Promise<boolean> {
+    if (this.aborted) return false;
+    if (this.chunks.size === 0) return true;
+    const chunk = this.chunks.take();
     let ok = true;
     this.res.cork(() => {
       ok = this.res.write(chunk);
     });
-    if (!ok && !this.aborted) await new Promise<void>((resolve) => (this.resume = resolve));
-    await this.breathe();
+    if (ok) return performance.now() - this.turnStart > TURN_MS ? this.pause(true) : true;
+    this.waitingForClient = true;
+    this.stall ??= setTimeout(() => this.stalled(), this.o.stallMs);
+    this.stall.refresh();
+    return this.pause(false);
   }
 
-  /** Ends the body with `tail`. */
-  end(tail = ""): void {
-    if (this.aborted || this.done) return;
-    this.done = true;
-    const body = this.buf + tail;
-    this.buf = "";
-    this.res.cork(() => this.res.end(body));
+  /** Ends the body with what was gathered. */
+  end(): void {
+    if (!this.aborted && !this.done) {
+      this.done = true;
+      const body = this.chunks.take();
+      this.res.cork(() => this.res.end(body));
+    }
+    this.finish();
   }
 
   /**
@@ -96,11 +127,15 @@ export class HttpStream {
    * incomplete, and must not look complete).
    */
   fail(err: unknown): void {
-    if (this.aborted || this.done) return;
+    if (this.aborted || this.done) {
+      this.finish();
+      return;
+    }
     this.done = true;
     if (this.started) {
-      this.log(incidentId(), err);
+      this.o.log(incidentId(), err);
       this.res.close();
+      this.finish();
       return;
     }
     const e = err instanceof TickringError ? err : undefined;
@@ -109,18 +144,58 @@ export class HttpStream {
       this.res
         .writeStatus(`${status} ${e?.code ?? "INTERNAL"}`)
         .writeHeader("content-type", "application/json")
-        .end(errorJson(err, undefined, this.log), true),
+        .end(errorJson(err, undefined, this.o.log), true),
     );
+    this.finish();
   }
 
-  private async breathe(): Promise<void> {
-    await yieldToLoop();
-    this.slice = performance.now();
-  }
-
-  private wake(): void {
-    const r = this.resume;
+  /** The scheduler's turn: resumes the producer until it pauses again. */
+  step(): Promise<boolean> {
+    const resume = this.resume;
+    if (resume === undefined) return Promise.resolve(false);
     this.resume = undefined;
-    r?.();
+    this.turnStart = performance.now();
+    const ended = new Promise<boolean>((r) => (this.stepEnd = r));
+    resume(!this.aborted);
+    return ended;
+  }
+
+  /**
+   * Ends the producer's turn and waits for the next: at once in the scheduler's round (`more`), or once the
+   * client took the chunk (the writable handler wakes it).
+   */
+  private pause(more: boolean): Promise<boolean> {
+    const next = new Promise<boolean>((r) => (this.resume = r));
+    const end = this.stepEnd;
+    this.stepEnd = undefined;
+    if (end !== undefined) end(more);
+    else if (more) this.o.scheduler.wake(this);
+    return next;
+  }
+
+  /** The producer is done: its step ends, and nothing of it stays scheduled. */
+  private finish(): void {
+    clearTimeout(this.stall);
+    const end = this.stepEnd;
+    this.stepEnd = undefined;
+    end?.(false);
+  }
+
+  /** The client took nothing for `stallMs`: cut it. */
+  private stalled(): void {
+    if (!this.waitingForClient || this.aborted) return;
+    this.res.close();
+    this.gone();
+  }
+
+  /** The client went away (or was cut): the producer, if paused, resumes to stop. */
+  private gone(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.waitingForClient = false;
+    clearTimeout(this.stall);
+    const resume = this.resume;
+    this.resume = undefined;
+    resume?.(false);
   }
 }

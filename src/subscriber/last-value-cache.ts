@@ -24,6 +24,13 @@ import {
   frameSeq,
   frameSymbolEquals,
 } from "../frame/codec.js";
+import type { FrameFilter } from "./frame-filter.js";
+
+/** The last values a new subscription (or `GET /v1/last`) starts with, and whether it may lack some. */
+export interface LastValues {
+  frames: Uint8Array[];
+  partial: boolean;
+}
 
 /** Bytes a cache (or several) may hold; `used` is what they hold now. */
 export interface ByteBudget {
@@ -132,6 +139,38 @@ export class LastValueCache {
       used += s.length;
     }
     return true;
+  }
+
+  /**
+   * The latest frame of each kind of the symbols `filter` names (every symbol's when it names none) that it
+   * takes, oldest seq first, as views valid until their next update — at most `budget` bytes of them, and no
+   * more of the cache walked than that, so a request for last values never makes the worker send or scan
+   * more at once than one socket may hold (bench/soak: a `*` subscribe over 100K cached symbols held its
+   * worker for 0.5 s). `partial` when some were left out, or when the cache dropped symbols to stay in its
+   * budget: the client learns it may lack some.
+   */
+  lastValues(filter: FrameFilter, budget: number): LastValues {
+    const frames: Uint8Array[] = [];
+    let complete: boolean;
+    if (filter.symbols === null) complete = this.collect(frames, budget);
+    else {
+      complete = true;
+      let used = 0;
+      outer: for (const [key, symbols] of filter.symbols) {
+        for (const s of symbols) {
+          const at = frames.length;
+          this.collectSymbol(key, s, frames);
+          for (let i = at; i < frames.length; i++) used += frames[i].length;
+          if (used > budget) {
+            frames.length = at;
+            complete = false;
+            break outer;
+          }
+        }
+      }
+    }
+    const kept = frames.filter((f) => filter.matches(f, 0)).sort((a, b) => frameSeq(a, 0) - frameSeq(b, 0));
+    return { frames: kept, partial: !complete || this.evicted > 0 };
   }
 
   /** Forgets every symbol and gives its bytes back to the budget. */

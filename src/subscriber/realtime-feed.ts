@@ -17,7 +17,7 @@ import type { SlowConsumerPolicy } from "../config/options.js";
 import { frameLength, frameSeq, frameSymbolKey } from "../frame/codec.js";
 import { JsonRenderer } from "../frame/json-render.js";
 import type { Socket } from "../transport/socket.js";
-import { type ByteBudget, LastValueCache } from "./last-value-cache.js";
+import { type ByteBudget, LastValueCache, type LastValues } from "./last-value-cache.js";
 import { JsonRun } from "./json-run.js";
 import { type PieceSender, sendJsonPieces, sendPieces } from "./send.js";
 import type { FrameFilter } from "./frame-filter.js";
@@ -71,12 +71,6 @@ export interface FeedCounters {
  */
 export interface SendLimit {
   bytes: number;
-}
-
-/** The last values a new subscription starts with, and whether it may lack some. */
-export interface LastValues {
-  frames: Uint8Array[];
-  partial: boolean;
 }
 
 /** Counters at zero. */
@@ -162,38 +156,9 @@ export class RealtimeFeed {
     return this.subs.size;
   }
 
-  /**
-   * The last values a new subscription starts with — its symbols' (every symbol's for `*`) as this worker
-   * has seen them, in seq order — at most its send limit's worth: a subscribe never makes the worker send
-   * more at once than one socket may hold, nor walk more of the cache than that (bench/soak: a `*` subscribe
-   * over 100K cached symbols held its worker for 0.5 s). `partial` when some were left out, or when the cache
-   * dropped symbols to stay in its budget: the client learns it may lack some.
-   */
+  /** The last values `sub` starts with: see {@link LastValueCache.lastValues}, within its send limit. */
   lastValuesFor(sub: RealtimeSubscription): LastValues {
-    const frames: Uint8Array[] = [];
-    const budget = this.limit.bytes;
-    let complete: boolean;
-    if (sub.symbols === null) complete = this.lvc.collect(frames, budget);
-    else {
-      complete = true;
-      let used = 0;
-      outer: for (const [key, symbols] of sub.symbols) {
-        for (const s of symbols) {
-          const at = frames.length;
-          this.lvc.collectSymbol(key, s, frames);
-          for (let i = at; i < frames.length; i++) used += frames[i].length;
-          if (used > budget) {
-            frames.length = at;
-            complete = false;
-            break outer;
-          }
-        }
-      }
-    }
-    const kept = frames
-      .filter((f) => sub.filter.matches(f, 0))
-      .sort((a, b) => frameSeq(a, 0) - frameSeq(b, 0));
-    return { frames: kept, partial: !complete || this.lvc.evicted > 0 };
+    return this.lvc.lastValues(sub.filter, this.limit.bytes);
   }
 
   /**

@@ -5,6 +5,7 @@
  * Memory: one entry per symbol, at most {@link MAX_SYMBOLS} (then `truncated`).
  *
  * Retention may since have removed a symbol's first seqs: the table says what it read, when it read it.
+ * Seqs history could not give (unreadable or lost: see HistoryReader) are counted, not tallied.
  */
 import { Body, frameBodyType, frameSeq, frameTsRecvPos, readI32, readU32 } from "../frame/codec.js";
 import { SymbolMap } from "../frame/symbol-map.js";
@@ -33,6 +34,8 @@ export interface SymbolStats {
 export class SymbolTable {
   /** Symbols beyond {@link MAX_SYMBOLS} were seen and not tracked. */
   truncated = false;
+  /** Seqs history could not give when they were read: their frames are in no count. */
+  unreadSeqs = 0;
   private readonly map = new SymbolMap<SymbolStats>((symbol) => ({
     symbol,
     firstSeq: 0,
@@ -78,6 +81,10 @@ export class SymbolTable {
         this.count(bytes, off);
         // A long first read lets the worker's loop run now and then.
         return ++frames % 65_536 === 0 ? new Promise((r) => setImmediate(() => r(true))) : true;
+      },
+      (from, to, reason) => {
+        // Retired seqs are no one's: the table covers what history holds.
+        if (reason !== "retired") this.unreadSeqs += to - from + 1;
       },
     );
     this.scanned = newest;

@@ -126,6 +126,28 @@ describe("tickring import csv, offline", () => {
     );
   });
 
+  test("the #gap lines of an export are skipped and counted, not bad rows", async () => {
+    const data = join(dir.path, "gaps");
+    const file = join(dir.path, "gaps.csv");
+    writeFileSync(
+      file,
+      "seq,type,symbol,instrument_id,ts_event,ts_recv,price,size,aggressor,trade_id\n" +
+        "#gap,1,40,retired\n" +
+        "41,trade,AAPL,0,1795444200000000001,1795444200000000001,189.5,100,,0\n" +
+        "#gap,42,60,unreadable\n" +
+        "61,trade,MSFT,0,1795444200500000000,1795444200500000000,410.25,5,,0\n",
+    );
+    const r = await run(["import", "csv", file, "--data", data]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, "");
+    const report = JSON.parse(r.stdout);
+    assert.deepEqual([report.ticks, report.bad_rows, report.gaps], [2, 0, 2]);
+    assert.deepEqual(
+      walTicks(data).map((o) => ({ ...o, instrument_id: 0 })),
+      [trade("AAPL", "1795444200000000001", 189.5, 100), trade("MSFT", "1795444200500000000", 410.25, 5)],
+    );
+  });
+
   test("bad flags exit 2 with one line, and touch no data directory", async () => {
     const file = join(dir.path, "a.csv");
     const x = join(dir.path, "x");

@@ -42,7 +42,7 @@ describe("HTTP history on the daemon's port", () => {
   const dir = tempDir();
   let daemon: Daemon;
   before(async () => {
-    daemon = await startDaemon(dir.path, ["--wal-segment-bytes", "1MiB"]);
+    daemon = await startDaemon(dir.path, ["--wal-segment-bytes", "1MiB", "--max-connections-per-ip", "2"]);
     const pub = await Client.connect(daemon.url("/v1/ingest"));
     for (let m = 0; m < 20; m++) {
       pub.send(
@@ -112,5 +112,27 @@ describe("HTTP history on the daemon's port", () => {
         ["NVDA", all.filter((o) => o.symbol === "NVDA").length],
       ],
     );
+  });
+
+  test("an answer counts as a connection of its client's address: past --max-connections-per-ip, 429", async () => {
+    const feeds = [
+      await Client.connect(daemon.url("/v1/feed")),
+      await Client.connect(daemon.url("/v1/feed")),
+    ];
+    try {
+      const refused = await fetchText(daemon.port, "/v1/history?symbols=*&from=1&limit=1");
+      assert.equal(refused.status, 429);
+      assert.equal(JSON.parse(refused.body).code, "LIMIT_REACHED");
+      feeds.pop()!.close();
+      // The close reaches the server's count shortly after.
+      let status = 0;
+      for (let i = 0; i < 50 && status !== 200; i++) {
+        status = (await fetchText(daemon.port, "/v1/history?symbols=*&from=1&limit=1")).status;
+        if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(status, 200);
+    } finally {
+      for (const f of feeds) f.close();
+    }
   });
 });

@@ -8,10 +8,9 @@ import { applyRetention, listSegments, openWalReader, Store, Wal } from "../../s
 import type { HistorySources } from "../../src/subscriber/history.js";
 import { HttpHistory } from "../../src/subscriber/http-history.js";
 import { TYPE_COLUMNS } from "../../src/subscriber/frame-text.js";
-import { CHUNK_CHARS } from "../../src/subscriber/http-stream.js";
-import { LastValueCache } from "../../src/subscriber/last-value-cache.js";
+import { CHUNK_BYTES } from "../../src/subscriber/text-chunks.js";
 import { barRecordsOf, bruteForceBars, type TradeRecord } from "../support/bars.js";
-import { FakeHttpSink } from "../support/fake-http.js";
+import { answer, type FakeHttpSink, httpHistory } from "../support/fake-http.js";
 import { BASE_TS, tempDir } from "../storage/helpers.js";
 
 const N = 4000;
@@ -101,13 +100,7 @@ before(async () => {
   await wal.close();
   assert.ok(listSegments(walDir)[0].firstSeq > 1, "retention removed WAL segments");
   history = { walDir, store: async () => store };
-  http = new HttpHistory({
-    history,
-    lastValues: new LastValueCache(),
-    newestSeq: () => N,
-    maxStreams: 4,
-    log: () => {},
-  });
+  http = httpHistory(history, N);
 });
 
 after(async () => {
@@ -116,11 +109,7 @@ after(async () => {
 });
 
 async function get(path: string, query: string, slow = false): Promise<FakeHttpSink> {
-  const res = new FakeHttpSink();
-  res.slow = slow;
-  http.serve(path, query, res);
-  await res.finished();
-  return res;
+  return answer(http, path, query, slow);
 }
 
 interface Pick {
@@ -270,10 +259,10 @@ test("a client that reads slowly gets everything, and the server holds about one
   const fast = await get("/v1/history", "symbols=*&from=1&format=json");
   const slow = await get("/v1/history", "symbols=*&from=1&format=json", true);
   assert.equal(slow.body, fast.body);
-  assert.ok(slow.body.length > 8 * CHUNK_CHARS, `a body of ${slow.body.length} characters spans many chunks`);
-  assert.ok(slow.maxUnread <= 2 * CHUNK_CHARS, `at most ${slow.maxUnread} characters unread`);
+  assert.ok(slow.body.length > 8 * CHUNK_BYTES, `a body of ${slow.body.length} characters spans many chunks`);
+  assert.ok(slow.maxUnread <= 2 * CHUNK_BYTES, `at most ${slow.maxUnread} characters unread`);
   const bars = await get("/v1/bars", "symbols=*&interval=1s&from=1", true);
-  assert.ok(bars.maxUnread <= 2 * CHUNK_CHARS, `bars: at most ${bars.maxUnread} characters unread`);
+  assert.ok(bars.maxUnread <= 2 * CHUNK_BYTES, `bars: at most ${bars.maxUnread} characters unread`);
 });
 
 test("bad parameters get 400 BAD_REQUEST naming them; a range past the newest seq 416", async () => {

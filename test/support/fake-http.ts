@@ -1,9 +1,52 @@
 /**
  * An in-process {@link HttpSink}: records the status, headers and body an HTTP data endpoint writes. With
  * `slow` set it acts as a client that does not read: every write reports backpressure until the test calls
- * {@link FakeHttpSink.drain}, so a test can check what the server buffers meanwhile.
+ * {@link FakeHttpSink.drain}, so a test can check what the server buffers meanwhile; with `stalled` too it
+ * never reads again ({@link FakeHttpSink.finished} does not drain it).
  */
+import { JsonRenderer } from "../../src/frame/json-render.js";
+import type { HistorySources } from "../../src/subscriber/history.js";
+import { HttpHistory, type HttpHistoryOptions } from "../../src/subscriber/http-history.js";
+import { LastValueCache } from "../../src/subscriber/last-value-cache.js";
+import { ReplayScheduler } from "../../src/subscriber/replay-scheduler.js";
 import type { HttpSink } from "../../src/transport/http-sink.js";
+
+/** The HTTP data endpoints over `history` (newest seq `newest`), as a worker builds them; `o` overrides. */
+export function httpHistory(
+  history: HistorySources,
+  newest: number,
+  o: Partial<HttpHistoryOptions> = {},
+): HttpHistory {
+  return new HttpHistory({
+    history,
+    lastValues: new LastValueCache(),
+    newestSeq: () => newest,
+    scheduler: new ReplayScheduler(),
+    renderer: new JsonRenderer(),
+    limits: { symbols: 10_000, replaysPerWorker: 4 },
+    sendLimit: { bytes: 1 << 20 },
+    admit: () => undefined,
+    release: () => {},
+    stallMs: 60_000,
+    log: () => {},
+    ...o,
+  });
+}
+
+/** GETs `path?query` from `http` with a new sink (`slow`: a client that reads only when the server waits). */
+export async function answer(
+  http: HttpHistory,
+  path: string,
+  query: string,
+  slow = false,
+  ip = "127.0.0.1",
+): Promise<FakeHttpSink> {
+  const res = new FakeHttpSink();
+  res.slow = slow;
+  http.serve(path, query, res, ip);
+  await res.finished();
+  return res;
+}
 
 export class FakeHttpSink implements HttpSink {
   status = "";
@@ -12,6 +55,7 @@ export class FakeHttpSink implements HttpSink {
   ended = false;
   cut = false;
   slow = false;
+  stalled = false;
   /** Characters written since the client last read (what a slow client leaves in the server's buffer). */
   unread = 0;
   maxUnread = 0;
@@ -78,7 +122,7 @@ export class FakeHttpSink implements HttpSink {
         this.done.push(resolve);
         setTimeout(resolve, 5);
       });
-      if (this.slow) this.drain();
+      if (this.slow && !this.stalled) this.drain();
     }
   }
 

@@ -53,6 +53,8 @@ export interface ImportReport {
   lastSeq: number | undefined;
   /** Header columns that were ignored. */
   ignoredColumns: string[];
+  /** `#gap` lines: where an export said history could not give seqs (nothing to import there). */
+  gaps: number;
 }
 
 /** The result of the check. */
@@ -61,6 +63,7 @@ interface Checked {
   ticks: number;
   bad: number;
   ignoredColumns: string[];
+  gaps: number;
 }
 
 /**
@@ -79,6 +82,7 @@ async function check<T>(
   let first = true;
   let ticks = 0;
   let bad = 0;
+  let gaps = 0;
   for await (const block of csvBlocks(path, hash)) {
     for (let i = 0; i < block.rows.length; i++) {
       const cells = block.rows[i];
@@ -87,6 +91,10 @@ async function check<T>(
         if (rt.header(cells)) continue;
       }
       if (blank(cells)) continue;
+      if (isGap(cells)) {
+        gaps++;
+        continue;
+      }
       let tick: T;
       try {
         tick = read(rt, cells, `${path}:${block.firstLine + i}`);
@@ -107,11 +115,16 @@ async function check<T>(
     }
     o.onProgress("check", block.bytesRead, bytes);
   }
-  return { sha256: hash.digest!, ticks, bad, ignoredColumns: rt.ignoredColumns };
+  return { sha256: hash.digest!, ticks, bad, ignoredColumns: rt.ignoredColumns, gaps };
 }
 
 function blank(cells: readonly string[]): boolean {
   return cells.length === 1 && cells[0].trim() === "";
+}
+
+/** A `#gap,from,to,reason` line of `tickring export` (src/subscriber/history-text.ts). */
+function isGap(cells: readonly string[]): boolean {
+  return cells[0] === "#gap";
 }
 
 /** Imports `path` into a data directory; see the module doc. */
@@ -125,7 +138,7 @@ export async function importOffline(
   const entry = entryOf(ledger, `data:${resolve(target.dataDir.path)}`, path, sha256);
   if (entry.done)
     return {
-      ...reportOf(path, { sha256, ticks: entry.ticks, bad: 0, ignoredColumns: [] }, 0),
+      ...reportOf(path, { sha256, ticks: entry.ticks, bad: 0, ignoredColumns: [], gaps: 0 }, 0),
       alreadyImported: true,
     };
   if (entry.pending !== undefined) {
@@ -240,7 +253,7 @@ export async function importOnline(
         first = false;
         if (rt.header(cells)) continue;
       }
-      if (row++ < entry.rows || blank(cells)) continue;
+      if (row++ < entry.rows || blank(cells) || isGap(cells)) continue;
       try {
         batch.push(rt.json(cells, `${path}:${block.firstLine + i}`));
       } catch (err) {
@@ -275,6 +288,7 @@ function reportOf(file: string, checked: Checked, written: number): ImportReport
     alreadyImported: false,
     lastSeq: undefined,
     ignoredColumns: checked.ignoredColumns,
+    gaps: checked.gaps,
   };
 }
 
