@@ -14,6 +14,7 @@ import { frameToObject } from "../../src/frame/json.js";
 import { importOffline, type ImportOptions } from "../../src/cli/import/import-file.js";
 import { ImportLedger } from "../../src/cli/import/ledger.js";
 import { OfflineTarget, type WalTarget } from "../../src/cli/import/targets.js";
+import { readAckedSeq } from "../../src/storage/index.js";
 import { type Daemon, startDaemon, tempDir } from "../support/daemon.js";
 import { tickArb } from "../support/ticks.js";
 import { walFrames } from "../support/wal.js";
@@ -67,6 +68,9 @@ describe("tickring import csv, offline", () => {
     ];
     const got = walTicks(data).map((o) => ({ ...o, instrument_id: 0 }));
     assert.deepEqual(got, want);
+    // What the import made durable counts as acked: a later start never rolls it back as never acked.
+    assert.equal(readAckedSeq(join(data, "acked-seq")).seq, 2);
+    assert.ok(!existsSync(join(data, "reserve")), "the reserve is left to the daemon's start");
     const again = await run(["import", "csv", file, "--data", data]);
     assert.equal(again.code, 0, again.stderr);
     assert.equal(JSON.parse(again.stdout).already_imported, true);

@@ -25,7 +25,7 @@ export interface WalTarget {
   readonly spoolPath: string;
   /** Appends a frame encoded with seq `seq`, which must be `lastSeq + 1`. */
   append(frame: Uint8Array, seq: number): void;
-  /** Makes everything appended durable. */
+  /** Makes everything appended durable, and acked (the data directory's acked mark). */
   commit(): Promise<void>;
 }
 
@@ -71,8 +71,9 @@ export class OfflineTarget implements WalTarget {
     this.dir.wal.append(frame, seq);
   }
 
-  commit(): Promise<void> {
-    return this.dir.wal.flush();
+  async commit(): Promise<void> {
+    await this.dir.wal.flush();
+    await this.dir.acked.persist(this.dir.wal.durableSeq);
   }
 
   /** Closes the WAL and the store and unlocks the directory. */
