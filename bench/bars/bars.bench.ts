@@ -12,7 +12,7 @@
  *   node dist/bench/bars/bars.bench.js [flags]   (flags: bench/catalog.ts, or --help)
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { BarThread } from "../../src/daemon/bar-thread.js";
@@ -24,6 +24,7 @@ import { Wal } from "../../src/storage/index.js";
 import { allocateSharedState, STATUS_WRITTEN_SEQ } from "../../src/threads/shared-state.js";
 import { BARS } from "../catalog.js";
 import { benchFlags } from "../flags.js";
+import { machine as machineNow } from "../machine.js";
 
 const values = benchFlags(BARS);
 const SECONDS = values.smoke ? 0.1 : values.duration;
@@ -159,12 +160,7 @@ for (const feed of ["trade", "quote"] as const) {
     barThreadCpuShare: Math.round((barCpu / (4 * SECONDS)) * 100) / 100,
   });
 }
-const machine = {
-  cpus: cpus().length,
-  cpu: cpus()[0]?.model ?? "unknown",
-  node: process.version,
-  load: loadavg()[0],
-};
+const machine = machineNow();
 if (values.json)
   console.log(JSON.stringify({ bench: "bars", machine, seconds: SECONDS, perMessage: PER_MESSAGE, results }));
 else {

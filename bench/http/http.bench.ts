@@ -8,7 +8,7 @@
  *   node dist/bench/http/http.bench.js [flags]   (flags: bench/catalog.ts, or --help)
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { get } from "node:http";
 import { MessageChannel } from "node:worker_threads";
@@ -18,6 +18,7 @@ import { FrameEncoder, type Tick } from "../../src/frame/codec.js";
 import { Store, Wal } from "../../src/storage/index.js";
 import { HTTP } from "../catalog.js";
 import { benchFlags } from "../flags.js";
+import { machine as machineNow } from "../machine.js";
 import { countingSink, render } from "./render.js";
 import type { RenderTask } from "./render-task.js";
 
@@ -185,12 +186,7 @@ try {
     await daemon.stop();
   }
   process.stderr.write(" done\n");
-  const machine = {
-    cpus: cpus().length,
-    cpu: cpus()[0]?.model ?? "unknown",
-    node: process.version,
-    load: loadavg()[0],
-  };
+  const machine = machineNow();
   const result = { bench: "http", machine, frames: N, render, pooled, http };
   if (values.json) console.log(JSON.stringify(result));
   else {

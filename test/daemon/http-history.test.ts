@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { get, type IncomingMessage } from "node:http";
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import { FrameView } from "../../src/frame/codec.js";
 import { frameToObject } from "../../src/frame/json.js";
-import { Client, type Daemon, startDaemon, tempDir } from "../support/daemon.js";
+import { Client, type Daemon, suiteDaemon } from "../support/daemon.js";
 import { walFrames } from "../support/wal.js";
 
 /** Every frame in the daemon's WAL as the JSON the endpoints render. */
@@ -39,10 +39,10 @@ function fetchText(
 }
 
 describe("HTTP history on the daemon's port", () => {
-  const dir = tempDir();
+  const daemonOf = suiteDaemon(["--wal-segment-bytes", "1MiB", "--max-connections-per-ip", "2"]);
   let daemon: Daemon;
   before(async () => {
-    daemon = await startDaemon(dir.path, ["--wal-segment-bytes", "1MiB", "--max-connections-per-ip", "2"]);
+    daemon = daemonOf();
     const pub = await Client.connect(daemon.url("/v1/ingest"));
     for (let m = 0; m < 20; m++) {
       pub.send(
@@ -58,14 +58,9 @@ describe("HTTP history on the daemon's port", () => {
     }
     pub.close();
   });
-  after(async () => {
-    const code = await daemon.stop();
-    dir.remove();
-    assert.equal(code, 0, daemon.stderr());
-  });
 
   test("GET /v1/history streams the WAL's frames in chunks, to a slow client as to a fast one", async () => {
-    const all = walObjects(dir.path);
+    const all = walObjects(daemon.data);
     assert.equal(all.length, 40_000);
     const fast = await fetchText(daemon.port, "/v1/history?symbols=*&from=1");
     assert.equal(fast.status, 200);
@@ -95,7 +90,7 @@ describe("HTTP history on the daemon's port", () => {
       code: "BAD_REQUEST",
       message: 'limit: expected a whole number ≥ 1, got "0"',
     });
-    const all = walObjects(dir.path);
+    const all = walObjects(daemon.data);
     const last = JSON.parse((await fetchText(daemon.port, "/v1/last?symbols=NVDA,MSFT")).body);
     const lastOf = (symbol: string, type: string) =>
       all.filter((o) => o.symbol === symbol && o.type === type).at(-1);
