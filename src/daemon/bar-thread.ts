@@ -37,6 +37,12 @@ export class BarThread {
     this.exited = new Promise((resolve) => this.worker.once("exit", () => resolve()));
   }
 
+  /** Holds the bars while the writer refuses ingest (see BarEmitter.hold), or lets them go again. */
+  hold(on: boolean): void {
+    const msg: ToBarThread = { t: "hold", on };
+    this.worker.postMessage(msg);
+  }
+
   /** Stops the thread (it ends by itself; terminated if it does not within {@link STOP_TIMEOUT_MS}). */
   async stop(): Promise<void> {
     const msg: ToBarThread = { t: "stop" };

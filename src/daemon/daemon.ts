@@ -3,16 +3,24 @@
  * socket workers, with the indexer, retention, snapshots, metrics and the demo feed beside them; then stops
  * them in the reverse order. The embedding API ({@link Tickring}) is a thin facade over it.
  */
+import { hostname } from "node:os";
 import { clockOffsetNs } from "../clock.js";
 import { feedLimitsOf, type ServeOptions } from "../config/options.js";
 import { formatDuration } from "../config/duration.js";
-import type { IncidentLogger } from "../errors.js";
+import type { IncidentLogger, TickringError } from "../errors.js";
 import { frameTsRecvApprox } from "../frame/codec.js";
 import type { Logger } from "../logger.js";
 import { barOptionsOf } from "../publisher/bars/bar-emitter.js";
 import { DemoFeed } from "../publisher/demo-feed.js";
 import { Sequencer } from "../publisher/sequencer.js";
-import { IndexProgress, OnlineSnapshots, recoverDataDir } from "../recovery/index.js";
+import {
+  cutReplicaTail,
+  IndexProgress,
+  OnlineSnapshots,
+  type Recovered,
+  recoverDataDir,
+} from "../recovery/index.js";
+import { Replication, replicationOf } from "../replication/replication.js";
 import { RecoveryStatusServer } from "./status-server.js";
 import { RingWriter } from "../ring/writer.js";
 import {
@@ -24,7 +32,7 @@ import {
   type Store,
   type Wal,
 } from "../storage/index.js";
-import type { ToMain } from "../threads/messages.js";
+import type { IngestRefusal, ToMain } from "../threads/messages.js";
 import { SharedCounts } from "../threads/shared-counts.js";
 import {
   allocateSharedState,
@@ -41,6 +49,7 @@ import { IngestPump } from "./ingest-pump.js";
 import { AdminHttp } from "./admin-http.js";
 import { BarThread } from "./bar-thread.js";
 import { Metrics } from "./metrics.js";
+import { refusalOf, replicationHost } from "./replication-host.js";
 import { startRetention } from "./retention-timer.js";
 import { WorkerPool } from "./worker-pool.js";
 import { Writer } from "./writer.js";
@@ -50,6 +59,13 @@ export class Daemon {
   private demo: DemoFeed | undefined;
   private stopRetention: () => void = () => {};
   private stopping = false;
+  private replication: Replication | undefined;
+  /**
+   * Called when the daemon must start again on its data directory: a replication node that stepped down
+   * holding seqs the stream does not (the join on the next start cuts them). The owner stops this daemon
+   * and starts another; without an owner the daemon only logs it.
+   */
+  onRestart: ((reason: string) => void) | undefined;
 
   private constructor(
     readonly options: ServeOptions,
@@ -93,22 +109,26 @@ export class Daemon {
       () => shared[STATUS_RECOVERY_PERCENT],
     );
     log.info({ host: opts.host, port: status.port, data: opts.data }, "recovering");
-    const { wal, store, report, acked, reserve, diskFull } = await recoverDataDir({
-      data: opts.data,
-      wal: {
-        fsync: opts.fsync,
-        batchMs: opts.fsyncBatchMs,
-        segmentBytes: opts.walSegmentBytes,
-        onFsync: (ns) => metricsSlot.metrics?.fsyncSeconds.observe(ns / 1e9),
-      },
-      log,
-      onProgress: (percent) => {
-        shared[STATUS_RECOVERY_PERCENT] = percent;
-      },
-    }).catch(async (err) => {
-      await status.close();
-      throw err;
-    });
+    const recover = () =>
+      recoverDataDir({
+        data: opts.data,
+        wal: {
+          fsync: opts.fsync,
+          batchMs: opts.fsyncBatchMs,
+          segmentBytes: opts.walSegmentBytes,
+          onFsync: (ns) => metricsSlot.metrics?.fsyncSeconds.observe(ns / 1e9),
+        },
+        log,
+        onProgress: (percent) => {
+          shared[STATUS_RECOVERY_PERCENT] = percent;
+        },
+      });
+    const { wal, store, report, acked, reserve, diskFull, replication } = await recover()
+      .then((recovered) => joinReplication(opts, log, walDir, recovered, recover))
+      .catch(async (err) => {
+        await status.close();
+        throw err;
+      });
     shared[STATUS_DURABLE_SEQ] = wal.durableSeq;
     shared[STATUS_WRITTEN_SEQ] = wal.writtenSeq;
     // Only durable seqs are indexed, so the store is never ahead of what a crash leaves in the WAL. The
@@ -140,6 +160,10 @@ export class Daemon {
     }
     // The highest acked seq, kept apart from the WAL's tail: a later start never hands out a seq at or below it.
     acked.follow(() => wal.durableSeq);
+    // A node of a replication group takes ingest only once it leads.
+    if (replication !== undefined) writer.refuseIngest(refusalOf("NOT_READY", undefined));
+    // Why ingest is refused now, in the words publishers get (a worker started later is told at start).
+    const refusal: { now: IngestRefusal | undefined } = { now: wordsOf(writer.failed) };
     const ingest = new IngestPump(writer);
     const snapshots = new OnlineSnapshots({
       data: opts.data,
@@ -160,6 +184,7 @@ export class Daemon {
       indexedSeq: () => indexer.indexedSeq,
       indexing: () => indexProgress.stats(),
       workerFailures: () => slot.pool?.failures ?? 0,
+      replication: () => replication?.stats(),
     });
     metricsSlot.metrics = metrics;
     const connectionsPerIp = SharedCounts.allocate();
@@ -192,10 +217,16 @@ export class Daemon {
         lastValueBytes: Math.floor(opts.lastValueBytes / opts.workers),
         conflateBytes: Math.floor(opts.conflateBytes / opts.workers),
         sendBufferBytes: Math.floor(opts.sendBufferBytes / opts.workers),
+        ackAfter: replication === undefined ? "durable" : opts.ackAfter,
+        ingestRefusal: refusal.now,
       }),
       onMessage: (w, msg) => d.onWorkerMessage(w, msg),
     });
     slot.pool = pool;
+    writer.onRefusal((err) => {
+      refusal.now = wordsOf(err);
+      for (let w = 0; w < opts.workers; w++) pool.post(w, { t: "ingest-refusal", refusal: refusal.now });
+    });
     const d = new Daemon(
       opts,
       log,
@@ -223,11 +254,15 @@ export class Daemon {
     d.admin = slot.admin;
     if (opts.barIntervalsMs.length > 0) {
       const where = { ring: ring.buffer, walDir, storeDir, shared };
-      d.bars = new BarThread(
+      const bars = new BarThread(
         { ...barOptionsOf(opts), ...where },
-        (bars) => writer.sequenceTicks(bars).catch(() => {}),
+        (ticks) => writer.sequenceTicks(ticks).catch(() => {}),
         log,
       );
+      // A follower's bars are its leader's (they come through the ring); a writer refusing ingest for the disk
+      // could not sequence them: the bars wait, within their window, until this node takes ingest again.
+      writer.onRefusal((refusal) => bars.hold(refusal !== undefined));
+      d.bars = bars;
     }
     // The workers take over the port the status server holds (the real one when 0 was asked).
     await status.close();
@@ -238,7 +273,28 @@ export class Daemon {
       throw err;
     }
     shared[STATUS_STATE] = STATE_READY;
-    d.stopRetention = startRetention(wal, store, retentionOf(opts), log);
+    if (replication !== undefined) {
+      d.replication = replication;
+      replication.start(
+        replicationHost({
+          walDir,
+          shared,
+          ring: ring.buffer,
+          wal,
+          sequencer,
+          writer,
+          url: `ws://${advertisedHost(opts.host)}:${pool.port}`,
+          log,
+          restart: (reason) => d.onRestart?.(reason),
+        }),
+      );
+    }
+    d.stopRetention = startRetention(
+      wal,
+      store,
+      { ...retentionOf(opts), walKeepAfterSeq: () => replication?.walNeededAfter() ?? Infinity },
+      log,
+    );
     snapshots.start();
     if (opts.demo !== false) {
       d.demo = new DemoFeed(opts.demo, (ticks) => {
@@ -265,9 +321,16 @@ export class Daemon {
   private admin!: AdminHttp;
   private bars: BarThread | undefined;
 
-  /** `/v1/stats`: the metrics' readings, and the oldest seq and time history still holds. */
+  /**
+   * `/v1/stats`: the metrics' readings, and the oldest seq and time history still holds (null when the disk
+   * cannot say: the stats of a node whose disk failed are what its operator needs most).
+   */
   async stats(): Promise<Record<string, unknown>> {
-    return { ...this.metrics.json(), history: await this.oldestAvailable() };
+    const history = await this.oldestAvailable().catch((err: unknown) => {
+      this.log.warn({ err }, "the oldest history held cannot be read");
+      return null;
+    });
+    return { ...this.metrics.json(), history };
   }
 
   /**
@@ -284,6 +347,8 @@ export class Daemon {
     // Ingest the workers wrote before they stopped is sequenced now, and made durable with the rest.
     this.ingest.stop();
     await this.flush();
+    // A leader lets the stream take what the WAL accepted, then hands its lease back.
+    await this.replication?.stop();
     this.stopRetention();
     // A snapshot in progress reads the WAL and the store: let it finish before they close.
     await this.snapshots.stop();
@@ -333,6 +398,56 @@ export class Daemon {
       reader.close();
     }
   }
+}
+
+/**
+ * Joins the replication group when `opts` asks for one (src/replication). When the WAL holds seqs the
+ * stream does not — a former leader's tail — the data directory is cut there (WAL, store and acked mark:
+ * {@link cutReplicaTail}) and recovered again, all before anything serves.
+ */
+async function joinReplication(
+  opts: ServeOptions,
+  log: Logger,
+  walDir: string,
+  recovered: Recovered,
+  recover: () => Promise<Recovered>,
+): Promise<Recovered & { replication?: Replication }> {
+  const o = replicationOf(opts);
+  if (o === undefined) return recovered;
+  const { wal, store, report, acked } = recovered;
+  const local = { walDir, firstSeq: wal.segments()[0]?.firstSeq ?? 1, lastSeq: report.lastSeq };
+  let joined;
+  try {
+    joined = await Replication.join(o, log, local);
+  } catch (err) {
+    await wal.close();
+    await store.close();
+    await acked.close();
+    throw err;
+  }
+  if (joined.cutAfter === undefined) return { ...recovered, replication: joined.replication };
+  try {
+    const cut = await cutReplicaTail(recovered, walDir, joined.cutAfter);
+    log.warn(
+      { after: joined.cutAfter, seqs: cut.seqs, bytes: cut.bytes },
+      "WAL cut: those seqs never reached the stream, whose own take their place",
+    );
+    return { ...(await recover()), replication: joined.replication };
+  } catch (err) {
+    await joined.replication.stop();
+    throw err;
+  }
+}
+
+/** Why ingest is refused, as the workers tell publishers. */
+function wordsOf(err: TickringError | undefined): IngestRefusal | undefined {
+  return err === undefined ? undefined : { code: err.code, message: err.message };
+}
+
+/** The host a leader names in its lease: one publishers elsewhere can reach when it listens on every interface. */
+function advertisedHost(host: string): string {
+  if (host === "0.0.0.0" || host === "::") return hostname();
+  return host.includes(":") ? `[${host}]` : host;
 }
 
 function retentionOf(o: ServeOptions): RetentionOptions {

@@ -39,7 +39,10 @@ const pump = new RingPump({
 });
 emitter.start((ticks) => post({ t: "bars", ticks }));
 port.on("message", (msg: ToBarThread) => {
-  if (msg.t !== "stop") return;
+  if (msg.t === "hold") {
+    emitter.hold(msg.on);
+    return;
+  }
   pump.stop();
   emitter.stop();
   void store?.then((s) => s.close());

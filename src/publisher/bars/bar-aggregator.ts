@@ -47,6 +47,11 @@ export interface BarStats {
   outOfWindow: number;
   /** Trades left out of a live bar because it could not be held ({@link MAX_BARS}; counted per interval). */
   refused: number;
+  /**
+   * Bars (or corrections) never handed out: their window passed while this node could not sequence bars
+   * ({@link BarAggregator.hold}) and no frame of them came from the node that could.
+   */
+  dropped: number;
 }
 
 /** One bar of one symbol and interval. */
@@ -80,7 +85,7 @@ interface SymbolBars {
 }
 
 export class BarAggregator {
-  readonly stats: BarStats = { emitted: 0, corrections: 0, outOfWindow: 0, refused: 0 };
+  readonly stats: BarStats = { emitted: 0, corrections: 0, outOfWindow: 0, refused: 0, dropped: 0 };
   private readonly symbols = new SymbolMap((symbol, frame, off) => this.newSymbol(symbol, frame, off));
   /** Bars not emitted yet, and emitted bars that changed. */
   private open: Slot[] = [];
@@ -238,20 +243,57 @@ export class BarAggregator {
     return ticks;
   }
 
+  /**
+   * Instead of {@link collect} while this node may not sequence bars — a follower, whose leader's bar frames
+   * come through the ring and mark its bars emitted ({@link observe}), or a writer refusing ingest: the clock
+   * moves on and nothing is handed out. Bars and corrections still within their window wait, so the first
+   * collect() after hands out what nobody emitted meanwhile (a new leader emits what its old leader did not
+   * live to); past their window they are dropped ({@link BarStats.dropped}): memory stays bounded however
+   * long the hold.
+   */
+  hold(nowNs: number): void {
+    this.clockNs = nowNs;
+    const still: Slot[] = [];
+    for (const slot of this.open) {
+      if (slot.emitted) continue;
+      if (slot.endNs >= nowNs - slot.series.windowNs) still.push(slot);
+      else {
+        this.stats.dropped++;
+        this.free(slot);
+      }
+    }
+    this.open = still;
+    let n = 0;
+    for (const slot of this.corrections) {
+      if (!slot.dirty) continue;
+      if (slot.endNs >= nowNs - slot.series.windowNs) this.corrections[n++] = slot;
+      else {
+        slot.dirty = false;
+        this.stats.dropped++;
+      }
+    }
+    this.corrections.length = n;
+    this.forgetOld(nowNs);
+  }
+
   /** Drops emitted bars whose end is past their window (a late trade for them is out of window now). */
   private forgetOld(nowNs: number): void {
     for (const kept of this.kept) {
       let n = 0;
       while (n < kept.length && !kept[n].dirty && kept[n].endNs < nowNs - kept[n].series.windowNs) {
-        const slot = kept[n++];
-        const s = slot.series;
-        s.slots.delete(slot.bucket);
-        if (s.last === slot) s.last = undefined;
-        this.pool.push(slot);
-        this.held--;
+        this.free(kept[n++]);
       }
       if (n > 0) kept.splice(0, n);
     }
+  }
+
+  /** Forgets `slot`: its series no longer holds it, and it goes back to the pool. */
+  private free(slot: Slot): void {
+    const s = slot.series;
+    s.slots.delete(slot.bucket);
+    if (s.last === slot) s.last = undefined;
+    this.pool.push(slot);
+    this.held--;
   }
 
   private newSlot(s: Series, bucket: number, endNs: number): Slot | undefined {

@@ -28,6 +28,8 @@ export function barOptionsOf(o: ServeOptions): BarOptions {
 export class BarEmitter {
   private readonly aggregator: BarAggregator;
   private timer: NodeJS.Timeout | undefined;
+  /** True while this node may not sequence bars: see {@link BarAggregator.hold}. */
+  private held = false;
 
   constructor(o: BarOptions) {
     this.aggregator = new BarAggregator(
@@ -55,10 +57,22 @@ export class BarEmitter {
   /** Seqs retention removed before they were read: their trades are in no live bar (the store has them). */
   reportGap(): void {}
 
+  /**
+   * Holds the bars (true) while the writer refuses ingest — a follower, whose leader emits the bars; a full
+   * disk — or hands them out again (false), late ones first.
+   */
+  hold(on: boolean): void {
+    this.held = on;
+  }
+
   /** Starts handing due bars to `emit`. */
   start(emit: (bars: BarTick[]) => void): void {
     this.timer ??= setInterval(() => {
       const now = Number(nowNs());
+      if (this.held) {
+        this.aggregator.hold(now);
+        return;
+      }
       if (now < this.aggregator.nextDueNs()) return;
       const bars = this.aggregator.collect(now);
       if (bars.length > 0) emit(bars);

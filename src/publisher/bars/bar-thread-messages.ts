@@ -18,5 +18,5 @@ export interface BarThreadInit extends BarOptions {
 /** From the bars thread: bars to sequence, or a failure (the thread then ends). */
 export type FromBarThread = { t: "bars"; ticks: BarTick[] } | { t: "failed"; message: string };
 
-/** To the bars thread. */
-export type ToBarThread = { t: "stop" };
+/** To the bars thread: stop, or hold the bars (while the writer refuses ingest) and hand them out again. */
+export type ToBarThread = { t: "stop" } | { t: "hold"; on: boolean };
