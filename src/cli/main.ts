@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, Option } from "commander";
-import { resolveCliServeOptions, serveFlags } from "../config/options.js";
+import { authOn, resolveCliServeOptions, serveFlags } from "../config/options.js";
 import { Tickring } from "../daemon/tickring.js";
 import { exitCodeOf } from "../errors.js";
 import { registerBenchCommand } from "./bench-command.js";
@@ -16,6 +16,7 @@ import { registerExportCommand } from "./export-command.js";
 import { registerImportCommand } from "./import-command.js";
 import { registerReplayCommand } from "./replay-command.js";
 import { registerSnapshotCommands } from "./snapshot-command.js";
+import { registerTokenCommand } from "./token-command.js";
 import { registerWalCommands } from "./wal-command.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -82,7 +83,10 @@ serve.action(async (given: Record<string, string | boolean | undefined>) => {
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
-  started.daemon = await Tickring.start(resolveCliServeOptions({ flags, env: process.env }));
+  const options = resolveCliServeOptions({ flags, env: process.env });
+  // With auth on, SIGHUP re-reads the keys; one while the daemon starts is moot (it reads them as it starts).
+  if (authOn(options)) process.on("SIGHUP", () => started.daemon?.reloadAuthKeys());
+  started.daemon = await Tickring.start(options);
   if (started.signalled !== undefined) stop(started.signalled);
   // It went down on its own (a replication node that could not start again): exit as a failure.
   void started.daemon.failure.then(() => process.exit(1));
@@ -93,6 +97,8 @@ registerReplayCommand(program);
 registerBenchCommand(program);
 
 registerSnapshotCommands(program);
+
+registerTokenCommand(program);
 
 registerWalCommands(program);
 

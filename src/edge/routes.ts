@@ -7,8 +7,17 @@
  * 1006), so uWS is given twice our limit plus a margin and our limit is enforced here, where a close frame
  * with 1009 can be sent. A message over uWS's ceiling is still cut before it is buffered: that keeps memory
  * per connection bounded. uWS also cuts a text message that is not UTF-8 (1006), before any handler runs.
+ *
+ * WebSocket upgrades are admitted or refused synchronously, in the upgrade handler: this uWebSockets.js
+ * (20.30) may cut a socket upgraded later inside `res.cork` right after its `open` (1006: the cork's
+ * connection-close check reads the HTTP state from memory the WebSocket now owns, uWebSockets#1929), and
+ * outside a cork it warns on every upgrade. So what needs a token's signature, which jose checks
+ * asynchronously, happens after the upgrade (src/edge/auth-gate.ts). An HTTP request that needs a permission
+ * (`authorize`) is answered once it is known: its headers copied out first (uWS's request lives only during
+ * the handler), the answer corked, and none when the client left meanwhile (`onAborted`).
  */
 import { errorJson, httpStatusOf, incidentId, TickringError } from "../errors.js";
+import type { FeedAccess } from "../subscriber/feed-access.js";
 import type { HttpSink } from "../transport/http-sink.js";
 import type { Socket } from "../transport/socket.js";
 import {
@@ -29,6 +38,39 @@ export interface SocketHandlers<C> {
   close(conn: C): void;
 }
 
+/** What a WebSocket upgrade request presents, copied out of it; it becomes the connection's user data. */
+export interface UpgradeRequest {
+  /** The client's address. */
+  ip: string;
+  route: "feed" | "ingest";
+  /** The token of `Authorization: Bearer <token>` or `?token=<token>`, if any. */
+  token: string | undefined;
+  /** The `Origin` header (browsers send it), or "". */
+  origin: string;
+}
+
+/** An HTTP request that needs a permission (`/metrics`, `/v1/stats`, `/v1/admin/*`). */
+export interface HttpAsk {
+  ip: string;
+  token: string | undefined;
+  need: "metrics" | "admin";
+  /** Set by `authorize` once it knows the token's subject. */
+  sub?: string;
+}
+
+/** An HTTP request's admission: a refusal, or undefined to answer it; maybe later. */
+export type Verdict = TickringError | undefined | Promise<TickringError | undefined>;
+
+/** An HTTP data request (`/v1/history`, …): what it presents. */
+export interface DataAsk {
+  ip: string;
+  token: string | undefined;
+}
+
+/** A data request's admission: what its token may read (undefined: auth is off), or a refusal; maybe later. */
+export type DataVerdict =
+  FeedAccess | TickringError | undefined | Promise<FeedAccess | TickringError | undefined>;
+
 /** What the routes are built from. */
 export interface RouteOptions<C> {
   /**
@@ -40,15 +82,24 @@ export interface RouteOptions<C> {
   feed: SocketHandlers<C>;
   ingest: SocketHandlers<C>;
   /**
-   * A client at `ip` asks to open a WebSocket: an error refuses it before the upgrade (HTTP status of its
-   * code, one error body); undefined admits it, and the connection counts until its `close`.
+   * A client asks to open a WebSocket: an error refuses it before the upgrade (HTTP status of its code, one
+   * error body); undefined admits it, and `req` becomes the connection's user data: what it counts (its
+   * address) counts until its `close`.
    */
-  admit(ip: string): TickringError | undefined;
+  admit(req: UpgradeRequest): TickringError | undefined;
+  /** May `ask` be answered? Undefined = yes (auth off, or its token has the permission). */
+  authorize(ask: HttpAsk): Verdict;
+  /** What a data request may read: its token's feed entitlements (src/edge/auth-gate.ts). */
+  dataAccess(ask: DataAsk): DataVerdict;
+  /** An admin request was answered (`status`): for the audit log. */
+  adminDone(ask: HttpAsk, action: string, status: number, code: string | undefined): void;
   /** `/healthz`: status and JSON body. */
   health(): { status: number; body: string };
   proxy: HttpProxy;
-  /** Bearer token `/v1/admin/*` requires, if any. */
+  /** Bearer token `/v1/admin/*` requires, if any (auth off only: with auth on, the token's `admin` decides). */
   adminToken: string | undefined;
+  /** Whether tokens are verified (--auth-secret-file, --auth-jwks). */
+  auth: boolean;
   /** True when the daemon listens only on loopback: then admin needs no token (only local users reach it). */
   loopbackOnly: boolean;
   /** Largest message on `/v1/feed`. */
@@ -59,10 +110,13 @@ export interface RouteOptions<C> {
   backpressureBytes: number;
   /** Largest run of frames sent as one message. */
   maxRunBytes: number;
-  /** The HTTP data endpoints (`/v1/history`, `/v1/bars`, …): GET on each of `paths`, from a client at `ip`. */
+  /**
+   * The HTTP data endpoints (`/v1/history`, `/v1/bars`, …): GET on each of `paths`, from a client at `ip`,
+   * entitled to `access` (undefined: auth is off).
+   */
   data: {
     readonly paths: readonly string[];
-    serve(path: string, query: string, res: HttpSink, ip: string): void;
+    serve(path: string, query: string, res: HttpSink, ip: string, access: FeedAccess | undefined): void;
   };
 }
 
@@ -88,24 +142,45 @@ export function createApp<C extends object>(uws: Uws, o: RouteOptions<C>): Templ
       }
     }
   };
-  /** Upgrades to a WebSocket whose user data starts with the client's address, unless `admit` refuses it. */
-  const upgrade = (res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void => {
-    const ip = remoteAddress(res);
-    const refused = o.admit(ip);
-    if (refused !== undefined) {
-      sendError(res, refused);
-      return;
-    }
-    res.upgrade(
-      { ip },
-      req.getHeader("sec-websocket-key"),
-      req.getHeader("sec-websocket-protocol"),
-      req.getHeader("sec-websocket-extensions"),
-      context,
-    );
+  /** Upgrades to a WebSocket whose user data is the {@link UpgradeRequest}, unless `admit` refuses it. */
+  const upgrade =
+    (route: UpgradeRequest["route"]) =>
+    (res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void => {
+      const ask: UpgradeRequest = {
+        ip: remoteAddress(res),
+        route,
+        token: tokenOf(req),
+        origin: req.getHeader("origin"),
+      };
+      const refused = o.admit(ask);
+      if (refused !== undefined) {
+        sendError(res, refused);
+        return;
+      }
+      res.upgrade(
+        ask,
+        req.getHeader("sec-websocket-key"),
+        req.getHeader("sec-websocket-protocol"),
+        req.getHeader("sec-websocket-extensions"),
+        context,
+      );
+    };
+  /** The same for an HTTP request that needs a permission: `go` answers it once authorized. */
+  const authorized = (
+    res: HttpResponse,
+    req: HttpRequest,
+    need: HttpAsk["need"],
+    go: (ask: HttpAsk) => void,
+  ) => {
+    const ask: HttpAsk = {
+      ip: remoteAddress(res),
+      token: tokenOf(req),
+      need,
+    };
+    answer(res, o.authorize(ask), () => go(ask));
   };
   app.ws<C>("/v1/feed", {
-    upgrade,
+    upgrade: upgrade("feed"),
     maxPayloadLength: uwsCeiling(o.feedMessageBytes),
     // uWS silently drops a send above maxBackpressure; the slow-consumer policy acts at backpressureBytes, and
     // the margin lets the message that crossed the limit through, so nothing is lost without a gap report.
@@ -126,7 +201,7 @@ export function createApp<C extends object>(uws: Uws, o: RouteOptions<C>): Templ
     close: (ws) => guard(ws, () => o.feed.close(ws.getUserData())),
   });
   app.ws<C>("/v1/ingest", {
-    upgrade,
+    upgrade: upgrade("ingest"),
     maxPayloadLength: uwsCeiling(o.ingestMessageBytes),
     maxBackpressure: 1024 * 1024,
     idleTimeout: 120,
@@ -147,19 +222,32 @@ export function createApp<C extends object>(uws: Uws, o: RouteOptions<C>): Templ
       .writeHeader("content-type", "application/json")
       .end(body, true);
   });
-  app.get("/metrics", (res, req) => o.proxy.ask(res, "GET", req.getUrl()));
-  app.get("/v1/stats", (res, req) => o.proxy.ask(res, "GET", req.getUrl()));
+  for (const path of ["/metrics", "/v1/stats"]) {
+    app.get(path, (res, req) => authorized(res, req, "metrics", () => o.proxy.ask(res, "GET", path)));
+  }
   app.post("/v1/admin/*", (res, req) => {
     const url = req.getUrl();
     const refused = adminRefusal(req, o);
     if (refused !== undefined) {
+      o.adminDone(
+        { ip: remoteAddress(res), token: undefined, need: "admin" },
+        url,
+        refused.status,
+        refused.code,
+      );
       sendError(res, refused);
       return;
     }
-    o.proxy.ask(res, "POST", url);
+    authorized(res, req, "admin", (ask) =>
+      o.proxy.ask(res, "POST", url, "", (status, code) => o.adminDone(ask, url, status, code)),
+    );
   });
   for (const path of o.data.paths) {
-    app.get(path, (res, req) => o.data.serve(path, req.getQuery() ?? "", res, remoteAddress(res)));
+    app.get(path, (res, req) => {
+      const ask: DataAsk = { ip: remoteAddress(res), token: tokenOf(req) };
+      const query = req.getQuery() ?? "";
+      answer(res, o.dataAccess(ask), (access) => o.data.serve(path, query, res, ask.ip, access));
+    });
   }
   app.any("/*", (res, req) => {
     const what = `${req.getMethod().toUpperCase()} ${req.getUrl().slice(0, 100)}`;
@@ -172,13 +260,51 @@ export function createApp<C extends object>(uws: Uws, o: RouteOptions<C>): Templ
 const SIMPLE_CONTENT_TYPES = ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"];
 
 /**
- * Why an admin request is refused, if it is: a wrong or missing token (required unless the daemon listens
- * only on loopback), or signs of a browser page making it (cross-site request forgery: an `Origin` or a
- * cross-site `Sec-Fetch-Site`, a content type a form can send). Operators' tools send none of those.
+ * Runs `go` (corked) with what `verdict` admits the request with, or answers its refusal; nothing when the
+ * client left before a late verdict. uWS requires an abort handler on a response not answered at once.
+ */
+function answer<T>(
+  res: HttpResponse,
+  verdict: T | TickringError | Promise<T | TickringError>,
+  go: (admitted: T) => void,
+): void {
+  if (!(verdict instanceof Promise)) {
+    if (verdict instanceof TickringError) sendError(res, verdict);
+    else go(verdict);
+    return;
+  }
+  let aborted = false;
+  res.onAborted(() => {
+    aborted = true;
+  });
+  verdict
+    .catch((err: unknown) => new TickringError("INTERNAL", "admission failed", { cause: err }))
+    .then((admitted) => {
+      if (aborted) return;
+      if (admitted instanceof TickringError) sendError(res, admitted);
+      else res.cork(() => go(admitted));
+    });
+}
+
+/** The bearer token of `Authorization: Bearer <token>`, else of `?token=<token>`, else undefined. */
+function tokenOf(req: HttpRequest): string | undefined {
+  const m = /^\s*bearer\s+(\S+)\s*$/i.exec(req.getHeader("authorization"));
+  if (m !== null) return m[1];
+  const query = req.getQuery("token");
+  return query === "" || query === undefined ? undefined : query;
+}
+
+/**
+ * Why an admin request is refused, if it is: with auth off, a wrong or missing `--admin-token` (required
+ * unless the daemon listens only on loopback; with auth on, the token's `admin` claim decides), or signs of a
+ * browser page making it (cross-site request forgery: an `Origin` or a cross-site `Sec-Fetch-Site`, a content
+ * type a form can send). Operators' tools send none of those.
  */
 function adminRefusal(req: HttpRequest, o: RouteOptions<object>): TickringError | undefined {
   const auth = req.getHeader("authorization");
-  if (o.adminToken !== undefined) {
+  if (o.auth) {
+    // The token is checked by `authorize`.
+  } else if (o.adminToken !== undefined) {
     if (auth !== `Bearer ${o.adminToken}`)
       return new TickringError("UNAUTHORIZED", "admin token required: Authorization: Bearer <token>");
   } else if (!o.loopbackOnly) {
@@ -213,12 +339,11 @@ function tooLarge(ws: Socket, message: ArrayBuffer, limit: number): boolean {
 /** An error answer with the one error body; the connection is closed (no idle keep-alive at shutdown). */
 export function sendError(res: HttpResponse, err: TickringError): void {
   const status = httpStatusOf(err.code);
-  res.cork(() =>
-    res
-      .writeStatus(`${status} ${err.code}`)
-      .writeHeader("content-type", "application/json")
-      .end(errorJson(err), true),
-  );
+  res.cork(() => {
+    res.writeStatus(`${status} ${err.code}`).writeHeader("content-type", "application/json");
+    if (err.code === "UNAUTHORIZED") res.writeHeader("www-authenticate", 'Bearer realm="tickring"');
+    res.end(errorJson(err), true);
+  });
 }
 
 export { arrayBufferToText };

@@ -8,8 +8,7 @@
  * a record `{"op":"gap","from":a,"to":b,"reason":…}` in NDJSON and JSON, a line `#gap,a,b,reason` in CSV
  * (which `tickring import csv` skips).
  */
-import type { FrameType } from "./frame-filter.js";
-import { FrameFilter } from "./frame-filter.js";
+import { FrameFilter, type FrameType, type SymbolAllow } from "./frame-filter.js";
 import { FrameText, type TextFormat } from "./frame-text.js";
 import type { HistorySources } from "./history.js";
 import type { GapReason } from "./ring-pump.js";
@@ -21,6 +20,8 @@ export interface HistorySelection {
   symbols: string[] | null;
   types: FrameType[] | null;
   bars: number[] | null;
+  /** For `*`: the symbols a token may read (undefined: every one). */
+  allow?: SymbolAllow;
   format: TextFormat;
   /** Records at most. */
   limit: number;
@@ -51,7 +52,7 @@ export async function renderHistory(
   sink: RecordSink,
   onGap?: (from: number, to: number, reason: GapReason) => void,
 ): Promise<number> {
-  const filter = new FrameFilter(sel.symbols, sel.types, sel.bars);
+  const filter = new FrameFilter(sel.symbols, sel.types, sel.bars, sel.allow);
   const text = new FrameText(sel.types);
   const f = FRAMING[sel.format];
   const csv = sel.format === "csv";

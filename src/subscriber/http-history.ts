@@ -31,6 +31,7 @@ import type { HttpSink } from "../transport/http-sink.js";
 import { BarQuery } from "./bar-query.js";
 import { FrameFilter } from "./frame-filter.js";
 import { BAR_COLUMNS, barCsv, barJson, CONTENT_TYPE, csvField, FrameText } from "./frame-text.js";
+import type { FeedAccess, FeedGrant } from "./feed-access.js";
 import type { HistorySources } from "./history.js";
 import { FRAMING, gapText, renderHistory } from "./history-text.js";
 import { type DataQuery, parseDataQuery, type QueryRules } from "./http-query.js";
@@ -97,8 +98,11 @@ export class HttpHistory {
     this.symbolTable = new SymbolTable(o.history);
   }
 
-  /** Answers `GET path?query` from a client at `ip` on `res`; never throws (errors are answers). */
-  serve(path: string, query: string, res: HttpSink, ip: string): void {
+  /**
+   * Answers `GET path?query` from a client at `ip`, whose token grants `access` (undefined: auth is off), on
+   * `res`; never throws (errors are answers).
+   */
+  serve(path: string, query: string, res: HttpSink, ip: string, access?: FeedAccess): void {
     const o = this.o;
     const stream = new HttpStream(res, o);
     let q: DataQuery;
@@ -120,7 +124,7 @@ export class HttpHistory {
       return;
     }
     o.scheduler.held++;
-    this.answer(path, q, stream)
+    this.answer(path, q, stream, access)
       .then(
         () => stream.end(),
         (err: unknown) => stream.fail(err),
@@ -131,33 +135,44 @@ export class HttpHistory {
       });
   }
 
-  private async answer(path: string, q: DataQuery, stream: HttpStream): Promise<void> {
+  private async answer(
+    path: string,
+    q: DataQuery,
+    stream: HttpStream,
+    access: FeedAccess | undefined,
+  ): Promise<void> {
+    // What the token may read, as the feed each endpoint reads (throws FORBIDDEN, before any byte).
+    const grant = access?.admit({
+      feed: path === "/v1/last" ? "realtime" : "historical",
+      symbols: q.symbols,
+      live: false,
+    });
     if (!(await stream.begin())) return;
     switch (path) {
       case "/v1/history":
-        return this.history(q, stream);
+        return this.history(q, stream, grant);
       case "/v1/bars":
-        return this.bars(q, stream);
+        return this.bars(q, stream, grant);
       case "/v1/last":
-        return this.last(q, stream);
+        return this.last(q, stream, grant);
       default:
-        return this.symbols(q, stream);
+        return this.symbols(q, stream, grant);
     }
   }
 
-  private range(q: DataQuery): Promise<SeqRange> {
-    return resolveRange(this.o.history, q.from!, q.to, this.o.newestSeq());
+  private range(q: DataQuery, grant: FeedGrant | undefined): Promise<SeqRange> {
+    return resolveRange(this.o.history, q.from!, q.to, this.o.newestSeq(), { grant });
   }
 
-  private async history(q: DataQuery, stream: HttpStream): Promise<void> {
-    const range = await this.range(q);
+  private async history(q: DataQuery, stream: HttpStream, grant: FeedGrant | undefined): Promise<void> {
+    const range = await this.range(q, grant);
     stream.start(CONTENT_TYPE[q.format], rangeHeaders(range));
-    await renderHistory(this.o.history, range, q, stream);
+    await renderHistory(this.o.history, range, { ...q, allow: grant?.allow }, stream);
   }
 
-  private async bars(q: DataQuery, stream: HttpStream): Promise<void> {
-    const range = await this.range(q);
-    const trades = new FrameFilter(q.symbols, ["trade"]);
+  private async bars(q: DataQuery, stream: HttpStream, grant: FeedGrant | undefined): Promise<void> {
+    const range = await this.range(q, grant);
+    const trades = new FrameFilter(q.symbols, ["trade"], null, grant?.allow);
     const f = FRAMING[q.format];
     const csv = q.format === "csv";
     const out = stream.chunks;
@@ -209,8 +224,8 @@ export class HttpHistory {
     out.text(f.close);
   }
 
-  private last(q: DataQuery, stream: HttpStream): void {
-    const filter = new FrameFilter(q.symbols, q.types, q.bars);
+  private last(q: DataQuery, stream: HttpStream, grant: FeedGrant | undefined): void {
+    const filter = new FrameFilter(q.symbols, q.types, q.bars, grant?.allow);
     const { frames, partial } = this.o.lastValues.lastValues(filter, this.o.sendLimit.bytes);
     const text = new FrameText(q.types);
     const f = FRAMING[q.format];
@@ -231,10 +246,12 @@ export class HttpHistory {
     out.text(f.close);
   }
 
-  private async symbols(q: DataQuery, stream: HttpStream): Promise<void> {
+  private async symbols(q: DataQuery, stream: HttpStream, grant: FeedGrant | undefined): Promise<void> {
     const table = this.symbolTable;
     await table.update(this.o.newestSeq());
-    const rows = table.symbols().map((s) => ({
+    const allow = grant?.allow;
+    const entitled = allow === undefined ? table.symbols() : table.symbols().filter((s) => allow(s.symbol));
+    const rows = entitled.map((s) => ({
       symbol: s.symbol,
       first_seq: s.firstSeq,
       last_seq: s.lastSeq,

@@ -82,6 +82,7 @@ export function parseDataQuery(query: string, rules: QueryRules): DataQuery {
   };
   const seen = new Set<string>();
   for (const [name, value] of new URLSearchParams(query)) {
+    if (name === "token") continue; // the socket edge's: it authenticated the request with it
     if (!(rules.takes as readonly string[]).includes(name)) {
       throw new TickringError(
         "BAD_REQUEST",

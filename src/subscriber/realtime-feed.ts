@@ -3,7 +3,8 @@
  * them to sockets. No frame is re-encoded or copied by us; uWS copies into each socket's buffer.
  *
  * - A subscriber to every symbol (`["*"]`, binary) gets the whole run as one message, unless it chose frame
- *   types or bar intervals: then it gets the frames that match, as a subscriber to some symbols does.
+ *   types or bar intervals or its token holds it to some symbols: then it gets the frames that match, as a
+ *   subscriber to some symbols does.
  * - A subscriber to some symbols gets the frames that match; adjacent matches are merged, and
  *   non-adjacent ones are sent as fragments of one WebSocket message (no copy to join them).
  * - `format:"json"` subscribers get the same runs as JSON arrays (one text message per run): each frame is
@@ -117,8 +118,11 @@ export class RealtimeFeed {
   private readonly subs = new Set<RealtimeSubscription>();
   /** Subscriptions to every symbol that take every frame: they get whole runs. */
   private readonly wildcard: RealtimeSubscription[] = [];
-  /** Subscriptions to every symbol that filter types or bar intervals: decided frame by frame. */
-  private readonly filteredWildcard: RealtimeSubscription[] = [];
+  /**
+   * Subscriptions to every symbol that their filter holds to some frames (types, bar intervals, a token's
+   * entitlements): matched frame by frame.
+   */
+  private readonly screened: RealtimeSubscription[] = [];
   /** Filtered subscriptions by the symbol keys they want. */
   private readonly byKey = new Map<number, RealtimeSubscription[]>();
   private readonly touched: RealtimeSubscription[] = [];
@@ -168,8 +172,8 @@ export class RealtimeFeed {
   add(sub: RealtimeSubscription, start?: LastValues): void {
     this.subs.add(sub);
     if (sub.json) this.jsonSubs++;
-    if (sub.json && sub.symbols === null && sub.filter.takesAll) this.wildcardJson++;
-    if (sub.symbols === null) (sub.filter.takesAll ? this.wildcard : this.filteredWildcard).push(sub);
+    if (sub.json && sub.filter.takesAll) this.wildcardJson++;
+    if (sub.symbols === null) (sub.filter.takesAll ? this.wildcard : this.screened).push(sub);
     else {
       for (const key of sub.symbols.keys()) {
         const list = this.byKey.get(key);
@@ -184,9 +188,9 @@ export class RealtimeFeed {
     if (!this.subs.delete(sub)) return;
     sub.conflated?.clear();
     if (sub.json) this.jsonSubs--;
-    if (sub.json && sub.symbols === null && sub.filter.takesAll) this.wildcardJson--;
+    if (sub.json && sub.filter.takesAll) this.wildcardJson--;
     if (sub.symbols === null) {
-      const list = sub.filter.takesAll ? this.wildcard : this.filteredWildcard;
+      const list = sub.filter.takesAll ? this.wildcard : this.screened;
       list.splice(list.indexOf(sub), 1);
     } else {
       for (const key of sub.symbols.keys()) {
@@ -222,10 +226,8 @@ export class RealtimeFeed {
       this.lvc.update(key, seq, bytes, off, len);
       let jsonAt = renderAll ? json.add(bytes, off) : -1;
       const list = this.byKey.get(key);
-      if (list !== undefined) jsonAt = this.addMatching(list, bytes, off, len, key, seq, jsonAt);
-      if (this.filteredWildcard.length > 0) {
-        this.addMatching(this.filteredWildcard, bytes, off, len, key, seq, jsonAt);
-      }
+      if (list !== undefined) jsonAt = this.offer(list, bytes, off, len, seq, key, jsonAt);
+      if (this.screened.length > 0) this.offer(this.screened, bytes, off, len, seq, key, jsonAt);
       off += len;
     }
     json.close();
@@ -241,32 +243,6 @@ export class RealtimeFeed {
     }
     for (let i = 0; i < this.touched.length; i++) this.flush(this.touched[i]);
     this.touched.length = 0;
-  }
-
-  /**
-   * Adds the frame at `bytes[off]` to each of `subs` whose filter takes it: its ring bytes, or its JSON in
-   * the run's JSON (rendered by the first JSON subscriber that needs it). Returns where that JSON is, or -1.
-   */
-  private addMatching(
-    subs: RealtimeSubscription[],
-    bytes: Uint8Array,
-    off: number,
-    len: number,
-    key: number,
-    seq: number,
-    jsonAt: number,
-  ): number {
-    const json = this.json;
-    for (let i = 0; i < subs.length; i++) {
-      const sub = subs[i];
-      if (!sub.filter.matches(bytes, off, key)) continue;
-      if (!sub.json) this.addPiece(sub, off, len, seq);
-      else {
-        if (jsonAt < 0) jsonAt = json.add(bytes, off);
-        this.addPiece(sub, jsonAt, json.end - jsonAt, seq);
-      }
-    }
-    return jsonAt;
   }
 
   /** Tells every subscriber that seqs [from, to] will never come, and why. */
@@ -294,6 +270,31 @@ export class RealtimeFeed {
       pending.clear();
       this.sendFramesNow(sub, frames);
     }
+  }
+
+  /**
+   * Adds the frame at `bytes[off]` to the pieces of each of `subs` that matches it; returns where its JSON
+   * is in the run (rendered by the first JSON subscriber that takes it), or −1.
+   */
+  private offer(
+    subs: RealtimeSubscription[],
+    bytes: Uint8Array,
+    off: number,
+    len: number,
+    seq: number,
+    key: number,
+    jsonAt: number,
+  ): number {
+    for (let i = 0; i < subs.length; i++) {
+      const sub = subs[i];
+      if (!sub.filter.matches(bytes, off, key)) continue;
+      if (!sub.json) this.addPiece(sub, off, len, seq);
+      else {
+        if (jsonAt < 0) jsonAt = this.json.add(bytes, off);
+        this.addPiece(sub, jsonAt, this.json.end - jsonAt, seq);
+      }
+    }
+    return jsonAt;
   }
 
   private addPiece(sub: RealtimeSubscription, off: number, len: number, seq: number): void {

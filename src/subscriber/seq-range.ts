@@ -3,11 +3,13 @@
  * `tickring export` resolve theirs: `from` a seq, or the first seq whose ts_recv is at or after a time; `to`
  * a seq, or a time ending the range at the first frame received later (absent: the newest seq now, or no
  * end for a replay that goes live). A `from` past the newest seq, or a time after the newest frame, is
- * OUT_OF_RANGE; a range that starts before what retention kept starts at the oldest seq kept, and says which
- * seqs are gone for good (`retired`).
+ * OUT_OF_RANGE; a `from` before what a token may reach back to is refused (its grant's refusal); a range
+ * that starts before what retention kept starts at the oldest seq kept, and says which seqs are gone for
+ * good (`retired`).
  */
 import { TickringError } from "../errors.js";
 import { frameTsRecvApprox } from "../frame/codec.js";
+import type { FeedGrant } from "./feed-access.js";
 import type { GapReason } from "./ring-pump.js";
 import { HistoryReader, type HistorySources, oldestSeq, seqAtTime } from "./history.js";
 import type { Position } from "./protocol.js";
@@ -28,6 +30,8 @@ export interface RangeMode {
   live?: boolean;
   /** A `to` seq past the newest stays: a replay waits for those seqs. Otherwise it is cut to the newest. */
   waitForTo?: boolean;
+  /** What the request's token grants (auth on): how far back it may reach. */
+  grant?: FeedGrant;
 }
 
 /** Resolves `from`…`to` against history whose newest seq is `newest`. */
@@ -36,7 +40,7 @@ export async function resolveRange(
   from: Position,
   to: Position | undefined,
   newest: number,
-  { live = false, waitForTo = false }: RangeMode = {},
+  { live = false, waitForTo = false, grant }: RangeMode = {},
 ): Promise<SeqRange> {
   let fromSeq = "seq" in from ? from.seq : await seqAtTime(history, Number(from.timeNs), 1, newest);
   if (fromSeq > newest + 1) {
@@ -45,6 +49,13 @@ export async function resolveRange(
   if (fromSeq > newest && !live && "timeNs" in from) {
     // A time after the newest frame: nothing to read, and a bounded replay would never start.
     throw new TickringError("OUT_OF_RANGE", `from time is after the newest frame (seq ${newest})`);
+  }
+  if (grant !== undefined && grant.earliestNs > Number.NEGATIVE_INFINITY) {
+    const early =
+      "timeNs" in from
+        ? Number(from.timeNs) < grant.earliestNs
+        : fromSeq < (await seqAtTime(history, grant.earliestNs, 1, newest));
+    if (early) throw grant.tooEarly();
   }
   const toSeq = live
     ? Number.MAX_SAFE_INTEGER
