@@ -91,6 +91,8 @@ async function onTickring(s: Scenario): Promise<LoadResult> {
     join(data, "data"),
     "--workers",
     String(values.workers),
+    "--bars",
+    values.bars,
     ...(auth?.args ?? []),
   ]);
   try {

@@ -17,6 +17,8 @@
  * the handler), the answer corked, and none when the client left meanwhile (`onAborted`).
  */
 import { errorJson, httpStatusOf, incidentId, TickringError } from "../errors.js";
+import type { FeedAccess } from "../subscriber/feed-access.js";
+import type { HttpSink } from "../transport/http-sink.js";
 import type { Socket } from "../transport/socket.js";
 import {
   arrayBufferToText,
@@ -60,6 +62,16 @@ export interface HttpAsk {
 /** An HTTP request's admission: a refusal, or undefined to answer it; maybe later. */
 export type Verdict = TickringError | undefined | Promise<TickringError | undefined>;
 
+/** An HTTP data request (`/v1/history`, …): what it presents. */
+export interface DataAsk {
+  ip: string;
+  token: string | undefined;
+}
+
+/** A data request's admission: what its token may read (undefined: auth is off), or a refusal; maybe later. */
+export type DataVerdict =
+  FeedAccess | TickringError | undefined | Promise<FeedAccess | TickringError | undefined>;
+
 /** What the routes are built from. */
 export interface RouteOptions<C> {
   /**
@@ -78,6 +90,8 @@ export interface RouteOptions<C> {
   admit(req: UpgradeRequest): TickringError | undefined;
   /** May `ask` be answered? Undefined = yes (auth off, or its token has the permission). */
   authorize(ask: HttpAsk): Verdict;
+  /** What a data request may read: its token's feed entitlements (src/edge/auth-gate.ts). */
+  dataAccess(ask: DataAsk): DataVerdict;
   /** An admin request was answered (`status`): for the audit log. */
   adminDone(ask: HttpAsk, action: string, status: number, code: string | undefined): void;
   /** `/healthz`: status and JSON body. */
@@ -99,6 +113,14 @@ export interface RouteOptions<C> {
   maxRunBytes: number;
   /** The dashboard's page and files (`GET /dashboard`, `/dashboard/*`); public, they hold no data. */
   dashboard: StaticFiles;
+  /**
+   * The HTTP data endpoints (`/v1/history`, `/v1/bars`, …): GET on each of `paths`, from a client at `ip`,
+   * entitled to `access` (undefined: auth is off).
+   */
+  data: {
+    readonly paths: readonly string[];
+    serve(path: string, query: string, res: HttpSink, ip: string, access: FeedAccess | undefined): void;
+  };
 }
 
 /** uWS's own ceiling for a limit of ours: past it uWS cuts the connection (1006) without buffering more. */
@@ -128,7 +150,7 @@ export function createApp<C extends object>(uws: Uws, o: RouteOptions<C>): Templ
     (route: UpgradeRequest["route"]) =>
     (res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void => {
       const ask: UpgradeRequest = {
-        ip: Buffer.from(res.getRemoteAddressAsText()).toString(),
+        ip: remoteAddress(res),
         route,
         token: tokenOf(req),
         origin: req.getHeader("origin"),
@@ -154,7 +176,7 @@ export function createApp<C extends object>(uws: Uws, o: RouteOptions<C>): Templ
     go: (ask: HttpAsk) => void,
   ) => {
     const ask: HttpAsk = {
-      ip: Buffer.from(res.getRemoteAddressAsText()).toString(),
+      ip: remoteAddress(res),
       token: tokenOf(req),
       need,
     };
@@ -211,7 +233,7 @@ export function createApp<C extends object>(uws: Uws, o: RouteOptions<C>): Templ
     const refused = adminRefusal(req, o);
     if (refused !== undefined) {
       o.adminDone(
-        { ip: Buffer.from(res.getRemoteAddressAsText()).toString(), token: undefined, need: "admin" },
+        { ip: remoteAddress(res), token: undefined, need: "admin" },
         url,
         refused.status,
         refused.code,
@@ -231,6 +253,13 @@ export function createApp<C extends object>(uws: Uws, o: RouteOptions<C>): Templ
       ),
     );
   }
+  for (const path of o.data.paths) {
+    app.get(path, (res, req) => {
+      const ask: DataAsk = { ip: remoteAddress(res), token: tokenOf(req) };
+      const query = req.getQuery() ?? "";
+      answer(res, o.dataAccess(ask), (access) => o.data.serve(path, query, res, ask.ip, access));
+    });
+  }
   app.any("/*", (res, req) => {
     const what = `${req.getMethod().toUpperCase()} ${req.getUrl().slice(0, 100)}`;
     sendError(res, new TickringError("NOT_FOUND", `no route ${what}`));
@@ -242,13 +271,17 @@ export function createApp<C extends object>(uws: Uws, o: RouteOptions<C>): Templ
 const SIMPLE_CONTENT_TYPES = ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"];
 
 /**
- * Runs `go` (corked) once `verdict` admits the request, or answers its refusal; nothing when the client left
- * before a late verdict. uWS requires an abort handler on a response not answered at once.
+ * Runs `go` (corked) with what `verdict` admits the request with, or answers its refusal; nothing when the
+ * client left before a late verdict. uWS requires an abort handler on a response not answered at once.
  */
-function answer(res: HttpResponse, verdict: Verdict, go: () => void): void {
+function answer<T>(
+  res: HttpResponse,
+  verdict: T | TickringError | Promise<T | TickringError>,
+  go: (admitted: T) => void,
+): void {
   if (!(verdict instanceof Promise)) {
-    if (verdict === undefined) go();
-    else sendError(res, verdict);
+    if (verdict instanceof TickringError) sendError(res, verdict);
+    else go(verdict);
     return;
   }
   let aborted = false;
@@ -257,10 +290,10 @@ function answer(res: HttpResponse, verdict: Verdict, go: () => void): void {
   });
   verdict
     .catch((err: unknown) => new TickringError("INTERNAL", "admission failed", { cause: err }))
-    .then((refused) => {
+    .then((admitted) => {
       if (aborted) return;
-      if (refused === undefined) res.cork(go);
-      else sendError(res, refused);
+      if (admitted instanceof TickringError) sendError(res, admitted);
+      else res.cork(() => go(admitted));
     });
 }
 
@@ -300,6 +333,11 @@ function adminRefusal(req: HttpRequest, o: RouteOptions<object>): TickringError 
     return new TickringError("UNSUPPORTED", `admin requests take no ${type} body`);
   }
   return undefined;
+}
+
+/** The client's address, as `--max-connections-per-ip` counts it. */
+function remoteAddress(res: HttpResponse): string {
+  return Buffer.from(res.getRemoteAddressAsText()).toString();
 }
 
 /** Closes with 1009 when `message` is over `limit`; says whether it did. */

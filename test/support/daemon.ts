@@ -29,13 +29,19 @@ after(async () => {
   await Promise.all([...running].map((d) => d.kill()));
 });
 
-/** The real daemon on a free port and a given data dir, 2 workers unless `args` says otherwise. */
+/**
+ * The real daemon on a free port and a given data dir, 2 workers and no bars unless `args` says otherwise
+ * (most tests count the frames they sent; the bar tests turn bars on).
+ */
 export async function startDaemon(
   data: string,
   args: string[] = [],
   options?: SpawnOptions,
 ): Promise<Daemon> {
-  const d = await spawnDaemon(["--port", "0", "--data", data, "--workers", "2", ...args], options);
+  const d = await spawnDaemon(
+    ["--port", "0", "--data", data, "--workers", "2", "--bars", "none", ...args],
+    options,
+  );
   running.add(d);
   d.child.once("exit", () => running.delete(d));
   return { ...d, data, url: (path) => `ws://127.0.0.1:${d.port}${path}` };
