@@ -8,6 +8,7 @@
  */
 import "uplot/dist/uPlot.min.css";
 import "./style.css";
+import { CandlePanel } from "./candle-panel.js";
 import { byId, setText } from "./dom.js";
 import { FeedConnection } from "./feed-connection.js";
 import { grantsOf } from "./grants.js";
@@ -20,7 +21,7 @@ import { TradeTape } from "./tape.js";
 import { tokenStore, TokenPrompt } from "./token.js";
 
 /**
- * How often the market panels are drawn: the symbols table and the chosen symbol's tape. At 10K
+ * How often the market panels are drawn: the symbols table, and the chosen symbol's chart and tape. At 10K
  * ticks/s every figure in sight moves between two draws, and each draw lays out and paints them all (the
  * tape turns over whole: a symbol trades about 80 times a second). Twice a second is as live as anyone reads,
  * and costs half of four times (bench/dashboard).
@@ -33,6 +34,10 @@ const table = new SymbolTable();
 const tape = new TradeTape(TAPE_TRADES);
 const statsPanels = new StatsPanels();
 const tapePanel = new TapePanel(tape);
+const candlePanel = new CandlePanel({
+  token: () => tokenStore.get(),
+  unauthorized: (message) => tokenPrompt.ask(`The daemon refused the token: ${message}`),
+});
 const symbolsPanel = new SymbolsPanel(table, pick);
 
 const stats = new StatsPoller(() => tokenStore.get(), {
@@ -55,6 +60,7 @@ const feed = new FeedConnection(
       for (const f of frames) {
         table.onFrame(f);
         tape.onFrame(f);
+        candlePanel.onFrame(f);
       }
     },
     subscribed: (seq) => table.liveFrom(seq),
@@ -110,8 +116,8 @@ function hideOps(why: string): void {
 function pick(symbol: string): void {
   setText(byId("chart-title"), symbol);
   byId("candles-hint").hidden = true;
-  byId("candles-hint").hidden = true;
   tape.follow(symbol);
+  candlePanel.show(symbol);
   symbolsPanel.choose(symbol);
 }
 
@@ -121,6 +127,7 @@ setInterval(() => table.roll(Date.now()), 1000);
 drawEvery(1000 / DRAWS_PER_SEC, () => {
   symbolsPanel.draw();
   tapePanel.draw();
+  candlePanel.draw();
 });
 
 /** Runs `draw` on an animation frame every `ms`: never while the tab is hidden, never two queued. */

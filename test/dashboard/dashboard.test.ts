@@ -38,7 +38,7 @@ function count(page: Page, selector: string): Promise<number> {
 }
 
 describe("dashboard in Chromium", () => {
-  const daemon = suiteDaemon(["--demo", `${SYMBOLS}:1000`]);
+  const daemon = suiteDaemon(["--demo", `${SYMBOLS}:1000`, "--bars", "1s,1m"]);
   let browser: Browser;
   let origin: string;
   before(async () => {
@@ -132,6 +132,15 @@ describe("dashboard in Chromium", () => {
         async () => (await page.textContent("#chart-title")) === symbol,
       );
       await page.waitForSelector("#tape li:not([hidden])", WAIT);
+      // Candles: the history from /v1/bars, then live bars (1 s bars close every second).
+      const candles = async () => Number(await page.getAttribute("#candles", "data-candles"));
+      await until("candles are drawn", async () => (await candles()) > 0);
+      const drawn = await candles();
+      await until("live bars add candles", async () => (await candles()) > drawn);
+      assert.ok((await count(page, "#candles canvas")) > 0);
+      await page.click('#intervals button[data-interval="60"]');
+      assert.equal(await page.getAttribute('#intervals button[data-interval="60"]', "aria-pressed"), "true");
+      await until("the 1 m chart has its candle", async () => (await candles()) > 0);
       assert.equal(await page.textContent('button.pick[aria-pressed="true"]'), symbol);
       await page.screenshot({ path: join(shots, "symbol-picked.png"), fullPage: true });
     });
