@@ -7,8 +7,9 @@ import tseslint from "typescript-eslint";
 /**
  * Which folders of src/ each folder may import. Data flows one way — ingest (publisher) → sequencer → WAL
  * (storage) → ring → subscriber → socket (edge) — with recovery beside storage; `threads` is what the main
- * thread (daemon) and the socket workers (edge) share; `transport` is the one seam to uWebSockets.js. A
- * folder may always import itself, src/errors.ts, src/clock.ts and src/logger.ts.
+ * thread (daemon) and the socket workers (edge) share; `transport` is the one seam to the WebSocket server
+ * (uWebSockets.js or `ws`), chosen on the main thread. A folder may always import itself, src/errors.ts,
+ * src/clock.ts and src/logger.ts.
  */
 const LAYERS = {
   frame: [],
@@ -19,9 +20,9 @@ const LAYERS = {
   recovery: ["storage", "frame", "config"],
   publisher: ["frame", "ring", "config", "transport"],
   subscriber: ["frame", "ring", "storage", "config", "transport"],
-  threads: ["config"],
+  threads: ["config", "transport"],
   edge: ["publisher", "subscriber", "ring", "storage", "threads", "transport", "frame", "config"],
-  daemon: ["publisher", "ring", "storage", "recovery", "threads", "frame", "config"],
+  daemon: ["publisher", "ring", "storage", "recovery", "threads", "transport", "frame", "config"],
   client: ["frame"],
 };
 const FOLDERS = [...Object.keys(LAYERS), "cli"];

@@ -80,6 +80,12 @@ export interface ServeOptions {
   snapshotEveryMs: number | undefined;
   /** After each scheduled snapshot, keep only the newest this many. @default keep all */
   snapshotKeep: number | undefined;
+  /**
+   * WebSocket server: `uws` (native uWebSockets.js; refuses to start without a build that loads), `ws`
+   * (JavaScript, any Node version, slower), `auto` (uws when a native build loads, else ws, saying why).
+   * @default "auto"
+   */
+  transport: "auto" | "uws" | "ws";
 }
 
 export function defaultServeOptions(): ServeOptions {
@@ -107,6 +113,7 @@ export function defaultServeOptions(): ServeOptions {
     retainStoreBytes: undefined,
     snapshotEveryMs: undefined,
     snapshotKeep: undefined,
+    transport: "auto",
   };
 }
 
@@ -253,6 +260,11 @@ const SPECS: { [K in keyof ServeOptions]: Spec<ServeOptions[K]> } = {
     flag: "snapshot-keep",
     help: "after each scheduled snapshot, keep only the newest n",
     kind: optional(int(1, 100_000), "keep all"),
+  },
+  transport: {
+    flag: "transport",
+    help: "WebSocket server: uws (native uWebSockets.js), ws (JavaScript, slower) or auto (uws when it loads)",
+    kind: oneOf("transport", ["auto", "uws", "ws"] as const),
   },
 };
 

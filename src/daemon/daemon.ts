@@ -34,8 +34,10 @@ import {
   STATUS_WRITTEN_SEQ,
 } from "../threads/shared-state.js";
 import { AckQueue } from "./ack-queue.js";
+import { type TransportSelection, selectTransport } from "../transport/select.js";
 import { AdminHttp } from "./admin-http.js";
 import { Metrics } from "./metrics.js";
+import { logTransport, readyFields } from "./ready-line.js";
 import { startRetention } from "./retention-timer.js";
 import { WorkerPool } from "./worker-pool.js";
 import { Writer } from "./writer.js";
@@ -63,18 +65,25 @@ export class Daemon {
   ) {}
 
   /** Recovers the data directory and starts serving; see the module doc. */
-  static async start(opts: ServeOptions, log: Logger): Promise<Daemon> {
+  static async start(given: ServeOptions, log: Logger): Promise<Daemon> {
+    const transport = selectTransport(given.transport, given.workers);
+    const opts = { ...given, workers: transport.workers };
     // Created and locked before anything reads it: a second daemon's WAL open would cut the first's tail.
     const dataDir = await openDataDir(opts.data);
     try {
-      return await Daemon.compose(opts, log, dataDir);
+      return await Daemon.compose(opts, log, dataDir, transport);
     } catch (err) {
       dataDir.release();
       throw err;
     }
   }
 
-  private static async compose(opts: ServeOptions, log: Logger, dataDir: DataDir): Promise<Daemon> {
+  private static async compose(
+    opts: ServeOptions,
+    log: Logger,
+    dataDir: DataDir,
+    transport: TransportSelection,
+  ): Promise<Daemon> {
     const { walDir, storeDir } = dataDir;
     // The WAL opens before the metrics exist; its fsync samples reach them through this slot.
     const metricsSlot: { metrics?: Metrics } = {};
@@ -172,6 +181,7 @@ export class Daemon {
         delayMs: opts.delayMs,
         adminToken: opts.adminToken,
         logLevel: opts.logLevel,
+        transport: transport.name,
       }),
       onMessage: (w, msg) => d.onWorkerMessage(w, msg),
     });
@@ -199,6 +209,8 @@ export class Daemon {
       log: incidents,
     });
     d.admin = slot.admin;
+    d.transport = transport;
+    logTransport(log, transport);
     // The workers take over the port the status server holds (the real one when 0 was asked).
     await status.close();
     try {
@@ -217,26 +229,19 @@ export class Daemon {
       d.demo.start();
     }
     log.info(
-      {
-        host: opts.host,
-        port: pool.port,
-        workers: opts.workers,
-        data: opts.data,
-        seq: report.lastSeq,
-        demo: opts.demo,
-        fsync: opts.fsync,
-        retention: describeRetention(opts),
-      },
+      { ...readyFields(opts, pool.port, transport, describeRetention(opts)), seq: report.lastSeq },
       "tickring serving",
     );
     return d;
   }
 
   private admin!: AdminHttp;
+  /** The transport serving, and why (`/v1/stats` → `transport`). */
+  transport!: TransportSelection;
 
   /** `/v1/stats`: the metrics' readings, and the oldest seq and time history still holds. */
   async stats(): Promise<Record<string, unknown>> {
-    return { ...this.metrics.json(), history: await this.oldestAvailable() };
+    return { ...this.metrics.json(), history: await this.oldestAvailable(), transport: this.transport };
   }
 
   /**

@@ -1,8 +1,8 @@
 /**
- * One socket worker: a uWS app on the shared port (SO_REUSEPORT; the kernel spreads connections over the
+ * One socket worker: a uWS (or ws) app on the shared port (SO_REUSEPORT; the kernel spreads connections over the
  * workers), composing the ingest endpoint (publishers whose connection lands here are decoded and encoded
  * here, then handed to the sequencer) and the feeds (a ring pump with its own cursor, the real-time,
- * delayed and historical feeds). Its seams — the uWS module, the link to the main thread, the ring, the data
+ * delayed and historical feeds). Its seams — the transport, the link to the main thread, the ring, the data
  * directory — are handed in, so the thread entry (worker.ts) only wires them.
  */
 import { clearInterval, setInterval, setTimeout } from "node:timers";
@@ -32,7 +32,7 @@ import {
   workerBase,
 } from "../threads/shared-state.js";
 import type { Socket } from "../transport/socket.js";
-import { arrayBufferToText, type ListenSocket, type TemplatedApp, type Uws } from "../transport/uws.js";
+import { type App, type ListenToken, messageText, type Transport } from "../transport/transport.js";
 import { HttpProxy } from "./http-proxy.js";
 import { createApp } from "./routes.js";
 
@@ -45,7 +45,7 @@ const FEED_MESSAGE_BYTES = 64 * 1024;
 /** How often the worker's counters are copied to shared state. */
 const STATS_EVERY_MS = 200;
 
-/** One client connection, either route's: uWS's user data. */
+/** One client connection, either route's: the transport's user data. */
 interface Conn extends FeedSession, IngestSession {
   kind: "feed" | "ingest";
 }
@@ -53,7 +53,7 @@ interface Conn extends FeedSession, IngestSession {
 /** The seams a worker runs on. */
 export interface EdgeWorkerSeams {
   init: WorkerInit;
-  uws: Uws;
+  transport: Transport;
   /** Messages to the main thread (ingest hand-offs transfer their buffer). */
   post(msg: ToMain, transfer?: ArrayBuffer[]): void;
   /** Lets the thread end once its sockets are closed. */
@@ -83,9 +83,9 @@ export class EdgeWorker {
   private readonly feeds: FeedEndpoint;
   private readonly ingest: IngestEndpoint;
   private readonly proxy: HttpProxy;
-  private readonly app: TemplatedApp;
+  private readonly app: App;
   private readonly timers: NodeJS.Timeout[] = [];
-  private listenSocket: ListenSocket | undefined;
+  private listenSocket: ListenToken | undefined;
   private failing = false;
   private storeOpening: Promise<Store> | undefined;
 
@@ -129,13 +129,13 @@ export class EdgeWorker {
       log: incidents,
     });
     this.proxy = new HttpProxy((msg) => s.post(msg));
-    this.app = createApp<Conn>(s.uws, {
+    this.app = createApp<Conn>(s.transport, {
       feed: {
         open: (conn, ws) => {
           this.openConn(conn, ws, "feed");
           this.feeds.open(conn);
         },
-        message: (conn, message) => this.feeds.request(conn, arrayBufferToText(message)),
+        message: (conn, message) => this.feeds.request(conn, messageText(message)),
         drain: (conn) => {
           this.feeds.drained(conn);
           finishPendingClose(conn);
@@ -188,7 +188,7 @@ export class EdgeWorker {
         return;
       }
       this.listenSocket = token;
-      this.s.post({ t: "listening", port: this.s.uws.us_socket_local_port(token as never) });
+      this.s.post({ t: "listening", port: this.s.transport.localPort(token) });
     });
     return { pumping: this.pump.run() };
   }
@@ -245,7 +245,7 @@ export class EdgeWorker {
    */
   private shutdown(code = 1001, reason = "server shutting down"): void {
     this.pump.stop();
-    if (this.listenSocket !== undefined) this.s.uws.us_listen_socket_close(this.listenSocket);
+    if (this.listenSocket !== undefined) this.s.transport.closeListen(this.listenSocket);
     this.listenSocket = undefined;
     for (const t of this.timers) clearInterval(t);
     this.delayed.stop();

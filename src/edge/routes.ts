@@ -1,23 +1,24 @@
 /**
- * The socket edge's routes on one uWS app: `/v1/feed` and `/v1/ingest` (WebSocket), `/healthz`, and the
- * HTTP endpoints the main thread answers. Each route hands its connections to a handler that knows nothing
- * of uWS beyond the {@link Socket} interface.
+ * The socket edge's routes on one app of the transport in force (uWS or `ws`, src/transport): `/v1/feed`
+ * and `/v1/ingest` (WebSocket), `/healthz`, and the HTTP endpoints the main thread answers. Each route hands
+ * its connections to a handler that knows nothing of the transport beyond the {@link Socket} interface.
  *
  * Message limits: uWS cuts a message over its own `maxPayloadLength` without a close frame (the client sees
- * 1006), so uWS is given twice our limit plus a margin and our limit is enforced here, where a close frame
- * with 1009 can be sent. A message over uWS's ceiling is still cut before it is buffered: that keeps memory
- * per connection bounded. uWS also cuts a text message that is not UTF-8 (1006), before any handler runs.
+ * 1006; `ws` closes with 1009 but no reason), so the transport is given twice our limit plus a margin and
+ * our limit is enforced here, where a close frame with 1009 and a reason can be sent. A message over the
+ * transport's ceiling is still cut before it is buffered: that keeps memory per connection bounded. A text
+ * message that is not UTF-8 is cut before any handler runs (uWS: 1006, `ws`: 1007).
  */
 import { randomBytes } from "node:crypto";
 import { errorJson, httpStatusOf, TickringError } from "../errors.js";
 import type { Socket } from "../transport/socket.js";
-import { arrayBufferToText, type HttpResponse, type TemplatedApp, type Uws } from "../transport/uws.js";
+import type { App, HttpResponse, Message, Transport } from "../transport/transport.js";
 import type { HttpProxy } from "./http-proxy.js";
 
-/** A route's connection handlers. `C` is the connection's own state (uWS's user data). */
+/** A route's connection handlers. `C` is the connection's own state (the transport's user data). */
 export interface SocketHandlers<C> {
   open(conn: C, ws: Socket): void;
-  message(conn: C, message: ArrayBuffer, isBinary: boolean): void;
+  message(conn: C, message: Message, isBinary: boolean): void;
   drain(conn: C): void;
   close(conn: C): void;
 }
@@ -26,8 +27,8 @@ export interface SocketHandlers<C> {
 export interface RouteOptions<C> {
   /**
    * A handler threw: the connection it served is closed (1011) and the error logged under the incident id
-   * the close reason names. An exception escaping a uWS callback would end the thread, and a worker thread
-   * that ends with sockets open aborts the whole process.
+   * the close reason names. An exception escaping a transport callback would end the thread, and a worker
+   * thread that ends with uWS sockets open aborts the whole process.
    */
   onHandlerError(err: unknown, incident: string): void;
   feed: SocketHandlers<C>;
@@ -47,14 +48,14 @@ export interface RouteOptions<C> {
   maxRunBytes: number;
 }
 
-/** uWS's own ceiling for a limit of ours: past it uWS cuts the connection (1006) without buffering more. */
-function uwsCeiling(limit: number): number {
+/** The transport's own ceiling for a limit of ours: past it the connection is cut without buffering more. */
+function transportCeiling(limit: number): number {
   return 2 * limit + 64 * 1024;
 }
 
 /** Builds the app with every route. */
-export function createApp<C extends object>(uws: Uws, o: RouteOptions<C>): TemplatedApp {
-  const app = uws.App();
+export function createApp<C extends object>(transport: Transport, o: RouteOptions<C>): App {
+  const app = transport.app();
   /** Runs `fn` for `ws`; if it throws, only that connection ends. */
   const guard = (ws: Socket, fn: () => void): void => {
     try {
@@ -70,8 +71,8 @@ export function createApp<C extends object>(uws: Uws, o: RouteOptions<C>): Templ
     }
   };
   app.ws<C>("/v1/feed", {
-    maxPayloadLength: uwsCeiling(o.feedMessageBytes),
-    // uWS silently drops a send above maxBackpressure; the slow-consumer policy acts at backpressureBytes, and
+    maxPayloadLength: transportCeiling(o.feedMessageBytes),
+    // The transport silently drops a send above maxBackpressure; the slow-consumer policy acts at backpressureBytes, and
     // the margin lets the message that crossed the limit through, so nothing is lost without a gap report.
     maxBackpressure: o.backpressureBytes + 4 * o.maxRunBytes,
     idleTimeout: 120,
@@ -90,7 +91,7 @@ export function createApp<C extends object>(uws: Uws, o: RouteOptions<C>): Templ
     close: (ws) => guard(ws, () => o.feed.close(ws.getUserData())),
   });
   app.ws<C>("/v1/ingest", {
-    maxPayloadLength: uwsCeiling(o.ingestMessageBytes),
+    maxPayloadLength: transportCeiling(o.ingestMessageBytes),
     maxBackpressure: 1024 * 1024,
     idleTimeout: 120,
     sendPingsAutomatically: true,
@@ -131,7 +132,7 @@ export function createApp<C extends object>(uws: Uws, o: RouteOptions<C>): Templ
 }
 
 /** Closes with 1009 when `message` is over `limit`; says whether it did. */
-function tooLarge(ws: Socket, message: ArrayBuffer, limit: number): boolean {
+function tooLarge(ws: Socket, message: Message, limit: number): boolean {
   if (message.byteLength <= limit) return false;
   ws.end(1009, `message of ${message.byteLength} bytes: the limit is ${limit}`);
   return true;
@@ -147,5 +148,3 @@ export function sendError(res: HttpResponse, err: TickringError): void {
       .end(errorJson(err), true),
   );
 }
-
-export { arrayBufferToText };

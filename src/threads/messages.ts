@@ -5,6 +5,7 @@
  */
 import type { SlowConsumerPolicy } from "../config/options.js";
 import type { ErrorBody } from "../errors.js";
+import type { TransportName } from "../transport/transport.js";
 
 /** What the main thread hands a worker at start. */
 export interface WorkerInit {
@@ -27,6 +28,8 @@ export interface WorkerInit {
   delayMs: number;
   adminToken: string | undefined;
   logLevel: string;
+  /** The transport every worker runs (src/transport/select.ts chose it on the main thread). */
+  transport: TransportName;
 }
 
 export type ToMain =

@@ -1,0 +1,104 @@
+/**
+ * The transport seam: the few calls the socket edge (src/edge) makes of a WebSocket + HTTP server, so more
+ * than one provider can serve it (nats.js's `Transport` habit). The surface is uWebSockets.js's own — a uWS
+ * `TemplatedApp` satisfies {@link App} as it is, so the native path costs no wrapper — and the `ws`
+ * provider (ws-transport.ts) implements the same calls on node:http and `ws`.
+ *
+ * Providers: `uws` (uws.ts: a native uWebSockets.js build) and `ws` (ws-transport.ts: pure JavaScript,
+ * every Node version). select.ts picks one at start-up and says why.
+ */
+import type { Socket } from "./socket.js";
+
+/** The providers. */
+export type TransportName = "uws" | "ws";
+
+/**
+ * A message as a route receives it: uWS hands an ArrayBuffer valid only during the callback, `ws` a
+ * Buffer. Handlers read it before returning and keep no reference.
+ */
+export type Message = ArrayBuffer | Uint8Array;
+
+/** One WebSocket connection: the {@link Socket} the feeds use, plus the route's per-connection state. */
+export interface WsConnection<C> extends Socket {
+  getUserData(): C;
+}
+
+/** A WebSocket route: its limits and handlers (a subset of uWS's `WebSocketBehavior`). */
+export interface WsBehavior<C> {
+  /** Largest message; past it the connection is cut (uWS: 1006, `ws`: 1009) before more is buffered. */
+  maxPayloadLength: number;
+  /** Bytes buffered for the socket past which a send is dropped (send returns 2). */
+  maxBackpressure: number;
+  /** Seconds without traffic before the connection is closed. */
+  idleTimeout: number;
+  /** Ping an idle client, so a live one is never closed for idleness. */
+  sendPingsAutomatically: boolean;
+  open(ws: WsConnection<C>): void;
+  message(ws: WsConnection<C>, message: Message, isBinary: boolean): void;
+  /** Some buffered bytes were written: sending may resume. */
+  drain(ws: WsConnection<C>): void;
+  /** Called once, when the connection closes; also at once on `end()` and `close()`, as uWS does. */
+  close(ws: WsConnection<C>): void;
+}
+
+/** An HTTP response (uWS's calls): status and headers, then one `end`. */
+export interface HttpResponse {
+  /** `"200 OK"`, `"404 NOT_FOUND"`, or just the code. */
+  writeStatus(status: string): HttpResponse;
+  writeHeader(key: string, value: string): HttpResponse;
+  /** Sends the body; `closeConnection` closes the connection after it (no keep-alive). */
+  end(body?: string, closeConnection?: boolean): HttpResponse;
+  /** Runs `fn` with the response's writes gathered into one. */
+  cork(fn: () => void): HttpResponse;
+  /** Called if the client goes away before `end`; a response answered later must register it. */
+  onAborted(fn: () => void): HttpResponse;
+}
+
+/** An HTTP request, readable only during its handler. */
+export interface HttpRequest {
+  /** The path, without the query string. */
+  getUrl(): string;
+  /** A header's value (name in lower case), `""` when absent. */
+  getHeader(name: string): string;
+  /** The method in lower case (`"get"`), as uWS gives it. */
+  getMethod(): string;
+}
+
+export type HttpHandler = (res: HttpResponse, req: HttpRequest) => void;
+
+/** What a listening app hands back; only its transport knows what is inside. */
+export type ListenToken = object;
+
+/**
+ * One app: WebSocket routes, HTTP routes, one listening socket. Patterns are exact paths or end in `/*`
+ * (that prefix and everything under it); a method's own route wins over `any`, an exact path over `/*`.
+ */
+export interface App {
+  ws<C>(pattern: string, behavior: WsBehavior<C>): App;
+  get(pattern: string, handler: HttpHandler): App;
+  post(pattern: string, handler: HttpHandler): App;
+  any(pattern: string, handler: HttpHandler): App;
+  /** Listens on `host:port` (shared with the other workers' apps); `cb(false)` when it cannot. */
+  listen(host: string, port: number, cb: (token: ListenToken | false) => void): App;
+}
+
+/** A provider. */
+export interface Transport {
+  readonly name: TransportName;
+  /** The package that provides it (`@trufflesuite/uws-js-unofficial`, `ws`). */
+  readonly source: string;
+  app(): App;
+  /** The port a listening app is bound to. */
+  localPort(token: ListenToken): number;
+  /** Stops listening; open connections stay until closed. */
+  closeListen(token: ListenToken): void;
+}
+
+/** A message's bytes as text (UTF-8), without copying them first. */
+export function messageText(message: Message): string {
+  const bytes =
+    message instanceof Uint8Array
+      ? Buffer.from(message.buffer, message.byteOffset, message.byteLength)
+      : Buffer.from(message);
+  return bytes.toString("utf8");
+}
