@@ -9,7 +9,6 @@
  * becomes `INTERNAL` with a fresh incident id and a fixed message — the internal message goes to the log
  * with that id, never to a client. {@link exitCodeOf} maps an error to the CLI's exit status.
  */
-import { randomBytes } from "node:crypto";
 
 /** What a code means to the three outlets: HTTP status, CLI exit status, and whether its message is the client's to see. */
 interface CodeInfo {
@@ -157,7 +156,7 @@ export function errorBody(err: unknown, id?: string | number, log?: IncidentLogg
   const requestId = id ?? (err instanceof RequestError ? err.requestId : undefined);
   if (requestId !== undefined) body.id = requestId;
   if (info.public !== undefined) {
-    body.incident = randomBytes(6).toString("hex");
+    body.incident = incidentId();
     log?.(body.incident, err);
   }
   return body;
@@ -181,4 +180,15 @@ export function exitCodeOf(err: unknown): 1 | 2 {
 /** True when `code` is one of tickring's error codes (for clients parsing server errors). */
 export function isErrorCode(code: unknown): code is ErrorCode {
   return typeof code === "string" && Object.hasOwn(CODES, code);
+}
+
+/**
+ * 12 hex digits naming an incident. Web Crypto (global in Node and browsers), not node:crypto: the client
+ * library loads this module in browsers (test/client/browser-safe.test.ts).
+ */
+function incidentId(): string {
+  let hex = "";
+  for (const b of globalThis.crypto.getRandomValues(new Uint8Array(6)))
+    hex += b.toString(16).padStart(2, "0");
+  return hex;
 }

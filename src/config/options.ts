@@ -395,6 +395,8 @@ function configEntries(path: string, option: string): Entry[] {
   const entries: Entry[] = [];
   const seen = new Map<keyof ServeOptions, string>();
   for (const [written, raw] of Object.entries(file)) {
+    // JSON has no comments: a key starting with "//" is one (examples/tickring.config.json).
+    if (written.startsWith("//")) continue;
     const name = `${path}: ${written}`;
     const byFlag = !Object.hasOwn(SPECS, written) ? KEY_OF_FLAG.get(written) : undefined;
     const key = byFlag ?? (Object.hasOwn(SPECS, written) ? (written as keyof ServeOptions) : undefined);

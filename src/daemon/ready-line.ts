@@ -8,14 +8,13 @@ import type { TransportSelection } from "../transport/select.js";
 
 /** Logs the transport chosen; a fallback to `ws` or fewer workers than asked for is a warning. */
 export function logTransport(log: Logger, t: TransportSelection): void {
-  const fields = { transport: t.name, source: t.source, reason: t.reason, unavailable: t.unavailable };
   if (t.name === "ws" && t.unavailable.length > 0) {
     log.warn(
-      fields,
+      { transport: t.name, reason: t.reason, unavailable: t.unavailable },
       "no native uWebSockets.js loaded: serving on the ws transport (slower: see bench/README.md, e2e)",
     );
   } else {
-    log.info(fields, `transport: ${t.name} (${t.source})`);
+    log.info({ reason: t.reason }, `transport: ${t.name} (${t.source})`);
   }
   if (t.workersNote !== undefined) log.warn({ workers: t.workers }, t.workersNote);
 }
