@@ -59,6 +59,7 @@ export const E2E = defineBench({
     json,
     smoke,
     workers: count("worker threads of the spawned daemon", 2),
+    "no-ws": toggle("skip the second tickring run of each scenario, on the ws transport"),
     only: pattern('run only the scenarios whose label matches, e.g. "100 clients @ 10K/s"'),
     clients: count("clients of the one scenario (default with --rate: 1)", undefined),
     rate: count("ticks/s of the one scenario, 0 = saturation (default with --clients: 10000)", undefined, 0),
