@@ -37,7 +37,7 @@ export interface ReconnectOptions {
 export interface ClientOptions {
   /** Server base URL, e.g. `ws://127.0.0.1:9420` (the `/v1/feed` path is added). */
   url: string;
-  /** WebSocket implementation. @default globalThis.WebSocket, else the `ws` package */
+  /** WebSocket implementation. @default the `ws` package in Node, globalThis.WebSocket elsewhere */
   WebSocket?: WebSocketConstructor;
   /** Reconnecting after a lost connection; `false` ends the subscription instead. @default {} (the defaults of {@link ReconnectOptions}) */
   reconnect?: ReconnectOptions | false;
