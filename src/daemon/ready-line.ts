@@ -14,7 +14,8 @@ export function logTransport(log: Logger, t: TransportSelection): void {
       "no native uWebSockets.js loaded: serving on the ws transport (slower: see bench/README.md, e2e)",
     );
   } else {
-    log.info({ reason: t.reason }, `transport: ${t.name} (${t.source})`);
+    const skipped = t.unavailable.length > 0 ? { unavailable: t.unavailable } : {};
+    log.info({ reason: t.reason, ...skipped }, `transport: ${t.name} (${t.source})`);
   }
   if (t.workersNote !== undefined) log.warn({ workers: t.workers }, t.workersNote);
 }

@@ -72,6 +72,10 @@ describe("--transport", () => {
       if ("uws" in native) {
         assert.equal(stats.transport.name, "uws");
         assert.equal(stats.transport.source, native.source);
+        // The log names the native packages tried before the one that loaded, and why they did not.
+        const line = daemon.logs.find((l) => l.msg === `transport: uws (${native.source})`);
+        assert.ok(line, "the log names the transport");
+        assert.deepEqual(line.unavailable ?? [], native.failures);
       } else {
         assert.equal(stats.transport.name, "ws");
         assert.match(stats.transport.reason, /no native uWebSockets\.js loaded/);
