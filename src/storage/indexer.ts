@@ -129,6 +129,9 @@ export class Indexer {
         this.stats.frames += batch.count;
         this.stats.batches++;
         pending = this.store.index(batch);
+        // Awaited after the next read: marked handled now, so a write that fails during that read (a full
+        // disk) is not an unhandled rejection; the await below still throws it.
+        pending.catch(() => {});
       }
       if (pending !== null) {
         await pending;
