@@ -7,9 +7,9 @@ import tseslint from "typescript-eslint";
 /**
  * Which folders of src/ each folder may import. Data flows one way — ingest (publisher) → sequencer → WAL
  * (storage) → ring → subscriber → socket (edge) — with recovery beside storage; `threads` is what the main
- * thread (daemon) and the socket workers (edge) share; `transport` is the one seam to the WebSocket server
- * (uWebSockets.js or `ws`), chosen on the main thread. A folder may always import itself, src/errors.ts,
- * src/clock.ts and src/logger.ts.
+ * thread (daemon) and the socket workers (edge) share; `indexing` is the indexer thread; `transport` is the one
+ * seam to the WebSocket server (uWebSockets.js or `ws`), chosen on the main thread. A folder may always import
+ * itself, src/errors.ts, src/clock.ts and src/logger.ts.
  */
 const LAYERS = {
   frame: [],
@@ -21,8 +21,9 @@ const LAYERS = {
   publisher: ["frame", "ring", "config", "transport"],
   subscriber: ["frame", "ring", "storage", "config", "transport"],
   threads: ["config", "transport"],
+  indexing: ["storage", "threads", "config", "frame"],
   edge: ["publisher", "subscriber", "ring", "storage", "threads", "transport", "frame", "config"],
-  daemon: ["publisher", "ring", "storage", "recovery", "threads", "transport", "frame", "config"],
+  daemon: ["publisher", "ring", "storage", "recovery", "threads", "indexing", "transport", "frame", "config"],
   client: ["frame"],
 };
 const FOLDERS = [...Object.keys(LAYERS), "cli"];

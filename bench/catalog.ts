@@ -4,7 +4,27 @@
  * against it before starting the script, and the script reads its values through it (bench/flags.ts).
  * Side-effect free: the CLI imports it without running any benchmark.
  */
+import { OptionError } from "../src/errors.js";
 import { type BenchSpec, count, defineBench, list, pattern, seconds, text, toggle } from "./flags.js";
+import type { TickFormat } from "./e2e/ticks.js";
+
+/**
+ * The peers benchmark's three paths, in the order they run. Here, not in bench/peers, so the CLI's import of
+ * this catalog pulls in no benchmark code (the npm package ships only the catalog and flags.ts).
+ */
+export const PATHS = ["fanout", "ingest", "replay"] as const;
+
+/** The tick formats each peers path runs in, on both sides: the JSON a publisher writes, FlatBuffers frames. */
+export const FORMATS = ["json", "flatbuffers"] as const satisfies readonly TickFormat[];
+
+/** Reads one item of a list flag that must be one of `names`. */
+function oneOf<T extends string>(names: readonly T[]): (text: string) => T {
+  return (text) => {
+    const known = names.find((n) => n === text);
+    if (known === undefined) throw new Error(`expected names among ${names.join(",")}`);
+    return known;
+  };
+}
 
 const json = toggle("print one JSON object (what bench report collects) instead of text");
 const smoke = toggle("a CI-sized run that only checks the benchmark works: the figures mean little");
@@ -103,15 +123,58 @@ export const RECOVERY = defineBench({
 export const PEERS = defineBench({
   name: "peers",
   script: "peers/peers.bench.js",
-  summary: "Fan-out, persistence and replay side by side with nats-server (sh bench/peers/install.sh).",
-  details: 'Without nats-server on the PATH it says so and exits 0. See bench/README.md "Peers".',
+  summary: "tickring against nats-server, JSON and binary: fan-out, durable ingest, replay.",
+  details: `Install the peer with: bash bench/peers/install.sh (without nats-server on the PATH this says so
+and exits 0). tickring runs under --fsync os (JetStream 2.9's durability) and --fsync batch (its
+default); each path runs once per format, on both sides:
+  fanout  --clients WebSocket subscribers to every symbol in --procs load processes, one publisher of
+          --batch trades per message with at most --window ticks unacked; NATS core with its WebSocket
+          listener. Delivered frames/s over --duration seconds.
+  ingest  acked ticks/s from one connection, at most --window ticks unacked: tickring --batch trades per
+          message; JetStream file store, asynchronous publishes (PubAcks on a reply subject).
+  replay  --frames stored trades from seq 1, every frame parsed: tickring historical speed max;
+          JetStream ordered consumer.
+Prints markdown tables (--json: one JSON object). See bench/README.md "Peers".`,
   flags: {
-    duration: seconds("seconds per scenario, 0.3 under --smoke", 3),
+    duration: seconds("seconds per run, 0.3 under --smoke", 5),
     json,
     smoke,
-    frames: count("stored ticks replayed, 5000 under --smoke", 200_000),
-    window: count("unacked publishes in flight in the persistence comparison", 256),
-    workers: count("worker threads of the spawned daemon", 2),
+    only: list("PATH,PATH", "the paths to compare", [...PATHS], oneOf(PATHS)),
+    formats: list("FORMAT,FORMAT", "the tick formats each path runs in", [...FORMATS], oneOf(FORMATS)),
+    clients: count("fan-out subscribers, 2 under --smoke", 20),
+    procs: count("load processes the fan-out subscribers are spread over", 2),
+    window: count("ticks unacked at most, fan-out publisher and ingest (at least --batch)", 2000),
+    batch: count("trades per tickring ingest message and per NATS core PING", 100),
+    frames: count("stored trades replayed, 2000 under --smoke", 200_000),
+    workers: count("worker threads of the spawned daemon (default: the daemon's own)", undefined),
+  },
+  check({ window, batch }) {
+    if (window < batch)
+      throw new OptionError("--window", `must be at least --batch (${batch}), got ${window}`);
+  },
+});
+
+/** The hostile loads of the soak's second phase (bench/soak/hostile/). */
+export const HOSTILE_LOADS = ["fuzz", "stalled", "churn", "replays", "symbols"] as const;
+
+export const SOAK = defineBench({
+  name: "soak",
+  script: "soak/soak.bench.js",
+  summary: "The daemon under normal load, then under hostile clients too: crashes, acked ticks, RSS, p99.",
+  details:
+    "Two phases of --duration each: normal load only, then with fuzzing, stalled clients, connection\n" +
+    "churn, a replay storm and symbol/limit hunters. Exits 0 whether or not the targets are met.\n" +
+    'See bench/README.md "Soak".',
+  flags: {
+    duration: seconds("seconds of each of the two phases, 2 under --smoke", 60),
+    json,
+    smoke,
+    seed: count("seed of the hostile inputs, to make a run's inputs again (default: random)", undefined, 0),
+    hostile: list("NAME,NAME", "the hostile loads of the second phase", [...HOSTILE_LOADS], (name) => {
+      const known = HOSTILE_LOADS.find((h) => h === name);
+      if (known === undefined) throw new Error(`expected names among ${HOSTILE_LOADS.join(",")}`);
+      return known;
+    }),
   },
 });
 
@@ -125,11 +188,7 @@ export const REPORT = defineBench({
   details:
     "Into bench/results/<UTC date-time>/ (or --out). A failed benchmark is reported, the rest still run.",
   flags: {
-    only: list("NAME,NAME", "the benchmarks to run", [...REPORTED], (name) => {
-      const known = REPORTED.find((r) => r === name);
-      if (known === undefined) throw new Error(`expected names among ${REPORTED.join(",")}`);
-      return known;
-    }),
+    only: list("NAME,NAME", "the benchmarks to run", [...REPORTED], oneOf(REPORTED)),
     smoke,
     duration: seconds("seconds per scenario, for the benchmarks that take it", undefined),
     out: text("DIR", "where the report goes"),
@@ -145,5 +204,6 @@ export const BENCHMARKS: readonly BenchSpec[] = [
   REPLAY,
   RECOVERY,
   PEERS,
+  SOAK,
   REPORT,
 ];

@@ -31,6 +31,8 @@ export interface BenchSpec<F extends Record<string, Flag<unknown>> = Record<stri
   flags: F;
   /** Flags other benchmarks take that this one does not, with the reason and what to use instead. */
   refused?: Record<string, string>;
+  /** Rules across flags, checked after each flag is read; throws an {@link OptionError} naming the flag. */
+  check?(values: FlagValues<F>): void;
 }
 
 /** The values a benchmark runs with, keyed like its flags. */
@@ -170,6 +172,7 @@ export function parseBenchFlags<F extends Record<string, Flag<unknown>>>(
       });
     }
   }
+  spec.check?.(values as FlagValues<F>);
   return values as FlagValues<F>;
 }
 

@@ -9,7 +9,6 @@
  * becomes `INTERNAL` with a fresh incident id and a fixed message — the internal message goes to the log
  * with that id, never to a client. {@link exitCodeOf} maps an error to the CLI's exit status.
  */
-
 /** What a code means to the three outlets: HTTP status, CLI exit status, and whether its message is the client's to see. */
 interface CodeInfo {
   /** HTTP status of an error body with this code. */
@@ -31,16 +30,13 @@ const CODES = {
   BAD_TICK: { status: 400, exit: 2 },
   BAD_FRAME: { status: 400, exit: 2 },
   NOT_FOUND: { status: 404, exit: 2 },
-  METHOD_NOT_ALLOWED: { status: 405, exit: 2 },
   UNSUPPORTED: { status: 415, exit: 2 },
   OUT_OF_RANGE: { status: 416, exit: 2 },
-  RANGE_RETIRED: { status: 410, exit: 2 },
   UNAUTHORIZED: { status: 401, exit: 2 },
   FORBIDDEN: { status: 403, exit: 2 },
   // Limits and state.
   RATE_LIMITED: { status: 429, exit: 1 },
   LIMIT_REACHED: { status: 429, exit: 1 },
-  SLOW_CONSUMER: { status: 429, exit: 1 },
   NOT_READY: { status: 503, exit: 1 },
   READ_ONLY: { status: 503, exit: 1 },
   DISK_FULL: {
@@ -162,9 +158,30 @@ export function errorBody(err: unknown, id?: string | number, log?: IncidentLogg
   return body;
 }
 
+/**
+ * A fresh id to log an incident under and tell the client. Web Crypto, not node:crypto: the frame codec
+ * imports this module, and the browser client imports the codec.
+ */
+export function incidentId(): string {
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(6));
+  let hex = "";
+  for (const b of bytes) hex += b.toString(16).padStart(2, "0");
+  return hex;
+}
+
 /** {@link errorBody} as JSON text. */
 export function errorJson(err: unknown, id?: string | number, log?: IncidentLogger): string {
   return JSON.stringify(errorBody(err, id, log));
+}
+
+/** The system error code (`ENOSPC`, `EMFILE`, …) of `err` or of the first error in its `cause` chain. */
+export function errnoOf(err: unknown): string | undefined {
+  for (let e = err, depth = 0; typeof e === "object" && e !== null && depth < 8; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && /^E[A-Z]+$/.test(code)) return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
 
 /** HTTP status for an error body of `code`. */
@@ -180,15 +197,4 @@ export function exitCodeOf(err: unknown): 1 | 2 {
 /** True when `code` is one of tickring's error codes (for clients parsing server errors). */
 export function isErrorCode(code: unknown): code is ErrorCode {
   return typeof code === "string" && Object.hasOwn(CODES, code);
-}
-
-/**
- * 12 hex digits naming an incident. Web Crypto (global in Node and browsers), not node:crypto: the client
- * library loads this module in browsers (test/client/browser-safe.test.ts).
- */
-function incidentId(): string {
-  let hex = "";
-  for (const b of globalThis.crypto.getRandomValues(new Uint8Array(6)))
-    hex += b.toString(16).padStart(2, "0");
-  return hex;
 }

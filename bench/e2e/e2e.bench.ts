@@ -11,7 +11,7 @@
  * with that one scenario; --url loads a daemon that is already running (no spawn, no baseline).
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -55,7 +55,8 @@ function scenarioList(): Scenario[] {
 const procsFor = (s: Scenario) =>
   values.procs !== undefined ? values.procs : values.smoke ? 2 : defaultProcs(s.clients);
 
-function load(system: "tickring" | "baseline", ingest: string, feed: string, s: Scenario) {
+/** One load run; `server` is the process whose CPU is measured over the measured window. */
+function load(system: "tickring" | "baseline", ingest: string, feed: string, s: Scenario, server?: number) {
   return runLoadGroup({
     system,
     ingest,
@@ -66,35 +67,18 @@ function load(system: "tickring" | "baseline", ingest: string, feed: string, s: 
     seconds,
     warmupS,
     subscribe: system === "tickring" ? SUBSCRIBE : undefined,
+    cpuPids: server === undefined ? [] : [server],
   });
-}
-
-/** A result with the server's CPU: cores used over the whole load run (all its threads), null with --url. */
-type Result = LoadResult & { serverCpu: number | null };
-
-/** CPU seconds `pid` has used so far (utime + stime of /proc/<pid>/stat, in clock ticks of 10 ms). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-/** Runs `load` and measures the CPU `pid` used meanwhile, in cores. */
-async function withServerCpu(pid: number, load: () => Promise<LoadResult>): Promise<Result> {
-  const cpu0 = cpuSeconds(pid);
-  const t0 = performance.now();
-  const r = await load();
-  const cores = (cpuSeconds(pid) - cpu0) / ((performance.now() - t0) / 1000);
-  return { ...r, serverCpu: Math.round(cores * 100) / 100 };
 }
 
 /** The transport each spawned daemon served on, from its ready line ("uws (@trufflesuite/…)", "ws (ws)"). */
 const served: Record<string, string> = {};
 
 /** tickring on `transport` (the daemon's default when undefined: native uWS where a build loads). */
-async function onTickring(s: Scenario, transport?: "ws"): Promise<Result> {
+async function onTickring(s: Scenario, transport?: "ws"): Promise<LoadResult> {
   if (values.url !== undefined) {
     const base = values.url.replace(/\/$/, "");
-    return { ...(await load("tickring", `${base}/v1/ingest`, `${base}/v1/feed`, s)), serverCpu: null };
+    return load("tickring", `${base}/v1/ingest`, `${base}/v1/feed`, s);
   }
   const data = mkdtempSync(join(tmpdir(), "tickring-e2e-"));
   const args = ["--port", "0", "--data", data, "--workers", String(values.workers)];
@@ -102,23 +86,25 @@ async function onTickring(s: Scenario, transport?: "ws"): Promise<Result> {
   served[transport ?? "default"] = String(daemon.logs.find((l) => l.msg === "tickring serving")?.transport);
   try {
     const base = `ws://127.0.0.1:${daemon.port}`;
-    return await withServerCpu(daemon.child.pid!, () =>
-      load("tickring", `${base}/v1/ingest`, `${base}/v1/feed`, s),
-    );
+    return await load("tickring", `${base}/v1/ingest`, `${base}/v1/feed`, s, daemon.child.pid);
   } finally {
     await daemon.stop();
     rmSync(data, { recursive: true, force: true });
   }
 }
 
-async function onBaseline(s: Scenario): Promise<Result> {
+async function onBaseline(s: Scenario): Promise<LoadResult> {
   const child: ChildProcess = spawn(process.execPath, [BASELINE], { stdio: ["ignore", "pipe", "inherit"] });
   try {
     const ports = await new Promise<{ ingestPort: number; feedPort: number }>((resolve) =>
       createInterface({ input: child.stdout! }).once("line", (l) => resolve(JSON.parse(l))),
     );
-    return await withServerCpu(child.pid!, () =>
-      load("baseline", `ws://127.0.0.1:${ports.ingestPort}`, `ws://127.0.0.1:${ports.feedPort}`, s),
+    return await load(
+      "baseline",
+      `ws://127.0.0.1:${ports.ingestPort}`,
+      `ws://127.0.0.1:${ports.feedPort}`,
+      s,
+      child.pid,
     );
   } finally {
     child.kill("SIGTERM");
@@ -133,16 +119,16 @@ const label = (s: Scenario) =>
  */
 const results: {
   scenario: string;
-  tickring: Result;
-  tickringWs: Result | null;
-  baseline: Result | null;
+  tickring: LoadResult;
+  tickringWs: LoadResult | null;
+  baseline: LoadResult | null;
 }[] = [];
 const chosen = scenarioList().filter((s) => only.test(label(s)));
 for (const [i, s] of chosen.entries()) {
   process.stderr.write(`e2e ${i + 1}/${chosen.length}: ${label(s)} … tickring`);
   const tickring = await onTickring(s);
-  let tickringWs: Result | null = null;
-  let baseline: Result | null = null;
+  let tickringWs: LoadResult | null = null;
+  let baseline: LoadResult | null = null;
   if (values.url === undefined) {
     if (!values["no-ws"] && !served.default.startsWith("ws ")) {
       process.stderr.write(", tickring ws");
@@ -178,12 +164,12 @@ if (values.json) {
     "scenario                 | system      | procs | delivered/s | p50 µs | p99 µs | p99.9 µs | server CPU | client CPU (max of procs)",
   );
   for (const r of results) {
-    const sides: [string, Result][] = [["tickring", r.tickring]];
+    const sides: [string, LoadResult][] = [["tickring", r.tickring]];
     if (r.tickringWs !== null) sides.push(["tickring ws", r.tickringWs]);
     if (r.baseline !== null) sides.push(["baseline", r.baseline]);
     for (const [name, x] of sides) {
       console.log(
-        `${r.scenario.padEnd(24)} | ${name.padEnd(11)} | ${String(x.procs).padStart(5)} | ${String(x.deliveredPerSecond).padStart(11)} | ${String(x.latencyUs.p50).padStart(6)} | ${String(x.latencyUs.p99).padStart(6)} | ${String(x.latencyUs.p999).padStart(8)} | ${String(x.serverCpu).padStart(10)} | ${x.clientCpu}`,
+        `${r.scenario.padEnd(24)} | ${name.padEnd(11)} | ${String(x.procs).padStart(5)} | ${String(x.deliveredPerSecond).padStart(11)} | ${String(x.latencyUs.p50).padStart(6)} | ${String(x.latencyUs.p99).padStart(6)} | ${String(x.latencyUs.p999).padStart(8)} | ${String(x.serverCpu[0] ?? "").padStart(10)} | ${x.clientCpu}`,
       );
     }
     if (r.baseline !== null) {
@@ -199,6 +185,6 @@ if (values.json) {
       "tickring ws = the same daemon with --transport ws (what it costs where no native uWS loads).",
     );
   }
-  console.log("server CPU = cores the server process used over the run (warm-up included), all threads.");
+  console.log("server CPU = cores the server process used over the measured window, all threads.");
   console.log("client CPU near 1.0 = a load process, not the server, was the limit.");
 }

@@ -7,6 +7,9 @@ import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { build, decodeFromCompressedBase64 } from "hdr-histogram-js";
 import type { LoadProcessResult } from "./load.js";
+import { cpuMeter } from "./proc-cpu.js";
+import type { TickFormat } from "./ticks.js";
+import type { WindowedRun } from "./window-publisher.js";
 
 const LOAD = new URL("./load.js", import.meta.url).pathname;
 
@@ -25,6 +28,18 @@ export interface LoadGroupOptions {
   warmupS: number;
   /** Subscribe message (tickring). */
   subscribe?: string;
+  /** What subscribers receive and parse (load.ts `--format`); default flatbuffers. */
+  format?: TickFormat;
+  /** Binary subscribers decode every field of every frame (not only ts_event). */
+  decode?: boolean;
+  /**
+   * With rate 0: the windowed publisher (window-publisher.ts) with at most `window` ticks unacked in
+   * batches of `batch`, and frames counted when received inside the measured window.
+   */
+  window?: number;
+  batch?: number;
+  /** Processes whose CPU is measured over the measured window (the servers under test). */
+  cpuPids?: number[];
 }
 
 export interface LoadResult {
@@ -42,6 +57,13 @@ export interface LoadResult {
   /** Highest share of one core any load process used: near 1.0 means the client side was the limit. */
   clientCpu: number;
   clientCpuPerProc: number[];
+  /** Frames the server skipped for slow subscribers (tickring `gap`s), all connections. */
+  skipped: number;
+  /** Subscriber connections the server closed before the end. */
+  closed: number;
+  /** Cores each of `cpuPids` used over the measured window (null: unknown). */
+  serverCpu: (number | null)[];
+  publisher?: WindowedRun;
 }
 
 /** Default process count: one per 50 clients, at least 1, at most the clients. */
@@ -92,6 +114,11 @@ export async function runLoadGroup(o: LoadGroupOptions): Promise<LoadResult> {
       const args = ["--system", o.system, "--feed", o.feed, "--clients", String(share)];
       if (p === 0) args.push("--publish", "--ingest", o.ingest, "--rate", String(o.rate));
       if (o.subscribe !== undefined) args.push("--subscribe", o.subscribe);
+      if (o.format !== undefined) args.push("--format", o.format);
+      if (o.decode === true) args.push("--decode");
+      if (o.window !== undefined) {
+        args.push("--window", String(o.window), "--batch", String(o.batch ?? 100), "--count-by", "receive");
+      }
       group.push(startProc(args));
     }
     await Promise.all(group.map((g) => g.ready));
@@ -105,14 +132,29 @@ export async function runLoadGroup(o: LoadGroupOptions): Promise<LoadResult> {
       endNs: String(end),
     });
     for (const g of group) g.go(line);
+    const serverCpu = measureBetween(o.cpuPids ?? [], measureFrom, end);
     const results = await Promise.all(group.map((g) => g.result));
-    return merge(o, procs, results);
+    return { ...merge(o, procs, results), serverCpu: await serverCpu };
   } finally {
     for (const g of group) g.kill();
   }
 }
 
-function merge(o: LoadGroupOptions, procs: number, results: LoadProcessResult[]): LoadResult {
+/** Cores each of `pids` uses between two hrtimes to come. */
+async function measureBetween(pids: number[], fromNs: bigint, toNs: bigint): Promise<(number | null)[]> {
+  const until = (ns: bigint) =>
+    new Promise((r) => setTimeout(r, Math.max(0, Number(ns - process.hrtime.bigint()) / 1e6)));
+  await until(fromNs);
+  const meter = cpuMeter(pids);
+  await until(toNs);
+  return meter.stop();
+}
+
+function merge(
+  o: LoadGroupOptions,
+  procs: number,
+  results: LoadProcessResult[],
+): Omit<LoadResult, "serverCpu"> {
   const total = build({
     numberOfSignificantValueDigits: 3,
     lowestDiscernibleValue: 1,
@@ -144,5 +186,8 @@ function merge(o: LoadGroupOptions, procs: number, results: LoadProcessResult[])
     samples: total.totalCount,
     clientCpu: Math.max(...results.map((r) => r.cpu)),
     clientCpuPerProc: results.map((r) => r.cpu),
+    skipped: results.reduce((n, r) => n + r.skipped, 0),
+    closed: results.reduce((n, r) => n + r.closed, 0),
+    publisher: results[0].publisher,
   };
 }

@@ -5,70 +5,44 @@
  * due time, and repeats. Times are `process.hrtime` nanoseconds: CLOCK_MONOTONIC, one clock for every
  * thread and every process of the machine, so subscribers in other load processes can measure against it.
  *
- * Two transports, the same ticks: a WebSocket binary message of the slot's size-prefixed frames
- * (tickring `/v1/ingest`, the baseline) or, with `nats`, one NATS core `PUB ticks.<symbol>` per tick over
- * TCP, all of a slot's PUBs in one socket write. Both writes leave synchronously (libuv tries the write
- * at once), so neither side waits for the event loop.
+ * Two transports (ingest-link.ts), the same ticks: a WebSocket binary message of the slot's size-prefixed
+ * frames (tickring `/v1/ingest`, the baseline) or, to a nats:// URL, one NATS core `PUB ticks.<symbol>`
+ * per tick over TCP, all of a slot's PUBs in one socket write.
  */
-import { connect } from "node:net";
 import { parentPort, workerData } from "node:worker_threads";
-import WebSocket from "ws";
-import { CONNECT_LINE, NatsParser, pubCommands } from "../peers/nats-protocol.js";
-import { encodeTicks, SYMBOLS } from "./ticks.js";
+import { pubCommands } from "../peers/nats-protocol.js";
+import { openIngestLink } from "./ingest-link.js";
+import { encodeTicks, NATS_SUBJECTS } from "./ticks.js";
 
 export interface PublisherData {
-  /** ws:// URL of the ingest endpoint, or nats://host:port with `transport: "nats"`. */
+  /** ws:// URL of the ingest endpoint, or nats://host:port (NATS core over TCP). */
   ingest: string;
   rate: number;
   /** Publishing stops at this hrtime (ns, as a decimal string). */
   endNs: string;
   /** First slot's due time (hrtime ns, decimal string); default: when the connection is open. */
   startNs?: string;
-  /** @default "ws" */
-  transport?: "ws" | "nats";
 }
 
 const SLOT_NS = 1_000_000n;
-const SUBJECTS = SYMBOLS.map((s) => `ticks.${s}`);
-const { ingest, rate, endNs, startNs, transport = "ws" } = workerData as PublisherData;
+const { ingest, rate, endNs, startNs } = workerData as PublisherData;
 const end = BigInt(endNs);
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 let sent = 0;
 
-async function openWs(): Promise<(n: number, due: bigint) => void> {
-  const ws = new WebSocket(ingest, { perMessageDeflate: false });
-  await new Promise((resolve, reject) => {
-    ws.once("open", resolve);
-    ws.once("error", reject);
-  });
-  return (n, due) => {
-    ws.send(Buffer.concat(encodeTicks(sent, n, due)));
-    sent += n;
-  };
-}
-
-async function openNats(): Promise<(n: number, due: bigint) => void> {
-  const url = new URL(ingest);
-  const socket = connect({ host: url.hostname, port: Number(url.port), noDelay: true });
-  await new Promise<void>((resolve, reject) => {
-    const parser = new NatsParser({
-      onMsg: () => {},
-      reply: (d) => socket.write(d),
-      onInfo: () => socket.write(`${CONNECT_LINE}PING\r\n`),
-      onPong: resolve,
-    });
-    socket.on("data", (chunk: Buffer) => parser.push(chunk));
-    socket.once("error", reject);
-  });
-  return (n, due) => {
-    const frames = encodeTicks(sent, n, due);
-    const subjects = frames.map((_, i) => SUBJECTS[(sent + i) % SUBJECTS.length]);
-    socket.write(pubCommands(subjects, frames));
-    sent += n;
-  };
-}
-
-const send = transport === "nats" ? await openNats() : await openWs();
+const link = await openIngestLink(ingest);
+const send = (n: number, due: bigint) => {
+  const frames = encodeTicks(sent, n, due);
+  if (ingest.startsWith("nats://")) {
+    link.send(
+      pubCommands(
+        frames.map((_, i) => NATS_SUBJECTS[(sent + i) % NATS_SUBJECTS.length]),
+        frames,
+      ),
+    );
+  } else link.send(Buffer.concat(frames));
+  sent += n;
+};
 const perSlot = rate / 1000;
 const t0 = startNs === undefined ? process.hrtime.bigint() : BigInt(startNs);
 for (let slot = 0; ; slot++) {

@@ -24,6 +24,8 @@ export interface NatsHandlers {
   reply(data: string): void;
   onPong?(): void;
   onInfo?(info: Record<string, unknown>): void;
+  /** A `-ERR` line from the server (default: thrown from `push`). */
+  onErr?(line: string): void;
 }
 
 const CR = 13;
@@ -58,17 +60,20 @@ export class NatsParser {
       if (line === "PING") this.h.reply("PONG\r\n");
       else if (line === "PONG") this.h.onPong?.();
       else if (line.startsWith("INFO ")) this.h.onInfo?.(JSON.parse(line.slice(5)));
-      else if (line.startsWith("-ERR")) throw new Error(`nats-server: ${line}`);
+      else if (line.startsWith("-ERR")) {
+        if (this.h.onErr === undefined) throw new Error(`nats-server: ${line}`);
+        this.h.onErr(`nats-server: ${line}`);
+      }
     }
     if (pos < buf.length) this.rest = Buffer.from(buf.subarray(pos));
   }
 }
 
-/** `PUB subject n\r\n<frame>\r\n` for each frame of a concatenation of size-prefixed frames. */
-export function pubCommands(subjects: string[], frames: Buffer[]): Buffer {
+/** `PUB subject n\r\n<payload>\r\n` for each payload, one message each, as one buffer. */
+export function pubCommands(subjects: string[], payloads: Buffer[]): Buffer {
   const parts: Buffer[] = [];
-  for (let i = 0; i < frames.length; i++) {
-    parts.push(Buffer.from(`PUB ${subjects[i]} ${frames[i].length}\r\n`, "latin1"), frames[i], CRLF);
+  for (let i = 0; i < payloads.length; i++) {
+    parts.push(Buffer.from(`PUB ${subjects[i]} ${payloads[i].length}\r\n`, "latin1"), payloads[i], CRLF);
   }
   return Buffer.concat(parts);
 }

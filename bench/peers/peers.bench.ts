@@ -1,49 +1,79 @@
 /**
- * Side by side with NATS (Debian's nats-server, installed by bench/peers/install.sh), each comparison in
- * the same run, against the same ticks (FlatBuffers quote frames of the e2e bench):
+ * tickring next to NATS (Debian's nats-server, installed by bench/peers/install.sh), tried the way a
+ * user choosing between them would: the same trades, JSON on both sides (and binary FlatBuffers frames
+ * on both sides, a second table), every message parsed or decoded by its client, NATS driven the way
+ * its own clients drive it. Three paths, each for both formats:
  *
- * - fan-out: paced ticks to N WebSocket clients — tickring real-time (`/v1/ingest` → `/v1/feed`) against
- *   NATS core (one `PUB ticks.<symbol>` per tick over TCP → the NATS WebSocket listener, `SUB ticks.>`),
- *   both loaded by bench/e2e's load processes: delivered frames/s and latency from the intended send time;
- * - persistence: acked publishes/s with a window of unacked messages in flight — JetStream file store
- *   (`js.publish`, one tick per message) against tickring ingest acks under `--fsync os` (the matching
- *   setting: JetStream 2.9 does not fsync per publish) and under `--fsync batch` (tickring's default);
- * - replay: N stored ticks read from the start — a JetStream ordered consumer against tickring
- *   historical replay at `speed:"max"`, one client each.
+ * - fan-out: 20 WebSocket subscribers to every symbol in 2 load processes (bench/e2e's), one publisher
+ *   sending batches of 100 trades as fast as acks allow with at most 2,000 ticks unacked — tickring
+ *   `/v1/ingest` → `/v1/feed` against NATS core (TCP publisher, one `PUB` per trade and a `PING` per
+ *   batch → subscribers on its WebSocket listener); delivered frames/s over the measured window;
+ * - durable ingest from one connection, at most 2,000 ticks unacked: tickring arrays of 100 trades per
+ *   message against JetStream's file store published asynchronously (one trade per message, PubAcks on
+ *   a reply subject, jetstream.ts); acked ticks/s;
+ * - replay of 200K stored trades from seq 1: tickring's historical feed at `speed:"max"` against a
+ *   JetStream ordered consumer; frames/s.
+ *
+ * tickring runs twice per comparison: `--fsync os` (the durability JetStream 2.9 gives: ack after the
+ * write, no fsync) and `--fsync batch` (its default: ack after fdatasync). Every server is fresh per
+ * run; the CPU of the server process is read from /proc over the measured window.
  *
  *   node dist/bench/peers/peers.bench.js [flags]   (flags: bench/catalog.ts, or --help)
  *
  * Without nats-server on the PATH it says so and exits 0 (JSON: `"available": false`).
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
-import { build } from "hdr-histogram-js";
-import { connect, type JetStreamClient, type NatsConnection, StorageType } from "nats";
-import WebSocket from "ws";
 import { type DaemonProcess, spawnDaemon } from "../../src/daemon/child-process.js";
-import { frameLength } from "../../src/frame/codec.js";
 import { PEERS } from "../catalog.js";
 import { type LoadResult, runLoadGroup } from "../e2e/load-group.js";
-import { encodeTicks, SYMBOLS } from "../e2e/ticks.js";
+import { cpuMeter } from "../e2e/proc-cpu.js";
+import type { TickFormat } from "../e2e/ticks.js";
+import { publishWindowed, type WindowedRun } from "../e2e/window-publisher.js";
 import { benchFlags } from "../flags.js";
-import { type ReplayRun as ClientReplayRun, replayToDone } from "../replay/replay-client.js";
+import { replayToDone } from "../replay/replay-client.js";
+import { connectJetStream, publishAsync, replayOrdered, STREAM } from "./jetstream.js";
+import type { NatsConnection } from "nats";
 import { natsServerVersion, type NatsServer, startNats } from "./nats-server.js";
+import {
+  type Fsync,
+  FSYNCS,
+  type PeerComparison,
+  type PeerRun,
+  type PeersSettings,
+  peerTables,
+  type ReplayDetail,
+} from "./results.js";
 
 const values = benchFlags(PEERS);
 const smoke = values.smoke;
-const seconds = smoke ? 0.3 : values.duration;
-const REPLAY_FRAMES = smoke ? 5_000 : values.frames;
-const WINDOW = values.window;
-/** JetStream stream for persistence and replay; its subjects do not overlap the fan-out's `ticks.>`. */
-const STREAM = "HIST";
+const settings: PeersSettings = {
+  seconds: smoke ? 0.3 : values.duration,
+  warmupS: smoke ? 0.1 : 0.5,
+  clients: smoke ? 2 : values.clients,
+  procs: values.procs,
+  window: values.window,
+  batch: values.batch,
+  replayFrames: smoke ? 2_000 : values.frames,
+  workers: values.workers ?? null,
+};
+const paths = values.only;
+const formats = values.formats;
+/** Smoke runs check the plumbing: tickring's default policy only (the `os` rows say "not run"). */
+const fsyncs: readonly Fsync[] = smoke ? ["batch"] : FSYNCS;
 
-function progress(text: string): void {
-  process.stderr.write(`peers: ${text}\n`);
-}
+const progress = (text: string) => process.stderr.write(`peers: ${text}\n`);
+const load1 = () => Math.round(loadavg()[0] * 100) / 100;
 
 const version = natsServerVersion();
-const machine = { cpus: cpus().length, cpu: cpus()[0]?.model ?? "unknown", node: process.version };
+const machine = {
+  cpus: cpus().length,
+  cpu: cpus()[0]?.model ?? "unknown",
+  memoryGB: Math.round(totalmem() / 1e9),
+  node: process.version,
+  loadAvgAtStart: loadavg().map((l) => Math.round(l * 100) / 100),
+};
 if (version === null) {
   const reason = "nats-server is not installed (run bench/peers/install.sh): peer comparisons skipped";
   if (values.json) console.log(JSON.stringify({ bench: "peers", available: false, reason, machine }));
@@ -51,377 +81,277 @@ if (version === null) {
   process.exit(0);
 }
 
-/** One quote tick as a size-prefixed frame (seq and ts_recv 0: the server stamps them). */
-function tick(k: number): Buffer {
-  return encodeTicks(k, 1, process.hrtime.bigint())[0];
+/**
+ * A fresh server per run, stopped after it — except in smoke mode, where one daemon and one nats-server
+ * serve every run (they check the plumbing, in seconds) and are stopped at the end.
+ */
+function serverOf<S>(start: () => Promise<S>, stop: (s: S) => Promise<unknown>) {
+  let shared: S | null = null;
+  return {
+    async with<T>(run: (s: S) => Promise<T>): Promise<T> {
+      if (smoke) return run((shared ??= await start()));
+      const server = await start();
+      try {
+        return await run(server);
+      } finally {
+        await stop(server);
+      }
+    },
+    async close(): Promise<void> {
+      if (shared !== null) await stop(shared);
+    },
+  };
 }
 
-function latencyHistogram() {
-  return build({ numberOfSignificantValueDigits: 3, lowestDiscernibleValue: 1, highestTrackableValue: 6e10 });
-}
-const usAt = (h: ReturnType<typeof latencyHistogram>, p: number) =>
-  h.totalCount === 0 ? 0 : Math.round(h.getValueAtPercentile(p) / 10) / 100;
-
-async function withDaemon<T>(args: string[], run: (d: DaemonProcess) => Promise<T>): Promise<T> {
-  const data = mkdtempSync(join(tmpdir(), "tickring-peers-"));
-  const daemon = await spawnDaemon([
-    "--port",
-    "0",
-    "--data",
-    data,
-    "--workers",
-    String(values.workers),
-    ...args,
-  ]);
-  try {
-    return await run(daemon);
-  } finally {
-    await daemon.stop();
-    rmSync(data, { recursive: true, force: true });
+const daemons = new Map<Fsync, ReturnType<typeof serverOf<DaemonProcess & { data: string }>>>();
+function withDaemon<T>(fsync: Fsync, run: (d: DaemonProcess) => Promise<T>): Promise<T> {
+  let server = daemons.get(fsync);
+  if (server === undefined) {
+    server = serverOf(
+      async () => {
+        const data = mkdtempSync(join(tmpdir(), "tickring-peers-"));
+        const args = ["--port", "0", "--data", data, "--fsync", fsync];
+        if (settings.workers !== null) args.push("--workers", String(settings.workers));
+        return { ...(await spawnDaemon(args)), data };
+      },
+      async (d) => {
+        await d.stop();
+        rmSync(d.data, { recursive: true, force: true });
+      },
+    );
+    daemons.set(fsync, server);
   }
+  return server.with(run);
 }
 
-async function withNats<T>(run: (n: NatsServer) => Promise<T>): Promise<{ result: T; config: string }> {
-  const server = await startNats();
-  try {
-    return { result: await run(server), config: server.config };
-  } finally {
-    await server.stop();
-  }
+let natsConfig = "";
+const natsServers = serverOf(
+  async () => {
+    const server = await startNats();
+    natsConfig = server.config;
+    return server;
+  },
+  (n) => n.stop(),
+);
+const withNats = <T>(run: (n: NatsServer) => Promise<T>) => natsServers.with(run);
+
+/** Runs `measure` while metering `pid`'s CPU; the load average is taken before. */
+async function metered<D>(pid: number, measure: () => Promise<D>, perSecond: (d: D) => number) {
+  const loadAvg = load1();
+  const meter = cpuMeter([pid]);
+  const detail = await measure();
+  return { perSecond: perSecond(detail), serverCpu: meter.stop()[0], loadAvg, detail };
 }
 
-async function openWs(url: string): Promise<WebSocket> {
-  const ws = new WebSocket(url, { perMessageDeflate: false });
-  await new Promise((resolve, reject) => {
-    ws.once("open", resolve);
-    ws.once("error", reject);
-  });
-  return ws;
+const secondsFromNow = (s: number) => process.hrtime.bigint() + BigInt(Math.round(s * 1e9));
+
+/** tickring's runs of one comparison, one per policy (null: not run, in smoke mode). */
+async function tickringRuns<D>(
+  run: (fsync: Fsync) => Promise<PeerRun<D>>,
+): Promise<Record<Fsync, PeerRun<D> | null>> {
+  const out: Record<Fsync, PeerRun<D> | null> = { os: null, batch: null };
+  for (const f of fsyncs) out[f] = await run(f);
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------
 // Fan-out
 
-interface FanoutScenario {
-  clients: number;
-  rate: number;
-}
-const FANOUT: FanoutScenario[] = smoke
-  ? [{ clients: 2, rate: 2_000 }]
-  : [
-      { clients: 1, rate: 10_000 },
-      { clients: 100, rate: 10_000 },
-      { clients: 100, rate: 50_000 },
-    ];
-const procsFor = (clients: number) => (smoke ? 1 : Math.max(1, Math.min(clients, Math.ceil(clients / 50))));
-
-async function fanout(): Promise<{ scenario: string; tickring: LoadResult; nats: LoadResult }[]> {
-  const rows = [];
-  for (const s of FANOUT) {
-    const label = `${s.clients} client${s.clients > 1 ? "s" : ""} @ ${s.rate / 1000}K/s`;
-    const common = {
-      clients: s.clients,
-      rate: s.rate,
-      procs: procsFor(s.clients),
-      seconds,
-      warmupS: smoke ? 0.1 : 0.5,
-    };
-    progress(`fan-out ${label}: tickring`);
-    const tickring = await withDaemon([], (d) =>
-      runLoadGroup({
+async function fanout(format: TickFormat): Promise<PeerComparison> {
+  const common = {
+    clients: settings.clients,
+    procs: settings.procs,
+    rate: 0,
+    window: settings.window,
+    batch: settings.batch,
+    seconds: settings.seconds,
+    warmupS: settings.warmupS,
+    format,
+    decode: true,
+  };
+  const asRun = (r: LoadResult, loadAvg: number): PeerRun<LoadResult> => ({
+    perSecond: r.deliveredPerSecond,
+    serverCpu: r.serverCpu[0],
+    loadAvg,
+    detail: r,
+  });
+  progress(`fan-out ${format}: nats core`);
+  const nats = await withNats(async (n) => {
+    const loadAvg = load1();
+    const r = await runLoadGroup({
+      ...common,
+      system: "nats",
+      ingest: n.url,
+      feed: n.wsUrl,
+      cpuPids: [n.pid],
+    });
+    return asRun(r, loadAvg);
+  });
+  const tickring = await tickringRuns((fsync) => {
+    progress(`fan-out ${format}: tickring --fsync ${fsync}`);
+    return withDaemon(fsync, async (d) => {
+      const loadAvg = load1();
+      const r = await runLoadGroup({
         ...common,
         system: "tickring",
         ingest: `ws://127.0.0.1:${d.port}/v1/ingest`,
         feed: `ws://127.0.0.1:${d.port}/v1/feed`,
-        subscribe: '{"op":"subscribe","id":1,"symbols":["*"]}',
-      }),
-    );
-    progress(`fan-out ${label}: nats`);
-    const { result: nats } = await withNats((n) =>
-      runLoadGroup({ ...common, system: "nats", ingest: n.url, feed: n.wsUrl }),
-    );
-    rows.push({ scenario: label, tickring, nats });
-  }
-  return rows;
+        subscribe: JSON.stringify({ op: "subscribe", id: 1, symbols: ["*"], format }),
+        cpuPids: [d.child.pid!],
+      });
+      return asRun(r, loadAvg);
+    });
+  });
+  return { path: "fanout", format, nats, tickring };
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Persistence: acked publishes with WINDOW messages in flight, for `seconds`.
+// Durable ingest: a warm-up, then `seconds` of publishing with at most `window` ticks unacked.
 
-/** One persistence row of the JSON result (bench/report renders it). */
-export interface PersistRow {
-  system: "tickring" | "nats";
-  label: string;
-  durability: string;
-  ticksPerMessage: number;
-  /** Messages unacked at most. */
-  inFlight: number;
-  framesPerSecond: number;
-  ackLatencyUs: { p50: number; p99: number; p999: number };
+async function ingest(format: TickFormat): Promise<PeerComparison> {
+  progress(`ingest ${format}: JetStream, asynchronous publishes`);
+  const nats = await withNats(async (n) => {
+    const nc = await connectJetStream(n.url);
+    try {
+      const o = { format, window: settings.window };
+      return await ingestRun(
+        n.pid,
+        () => storedMessages(nc),
+        (endNs) => publishAsync(nc, { ...o, endNs }),
+      );
+    } finally {
+      await nc.close();
+    }
+  });
+  const tickring = await tickringRuns((fsync) => {
+    progress(`ingest ${format}: tickring --fsync ${fsync}`);
+    return withDaemon(fsync, (d) => {
+      const url = `ws://127.0.0.1:${d.port}/v1/ingest`;
+      const o = { url, format, batch: settings.batch, window: settings.window };
+      return ingestRun(
+        d.child.pid!,
+        () => durableSeq(d.port),
+        (endNs) => publishWindowed({ ...o, endNs }),
+      );
+    });
+  });
+  return { path: "ingest", format, nats, tickring };
 }
 
 /**
- * Publishes `perMessage` ticks per ingest message for `seconds`, with WINDOW ticks unacked at most
- * (WINDOW ÷ perMessage messages, at least one): the same ticks in flight as the JetStream run.
+ * A warm-up, then `seconds` of publishing, metered; the acks counted must match what the server says
+ * it stored (`stored()`, read before and after), or the run fails.
  */
-async function tickringAcked(
-  port: number,
-  perMessage: number,
-): Promise<Omit<PersistRow, "label" | "durability">> {
-  const window = Math.max(1, Math.round(WINDOW / perMessage));
-  const ws = await openWs(`ws://127.0.0.1:${port}/v1/ingest`);
-  const h = latencyHistogram();
-  const sentAt: number[] = [];
-  let sent = 0;
-  let acked = 0;
-  let k = 0;
-  const endAt = performance.now() + seconds * 1000;
-  const send = () => {
-    const parts: Buffer[] = [];
-    for (let i = 0; i < perMessage; i++) parts.push(tick(k++));
-    sentAt.push(Number(process.hrtime.bigint()));
-    sent++;
-    ws.send(perMessage === 1 ? parts[0] : Buffer.concat(parts));
-  };
-  const t0 = performance.now();
-  let stopAt = 0;
-  await new Promise<void>((resolve, reject) => {
-    ws.on("message", (data: Buffer, isBinary: boolean) => {
-      if (isBinary) return;
-      const msg = JSON.parse(data.toString()) as { op: string; seq?: number };
-      if (msg.op === "error") return reject(new Error(`ingest error: ${data}`));
-      if (msg.op !== "ack") return;
-      // Message i (1-based) ends at seq i × perMessage: an ack for seq N covers every message up to it.
-      const upTo = Math.floor(msg.seq! / perMessage);
-      const now = Number(process.hrtime.bigint());
-      for (; acked < upTo; acked++) h.recordValue(Math.max(1, now - sentAt[acked]));
-      if (performance.now() < endAt) {
-        while (sent - acked < window) send();
-      } else if (stopAt === 0) stopAt = performance.now();
-      if (acked === sent && stopAt !== 0) resolve();
-    });
-    for (let i = 0; i < window; i++) send();
-  });
-  ws.close();
-  return {
-    system: "tickring",
-    ticksPerMessage: perMessage,
-    inFlight: window,
-    framesPerSecond: Math.round((acked * perMessage) / ((stopAt - t0) / 1000)),
-    ackLatencyUs: { p50: usAt(h, 50), p99: usAt(h, 99), p999: usAt(h, 99.9) },
-  };
+async function ingestRun(
+  pid: number,
+  stored: () => Promise<number>,
+  publish: (endNs: bigint) => Promise<WindowedRun>,
+): Promise<PeerRun<WindowedRun>> {
+  const before = await stored();
+  const warm = await publish(secondsFromNow(settings.warmupS));
+  const run = await metered(
+    pid,
+    () => publish(secondsFromNow(settings.seconds)),
+    (r) => r.ackedPerSecond,
+  );
+  const added = (await stored()) - before;
+  if (added !== warm.acked + run.detail.acked) {
+    throw new Error(
+      `the server stored ${added} ticks, the publisher counted ${warm.acked + run.detail.acked} acks`,
+    );
+  }
+  return run;
 }
 
-async function natsClient(n: NatsServer): Promise<{ nc: NatsConnection; js: JetStreamClient }> {
-  const nc = await connect({ servers: n.url.replace("nats://", "") });
-  const jsm = await nc.jetstreamManager();
-  await jsm.streams.add({ name: STREAM, subjects: ["hist.>"], storage: StorageType.File });
-  return { nc, js: nc.jetstream() };
+/** The daemon's highest durable seq (its `/healthz`). */
+async function durableSeq(port: number): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+  return ((await res.json()) as { seq: number }).seq;
 }
 
-async function natsAcked(n: NatsServer): Promise<Omit<PersistRow, "label" | "durability">> {
-  const { nc, js } = await natsClient(n);
-  const h = latencyHistogram();
-  let sent = 0;
-  let acked = 0;
-  const t0 = performance.now();
-  const endAt = t0 + seconds * 1000;
-  let stopAt = 0;
-  await new Promise<void>((resolve, reject) => {
-    const one = () => {
-      const k = sent++;
-      const start = Number(process.hrtime.bigint());
-      js.publish(`hist.${SYMBOLS[k % SYMBOLS.length]}`, tick(k)).then(() => {
-        h.recordValue(Math.max(1, Number(process.hrtime.bigint()) - start));
-        acked++;
-        if (performance.now() < endAt) one();
-        else if (stopAt === 0) stopAt = performance.now();
-        if (acked === sent && stopAt !== 0) resolve();
-      }, reject);
-    };
-    for (let i = 0; i < WINDOW; i++) one();
-  });
-  await nc.close();
-  return {
-    system: "nats",
-    ticksPerMessage: 1,
-    inFlight: WINDOW,
-    framesPerSecond: Math.round(acked / ((stopAt - t0) / 1000)),
-    ackLatencyUs: { p50: usAt(h, 50), p99: usAt(h, 99), p999: usAt(h, 99.9) },
-  };
+async function storedMessages(nc: NatsConnection): Promise<number> {
+  return (await (await nc.jetstreamManager()).streams.info(STREAM)).state.messages;
 }
 
-async function persistence(): Promise<{ rows: PersistRow[]; natsConfig: string }> {
-  const rows: PersistRow[] = [];
-  progress("persistence: nats JetStream file store");
-  const { result: nats, config } = await withNats((n) => natsAcked(n));
-  rows.push({
-    ...nats,
-    label: "JetStream file store, js.publish",
-    durability: "page cache; fsync on JetStream's own timer (2.9 default), not per publish",
-  });
-  // Smoke: only tickring's default policy, to keep CI short.
-  for (const fsync of smoke ? (["batch"] as const) : (["os", "batch"] as const)) {
-    for (const perMessage of [1, 100]) {
-      progress(`persistence: tickring --fsync ${fsync}, ${perMessage} tick(s) per message`);
-      const r = await withDaemon(["--fsync", fsync], (d) => tickringAcked(d.port, perMessage));
-      rows.push({
-        ...r,
-        label: `tickring ingest --fsync ${fsync}`,
-        durability:
-          fsync === "os"
-            ? "page cache; ack after write(), no fsync (the OS flushes)"
-            : "ack after fdatasync, group commit every ≤ 2 ms",
-      });
+// ---------------------------------------------------------------------------------------------------
+// Replay: `replayFrames` trades stored (not measured), then read from the start by one client.
+
+function checkFrames(who: string, frames: number): void {
+  if (frames !== settings.replayFrames)
+    throw new Error(`${who} replayed ${frames} of ${settings.replayFrames} frames`);
+}
+
+async function replay(format: TickFormat): Promise<PeerComparison> {
+  const N = settings.replayFrames;
+  const perSecond = (r: ReplayDetail & { framesPerSecond: number }) => r.framesPerSecond;
+  progress(`replay ${format}: JetStream ordered consumer`);
+  const { nats, natsPull1000 } = await withNats(async (n) => {
+    const nc = await connectJetStream(n.url);
+    try {
+      await publishAsync(nc, { format, window: settings.window, ticks: N });
+      const first = await metered(n.pid, () => replayOrdered(nc, format, N), perSecond);
+      checkFrames(`JetStream (${STREAM})`, first.detail.frames);
+      if (smoke) return { nats: first, natsPull1000: undefined };
+      const second = await metered(n.pid, () => replayOrdered(nc, format, N, 1000), perSecond);
+      checkFrames(`JetStream (${STREAM}, pull batch 1000)`, second.detail.frames);
+      return { nats: first, natsPull1000: second };
+    } finally {
+      await nc.close();
     }
-  }
-  return { rows, natsConfig: config };
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Replay: REPLAY_FRAMES stored ticks read from the start by one client.
-
-/** One replay row of the JSON result (bench/report renders it). */
-export type ReplayRun = Omit<ClientReplayRun, "endMs">;
-
-async function tickringReplay(): Promise<ReplayRun> {
-  return withDaemon(["--fsync", "os"], async (d) => {
-    // Fill through ingest, 1,000 ticks per message, until the last ack.
-    const ws = await openWs(`ws://127.0.0.1:${d.port}/v1/ingest`);
-    await new Promise<void>((resolve, reject) => {
-      ws.on("message", (data: Buffer) => {
-        const msg = JSON.parse(data.toString()) as { op: string; seq?: number };
-        if (msg.op === "error") reject(new Error(`ingest error: ${data}`));
-        else if (msg.op === "ack" && msg.seq === REPLAY_FRAMES) resolve();
-      });
-      for (let k = 0; k < REPLAY_FRAMES;) {
-        const parts: Buffer[] = [];
-        for (let i = 0; i < 1000 && k < REPLAY_FRAMES; i++) parts.push(tick(k++));
-        ws.send(Buffer.concat(parts));
-      }
-    });
-    ws.close();
-    const run = await replayToDone(d.port, { from: { seq: 1 }, to: { seq: REPLAY_FRAMES }, speed: "max" });
-    return { frames: run.frames, framesPerSecond: run.framesPerSecond, firstFrameMs: run.firstFrameMs };
   });
-}
-
-/** `maxMessages`: the ordered consumer's pull batch (nats.js default 100). */
-async function natsReplay(n: NatsServer, maxMessages: number): Promise<ReplayRun> {
-  const { nc, js } = await natsClient(n);
-  // Fill with core publishes into the stream's subjects, then wait until the stream holds them all.
-  for (let k = 0; k < REPLAY_FRAMES; k++) {
-    nc.publish(`hist.${SYMBOLS[k % SYMBOLS.length]}`, tick(k));
-    if (k % 10_000 === 9_999) await nc.flush();
-  }
-  await nc.flush();
-  const jsm = await nc.jetstreamManager();
-  for (let i = 0; (await jsm.streams.info(STREAM)).state.messages < REPLAY_FRAMES; i++) {
-    if (i > 1000) throw new Error("JetStream did not store every message within 10 s");
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  const consumer = await js.consumers.get(STREAM); // ordered consumer, deliver all, from the start
-  const start = performance.now();
-  let first = 0;
-  let frames = 0;
-  const messages = await consumer.consume({ max_messages: maxMessages });
-  for await (const m of messages) {
-    if (first === 0) first = performance.now();
-    for (let off = 0; off < m.data.length; off += frameLength(m.data, off)) frames++;
-    if (m.seq === REPLAY_FRAMES) break;
-  }
-  const end = performance.now();
-  await nc.close();
-  return {
-    frames,
-    framesPerSecond: Math.round(frames / ((end - start) / 1000)),
-    firstFrameMs: Math.round((first - start) * 100) / 100,
-  };
-}
-
-async function replay(): Promise<{
-  frames: number;
-  tickring: ReplayRun;
-  nats: ReplayRun;
-  natsBatch1000: ReplayRun;
-}> {
-  progress(`replay ${REPLAY_FRAMES} frames: tickring`);
-  const tickring = await tickringReplay();
-  progress(`replay ${REPLAY_FRAMES} frames: nats ordered consumer (default pull batch 100)`);
-  const { result: nats } = await withNats((n) => natsReplay(n, 100));
-  progress(`replay ${REPLAY_FRAMES} frames: nats ordered consumer (pull batch 1000)`);
-  const { result: natsBatch1000 } = await withNats((n) => natsReplay(n, 1000));
-  for (const [name, r] of [
-    ["tickring", tickring],
-    ["nats", nats],
-    ["nats (batch 1000)", natsBatch1000],
-  ] as const) {
-    if (r.frames !== REPLAY_FRAMES)
-      throw new Error(`${name} replayed ${r.frames} of ${REPLAY_FRAMES} frames`);
-  }
-  return { frames: REPLAY_FRAMES, tickring, nats, natsBatch1000 };
+  const tickring = await tickringRuns((fsync) => {
+    progress(`replay ${format}: tickring --fsync ${fsync}`);
+    return withDaemon(fsync, async (d) => {
+      const url = `ws://127.0.0.1:${d.port}/v1/ingest`;
+      await publishWindowed({ url, format, batch: settings.batch, window: settings.window, ticks: N });
+      const request = { from: { seq: 1 }, to: { seq: N }, speed: "max", format };
+      const run = await metered(
+        d.child.pid!,
+        () => replayToDone(d.port, request, { decode: true }),
+        perSecond,
+      );
+      checkFrames("tickring", run.detail.frames);
+      return run;
+    });
+  });
+  return { path: "replay", format, nats, tickring, natsPull1000 };
 }
 
 // ---------------------------------------------------------------------------------------------------
 
-const fan = await fanout();
-const persist = await persistence();
-const rep = await replay();
+const RUN = { fanout, ingest, replay };
+const results: PeerComparison[] = [];
+try {
+  for (const path of paths) for (const format of formats) results.push(await RUN[path](format));
+} finally {
+  await natsServers.close();
+  for (const d of daemons.values()) await d.close();
+}
+
 const nats = {
   version,
-  config: persist.natsConfig,
+  config: natsConfig,
   settings: {
     core: "defaults; subscribers on the WebSocket listener (no TLS, no compression), publisher on TCP",
     jetstream: `stream ${STREAM}: file storage, 1 replica, limits retention, defaults otherwise`,
     fsync:
       "nats-server 2.9 has no sync_interval option: the file store writes to the page cache and syncs on its own timer",
-    client: "nats.js 2.x (npm nats) for JetStream; fan-out speaks the protocol over ws/net directly",
-    orderedConsumer:
-      "js.consumers.get(stream).consume(): the client's default pull batch (max_messages 100), and 1000",
+    clients:
+      "nats.js 2.x (npm nats) for JetStream: publishes with a reply subject, PubAcks counted; ordered consumer. " +
+      "Fan-out publisher and subscribers speak the protocol over net/ws directly (bench/peers/nats-protocol.ts)",
   },
 };
-const settings = {
-  seconds,
-  window: WINDOW,
-  replayFrames: REPLAY_FRAMES,
-  tickringWorkers: values.workers,
-};
-const r2 = (a: number, b: number) => (b === 0 ? null : Math.round((a / b) * 100) / 100);
 if (values.json) {
-  console.log(
-    JSON.stringify({
-      bench: "peers",
-      available: true,
-      machine,
-      nats,
-      settings,
-      results: { fanout: fan, persistence: persist.rows, replay: rep },
-    }),
-  );
+  console.log(JSON.stringify({ bench: "peers", available: true, machine, nats, settings, results }));
 } else {
-  console.log(`peers — ${machine.cpus} × ${machine.cpu}, Node ${machine.node}, nats-server ${version}`);
-  console.log("fan-out (delivered frames/s, latency µs p50/p99/p99.9):");
-  for (const r of fan) {
-    const t = r.tickring;
-    const n = r.nats;
-    console.log(
-      `  ${r.scenario.padEnd(20)} tickring ${t.deliveredPerSecond} ${t.latencyUs.p50}/${t.latencyUs.p99}/${t.latencyUs.p999}` +
-        ` | nats ${n.deliveredPerSecond} ${n.latencyUs.p50}/${n.latencyUs.p99}/${n.latencyUs.p999}` +
-        ` | p50 tickring/nats ${r2(t.latencyUs.p50, n.latencyUs.p50)}, p99 ${r2(t.latencyUs.p99, n.latencyUs.p99)}`,
-    );
-  }
-  console.log(`persistence (acked frames/s, ${WINDOW} ticks in flight):`);
-  const js = persist.rows[0].framesPerSecond;
-  for (const r of persist.rows) {
-    console.log(
-      `  ${r.label.padEnd(34)} ${String(r.ticksPerMessage).padStart(3)}/msg × ${String(r.inFlight).padStart(3)} ${String(r.framesPerSecond).padStart(9)}/s` +
-        `  ack p50 ${r.ackLatencyUs.p50} µs p99 ${r.ackLatencyUs.p99} µs  (÷ JetStream ${r2(r.framesPerSecond, js)})`,
-    );
-  }
   console.log(
-    `replay ${rep.frames} frames: tickring ${rep.tickring.framesPerSecond}/s (first ${rep.tickring.firstFrameMs} ms)` +
-      ` | nats ordered consumer ${rep.nats.framesPerSecond}/s (first ${rep.nats.firstFrameMs} ms)` +
-      `, pull batch 1000: ${rep.natsBatch1000.framesPerSecond}/s` +
-      ` | ratio ${r2(rep.tickring.framesPerSecond, rep.nats.framesPerSecond)} / ${r2(rep.tickring.framesPerSecond, rep.natsBatch1000.framesPerSecond)}`,
+    `peers — ${machine.cpus} × ${machine.cpu}, ${machine.memoryGB} GB, Node ${machine.node}, nats-server ${version}, ` +
+      `load average ${machine.loadAvgAtStart.join(" ")} at the start`,
   );
+  console.log(
+    `settings: ${settings.clients} subscribers in ${settings.procs} load processes, ${settings.batch} ticks per batch, ` +
+      `≤ ${settings.window} ticks unacked, ${settings.seconds} s measured after ${settings.warmupS} s warm-up, ` +
+      `tickring --workers ${settings.workers ?? "default"}; CPU = cores used by the server process over the measured window`,
+  );
+  for (const t of peerTables(results, settings)) console.log(`\n${t.title}\n\n${t.md}`);
 }

@@ -13,9 +13,11 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release, totalmem } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { PersistRow, ReplayRun } from "../peers/peers.bench.js";
 import { REPORT, REPORTED } from "../catalog.js";
 import { benchFlags } from "../flags.js";
+import { PATHS } from "../catalog.js";
+import { FSYNCS, type PeerComparison, type PeersSettings, peerTables } from "../peers/results.js";
+import { fmt, ratio, table } from "./markdown.js";
 import { type Bar, type CurvePoint, latencyCurves, percentileLabel, throughputBars } from "./charts.js";
 
 export type BenchName = (typeof REPORTED)[number];
@@ -96,23 +98,6 @@ function runBench(name: string, index: number): Promise<Run> {
 
 // ---------------------------------------------------------------------------------------------------
 // Markdown helpers
-
-const fmt = (x: unknown): string => {
-  if (x === null || x === undefined) return "–";
-  if (typeof x === "number") {
-    if (!Number.isFinite(x)) return String(x);
-    if (Math.abs(x) >= 1000) return Math.round(x).toLocaleString("en-US");
-    return String(Math.round(x * 100) / 100);
-  }
-  return String(x);
-};
-const ratio = (a: number, b: number) => (b === 0 ? "–" : (Math.round((a / b) * 100) / 100).toFixed(2));
-
-function table(head: string[], rows: unknown[][]): string {
-  const lines = [`| ${head.join(" | ")} |`, `|${head.map(() => " --- ").join("|")}|`];
-  for (const r of rows) lines.push(`| ${r.map(fmt).join(" | ")} |`);
-  return `${lines.join("\n")}\n`;
-}
 
 interface Section {
   md: string;
@@ -224,138 +209,36 @@ function e2eSection(j: Record<string, unknown>): Section {
 function peersSection(j: Record<string, unknown>): Section {
   if (j.available === false) return { md: `**Not run**: ${j.reason}\n`, charts: [] };
   const nats = j.nats as { version: string; config: string; settings: Record<string, string> };
-  const settings = j.settings as Record<string, unknown>;
-  const res = j.results as {
-    fanout: { scenario: string; tickring: Load; nats: Load }[];
-    persistence: PersistRow[];
-    replay: { frames: number; tickring: ReplayRun; nats: ReplayRun; natsBatch1000: ReplayRun };
-  };
-  let md = `Peer: **nats-server ${nats.version}** (Debian package), started for each comparison on free loopback ports with this configuration (the store dir is a fresh temp dir):\n\n\`\`\`\n${nats.config.trim()}\n\`\`\`\n\n`;
+  const settings = j.settings as PeersSettings;
+  const results = j.results as PeerComparison[];
+  let md = `Peer: **nats-server ${nats.version}** (Debian package), started for each run on free loopback ports with this configuration (the store dir is a fresh temp dir):\n\n\`\`\`\n${nats.config.trim()}\n\`\`\`\n\n`;
   for (const [k, v] of Object.entries(nats.settings)) md += `- ${k}: ${v}\n`;
-  md += `- run settings: ${JSON.stringify(settings)}\n\n`;
-
-  md += "### Fan-out: paced ticks to N WebSocket clients\n\n";
-  md +=
-    "tickring real-time feed (`/v1/ingest` → `/v1/feed`, subscribe `*`) against NATS core (one `PUB ticks.<symbol>` per tick on TCP → WebSocket listener, `SUB ticks.>`), the same load processes and frames; latency from the intended send time.\n\n";
-  const rows: unknown[][] = [];
-  const points: CurvePoint[] = [];
-  const bars: Bar[] = [];
-  for (const r of res.fanout) {
-    for (const [system, l] of [
-      ["tickring", r.tickring],
-      ["nats", r.nats],
-    ] as const) {
-      rows.push([
-        r.scenario,
-        system,
-        l.deliveredPerSecond,
-        l.latencyUs.p50,
-        l.latencyUs.p99,
-        l.latencyUs.p999,
-        l.latencyUs.max,
-        l.clientCpu,
+  md += `- run settings: ${JSON.stringify(settings)}\n`;
+  for (const t of peerTables(results, settings)) md += `\n### ${t.title}\n\n${t.md}`;
+  const charts = PATHS.filter((path) => results.some((c) => c.path === path)).map((path) => {
+    const bars: Bar[] = results
+      .filter((c) => c.path === path)
+      .flatMap((c) => [
+        ...FSYNCS.flatMap((f) => {
+          const t = c.tickring[f];
+          return t === null ? [] : [{ group: c.format, system: `tickring --fsync ${f}`, value: t.perSecond }];
+        }),
+        { group: c.format, system: "NATS", value: c.nats.perSecond },
       ]);
-      points.push(...curve(`${system} · ${r.scenario}`, l));
-      bars.push({ group: r.scenario, system, value: l.deliveredPerSecond });
-    }
-    rows.push([
-      "",
-      "**ratio** t/n",
-      ratio(r.tickring.deliveredPerSecond, r.nats.deliveredPerSecond),
-      ratio(r.tickring.latencyUs.p50, r.nats.latencyUs.p50),
-      ratio(r.tickring.latencyUs.p99, r.nats.latencyUs.p99),
-      ratio(r.tickring.latencyUs.p999, r.nats.latencyUs.p999),
-      "",
-      "",
-    ]);
-  }
-  md += table(
-    ["scenario", "system", "delivered fr/s", "p50 µs", "p99 µs", "p99.9 µs", "max µs", "client CPU"],
-    rows,
-  );
-  md += `\n${img("peers-fanout-latency.svg", "fan-out latency percentiles")}${img("peers-fanout-throughput.svg", "fan-out delivered frames/s")}\n`;
-
-  md += "### Persistence: acked publishes\n\n";
-  const js = res.persistence.find((r) => r.label.startsWith("JetStream"));
-  md += `Publishes with ${fmt(settings.window)} ticks unacked at most, for ${fmt(settings.seconds)} s each; ratio = frames/s ÷ JetStream's.\n\n`;
-  md += table(
-    [
-      "system",
-      "durability at ack",
-      "ticks/msg",
-      "msgs in flight",
-      "acked fr/s",
-      "ack p50 µs",
-      "ack p99 µs",
-      "÷ JetStream",
-    ],
-    res.persistence.map((r) => [
-      r.label,
-      r.durability,
-      r.ticksPerMessage,
-      r.inFlight,
-      r.framesPerSecond,
-      r.ackLatencyUs.p50,
-      r.ackLatencyUs.p99,
-      js ? ratio(r.framesPerSecond, js.framesPerSecond) : "–",
-    ]),
-  );
-  md += `\n${img("peers-persistence.svg", "acked frames/s")}\n`;
-
-  md += "### Replay from the start\n\n";
-  const rep = res.replay;
-  md += `${fmt(rep.frames)} stored ticks, one client: tickring historical replay \`speed:"max"\` (WebSocket) against a JetStream ordered consumer (nats.js on TCP); ratio = tickring ÷ that row.\n\n`;
-  md += table(
-    ["system", "frames/s", "first frame ms", "tickring ÷"],
-    [
-      ["tickring historical, speed max", rep.tickring.framesPerSecond, rep.tickring.firstFrameMs, "–"],
-      [
-        "JetStream ordered consumer, pull batch 100 (default)",
-        rep.nats.framesPerSecond,
-        rep.nats.firstFrameMs,
-        ratio(rep.tickring.framesPerSecond, rep.nats.framesPerSecond),
-      ],
-      [
-        "JetStream ordered consumer, pull batch 1000",
-        rep.natsBatch1000.framesPerSecond,
-        rep.natsBatch1000.firstFrameMs,
-        ratio(rep.tickring.framesPerSecond, rep.natsBatch1000.framesPerSecond),
-      ],
-    ],
-  );
-  md += `\n${img("peers-replay.svg", "replay frames/s")}`;
-  const persistBars: Bar[] = res.persistence.map((r) => ({
-    group: `${r.ticksPerMessage} tick/msg`,
-    system: r.label,
-    value: r.framesPerSecond,
-  }));
-  const replayBars: Bar[] = [
-    { group: "replay", system: "tickring speed max", value: rep.tickring.framesPerSecond },
-    { group: "replay", system: "JetStream ordered (100)", value: rep.nats.framesPerSecond },
-    { group: "replay", system: "JetStream ordered (1000)", value: rep.natsBatch1000.framesPerSecond },
-  ];
-  return {
-    md,
-    charts: [
-      {
-        file: "peers-fanout-latency.svg",
-        svg: latencyCurves("fan-out: tickring vs NATS core, latency", points),
-      },
-      {
-        file: "peers-fanout-throughput.svg",
-        svg: throughputBars("fan-out: delivered frames/s", "frames/s", bars),
-      },
-      {
-        file: "peers-persistence.svg",
-        svg: throughputBars("persistence: acked frames/s", "frames/s", persistBars),
-      },
-      {
-        file: "peers-replay.svg",
-        svg: throughputBars("replay from the start: frames/s", "frames/s", replayBars),
-      },
-    ],
-  };
+    return {
+      file: `peers-${path}.svg`,
+      svg: throughputBars(`${PATH_TITLE[path]}, per second`, "per second", bars),
+    };
+  });
+  md += `\n${charts.map((c) => img(c.file, c.file)).join("")}`;
+  return { md, charts };
 }
+
+const PATH_TITLE = {
+  fanout: "fan-out: delivered frames",
+  ingest: "durable ingest: acked ticks",
+  replay: "replay: frames",
+};
 
 interface RingSide {
   deliveredPerSecond: number;

@@ -14,6 +14,7 @@ import { exitCodeOf } from "../errors.js";
 import { registerBenchCommand } from "./bench-command.js";
 import { registerReplayCommand } from "./replay-command.js";
 import { registerSnapshotCommands } from "./snapshot-command.js";
+import { registerWalCommands } from "./wal-command.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const packageJson = JSON.parse(readFileSync(join(here, "../../../package.json"), "utf8")) as {
@@ -53,9 +54,16 @@ const attributes = serveFlags().map(({ flag, usage, description }) => {
 });
 serve.action(async (given: Record<string, string | boolean | undefined>) => {
   const flags = Object.fromEntries(attributes.map(([flag, attribute]) => [flag, given[attribute]]));
-  const daemon = await Tickring.start(resolveCliServeOptions({ flags, env: process.env }));
+  // Signals are taken before the daemon starts: one that arrives while it starts (a supervisor stopping it
+  // as soon as it said it serves) stops it cleanly once started, instead of killing it by default.
+  const started: { daemon?: Tickring; signalled?: string } = {};
   let stopping = false;
   const stop = (signal: string) => {
+    const daemon = started.daemon;
+    if (daemon === undefined) {
+      started.signalled ??= signal;
+      return;
+    }
     if (stopping) {
       daemon.log.warn({ signal }, "second signal: exiting without a clean shutdown");
       process.exit(1);
@@ -72,6 +80,8 @@ serve.action(async (given: Record<string, string | boolean | undefined>) => {
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
+  started.daemon = await Tickring.start(resolveCliServeOptions({ flags, env: process.env }));
+  if (started.signalled !== undefined) stop(started.signalled);
 });
 
 registerReplayCommand(program);
@@ -79,6 +89,8 @@ registerReplayCommand(program);
 registerBenchCommand(program);
 
 registerSnapshotCommands(program);
+
+registerWalCommands(program);
 
 /** Writes the one line an error gets: commander's own (a suggestion folded in) or the error's message. */
 function fail(message: string): void {

@@ -28,7 +28,7 @@ export function registerSnapshotCommands(program: Command): void {
   snapshot
     .command("create")
     .description(
-      "snapshot a stopped data dir (--data), or a running daemon (--url) without stopping ingest; prints {id, seq, path}",
+      "snapshot a stopped data dir (--data: prints {id, seq, path}), or a running daemon (--url: prints {id, seq}; it is in the daemon's <data>/snapshots/<id>) without stopping ingest",
     )
     .option("--data <dir>", "data directory of a stopped daemon (refused while a daemon holds it: use --url)")
     .option("--out <path>", "where the snapshot goes; must not exist (default: <data>/snapshots/<id>)")

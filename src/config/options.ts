@@ -86,6 +86,47 @@ export interface ServeOptions {
    * @default "auto"
    */
   transport: "auto" | "uws" | "ws";
+  /** Open WebSocket connections from one IP address, over all workers. @default 1000 */
+  maxConnectionsPerIp: number;
+  /** Subscriptions open on one connection. @default 100 */
+  maxSubscriptions: number;
+  /** Symbols over all subscriptions of one connection. @default 10000 */
+  maxSymbols: number;
+  /** Historical replays running on one connection. @default 8 */
+  maxReplays: number;
+  /** Historical replays running in one worker (each holds a 1 MiB buffer and a file). @default 64 */
+  maxReplaysPerWorker: number;
+  /** Bytes of last values (one frame per symbol) the daemon keeps, over all workers. @default 64 MiB */
+  lastValueBytes: number;
+  /** Bytes of frames held for conflating subscribers, over all workers. @default 64 MiB */
+  conflateBytes: number;
+  /**
+   * Bytes all subscribers' sockets may hold unsent, over all workers: split between a worker's connections,
+   * it lowers each one's backpressure limit as connections add up. @default 256 MiB
+   */
+  sendBufferBytes: number;
+}
+
+/** What one connection, and one worker, may hold of the feeds (from the options of the same names). */
+export interface FeedLimits {
+  /** Subscriptions per connection. */
+  subscriptions: number;
+  /** Symbols over all subscriptions of a connection (`*` counts as one). */
+  symbols: number;
+  /** Historical replays per connection. */
+  replays: number;
+  /** Historical replays per worker. */
+  replaysPerWorker: number;
+}
+
+/** The feed limits of `o`. */
+export function feedLimitsOf(o: ServeOptions): FeedLimits {
+  return {
+    subscriptions: o.maxSubscriptions,
+    symbols: o.maxSymbols,
+    replays: o.maxReplays,
+    replaysPerWorker: o.maxReplaysPerWorker,
+  };
 }
 
 export function defaultServeOptions(): ServeOptions {
@@ -114,6 +155,14 @@ export function defaultServeOptions(): ServeOptions {
     snapshotEveryMs: undefined,
     snapshotKeep: undefined,
     transport: "auto",
+    maxConnectionsPerIp: 1000,
+    maxSubscriptions: 100,
+    maxSymbols: 10_000,
+    maxReplays: 8,
+    maxReplaysPerWorker: 64,
+    lastValueBytes: 64 * MiB,
+    conflateBytes: 64 * MiB,
+    sendBufferBytes: 256 * MiB,
   };
 }
 
@@ -265,6 +314,46 @@ const SPECS: { [K in keyof ServeOptions]: Spec<ServeOptions[K]> } = {
     flag: "transport",
     help: "WebSocket server: uws (native uWebSockets.js), ws (JavaScript, slower) or auto (uws when it loads)",
     kind: oneOf("transport", ["auto", "uws", "ws"] as const),
+  },
+  maxConnectionsPerIp: {
+    flag: "max-connections-per-ip",
+    help: "open WebSocket connections from one IP address, over all workers",
+    kind: int(1, 1_000_000),
+  },
+  maxSubscriptions: {
+    flag: "max-subscriptions",
+    help: "subscriptions open on one connection",
+    kind: int(1, 100_000),
+  },
+  maxSymbols: {
+    flag: "max-symbols",
+    help: "symbols over all subscriptions of one connection",
+    kind: int(1, 10_000_000),
+  },
+  maxReplays: {
+    flag: "max-replays",
+    help: "historical replays running on one connection",
+    kind: int(1, 10_000),
+  },
+  maxReplaysPerWorker: {
+    flag: "max-replays-per-worker",
+    help: "historical replays running in one worker (each holds a 1 MiB buffer and an open file)",
+    kind: int(1, 100_000),
+  },
+  lastValueBytes: {
+    flag: "last-value-bytes",
+    help: "bytes of last values (the latest frame per symbol) kept, over all workers",
+    kind: bytes({ min: 64 * 1024, max: 64 * 1024 * MiB }),
+  },
+  conflateBytes: {
+    flag: "conflate-bytes",
+    help: "bytes of frames held for conflating subscribers, over all workers",
+    kind: bytes({ min: 64 * 1024, max: 64 * 1024 * MiB }),
+  },
+  sendBufferBytes: {
+    flag: "send-buffer-bytes",
+    help: "bytes all subscribers' sockets may hold unsent, over all workers (lowers each one's backpressure limit as connections add up)",
+    kind: bytes({ min: MiB, max: 64 * 1024 * MiB }),
   },
 };
 

@@ -27,7 +27,13 @@ export interface AdminHttpOptions {
 
 const JSON_TYPE = "application/json";
 
+/** Snapshots asked over HTTP: at most one per this long. */
+const SNAPSHOT_INTERVAL_MS = 30_000;
+
 export class AdminHttp {
+  private snapshotting = false;
+  private lastSnapshotAt = Number.NEGATIVE_INFINITY;
+
   constructor(private readonly o: AdminHttpOptions) {}
 
   /** Answers `method path`; never rejects. */
@@ -50,11 +56,31 @@ export class AdminHttp {
     }
   }
 
-  /** An online snapshot into the data directory, answered with its id and seq. */
+  /**
+   * An online snapshot into the data directory, answered with its id and seq — not its path: an answer
+   * names nothing of the server's file system. One at a time, and at most one per
+   * {@link SNAPSHOT_INTERVAL_MS}: each copies the store and the active segment.
+   */
   private async snapshot(): Promise<HttpAnswer> {
     if (this.o.closing()) throw new TickringError("NOT_READY", "tickring is closing");
-    const { id, seq, path } = await this.o.snapshots.take();
-    return { status: 200, contentType: JSON_TYPE, body: JSON.stringify({ id, seq, path }) };
+    const now = performance.now();
+    if (this.snapshotting || now - this.lastSnapshotAt < SNAPSHOT_INTERVAL_MS) {
+      const wait = Math.ceil((SNAPSHOT_INTERVAL_MS - (now - this.lastSnapshotAt)) / 1000);
+      throw new TickringError(
+        "RATE_LIMITED",
+        this.snapshotting
+          ? "a snapshot is being taken: try when it is done"
+          : `one snapshot per ${SNAPSHOT_INTERVAL_MS / 1000} s: try in ${wait} s`,
+      );
+    }
+    this.snapshotting = true;
+    this.lastSnapshotAt = now;
+    try {
+      const { id, seq } = await this.o.snapshots.take();
+      return { status: 200, contentType: JSON_TYPE, body: JSON.stringify({ id, seq }) };
+    } finally {
+      this.snapshotting = false;
+    }
   }
 
   private error(err: unknown): HttpAnswer {

@@ -20,16 +20,29 @@ export interface DaemonProcess {
   kill(): Promise<void>;
 }
 
+/** How to run the child. */
+export interface SpawnOptions {
+  /** A lower limit of open files for the daemon (`ulimit -n`), to test running out of them. */
+  maxOpenFiles?: number;
+}
+
 /**
  * Starts `tickring serve ...args` (pass `--port 0` for a free port); rejects if it exits first. The
  * daemon must log at info or below: its info-level "tickring serving" line is how we learn the port.
  */
-export async function spawnDaemon(args: string[]): Promise<DaemonProcess> {
+export async function spawnDaemon(args: string[], options: SpawnOptions = {}): Promise<DaemonProcess> {
   const level = args[args.lastIndexOf("--log-level") + 1];
   if (args.includes("--log-level") && !["info", "debug", "trace"].includes(level)) {
     throw new Error(`spawnDaemon needs --log-level info or lower to see "tickring serving", got ${level}`);
   }
-  const child = spawn(process.execPath, [CLI, "serve", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const argv = [process.execPath, CLI, "serve", ...args];
+  // `ulimit -n` applies to the shell, and exec hands it to the daemon: no wrapper stays in between.
+  const child =
+    options.maxOpenFiles === undefined
+      ? spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] })
+      : spawn("/bin/sh", ["-c", `ulimit -n ${options.maxOpenFiles} && exec "$@"`, "sh", ...argv], {
+          stdio: ["ignore", "pipe", "pipe"],
+        });
   const logs: Record<string, unknown>[] = [];
   let stderr = "";
   child.stderr!.on("data", (d) => {

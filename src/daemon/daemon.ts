@@ -4,7 +4,7 @@
  * them in the reverse order. The embedding API ({@link Tickring}) is a thin facade over it.
  */
 import { clockOffsetNs } from "../clock.js";
-import type { ServeOptions } from "../config/options.js";
+import { feedLimitsOf, type ServeOptions } from "../config/options.js";
 import { formatDuration } from "../config/duration.js";
 import type { IncidentLogger } from "../errors.js";
 import { frameTsRecvApprox } from "../frame/codec.js";
@@ -15,8 +15,8 @@ import { IndexProgress, OnlineSnapshots, recoverDataDir } from "../recovery/inde
 import { RecoveryStatusServer } from "./status-server.js";
 import { RingWriter } from "../ring/writer.js";
 import {
+  type AckedSeqFile,
   type DataDir,
-  Indexer,
   openDataDir,
   openWalReader,
   type RetentionOptions,
@@ -24,6 +24,7 @@ import {
   type Wal,
 } from "../storage/index.js";
 import type { ToMain } from "../threads/messages.js";
+import { SharedCounts } from "../threads/shared-counts.js";
 import {
   allocateSharedState,
   STATE_READY,
@@ -33,8 +34,10 @@ import {
   STATUS_STATE,
   STATUS_WRITTEN_SEQ,
 } from "../threads/shared-state.js";
+import { IndexerThread } from "../indexing/indexer-thread.js";
 import { AckQueue } from "./ack-queue.js";
 import { type TransportSelection, selectTransport } from "../transport/select.js";
+import { IngestPump } from "./ingest-pump.js";
 import { AdminHttp } from "./admin-http.js";
 import { Metrics } from "./metrics.js";
 import { logTransport, readyFields } from "./ready-line.js";
@@ -53,15 +56,17 @@ export class Daemon {
     readonly log: Logger,
     readonly wal: Wal,
     private readonly store: Store,
-    private readonly indexer: Indexer,
+    private readonly indexer: IndexerThread,
     private readonly indexProgress: IndexProgress,
     private readonly snapshots: OnlineSnapshots,
     readonly sequencer: Sequencer,
     readonly writer: Writer,
+    private readonly ingest: IngestPump,
     readonly metrics: Metrics,
     readonly pool: WorkerPool,
     private readonly shared: Float64Array,
     private readonly dataDir: DataDir,
+    private readonly acked: AckedSeqFile,
   ) {}
 
   /** Recovers the data directory and starts serving; see the module doc. */
@@ -95,7 +100,7 @@ export class Daemon {
       () => shared[STATUS_RECOVERY_PERCENT],
     );
     log.info({ host: opts.host, port: status.port, data: opts.data }, "recovering");
-    const { wal, store, report } = await recoverDataDir({
+    const { wal, store, report, acked, reserve, diskFull } = await recoverDataDir({
       data: opts.data,
       wal: {
         fsync: opts.fsync,
@@ -111,13 +116,11 @@ export class Daemon {
       await status.close();
       throw err;
     });
-    // Only durable seqs are indexed, so the store is never ahead of what a crash leaves in the WAL.
-    const indexer = new Indexer(store, {
-      walDir,
-      limitSeq: () => wal.durableSeq,
-      onError: (err) => log.error({ err }, "indexer stopped"),
-    });
-    indexer.start();
+    shared[STATUS_DURABLE_SEQ] = wal.durableSeq;
+    shared[STATUS_WRITTEN_SEQ] = wal.writtenSeq;
+    // Only durable seqs are indexed, so the store is never ahead of what a crash leaves in the WAL. The
+    // indexer runs on a thread of its own: this one only sequences.
+    const indexer = await IndexerThread.start({ walDir, storeDir, shared }, log);
     const indexProgress = new IndexProgress({
       indexedSeq: () => indexer.indexedSeq,
       targetSeq: () => wal.durableSeq,
@@ -126,18 +129,25 @@ export class Daemon {
     indexProgress.start();
     const ring = RingWriter.allocate(opts.ringBytes);
     const sequencer = new Sequencer(wal, ring, report.lastSeq);
-    shared[STATUS_DURABLE_SEQ] = wal.durableSeq;
-    shared[STATUS_WRITTEN_SEQ] = wal.writtenSeq;
     const incidents: IncidentLogger = (incident, err) => log.error({ err, incident }, "request failed");
     const slot: { pool?: WorkerPool; admin?: AdminHttp } = {};
-    const acks = new AckQueue(
-      {
-        acks: (w, pairs) => slot.pool!.post(w, { t: "acks", pairs }),
-        rejected: (w, conn, error) => slot.pool!.post(w, { t: "rejected", conn, error }),
-      },
-      incidents,
-    );
-    const writer = new Writer(sequencer, wal, acks, shared, log);
+    const writer = new Writer({
+      sequencer,
+      wal,
+      walDir,
+      resumeFreeBytes: Math.max(64 * 1024 * 1024, opts.walSegmentBytes),
+      reserve,
+      local: new AckQueue(),
+      shared,
+      log,
+    });
+    if (diskFull !== undefined) {
+      log.error({ free: diskFull.freeBytes }, "the disk is full: serving read-only until it has room");
+      writer.startFull();
+    }
+    // The highest acked seq, kept apart from the WAL's tail: a later start never hands out a seq at or below it.
+    acked.follow(() => wal.durableSeq);
+    const ingest = new IngestPump(writer);
     const snapshots = new OnlineSnapshots({
       data: opts.data,
       wal,
@@ -159,6 +169,7 @@ export class Daemon {
       workerFailures: () => slot.pool?.failures ?? 0,
     });
     metricsSlot.metrics = metrics;
+    const connectionsPerIp = SharedCounts.allocate();
     const pool = new WorkerPool({
       count: opts.workers,
       host: opts.host,
@@ -167,6 +178,7 @@ export class Daemon {
       init: (index, port, connIdBase) => ({
         index,
         connIdBase,
+        ingestRing: ingest.ringFor(index),
         dataDir: { wal: walDir, store: storeDir },
         clockOffsetNs: clockOffsetNs(),
         ring: ring.buffer,
@@ -182,6 +194,12 @@ export class Daemon {
         adminToken: opts.adminToken,
         logLevel: opts.logLevel,
         transport: transport.name,
+        connectionsPerIp,
+        maxConnectionsPerIp: opts.maxConnectionsPerIp,
+        limits: feedLimitsOf(opts),
+        lastValueBytes: Math.floor(opts.lastValueBytes / opts.workers),
+        conflateBytes: Math.floor(opts.conflateBytes / opts.workers),
+        sendBufferBytes: Math.floor(opts.sendBufferBytes / opts.workers),
       }),
       onMessage: (w, msg) => d.onWorkerMessage(w, msg),
     });
@@ -196,10 +214,12 @@ export class Daemon {
       snapshots,
       sequencer,
       writer,
+      ingest,
       metrics,
       pool,
       shared,
       dataDir,
+      acked,
     );
     slot.admin = new AdminHttp({
       metrics,
@@ -254,29 +274,29 @@ export class Daemon {
     this.demo?.stop();
     await this.flush();
     await this.pool.stop();
-    // Ingest that was in flight from a worker while it shut down is sequenced by now: make it durable too.
+    // Ingest the workers wrote before they stopped is sequenced now, and made durable with the rest.
+    this.ingest.stop();
     await this.flush();
     this.stopRetention();
     // A snapshot in progress reads the WAL and the store: let it finish before they close.
     await this.snapshots.stop();
     this.indexProgress.stop();
     await this.indexer.stop();
+    this.writer.stop();
     await this.wal.close().catch((err) => this.log.error({ err }, "WAL close failed"));
+    await this.acked.close().catch((err) => this.log.error({ err }, "acked mark close failed"));
     await this.store.close();
     this.dataDir.release();
     this.log.info({ seq: this.sequencer.lastSeq }, "tickring stopped");
   }
 
+  /** Makes everything written durable (a WAL that fails meanwhile tells the writer itself). */
   private async flush(): Promise<void> {
-    if (this.writer.failed !== undefined) return;
-    await this.wal.flush().catch((err) => this.writer.fail(err));
+    await this.wal.flush().catch((err) => this.log.error({ err }, "WAL flush failed"));
   }
 
   private onWorkerMessage(w: number, msg: ToMain): void {
     switch (msg.t) {
-      case "ingest":
-        this.writer.sequenceEncoded(w, msg.conn, msg.frames, msg.count);
-        return;
       case "http":
         this.admin
           .answer(msg.method, msg.path)

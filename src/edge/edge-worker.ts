@@ -6,33 +6,45 @@
  * directory — are handed in, so the thread entry (worker.ts) only wires them.
  */
 import { clearInterval, setInterval, setTimeout } from "node:timers";
-import type { IncidentLogger } from "../errors.js";
+import { ERROR_CODES, type ErrorCode, type IncidentLogger, TickringError } from "../errors.js";
+import { JsonRenderer } from "../frame/json-render.js";
 import { IngestDecoder } from "../publisher/ingest/decoder.js";
 import { IngestEndpoint, type IngestSession } from "../publisher/ingest/endpoint.js";
+import { IngestRingProducer } from "../ring/ingest-producer.js";
 import { RingReader } from "../ring/reader.js";
 import { Store } from "../storage/index.js";
 import { DelayedFeed } from "../subscriber/delayed-feed.js";
 import { FeedEndpoint, type FeedSession } from "../subscriber/feed-endpoint.js";
 import { Heartbeats } from "../subscriber/heartbeats.js";
 import type { HistorySources } from "../subscriber/history.js";
-import { LastValueCache } from "../subscriber/last-value-cache.js";
+import { type ByteBudget, LastValueCache } from "../subscriber/last-value-cache.js";
+import { systemClock } from "../subscriber/feed-clock.js";
 import { rebuildLastValues } from "../subscriber/last-value-rebuild.js";
-import { type FeedCounters, finishPendingClose, RealtimeFeed } from "../subscriber/realtime-feed.js";
+import {
+  type FeedCounters,
+  finishPendingClose,
+  newFeedCounters,
+  RealtimeFeed,
+  type SendLimit,
+} from "../subscriber/realtime-feed.js";
 import { MAX_RUN_BYTES, RingPump } from "../subscriber/ring-pump.js";
 import { corkedSender } from "../subscriber/send.js";
 import type { Logger } from "../logger.js";
 import type { ToMain, ToWorker, WorkerInit } from "../threads/messages.js";
+import { SharedCounts } from "../threads/shared-counts.js";
 import {
   STATE_READY,
   STATUS_DURABLE_SEQ,
   STATUS_RECOVERY_PERCENT,
+  STATUS_INGEST_REFUSED,
   STATUS_STATE,
+  STATUS_WRITER_FAILED,
   STATUS_WRITTEN_SEQ,
   W,
   workerBase,
 } from "../threads/shared-state.js";
 import type { Socket } from "../transport/socket.js";
-import { type App, type ListenToken, messageText, type Transport } from "../transport/transport.js";
+import { type App, type ListenToken, bytesText, type Transport } from "../transport/transport.js";
 import { HttpProxy } from "./http-proxy.js";
 import { createApp } from "./routes.js";
 
@@ -40,14 +52,21 @@ import { createApp } from "./routes.js";
 const CLOSE_GRACE_MS = 1000;
 /** Loop time given to sockets being closed before the thread may end. */
 const SOCKET_CLOSE_MS = 100;
-/** Largest request on `/v1/feed`. */
-const FEED_MESSAGE_BYTES = 64 * 1024;
+/**
+ * Largest request on `/v1/feed`: room for a subscription to the default `--max-symbols` (10,000 symbols of
+ * up to 64 bytes, quoted), so the symbol limit is reachable in one request.
+ */
+const FEED_MESSAGE_BYTES = 1024 * 1024;
+/** The least a subscriber's socket may hold unsent, however many share the send buffer: one run. */
+const MIN_SEND_LIMIT = 64 * 1024;
 /** How often the worker's counters are copied to shared state. */
 const STATS_EVERY_MS = 200;
 
 /** One client connection, either route's: the transport's user data. */
 interface Conn extends FeedSession, IngestSession {
   kind: "feed" | "ingest";
+  /** The client's address, counted against `--max-connections-per-ip` from the upgrade to the close. */
+  ip: string;
 }
 
 /** The seams a worker runs on. */
@@ -65,23 +84,21 @@ export class EdgeWorker {
   private readonly conns = new Map<number, Conn>();
   /** Connection ids are unique across the worker's incarnations, so a late ack never reaches a stranger. */
   private nextConnId: number;
-  private readonly counters: FeedCounters = {
-    framesSent: 0,
-    bytesSent: 0,
-    messagesSent: 0,
-    drops: 0,
-    gaps: 0,
-    conflated: 0,
-    disconnects: 0,
-  };
+  private readonly counters: FeedCounters = newFeedCounters();
   private readonly ingestCounters = { messages: 0, ticks: 0, rejected: 0 };
   private readonly reader: RingReader;
   private readonly pump: RingPump;
-  private readonly lvc = new LastValueCache();
+  private readonly lvc: LastValueCache;
+  private readonly connectionsPerIp: SharedCounts;
   private readonly realtime: RealtimeFeed;
   private readonly delayed: DelayedFeed;
   private readonly feeds: FeedEndpoint;
   private readonly ingest: IngestEndpoint;
+  private readonly ingestRing: IngestRingProducer;
+  private readonly sendLimit: SendLimit;
+  private feedConns = 0;
+  /** True while {@link settleIngest} runs. */
+  private settling = false;
   private readonly proxy: HttpProxy;
   private readonly app: App;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -95,12 +112,20 @@ export class EdgeWorker {
     this.nextConnId = init.connIdBase + 1;
     const incidents: IncidentLogger = (incident, err) => s.log.error({ err, incident }, "request failed");
     this.reader = new RingReader(init.ring, { start: "tail" });
-    this.realtime = new RealtimeFeed(this.lvc, init.backpressureBytes, this.counters);
+    this.connectionsPerIp = new SharedCounts(init.connectionsPerIp);
+    // The worker's share of the daemon's budgets: last values split between the real-time and delayed feeds,
+    // conflation shared by every conflating subscriber of both.
+    const conflation: ByteBudget = { limit: init.conflateBytes, used: 0 };
+    this.lvc = new LastValueCache({ limit: init.lastValueBytes / 2, used: 0 });
+    const renderer = new JsonRenderer();
+    this.sendLimit = { bytes: init.backpressureBytes };
+    this.realtime = new RealtimeFeed(this.lvc, this.sendLimit, this.counters, conflation, renderer);
     this.pump = new RingPump({
       reader: this.reader,
       walDir: init.dataDir.wal,
       fanOut: this.realtime,
       startSeq: Math.max(this.reader.lastSeq, shared[STATUS_WRITTEN_SEQ]),
+      writtenSeq: () => shared[STATUS_WRITTEN_SEQ],
       onTorn: () => this.tornRun(),
     });
     const history: HistorySources = {
@@ -108,25 +133,44 @@ export class EdgeWorker {
       store: () => (this.storeOpening ??= Store.open({ dir: init.dataDir.store })),
     };
     const newestSeq = () => Math.max(this.pump.dispatchedSeq, shared[STATUS_WRITTEN_SEQ]);
-    this.delayed = new DelayedFeed(history, init.delayMs, init.backpressureBytes, this.counters, newestSeq);
+    this.delayed = new DelayedFeed(
+      history,
+      init.delayMs,
+      this.sendLimit,
+      this.counters,
+      newestSeq,
+      systemClock,
+      {
+        lastValues: { limit: init.lastValueBytes / 2, used: 0 },
+        conflation,
+      },
+    );
     this.feeds = new FeedEndpoint({
       realtime: this.realtime,
       delayed: this.delayed,
       history,
       dispatchedSeq: () => this.pump.dispatchedSeq,
       writtenSeq: () => shared[STATUS_WRITTEN_SEQ],
-      backpressureBytes: init.backpressureBytes,
+      limit: this.sendLimit,
       slowConsumer: init.slowConsumer,
       delayMs: init.delayMs,
       counters: this.counters,
+      limits: init.limits,
+      renderer,
       log: incidents,
     });
+    this.ingestRing = new IngestRingProducer(init.ingestRing);
     this.ingest = new IngestEndpoint({
       decoder: new IngestDecoder(),
-      link: { submit: (conn, frames, count) => s.post({ t: "ingest", conn, frames, count }, [frames]) },
+      link: this.ingestRing,
+      writer: {
+        durableSeq: () => shared[STATUS_DURABLE_SEQ],
+        failure: () => codeAt(shared[STATUS_WRITER_FAILED]),
+      },
       ratePerSec: init.ingestRate,
       counters: this.ingestCounters,
       log: incidents,
+      connection: (id) => this.conns.get(id),
     });
     this.proxy = new HttpProxy((msg) => s.post(msg));
     this.app = createApp<Conn>(s.transport, {
@@ -134,15 +178,19 @@ export class EdgeWorker {
         open: (conn, ws) => {
           this.openConn(conn, ws, "feed");
           this.feeds.open(conn);
+          this.feedConns++;
+          this.shareSendBuffer();
         },
-        message: (conn, message) => this.feeds.request(conn, messageText(message)),
+        message: (conn, message) => this.feeds.request(conn, bytesText(message)),
         drain: (conn) => {
           this.feeds.drained(conn);
           finishPendingClose(conn);
         },
         close: (conn) => {
           this.feeds.closed(conn);
-          this.conns.delete(conn.id);
+          this.closeConn(conn);
+          this.feedConns--;
+          this.shareSendBuffer();
         },
       },
       ingest: {
@@ -150,18 +198,23 @@ export class EdgeWorker {
           this.openConn(conn, ws, "ingest");
           this.ingest.open(conn);
         },
-        message: (conn, message, isBinary) => this.ingest.message(conn, message, isBinary),
+        message: (conn, message, isBinary) => {
+          this.ingest.message(conn, message, isBinary);
+          if (!this.settling) void this.settleIngest();
+        },
         drain: () => {},
         close: (conn) => {
-          conn.closed = true;
-          this.conns.delete(conn.id);
+          this.ingest.closed(conn);
+          this.closeConn(conn);
         },
       },
       onHandlerError: (err, incident) =>
         s.log.error({ err, incident }, "connection handler failed: connection closed"),
+      admit: (ip) => this.admit(ip),
       health: () => health(shared),
       proxy: this.proxy,
       adminToken: init.adminToken,
+      loopbackOnly: isLoopback(init.host),
       feedMessageBytes: FEED_MESSAGE_BYTES,
       ingestMessageBytes: init.maxMessageBytes,
       backpressureBytes: init.backpressureBytes,
@@ -178,8 +231,11 @@ export class EdgeWorker {
    */
   start(): { pumping: Promise<void> } {
     const rebuilt = rebuildLastValues(this.lvc, this.s.init.dataDir.wal, this.pump.dispatchedSeq);
-    if (rebuilt.stoppedBy !== undefined) {
-      this.s.log.warn({ err: rebuilt.stoppedBy, frames: rebuilt.frames }, "last values rebuilt in part");
+    if (rebuilt.stoppedBy !== undefined || rebuilt.skipped > 0) {
+      this.s.log.warn(
+        { err: rebuilt.stoppedBy, frames: rebuilt.frames, skipped: rebuilt.skipped },
+        "last values rebuilt in part",
+      );
     }
     const { host, port } = this.s.init;
     this.app.listen(host, port, (token) => {
@@ -193,20 +249,28 @@ export class EdgeWorker {
     return { pumping: this.pump.run() };
   }
 
+  /**
+   * While publishers' messages are in flight: settle what the ring's news brings (answers, durability),
+   * then sleep on the ring until more news. One loop at a time.
+   */
+  private async settleIngest(): Promise<void> {
+    this.settling = true;
+    try {
+      while (this.ingest.waiting && !this.failing) {
+        // Read the counter before settling: news that lands meanwhile wakes the wait at once.
+        const seen = this.ingestRing.news();
+        this.ingest.settle();
+        if (!this.ingest.waiting) break;
+        await this.ingestRing.awaitNews(seen);
+      }
+    } finally {
+      this.settling = false;
+    }
+  }
+
   /** Handles a message from the main thread. */
   onMessage(msg: ToWorker): void {
     switch (msg.t) {
-      case "acks":
-        for (let i = 0; i < msg.pairs.length; i += 2) {
-          const conn = this.conns.get(msg.pairs[i]);
-          if (conn !== undefined) this.ingest.acked(conn, msg.pairs[i + 1]);
-        }
-        return;
-      case "rejected": {
-        const conn = this.conns.get(msg.conn);
-        if (conn !== undefined) this.ingest.rejected(conn, msg.error);
-        return;
-      }
       case "http-reply":
         this.proxy.answer(msg);
         return;
@@ -214,6 +278,30 @@ export class EdgeWorker {
         this.shutdown();
         return;
     }
+  }
+
+  /**
+   * Splits the worker's share of `--send-buffer-bytes` between its feed connections: each may hold at most
+   * that much unsent (never more than `--backpressure-bytes`, never less than {@link MIN_SEND_LIMIT}) before
+   * its slow-consumer policy applies. A thousand stalled clients then hold the budget, not a thousand times
+   * the backpressure limit (bench/soak: 990 stalled `*` subscribers from one address took 1.5 GiB).
+   */
+  private shareSendBuffer(): void {
+    const { sendBufferBytes, backpressureBytes } = this.s.init;
+    const share = Math.floor(sendBufferBytes / Math.max(1, this.feedConns));
+    this.sendLimit.bytes = Math.max(MIN_SEND_LIMIT, Math.min(backpressureBytes, share));
+  }
+
+  /** A client at `ip` may open a connection unless it holds its limit over all workers already. */
+  private admit(ip: string): TickringError | undefined {
+    const limit = this.s.init.maxConnectionsPerIp;
+    if (this.connectionsPerIp.tryAcquire(ip, limit)) return undefined;
+    return new TickringError("LIMIT_REACHED", `at most ${limit} connections per client address`);
+  }
+
+  private closeConn(conn: Conn): void {
+    this.conns.delete(conn.id);
+    this.connectionsPerIp.release(conn.ip);
   }
 
   private openConn(conn: Conn, ws: Socket, kind: Conn["kind"]): void {
@@ -304,9 +392,28 @@ export class EdgeWorker {
   }
 }
 
-/** `/healthz` from the shared state: 200 with the durable seq once ready, 503 with the recovery's progress before. */
+/** The error code stored as 1 + its index in a shared slot, or undefined for 0. */
+function codeAt(slot: number): ErrorCode | undefined {
+  return slot > 0 ? ERROR_CODES[slot - 1] : undefined;
+}
+
+/** Whether `host` binds only loopback (then only local users can reach the port). */
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\./.test(host);
+}
+
+/**
+ * `/healthz` from the shared state: 200 with the durable seq when serving; 503 with the recovery's progress
+ * while starting, or with the reason ingest is refused (`read_only`, e.g. DISK_FULL) while the feeds serve.
+ */
 function health(shared: Float64Array): { status: number; body: string } {
-  return shared[STATUS_STATE] === STATE_READY
-    ? { status: 200, body: `{"status":"ok","seq":${shared[STATUS_DURABLE_SEQ]}}` }
-    : { status: 503, body: `{"status":"starting","progress":${shared[STATUS_RECOVERY_PERCENT]}}` };
+  if (shared[STATUS_STATE] !== STATE_READY) {
+    return { status: 503, body: `{"status":"starting","progress":${shared[STATUS_RECOVERY_PERCENT]}}` };
+  }
+  const seq = shared[STATUS_DURABLE_SEQ];
+  const refused = codeAt(shared[STATUS_INGEST_REFUSED]);
+  // Serving, but not taking ingest (a full disk): a supervisor or a load balancer should know why.
+  if (refused !== undefined)
+    return { status: 503, body: `{"status":"read_only","reason":"${refused}","seq":${seq}}` };
+  return { status: 200, body: `{"status":"ok","seq":${seq}}` };
 }

@@ -9,10 +9,18 @@
  * transport's ceiling is still cut before it is buffered: that keeps memory per connection bounded. A text
  * message that is not UTF-8 is cut before any handler runs (uWS: 1006, `ws`: 1007).
  */
-import { randomBytes } from "node:crypto";
-import { errorJson, httpStatusOf, TickringError } from "../errors.js";
+import { errorJson, httpStatusOf, incidentId, TickringError } from "../errors.js";
 import type { Socket } from "../transport/socket.js";
-import type { App, HttpResponse, Message, Transport } from "../transport/transport.js";
+import {
+  type App,
+  bytesText,
+  type HttpRequest,
+  type HttpResponse,
+  type Message,
+  type Transport,
+  type UpgradeContext,
+  type UpgradeResponse,
+} from "../transport/transport.js";
 import type { HttpProxy } from "./http-proxy.js";
 
 /** A route's connection handlers. `C` is the connection's own state (the transport's user data). */
@@ -33,11 +41,18 @@ export interface RouteOptions<C> {
   onHandlerError(err: unknown, incident: string): void;
   feed: SocketHandlers<C>;
   ingest: SocketHandlers<C>;
+  /**
+   * A client at `ip` asks to open a WebSocket: an error refuses it before the upgrade (HTTP status of its
+   * code, one error body); undefined admits it, and the connection counts until its `close`.
+   */
+  admit(ip: string): TickringError | undefined;
   /** `/healthz`: status and JSON body. */
   health(): { status: number; body: string };
   proxy: HttpProxy;
   /** Bearer token `/v1/admin/*` requires, if any. */
   adminToken: string | undefined;
+  /** True when the daemon listens only on loopback: then admin needs no token (only local users reach it). */
+  loopbackOnly: boolean;
   /** Largest message on `/v1/feed`. */
   feedMessageBytes: number;
   /** Largest message on `/v1/ingest`. */
@@ -61,7 +76,7 @@ export function createApp<C extends object>(transport: Transport, o: RouteOption
     try {
       fn();
     } catch (err) {
-      const incident = randomBytes(6).toString("hex");
+      const incident = incidentId();
       o.onHandlerError(err, incident);
       try {
         ws.end(1011, `internal error (incident ${incident})`);
@@ -70,7 +85,24 @@ export function createApp<C extends object>(transport: Transport, o: RouteOption
       }
     }
   };
+  /** Upgrades to a WebSocket whose user data starts with the client's address, unless `admit` refuses it. */
+  const upgrade = (res: UpgradeResponse, req: HttpRequest, context: UpgradeContext): void => {
+    const ip = bytesText(res.getRemoteAddressAsText());
+    const refused = o.admit(ip);
+    if (refused !== undefined) {
+      sendError(res, refused);
+      return;
+    }
+    res.upgrade(
+      { ip },
+      req.getHeader("sec-websocket-key"),
+      req.getHeader("sec-websocket-protocol"),
+      req.getHeader("sec-websocket-extensions"),
+      context,
+    );
+  };
   app.ws<C>("/v1/feed", {
+    upgrade,
     maxPayloadLength: transportCeiling(o.feedMessageBytes),
     // The transport silently drops a send above maxBackpressure; the slow-consumer policy acts at backpressureBytes, and
     // the margin lets the message that crossed the limit through, so nothing is lost without a gap report.
@@ -91,6 +123,7 @@ export function createApp<C extends object>(transport: Transport, o: RouteOption
     close: (ws) => guard(ws, () => o.feed.close(ws.getUserData())),
   });
   app.ws<C>("/v1/ingest", {
+    upgrade,
     maxPayloadLength: transportCeiling(o.ingestMessageBytes),
     maxBackpressure: 1024 * 1024,
     idleTimeout: 120,
@@ -115,11 +148,9 @@ export function createApp<C extends object>(transport: Transport, o: RouteOption
   app.get("/v1/stats", (res, req) => o.proxy.ask(res, "GET", req.getUrl()));
   app.post("/v1/admin/*", (res, req) => {
     const url = req.getUrl();
-    if (o.adminToken !== undefined && req.getHeader("authorization") !== `Bearer ${o.adminToken}`) {
-      sendError(
-        res,
-        new TickringError("UNAUTHORIZED", "admin token required: Authorization: Bearer <token>"),
-      );
+    const refused = adminRefusal(req, o);
+    if (refused !== undefined) {
+      sendError(res, refused);
       return;
     }
     o.proxy.ask(res, "POST", url);
@@ -129,6 +160,36 @@ export function createApp<C extends object>(transport: Transport, o: RouteOption
     sendError(res, new TickringError("NOT_FOUND", `no route ${what}`));
   });
   return app;
+}
+
+/** Content types a browser sends cross-origin without a preflight: a page elsewhere could POST them. */
+const SIMPLE_CONTENT_TYPES = ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"];
+
+/**
+ * Why an admin request is refused, if it is: a wrong or missing token (required unless the daemon listens
+ * only on loopback), or signs of a browser page making it (cross-site request forgery: an `Origin` or a
+ * cross-site `Sec-Fetch-Site`, a content type a form can send). Operators' tools send none of those.
+ */
+function adminRefusal(req: HttpRequest, o: RouteOptions<object>): TickringError | undefined {
+  const auth = req.getHeader("authorization");
+  if (o.adminToken !== undefined) {
+    if (auth !== `Bearer ${o.adminToken}`)
+      return new TickringError("UNAUTHORIZED", "admin token required: Authorization: Bearer <token>");
+  } else if (!o.loopbackOnly) {
+    return new TickringError(
+      "FORBIDDEN",
+      "admin endpoints need --admin-token when the daemon listens beyond loopback",
+    );
+  }
+  const site = req.getHeader("sec-fetch-site");
+  if (req.getHeader("origin") !== "" || (site !== "" && site !== "none" && site !== "same-origin")) {
+    return new TickringError("FORBIDDEN", "admin requests from web pages are refused");
+  }
+  const type = req.getHeader("content-type").split(";")[0].trim().toLowerCase();
+  if (SIMPLE_CONTENT_TYPES.includes(type)) {
+    return new TickringError("UNSUPPORTED", `admin requests take no ${type} body`);
+  }
+  return undefined;
 }
 
 /** Closes with 1009 when `message` is over `limit`; says whether it did. */

@@ -112,7 +112,6 @@ export const TICK_TYPES = ["trade", "quote", "book", "bar"] as const;
 
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
-const utf8Encoder = new TextEncoder();
 
 /**
  * The symbol key: FNV-1a over the symbol's UTF-8 bytes. Feeds, the last-value cache and the store's symbol
@@ -122,9 +121,35 @@ const utf8Encoder = new TextEncoder();
  * to persist.
  */
 export function symbolKeyOf(symbol: string): number {
-  const bytes = utf8Encoder.encode(symbol);
+  // UTF-8 encoded on the fly, not with TextEncoder: the encoder calls this for every tick without an id,
+  // and an array per tick showed in the ingest worker's profile.
   let h = FNV_OFFSET;
-  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], FNV_PRIME);
+  for (let i = 0; i < symbol.length; i++) {
+    let cp = symbol.charCodeAt(i);
+    if (cp < 0x80) {
+      h = Math.imul(h ^ cp, FNV_PRIME);
+      continue;
+    }
+    if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < symbol.length) {
+      const lo = symbol.charCodeAt(i + 1);
+      if (lo >= 0xdc00 && lo <= 0xdfff) {
+        cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+        i++;
+      }
+    }
+    if (cp >= 0xd800 && cp <= 0xdfff) cp = 0xfffd; // a lone surrogate encodes as U+FFFD, as TextEncoder does
+    if (cp < 0x800) {
+      h = Math.imul(h ^ (0xc0 | (cp >> 6)), FNV_PRIME);
+    } else if (cp < 0x10000) {
+      h = Math.imul(h ^ (0xe0 | (cp >> 12)), FNV_PRIME);
+      h = Math.imul(h ^ (0x80 | ((cp >> 6) & 0x3f)), FNV_PRIME);
+    } else {
+      h = Math.imul(h ^ (0xf0 | (cp >> 18)), FNV_PRIME);
+      h = Math.imul(h ^ (0x80 | ((cp >> 12) & 0x3f)), FNV_PRIME);
+      h = Math.imul(h ^ (0x80 | ((cp >> 6) & 0x3f)), FNV_PRIME);
+    }
+    h = Math.imul(h ^ (0x80 | (cp & 0x3f)), FNV_PRIME);
+  }
   return h >>> 0;
 }
 
@@ -276,6 +301,16 @@ export function frameTsEventApprox(bytes: Uint8Array, offset: number): number {
 export function frameTsRecvApprox(bytes: Uint8Array, offset: number): number {
   const p = fieldPos(bytes, tablePos(bytes, offset), VT_TS_RECV);
   return p === 0 ? 0 : readU32(bytes, p) + readI32(bytes, p + 4) * 0x1_0000_0000;
+}
+
+/** Absolute position of the frame's ts_event (an int64 LE), or 0 when absent. */
+export function frameTsEventPos(bytes: Uint8Array, offset: number): number {
+  return fieldPos(bytes, tablePos(bytes, offset), VT_TS_EVENT);
+}
+
+/** Absolute position of the frame's ts_recv (an int64 LE), or 0 when absent. */
+export function frameTsRecvPos(bytes: Uint8Array, offset: number): number {
+  return fieldPos(bytes, tablePos(bytes, offset), VT_TS_RECV);
 }
 
 /** The frame's instrument id. */

@@ -10,14 +10,20 @@ import { FrameEncoder, frameLength, frameSeq, stampFrame, type Tick } from "../f
 
 /** What the sequencer needs of the WAL. */
 export interface WalSink {
+  /** Highest seq appended (after a failed write: the highest written). */
+  readonly lastSeq: number;
   append(frame: Uint8Array, seq: number): void;
   write(): void;
+  /** Drops the group appended since the last write. */
+  discardPending(): void;
 }
 
 /** What the sequencer needs of the ring. */
 export interface RingSink {
   append(frame: Uint8Array): void;
   publish(): void;
+  /** Drops what was appended since the last publish. */
+  discard(): void;
 }
 
 export class Sequencer {
@@ -62,12 +68,18 @@ export class Sequencer {
       }
       off += frameLength(frames, off);
     }
-    for (let i = 0, off = 0; i < count; i++) {
-      const len = frameLength(frames, off);
-      const frame = frames.subarray(off, off + len);
-      this.wal.append(frame, ++this.seq);
-      this.ring.append(frame);
-      off += len;
+    try {
+      for (let i = 0, off = 0; i < count; i++) {
+        const len = frameLength(frames, off);
+        const frame = frames.subarray(off, off + len);
+        this.wal.append(frame, ++this.seq);
+        this.ring.append(frame);
+        off += len;
+      }
+    } catch (err) {
+      // A roll inside an append could not write: the WAL undid the group, of which this message is part.
+      this.abandon();
+      throw err;
     }
     return this.seq;
   }
@@ -75,18 +87,39 @@ export class Sequencer {
   /** Sequences ticks from this thread (the embedding API, the demo feed). Call {@link commit} after. */
   appendTicks(ticks: readonly Tick[]): number {
     const tsRecv = nowNs();
-    for (let i = 0; i < ticks.length; i++) {
-      const seq = ++this.seq;
-      const frame = this.encoder.encode(ticks[i], BigInt(seq), tsRecv);
-      this.wal.append(frame, seq);
-      this.ring.append(frame);
+    try {
+      for (let i = 0; i < ticks.length; i++) {
+        const seq = ++this.seq;
+        const frame = this.encoder.encode(ticks[i], BigInt(seq), tsRecv);
+        this.wal.append(frame, seq);
+        this.ring.append(frame);
+      }
+    } catch (err) {
+      this.abandon();
+      throw err;
     }
     return this.seq;
   }
 
-  /** Writes the WAL group, then publishes the ring up to the same frame. */
+  /**
+   * Writes the WAL group, then publishes the ring up to the same frame. When the write fails (a full disk),
+   * the WAL has dropped the group; so does the ring, and the seqs it took are handed out again — nothing of
+   * them reached a subscriber or an ack.
+   */
   commit(): void {
-    this.wal.write();
+    try {
+      this.wal.write();
+    } catch (err) {
+      this.abandon();
+      throw err;
+    }
     this.ring.publish();
+  }
+
+  /** Drops everything appended since the last commit, in the WAL and the ring, and takes its seqs back. */
+  abandon(): void {
+    this.wal.discardPending();
+    this.ring.discard();
+    this.seq = this.wal.lastSeq;
   }
 }

@@ -1,6 +1,7 @@
 /**
  * Public surface of recovery: startup recovery (with the status server that answers while it runs), index
- * progress, and snapshots (create, verify, restore, list). Other layers import recovery only from here.
+ * progress, snapshots (create, verify, restore, list), and the repair of the WAL's end. Other layers import
+ * recovery only from here.
  */
 export * from "./errors.js";
 export { type IndexingStats, IndexProgress, type IndexProgressOptions } from "./index-progress.js";
@@ -17,3 +18,13 @@ export { listSnapshots, pruneSnapshots, type SnapshotEntry } from "./snapshot-li
 export { type RestoreOptions, restoreSnapshot } from "./snapshot-restore.js";
 export { readManifest, type VerifyReport, verifySnapshot } from "./snapshot-verify.js";
 export { type Recovered, type RecoverOptions, recoverDataDir } from "./startup.js";
+export { scratchStoreCopy } from "./store-copy.js";
+export { applyWalRepair, type WalRepairResult } from "./wal-repair.js";
+export {
+  describeDamage,
+  type PlanOptions,
+  planWalRepair,
+  ranges,
+  WalDamageError,
+  type WalRepairPlan,
+} from "./wal-repair-plan.js";

@@ -14,9 +14,12 @@
  */
 import { closeSync, existsSync, linkSync, openSync, readdirSync, statSync } from "node:fs";
 import { rename, rm, writeFile } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import {
+  DiskFullError,
   existingDataDir,
+  freeBytes,
+  listHoles,
   listSegments,
   makeDir,
   openDataDir,
@@ -93,6 +96,7 @@ export async function createSnapshot(options: CreateSnapshotOptions): Promise<Sn
   let store: StoreCopySource | null = null;
   try {
     store = existsSync(storeDir) ? await StoreCopySource.open(storeDir, liveWal !== undefined) : null;
+    checkFreeSpace(data, parent, walDir, storeDir, liveWal);
     makeDir(join(partial, WAL_DIR));
     // The frozen step: synchronous from here to the end of freezeWal, so the daemon appends nothing between.
     store?.freeze();
@@ -154,7 +158,8 @@ export async function createSnapshot(options: CreateSnapshotOptions): Promise<Sn
 
 /**
  * Synchronously takes hold of the WAL files up to the snapshot seq: hard-links sealed segments (and their
- * sparse indexes) into `toDir`, opens the last segment for a prefix copy. Returns the snapshot seq.
+ * sparse indexes, and the records of holes) into `toDir`, opens the last segment for a prefix copy. Returns
+ * the snapshot seq.
  * Online, the segment list comes from the live WAL; offline, from the directory, the last segment scanned
  * to its last valid record (a torn tail is left out, as `Wal.open` would cut it).
  */
@@ -186,6 +191,12 @@ function freezeWal(walDir: string, toDir: string, live: LiveWal | undefined, out
     const idxName = basename(idx);
     if (existsSync(idx) && tryLink(idx, join(toDir, idxName))) out.push({ name: idxName, linked: true });
   }
+  // Hole records (written once, never changed) go too: without them the restored WAL would have a gap.
+  for (const h of listHoles(walDir)) {
+    const name = basename(h.file);
+    if (tryLink(h.file, join(toDir, name))) out.push({ name, linked: true });
+    else out.push({ name, linked: false, fd: openSync(h.file, "r"), bytes: statSync(h.file).size });
+  }
   return segments.length === 0 ? 0 : segments[segments.length - 1].lastSeq;
 }
 
@@ -199,6 +210,42 @@ function tryLink(from: string, to: string): boolean {
     if (code === "EXDEV" || code === "EPERM") return false;
     throw err;
   }
+}
+
+/**
+ * Refuses with `DISK_FULL`, before anything is written, when the file system `parent` is on has less free
+ * space than the snapshot will take there: the store's size (its logical copy is about as large) and the
+ * WAL bytes to copy — only the active segment when sealed ones can be hard-linked (same file system), all
+ * of them otherwise — plus a margin for LevelDB's own files and the manifest.
+ */
+function checkFreeSpace(
+  data: string,
+  parent: string,
+  walDir: string,
+  storeDir: string,
+  live: LiveWal | undefined,
+): void {
+  const existing = nearestExisting(parent);
+  const segments = live?.segments() ?? listSegments(walDir).map((s) => ({ file: s.file, active: false }));
+  const sameFs = existsSync(walDir) && statSync(walDir).dev === statSync(existing).dev;
+  let walBytes = 0;
+  segments.forEach((s, i) => {
+    if (!sameFs || i === segments.length - 1)
+      walBytes += statSync(s.file, { throwIfNoEntry: false })?.size ?? 0;
+  });
+  const needed = walBytes + dirBytes(storeDir) + SNAPSHOT_MARGIN_BYTES;
+  const free = freeBytes(existing);
+  if (free < needed) throw new DiskFullError(existing, needed, free, `a snapshot of ${data}`);
+}
+
+/** Room kept beyond the estimate: LevelDB's log and MANIFEST in the copy, the manifest, rounding. */
+const SNAPSHOT_MARGIN_BYTES = 4 * 1024 * 1024;
+
+/** `path` itself or its nearest existing ancestor (a snapshot's parent is created on the way). */
+function nearestExisting(path: string): string {
+  let p = resolve(path);
+  while (!existsSync(p) && dirname(p) !== p) p = dirname(p);
+  return p;
 }
 
 /** Bytes of the files directly in `dir`, for a progress estimate (a live store may delete files meanwhile). */

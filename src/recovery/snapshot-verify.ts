@@ -5,16 +5,15 @@
  * (tables hard-linked: LevelDB never rewrites a table in place), never in the snapshot itself.
  */
 import { existsSync, readdirSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { listSegments, STORE_DIR, WAL_DEFAULTS, WAL_DIR } from "../storage/index.js";
 import { scanSegmentFile } from "../storage/wal/scan.js";
 import { RecoveryError, SnapshotFileError } from "./errors.js";
-import { checksumFile, copyFile, linkOrCopy } from "./file-copy.js";
+import { checksumFile } from "./file-copy.js";
 import { ByteProgress, type OnProgress } from "./progress.js";
 import { crcHex, MANIFEST_FILE, type Manifest, parseManifest } from "./snapshot-layout.js";
-import { readCheckpoint } from "./store-copy.js";
+import { readCheckpoint, scratchStoreCopy } from "./store-copy.js";
 
 /** What a successful {@link verifySnapshot} checked. */
 export interface VerifyReport {
@@ -114,18 +113,12 @@ export function checkWalEnd(walDir: string, seq: number): void {
 
 /** Opens a scratch copy of the snapshot's store and compares its checkpoint. */
 async function checkStore(path: string, expected: number): Promise<void> {
-  const scratch = await scratchDir(path);
+  const from = join(path, STORE_DIR);
+  const scratch = await scratchStoreCopy(from, path);
   try {
-    const from = join(path, STORE_DIR);
-    const to = join(scratch, STORE_DIR);
-    await mkdir(to);
-    for (const name of readdirSync(from)) {
-      if (name.endsWith(".ldb") || name.endsWith(".sst")) await linkOrCopy(join(from, name), join(to, name));
-      else await copyFile(join(from, name), join(to, name));
-    }
     let checkpoint: number;
     try {
-      checkpoint = await readCheckpoint(to);
+      checkpoint = await readCheckpoint(scratch.dir);
     } catch (err) {
       throw new RecoveryError(
         "ERR_SNAPSHOT_STORE",
@@ -144,15 +137,6 @@ async function checkStore(path: string, expected: number): Promise<void> {
       );
     }
   } finally {
-    await rm(scratch, { recursive: true, force: true });
-  }
-}
-
-/** A scratch directory beside the snapshot (same file system, so tables can be linked), else in the OS tmpdir. */
-async function scratchDir(path: string): Promise<string> {
-  try {
-    return await mkdtemp(`${path}.verify-`);
-  } catch {
-    return mkdtemp(join(tmpdir(), "tickring-verify-"));
+    await scratch.remove();
   }
 }

@@ -6,11 +6,16 @@
  * opened a second time in the same process (it opens with `multithreading: true`, which lets several handles
  * share one LevelDB); offline, the caller holds the data directory's lock and the store is opened exclusively.
  */
+import { existsSync, readdirSync } from "node:fs";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { TickringError } from "../errors.js";
+import { STORE_DIR } from "../storage/index.js";
 import { CHECKPOINT_KEY, checkpointOf } from "../storage/store/keys.js";
 import { type LevelDb, type LevelSnapshot, openLevelDb, VIEW } from "../storage/store/leveldb.js";
 import { RecoveryError } from "./errors.js";
-import type { OnBytes } from "./file-copy.js";
+import { copyFile, linkOrCopy, type OnBytes } from "./file-copy.js";
 
 /** Entries per read and per write batch: bounds memory to about this × the largest block (32 KiB). */
 const ENTRIES_PER_BATCH = 512;
@@ -95,4 +100,39 @@ export async function createEmptyStore(dir: string): Promise<number> {
   const db = await openLevelDb(dir, { errorIfExists: true });
   await db.close();
   return 0;
+}
+
+/**
+ * A copy of the store in `dir` that can be opened without touching the original — opening a LevelDB
+ * rewrites its MANIFEST and log — in a scratch directory beside `near` (same file system: tables are
+ * hard-linked, LevelDB never rewrites one in place; the rest is copied), else in the OS temp dir. An absent
+ * `dir` gives an empty scratch directory (an empty store).
+ */
+export async function scratchStoreCopy(
+  dir: string,
+  near: string,
+): Promise<{ dir: string; remove(): Promise<void> }> {
+  const scratch = await scratchDir(near);
+  const to = join(scratch, STORE_DIR);
+  try {
+    await mkdir(to);
+    for (const name of existsSync(dir) ? readdirSync(dir) : []) {
+      if (name === "LOCK") continue;
+      if (name.endsWith(".ldb") || name.endsWith(".sst")) await linkOrCopy(join(dir, name), join(to, name));
+      else await copyFile(join(dir, name), join(to, name));
+    }
+  } catch (err) {
+    await rm(scratch, { recursive: true, force: true });
+    throw err;
+  }
+  return { dir: to, remove: () => rm(scratch, { recursive: true, force: true }) };
+}
+
+/** A scratch directory beside `path` (same file system, so tables can be linked), else in the OS tmpdir. */
+async function scratchDir(path: string): Promise<string> {
+  try {
+    return await mkdtemp(`${resolve(path)}.scratch-`);
+  } catch {
+    return mkdtemp(join(tmpdir(), "tickring-scratch-"));
+  }
 }

@@ -28,6 +28,7 @@ import {
   TAIL_INTENT_INDEX,
   WAITERS_INDEX,
 } from "./layout.js";
+import { waitAsync } from "./wait.js";
 
 /** `poll` found nothing new. */
 export const POLL_EMPTY = 0;
@@ -53,13 +54,6 @@ const START_MODES = ["tail", "oldest"];
 /** Tries to find a settled tail at construction before giving up on knowing the seq before the start. */
 const LOCATE_ATTEMPTS = 1000;
 
-// Atomics.waitAsync is ES2024; the ES2023 lib this project compiles against does not declare it.
-type WaitAsync = (
-  array: Int32Array,
-  index: number,
-  value: number,
-) => { async: false; value: "not-equal" | "timed-out" } | { async: true; value: Promise<"ok" | "timed-out"> };
-const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
 const RESOLVED: Promise<void> = Promise.resolve();
 
 /**

@@ -116,6 +116,15 @@ export class RingWriter {
     if (this.hasWaiters()) this.wakeWaiters();
   }
 
+  /**
+   * Drops the records appended since the last publish (their WAL group failed to write). `tailIntent` stays
+   * where it is: the bytes may have been overwritten, so readers must still treat them as lost, and the
+   * next appends only raise it again once they pass it.
+   */
+  discard(): void {
+    this.tail = this.publishedTail;
+  }
+
   /** Position (bytes since creation, wrapping at 2^32) after the last appended record, published or not. */
   position(): number {
     return this.tail >>> 0;

@@ -4,7 +4,10 @@
  * ```
  *  <data>/
  *  ├── tickring.lock    pid of the process that holds the directory (see ./lock-file.ts)
- *  ├── wal/             WAL segments <first-seq>.log and their sparse indexes <first-seq>.idx
+ *  ├── acked-seq        the highest seq ever acked, kept apart from the WAL (see ./acked-seq.ts)
+ *  ├── reserve          64 MiB of headroom a start on a full disk deletes (see ./disk-space.ts)
+ *  ├── wal/             WAL segments <first-seq>.log, their sparse indexes <first-seq>.idx, and holes
+ *  │                    <first-seq>.hole (seqs lost for good, recorded by `tickring wal repair`)
  *  ├── store/           the LevelDB store
  *  └── snapshots/<id>/  snapshots, by default (a snapshot has wal/ and store/ too, under the same names)
  * ```
@@ -17,8 +20,9 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { isDiskFull, SpaceReserve } from "./disk-space.js";
 import { DataMissingError } from "./errors.js";
-import { acquireLock } from "./lock-file.js";
+import { acquireLock, type HeldLock } from "./lock-file.js";
 import { makeDir } from "./make-dir.js";
 
 /** Sub-directory holding the WAL segments (in a data directory and in a snapshot). */
@@ -29,6 +33,10 @@ export const STORE_DIR = "store";
 export const SNAPSHOTS_DIR = "snapshots";
 /** The lock file of a data directory. */
 export const LOCK_FILE = "tickring.lock";
+/** The file holding the highest seq ever acked. */
+export const ACKED_SEQ_FILE = "acked-seq";
+/** The reserve file a start on a full disk deletes for headroom. */
+export const RESERVE_FILE = "reserve";
 
 /** The paths of one data directory. */
 export interface DataDirLayout {
@@ -38,6 +46,8 @@ export interface DataDirLayout {
   readonly storeDir: string;
   readonly snapshotsDir: string;
   readonly lockFile: string;
+  readonly ackedSeqFile: string;
+  readonly reserveFile: string;
 }
 
 /** A data directory this process holds (locked) until {@link DataDir.release}. */
@@ -54,6 +64,8 @@ export function dataDirLayout(path: string): DataDirLayout {
     storeDir: join(path, STORE_DIR),
     snapshotsDir: join(path, SNAPSHOTS_DIR),
     lockFile: join(path, LOCK_FILE),
+    ackedSeqFile: join(path, ACKED_SEQ_FILE),
+    reserveFile: join(path, RESERVE_FILE),
   };
 }
 
@@ -74,11 +86,18 @@ export function existingDataDir(path: string): DataDirLayout {
 /**
  * Creates the data directory `path` when absent (`ERR_DATA_DIR` when it cannot be: never a hang) and locks it
  * for this process (`ERR_DATA_LOCKED` with the holder's pid when another process holds it; a lock left by a
- * dead process is taken over).
+ * dead process is taken over). On a disk too full to write the lock's few bytes, the reserve file is
+ * deleted for room and the lock taken again.
  */
 export async function openDataDir(path: string): Promise<DataDir> {
   const layout = dataDirLayout(path);
   makeDir(path);
-  const lock = acquireLock(layout.lockFile, path);
+  let lock: HeldLock;
+  try {
+    lock = acquireLock(layout.lockFile, path);
+  } catch (err) {
+    if (!isDiskFull(err) || new SpaceReserve(layout.reserveFile).release() === 0) throw err;
+    lock = acquireLock(layout.lockFile, path);
+  }
   return { ...layout, release: () => lock.release() };
 }

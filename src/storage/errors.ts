@@ -19,7 +19,8 @@ export type StorageErrorCode =
   | "ERR_STORE_IO"
   | "ERR_DATA_LOCKED"
   | "ERR_DATA_DIR"
-  | "ERR_DATA_MISSING";
+  | "ERR_DATA_MISSING"
+  | "DISK_FULL";
 
 /** Base class of storage errors: a {@link TickringError} whose code is a {@link StorageErrorCode}. */
 export class StorageError extends TickringError {
@@ -81,7 +82,8 @@ export class WalCorruptError extends StorageError {
 export class WalIoError extends StorageError {
   override name = "WalIoError";
   constructor(
-    readonly op: "create" | "write" | "fdatasync",
+    /** `undo`: taking back a write that failed (the WAL has then failed for good). */
+    readonly op: "create" | "write" | "fdatasync" | "undo",
     /** The file, when the operation names one (an fdatasync in flight knows only its fd). */
     readonly file: string | null,
     cause: NodeJS.ErrnoException,
@@ -91,17 +93,23 @@ export class WalIoError extends StorageError {
   }
 }
 
-/** Segments are missing between two that exist (a seq range has no file). */
+/**
+ * A seq range has no records: segments are missing between two that exist, or a hole was recorded there
+ * (`hole`: its record; the seqs were lost for good and `tickring wal repair` gave them up).
+ */
 export class WalGapError extends StorageError {
   override name = "WalGapError";
   constructor(
     readonly dir: string,
     readonly missingFrom: number,
     readonly nextFirstSeq: number,
+    readonly hole?: string,
   ) {
     super(
       "ERR_WAL_GAP",
-      `WAL in ${dir} has no segment for seq=${missingFrom} (next segment starts at ${nextFirstSeq})`,
+      hole === undefined
+        ? `WAL in ${dir} has no segment for seq=${missingFrom} (next segment starts at ${nextFirstSeq})`
+        : `WAL in ${dir} lost seqs ${missingFrom}..${nextFirstSeq - 1} for good (recorded in ${hole})`,
     );
   }
 }
@@ -172,4 +180,30 @@ export class DataMissingError extends StorageError {
   ) {
     super("ERR_DATA_MISSING", `ERR_DATA_MISSING: ${dir} ${reason}`);
   }
+}
+
+/**
+ * Not enough free space: an operation that checks first (a snapshot) refused before writing anything, or a
+ * start found the disk too full to open the store even after deleting the reserve.
+ */
+export class DiskFullError extends StorageError {
+  override name = "DiskFullError";
+  constructor(
+    /** Where the space is needed. */
+    readonly path: string,
+    /** About how many bytes the operation needs there (0 when unknown). */
+    readonly neededBytes: number,
+    /** Bytes free there when it checked. */
+    readonly freeBytes: number,
+    /** What needs the space, e.g. "a snapshot of /var/lib/tickring". */
+    what: string,
+    options?: { cause?: unknown },
+  ) {
+    const need = neededBytes > 0 ? `needs about ${mib(neededBytes)}` : "needs more space";
+    super("DISK_FULL", `DISK_FULL: ${what} ${need} in ${path}, which has ${mib(freeBytes)} free`, options);
+  }
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
 }

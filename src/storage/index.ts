@@ -5,18 +5,22 @@
  * modules it needs beside this: the WAL's scan and file names, the store's keys and its LevelDB seam.
  */
 export {
+  ACKED_SEQ_FILE,
   type DataDir,
   type DataDirLayout,
   dataDirLayout,
   existingDataDir,
   LOCK_FILE,
   openDataDir,
+  RESERVE_FILE,
   SNAPSHOTS_DIR,
   STORE_DIR,
   WAL_DIR,
 } from "./data-dir.js";
+export { freeBytes, isDiskFull, RESERVE_BYTES, SpaceReserve } from "./disk-space.js";
+export { AckedSeqFile, type AckedSeqReading, readAckedSeq } from "./acked-seq.js";
 export * from "./errors.js";
-export { makeDir } from "./make-dir.js";
+export { makeDir, syncDirSync } from "./make-dir.js";
 export { Indexer, type IndexerOptions, type IndexerStats } from "./indexer.js";
 export {
   applyRetention,
@@ -28,6 +32,7 @@ export { Store, type StoreOptions, type SymbolFrameBatch } from "./store/store.j
 export {
   type FsyncPolicy,
   Wal,
+  type SealedDamage,
   type WalFsyncStats,
   type WalOpenReport,
   type WalOptions,
@@ -35,4 +40,12 @@ export {
 } from "./wal/wal.js";
 export { listSegments, type SegmentFile, segmentPath } from "./wal/files.js";
 export { WAL_DEFAULTS } from "./wal/options.js";
-export { type FrameBatch, openWalReader, WalReader, type WalReaderOptions } from "./wal/reader.js";
+export {
+  type FrameBatch,
+  openWalReader,
+  type WalGapListener,
+  type WalGapReason,
+  WalReader,
+  type WalReaderOptions,
+} from "./wal/reader.js";
+export { holeAt, holeCovering, listHoles, type WalHole } from "./wal/holes.js";

@@ -6,12 +6,16 @@
  *
  * Only seqs ≤ `limitSeq()` are indexed. Pass `() => wal.durableSeq` so the store never holds a record that a
  * power loss could cut from the WAL (the checkpoint would then be ahead of the WAL's resumed seq).
+ *
+ * What the WAL cannot give — an unreadable range of a sealed segment, a hole `tickring wal repair` recorded —
+ * is skipped ({@link Store.skip}: the checkpoint moves past it with no frame) and told to `onGap`, so one bad
+ * record does not stop indexing, and the WAL retention behind it, for good.
  */
 import { performance } from "node:perf_hooks";
 import { checkInt, stripUndefined } from "../config/checks.js";
-import { StorageOptionError } from "./errors.js";
+import { StorageError, StorageOptionError } from "./errors.js";
 import type { Store } from "./store/store.js";
-import { openWalReader, type WalReader } from "./wal/reader.js";
+import { openWalReader, type WalGapListener, type WalReader } from "./wal/reader.js";
 
 /** Options of {@link Indexer}. */
 export interface IndexerOptions {
@@ -27,9 +31,23 @@ export interface IndexerOptions {
   readBufferBytes?: number;
   /** Called once if the loop fails (it stops). @default rethrown from `stop()` */
   onError?: (err: unknown) => void;
+  /** Called after each batch lands, with the new checkpoint. @default nothing is told */
+  onBatch?: (checkpoint: number) => void;
+  /**
+   * Called when the store could not write a batch (`ERR_STORE_IO`: a full disk, an I/O error): the indexer
+   * waits `delayMs` and tries again from its checkpoint, with a delay that doubles up to
+   * {@link MAX_RETRY_MS}. Reads keep being served from the WAL meanwhile, and the WAL keeps every segment the
+   * store does not hold. @default nothing is told
+   */
+  onRetry?: (err: unknown, delayMs: number) => void;
+  /** Told each range of seqs skipped because the WAL cannot give them (see the module doc). */
+  onGap?: WalGapListener;
 }
 
 const INDEXER_DEFAULTS = { idleMs: 20, maxBatchFrames: 65536, readBufferBytes: 4 << 20 };
+/** First and longest wait before the indexer retries a store write that failed. */
+const FIRST_RETRY_MS = 500;
+const MAX_RETRY_MS = 30_000;
 
 /** Throughput figures since `start()`. */
 export interface IndexerStats {
@@ -40,8 +58,13 @@ export interface IndexerStats {
 
 /** The WAL → store indexing loop. */
 export class Indexer {
-  private readonly opts: Required<Omit<IndexerOptions, "onError" | "limitSeq">> &
-    Pick<IndexerOptions, "onError" | "limitSeq">;
+  private readonly opts: Required<
+    Omit<IndexerOptions, "onError" | "limitSeq" | "onRetry" | "onBatch" | "onGap">
+  > &
+    Pick<IndexerOptions, "onError" | "limitSeq" | "onRetry" | "onBatch" | "onGap">;
+  /** Seqs the reader skipped during its last read (consecutive ranges merge), to skip in the store. */
+  private gapFrom = 0;
+  private gapTo = 0;
   private reader: WalReader | null = null;
   private running = false;
   private loop: Promise<void> | null = null;
@@ -82,13 +105,23 @@ export class Indexer {
   /** Starts indexing from the store's checkpoint + 1. */
   start(): void {
     if (this.running) return;
-    this.reader = openWalReader(this.opts.walDir, this.store.checkpoint + 1, {
-      bufferBytes: this.opts.readBufferBytes,
-      maxFrames: this.opts.maxBatchFrames,
-    });
+    this.reader = this.openReader();
     this.running = true;
     this.stats.startedAtMs = performance.now();
     this.loop = this.run();
+  }
+
+  private openReader(): WalReader {
+    this.gapFrom = this.gapTo = 0;
+    return openWalReader(this.opts.walDir, this.store.checkpoint + 1, {
+      bufferBytes: this.opts.readBufferBytes,
+      maxFrames: this.opts.maxBatchFrames,
+      onGap: (from, to, reason, cause) => {
+        if (this.gapTo === 0) this.gapFrom = from;
+        this.gapTo = to;
+        this.opts.onGap?.(from, to, reason, cause);
+      },
+    });
   }
 
   /** Resolves once `indexedSeq ≥ seq` (rejects if the loop fails or stops first). */
@@ -111,6 +144,31 @@ export class Indexer {
   }
 
   private async run(): Promise<void> {
+    let retryMs = FIRST_RETRY_MS;
+    while (this.running) {
+      try {
+        await this.indexUntilStopped();
+        return;
+      } catch (err) {
+        if (!(err instanceof StorageError && err.code === "ERR_STORE_IO") || !this.running) {
+          this.failure = err;
+          this.running = false;
+          for (const w of this.waiters.splice(0)) w.reject(err);
+          this.opts.onError?.(err);
+          return;
+        }
+        // The batch in flight did not land: start again from the checkpoint once the store can write.
+        this.opts.onRetry?.(err, retryMs);
+        await this.idle(retryMs);
+        retryMs = Math.min(MAX_RETRY_MS, retryMs * 2);
+        this.reader?.close();
+        this.reader = this.openReader();
+      }
+    }
+  }
+
+  /** The loop proper: while LevelDB applies one batch the next is read from the WAL. */
+  private async indexUntilStopped(): Promise<void> {
     const reader = this.reader!;
     let pending: Promise<void> | null = null;
     try {
@@ -122,8 +180,13 @@ export class Indexer {
           pending = null;
           this.settle();
         }
+        if (this.gapTo > 0) {
+          await this.store.skip(this.gapFrom, this.gapTo);
+          this.gapFrom = this.gapTo = 0;
+          this.settle();
+        }
         if (batch === null) {
-          await this.idle();
+          await this.idle(this.opts.idleMs);
           continue;
         }
         this.stats.frames += batch.count;
@@ -137,16 +200,14 @@ export class Indexer {
         await pending;
         this.settle();
       }
-    } catch (err) {
-      this.failure = err;
-      this.running = false;
-      for (const w of this.waiters.splice(0)) w.reject(err);
-      this.opts.onError?.(err);
+    } finally {
+      await pending?.catch(() => {});
     }
   }
 
   private settle(): void {
     const cp = this.store.checkpoint;
+    this.opts.onBatch?.(cp);
     const w = this.waiters;
     let kept = 0;
     for (let i = 0; i < w.length; i++) {
@@ -156,7 +217,8 @@ export class Indexer {
     w.length = kept;
   }
 
-  private idle(): Promise<void> {
+  /** Waits `ms`, or less if {@link stop} wakes it. */
+  private idle(ms: number): Promise<void> {
     return new Promise((resolve) => {
       this.wake = () => {
         if (this.idleTimer !== null) clearTimeout(this.idleTimer);
@@ -164,7 +226,7 @@ export class Indexer {
         this.wake = null;
         resolve();
       };
-      this.idleTimer = setTimeout(this.wake, this.opts.idleMs);
+      this.idleTimer = setTimeout(this.wake, ms);
     });
   }
 }

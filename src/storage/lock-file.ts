@@ -37,15 +37,19 @@ export function acquireLock(file: string, dir: string): HeldLock {
   const path = resolve(file);
   let holder: number | null = null;
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    // A live holder is named before anything is written: on a full disk the taker's write would fail, and
+    // its caller must learn that the directory is held, not that the disk is full.
+    const content = readLock(path);
+    if (content !== undefined) {
+      holder = pidIn(content);
+      if (holder !== null && isAlive(holder, path)) throw new DataLockedError(dir, holder);
+      breakStale(path, content);
+      continue;
+    }
     if (tryCreate(path, dir)) {
       held.add(path);
       return { file: path, release: () => release(path) };
     }
-    const content = readLock(path);
-    if (content === undefined) continue; // released meanwhile: try again
-    holder = pidIn(content);
-    if (holder !== null && isAlive(holder, path)) throw new DataLockedError(dir, holder);
-    breakStale(path, content);
   }
   throw new DataLockedError(dir, holder);
 }

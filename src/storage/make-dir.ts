@@ -1,10 +1,10 @@
 /**
- * Creates a directory and its missing parents, failing fast. Node's own `mkdir(…, { recursive: true })` spins
+ * Directories: creating one and its missing parents, and fsyncing one. Creation fails fast: Node's own `mkdir(…, { recursive: true })` spins
  * forever where `mkdir` answers ENOENT although the parent exists (`/proc/x`: 94 % CPU, never returns — the
  * same in classic-level's open, which calls it); here each missing level is created once, from the nearest
  * existing ancestor down, and the first refusal is an error naming the path and the reason.
  */
-import { mkdirSync, statSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { DataDirError } from "./errors.js";
 
@@ -40,5 +40,15 @@ function kindOf(dir: string, path: string): "dir" | "other" | "absent" {
     return st === undefined ? "absent" : st.isDirectory() ? "dir" : "other";
   } catch (err) {
     throw new DataDirError(dir, path, (err as NodeJS.ErrnoException).code ?? "error", { cause: err });
+  }
+}
+
+/** fsyncs the directory `dir`, so entries just created, renamed or removed in it survive a power loss. */
+export function syncDirSync(dir: string): void {
+  const fd = openSync(dir, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }

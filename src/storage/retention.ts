@@ -62,6 +62,8 @@ export async function applyRetention(
     storeSeqBlocksRemoved: 0,
     storeTimeBlocksRemoved: 0,
   };
+  // The indexer may run on another thread with its own handle of the store: take its latest checkpoint.
+  await store.refreshCheckpoint();
   const segments = wal.segments();
   let total = 0;
   for (const s of segments) total += s.bytes;

@@ -12,8 +12,13 @@ import { frameLength, frameTsRecvApprox } from "../frame/codec.js";
 import type { FrameBatch } from "../storage/index.js";
 import { type FeedClock, systemClock } from "./feed-clock.js";
 import { HistoryReader, type HistorySources, seqAtTime } from "./history.js";
-import { LastValueCache } from "./last-value-cache.js";
-import { type FeedCounters, RealtimeFeed, type RealtimeSubscription } from "./realtime-feed.js";
+import { type ByteBudget, LastValueCache } from "./last-value-cache.js";
+import {
+  type FeedCounters,
+  RealtimeFeed,
+  type RealtimeSubscription,
+  type SendLimit,
+} from "./realtime-feed.js";
 
 /** How often the feed looks for newly written frames once it has released everything it read, ms. */
 const POLL_MS = 2;
@@ -31,20 +36,22 @@ export class DelayedFeed {
   constructor(
     private readonly history: HistorySources,
     readonly delayMs: number,
-    limitBytes: number,
+    limit: SendLimit,
     counters: FeedCounters,
     /** The newest seq written, bounding the search for where now − delay is. */
     private readonly newestSeq: () => number,
     private readonly clock: FeedClock = systemClock,
+    /** Its own last values (the delayed stream's, not the real-time one's) and the worker's conflation budget. */
+    budgets: { lastValues?: ByteBudget; conflation?: ByteBudget } = {},
   ) {
-    this.feed = new RealtimeFeed(new LastValueCache(), limitBytes, counters);
+    this.feed = new RealtimeFeed(new LastValueCache(budgets.lastValues), limit, counters, budgets.conflation);
   }
 
   /** Adds a subscriber; the first one starts the reader at the frames received `delay` ago. */
   async add(sub: RealtimeSubscription): Promise<void> {
     this.starting ??= this.start();
     await this.starting;
-    this.feed.add(sub);
+    this.feed.add(sub, this.feed.lastValuesFor(sub));
   }
 
   remove(sub: RealtimeSubscription): void {
@@ -76,7 +83,10 @@ export class DelayedFeed {
   private async start(): Promise<void> {
     const newest = this.newestSeq();
     const from = await seqAtTime(this.history, this.clock.nowNs() - this.delayMs * 1e6, 1, newest);
-    this.reader = new HistoryReader(this.history, from);
+    // What history cannot give (a damaged segment) is a gap for the delayed subscribers, never a stall.
+    this.reader = new HistoryReader(this.history, from, (gapFrom, gapTo, reason) =>
+      this.feed.reportGap(gapFrom, gapTo, reason),
+    );
     this.release();
   }
 
@@ -91,7 +101,8 @@ export class DelayedFeed {
         // The batch's bytes are reused by the next read: send what was staged from them first.
         if (used > 0) this.feed.dispatch(this.staging, 0, used);
         this.batch = null;
-        this.reader.read(Number.MAX_SAFE_INTEGER).then(
+        // Never past what the WAL has written: bytes beyond may belong to a group whose write is undone.
+        this.reader.read(this.newestSeq()).then(
           (b) => {
             this.batch = b;
             this.index = 0;

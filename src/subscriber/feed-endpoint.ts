@@ -7,8 +7,9 @@
  * follows the newest seq the worker has fanned out from the ring, and joins the real-time feed in that same
  * synchronous step (see replay.ts).
  */
-import type { SlowConsumerPolicy } from "../config/options.js";
-import { errorJson, type IncidentLogger, TickringError } from "../errors.js";
+import type { FeedLimits, SlowConsumerPolicy } from "../config/options.js";
+import { errnoOf, errorJson, type IncidentLogger, TickringError } from "../errors.js";
+import type { JsonRenderer } from "../frame/json-render.js";
 import { type DelayedFeed } from "./delayed-feed.js";
 import { HistoryReader, type HistorySources, oldestSeq, seqAtTime } from "./history.js";
 import { parseFeedRequest, type SubscribeRequest } from "./protocol.js";
@@ -17,8 +18,11 @@ import {
   type FeedCounters,
   type RealtimeFeed,
   RealtimeSubscription,
+  type SendLimit,
 } from "./realtime-feed.js";
+import { JsonRun } from "./json-run.js";
 import { HistoricalReplay, type ReplayHost, type ReplayPlan } from "./replay.js";
+import { ReplayScheduler } from "./replay-scheduler.js";
 import { SymbolFilter } from "./symbol-filter.js";
 
 /** A feed connection with its subscriptions, by the ids the client gave them. */
@@ -26,6 +30,11 @@ export interface FeedSession extends FeedConnection {
   subs: Map<number, RealtimeSubscription>;
   delayed: Map<number, RealtimeSubscription>;
   replays: Map<number, HistoricalReplay>;
+  /** Symbols each open subscription (and replay being resolved) counts against the connection's limit. */
+  symbolsOf: Map<number, number>;
+  symbols: number;
+  /** Replays being resolved (time → seq) or running. */
+  replaying: number;
 }
 
 /** What a {@link FeedEndpoint} is built from. */
@@ -37,16 +46,22 @@ export interface FeedEndpointOptions {
   dispatchedSeq(): number;
   /** The newest seq the sequencer has written (it may be ahead of the ring pump). */
   writtenSeq(): number;
-  backpressureBytes: number;
+  /** Bytes a subscriber's socket may hold before its policy applies (the worker adjusts it). */
+  limit: SendLimit;
   slowConsumer: SlowConsumerPolicy;
   delayMs: number;
   counters: FeedCounters;
+  limits: FeedLimits;
+  /** The worker's JSON renderer (its symbol cache is shared with the real-time feed's). */
+  renderer: JsonRenderer;
   /** Where errors whose details stay on the server are logged. */
   log: IncidentLogger;
 }
 
 export class FeedEndpoint {
   private readonly replayHost: ReplayHost;
+  /** Replays being resolved or running in this worker. */
+  private replaying = 0;
 
   constructor(private readonly o: FeedEndpointOptions) {
     this.replayHost = {
@@ -54,16 +69,22 @@ export class FeedEndpoint {
       goLive: (replay) => {
         const conn = replay.conn as FeedSession;
         conn.replays.delete(replay.id);
+        // The subscription lives on as a real-time one: it keeps its symbols, not its replay slot.
+        this.replaying--;
+        conn.replaying--;
         if (conn.closed) return;
         const { plan } = replay;
         const sub = new RealtimeSubscription(plan.id, conn, plan.filter, plan.json, plan.policy);
         conn.subs.set(plan.id, sub);
-        o.realtime.add(sub, false);
+        o.realtime.add(sub);
       },
       ended: (replay) => {
-        (replay.conn as FeedSession).replays.delete(replay.id);
+        const conn = replay.conn as FeedSession;
+        if (conn.replays.delete(replay.id)) this.endReplay(conn, replay.id);
       },
-      failed: (replay, err) => this.sendError(replay.conn, err, replay.id),
+      failed: (replay, err) => this.sendError(replay.conn, outOfFiles(err) ?? err, replay.id),
+      json: new JsonRun(o.renderer),
+      scheduler: new ReplayScheduler(),
     };
   }
 
@@ -72,6 +93,9 @@ export class FeedEndpoint {
     conn.subs = new Map();
     conn.delayed = new Map();
     conn.replays = new Map();
+    conn.symbolsOf = new Map();
+    conn.symbols = 0;
+    conn.replaying = 0;
   }
 
   /** Handles one text request of `conn`; never throws (errors go to the client). */
@@ -112,6 +136,8 @@ export class FeedEndpoint {
     for (const replay of [...conn.replays.values()]) replay.stop();
     for (const sub of conn.delayed.values()) this.o.delayed.remove(sub);
     conn.delayed.clear();
+    conn.symbolsOf.clear();
+    conn.symbols = 0;
   }
 
   /** Subscriptions open on `conn`. */
@@ -131,13 +157,20 @@ export class FeedEndpoint {
     conn.subs.delete(id);
     conn.delayed.delete(id);
     replay?.stop();
+    this.forgetSymbols(conn, id);
     conn.ws.send(`{"op":"unsubscribed","id":${id}}`, false);
   }
 
   private subscribe(conn: FeedSession, req: SubscribeRequest): void {
     if (inUse(conn, req.id)) throw new TickringError("BAD_REQUEST", `subscription id ${req.id} is in use`);
+    this.admit(conn, req);
     if (req.feed === "historical") {
-      this.startReplay(conn, req).catch((err) => this.sendError(conn, err, req.id));
+      this.replaying++;
+      conn.replaying++;
+      this.startReplay(conn, req).catch((err) => {
+        if (!conn.replays.has(req.id)) this.endReplay(conn, req.id);
+        this.sendError(conn, err, req.id);
+      });
       return;
     }
     const sub = new RealtimeSubscription(
@@ -152,16 +185,59 @@ export class FeedEndpoint {
       conn.ws.send(`{"op":"subscribed","id":${req.id},"feed":"delayed","delay_ms":${this.o.delayMs}}`, false);
       this.o.delayed.add(sub).catch((err) => {
         conn.delayed.delete(req.id);
+        this.forgetSymbols(conn, req.id);
         this.sendError(conn, err, req.id);
       });
       return;
     }
     conn.subs.set(req.id, sub);
+    const start = this.o.realtime.lastValuesFor(sub);
+    const partial = start.partial ? `,"last_values":"partial"` : "";
     conn.ws.send(
-      `{"op":"subscribed","id":${req.id},"feed":"realtime","seq":${this.o.dispatchedSeq()}}`,
+      `{"op":"subscribed","id":${req.id},"feed":"realtime","seq":${this.o.dispatchedSeq()}${partial}}`,
       false,
     );
-    this.o.realtime.add(sub);
+    this.o.realtime.add(sub, start);
+  }
+
+  /** Refuses a subscription past a limit (LIMIT_REACHED), else counts its symbols against its connection. */
+  private admit(conn: FeedSession, req: SubscribeRequest): void {
+    const l = this.o.limits;
+    if (this.subscriptions(conn) + conn.replaying - conn.replays.size >= l.subscriptions) {
+      throw new TickringError("LIMIT_REACHED", `at most ${l.subscriptions} subscriptions per connection`);
+    }
+    const weight = req.symbols === null ? 1 : req.symbols.length;
+    if (conn.symbols + weight > l.symbols) {
+      throw new TickringError(
+        "LIMIT_REACHED",
+        `at most ${l.symbols} symbols per connection over all its subscriptions; it has ${conn.symbols}, this one asks for ${weight}`,
+      );
+    }
+    if (req.feed === "historical") {
+      if (conn.replaying >= l.replays) {
+        throw new TickringError("LIMIT_REACHED", `at most ${l.replays} historical replays per connection`);
+      }
+      if (this.replaying >= l.replaysPerWorker) {
+        throw new TickringError(
+          "LIMIT_REACHED",
+          "this server runs as many historical replays as it can: try later",
+        );
+      }
+    }
+    conn.symbolsOf.set(req.id, weight);
+    conn.symbols += weight;
+  }
+
+  private forgetSymbols(conn: FeedSession, id: number): void {
+    conn.symbols -= conn.symbolsOf.get(id) ?? 0;
+    conn.symbolsOf.delete(id);
+  }
+
+  /** A replay ended (or never started): its slot and its symbols are free again. */
+  private endReplay(conn: FeedSession, id: number): void {
+    this.replaying--;
+    conn.replaying--;
+    this.forgetSymbols(conn, id);
   }
 
   /**
@@ -177,10 +253,17 @@ export class FeedEndpoint {
     if (fromSeq > newest + 1) {
       throw new TickringError("OUT_OF_RANGE", `from seq ${fromSeq} is past the newest seq ${newest}`);
     }
+    if (fromSeq > newest && !req.live && "timeNs" in from) {
+      // A time after the newest frame: nothing to replay, and a bounded replay would never start.
+      throw new TickringError("OUT_OF_RANGE", `from time is after the newest frame (seq ${newest})`);
+    }
     const to = req.to;
     const toSeq = req.live ? Number.MAX_SAFE_INTEGER : to !== undefined && "seq" in to ? to.seq : newest;
     const oldest = await oldestSeq(o.history);
-    if (conn.closed || inUse(conn, req.id)) return;
+    if (conn.closed) {
+      this.endReplay(conn, req.id);
+      return;
+    }
     let retired: [number, number] | undefined;
     if (fromSeq < oldest && oldest !== Number.MAX_SAFE_INTEGER) {
       retired = [fromSeq, Math.min(oldest - 1, toSeq)];
@@ -199,9 +282,16 @@ export class FeedEndpoint {
     const replay = new HistoricalReplay(
       plan,
       conn,
-      new HistoryReader(o.history, fromSeq),
+      new HistoryReader(o.history, fromSeq, (gapFrom, gapTo, reason) => {
+        if (conn.closed) return;
+        conn.ws.send(
+          `{"op":"gap","id":${req.id},"from":${gapFrom},"to":${gapTo},"reason":"${reason}"}`,
+          false,
+        );
+        o.counters.gaps++;
+      }),
       this.replayHost,
-      o.backpressureBytes,
+      o.limit,
       o.counters,
     );
     conn.replays.set(req.id, replay);
@@ -224,6 +314,16 @@ export class FeedEndpoint {
   }
 }
 
+/** A replay that found no file descriptor to spare is refused as a limit, not as an internal error. */
+function outOfFiles(err: unknown): TickringError | undefined {
+  const errno = errnoOf(err);
+  if (errno !== "EMFILE" && errno !== "ENFILE") return undefined;
+  return new TickringError("LIMIT_REACHED", "the server has no file to spare for this replay: try later", {
+    cause: err,
+  });
+}
+
+/** Whether `id` names an open subscription of `conn`, or a replay still being resolved. */
 function inUse(conn: FeedSession, id: number): boolean {
-  return conn.subs.has(id) || conn.delayed.has(id) || conn.replays.has(id);
+  return conn.symbolsOf.has(id);
 }

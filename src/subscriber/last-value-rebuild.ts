@@ -13,6 +13,8 @@ export const LVC_REBUILD_FRAMES = 200_000;
 export interface RebuildReport {
   /** Frames read into the cache. */
   frames: number;
+  /** Seqs skipped because their records could not be read (a damaged older segment). */
+  skipped: number;
   /**
    * Why it stopped early, when it did: retention took the range, or a record could not be read (a corrupt
    * older segment). The cache then holds what was read; starting without every last value beats not
@@ -28,11 +30,17 @@ export function rebuildLastValues(
   toSeq: number,
   frames = LVC_REBUILD_FRAMES,
 ): RebuildReport {
-  const report: RebuildReport = { frames: 0 };
+  const report: RebuildReport = { frames: 0, skipped: 0 };
   if (toSeq < 1) return report;
   let wal: WalReader | undefined;
   try {
-    wal = openWalReader(walDir, Math.max(1, toSeq - frames + 1), { bufferBytes: 4 << 20 });
+    // A record that cannot be read is skipped (and counted): the symbols after it still get their values.
+    wal = openWalReader(walDir, Math.max(1, toSeq - frames + 1), {
+      bufferBytes: 4 << 20,
+      onGap: (from, to) => {
+        report.skipped += to - from + 1;
+      },
+    });
     for (let b = wal.nextSync(toSeq); b !== null; b = wal.nextSync(toSeq)) {
       for (let i = 0; i < b.count; i++) {
         const off = b.offsets[i];

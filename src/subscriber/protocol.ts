@@ -79,9 +79,9 @@ function parseSubscribe(o: Record<string, unknown>, id: number): SubscribeReques
   const speed = o.speed ?? "max";
   if (
     speed !== "max" &&
-    !(typeof speed === "number" && Number.isFinite(speed) && speed > 0 && speed <= 1e6)
+    !(typeof speed === "number" && Number.isFinite(speed) && speed >= MIN_SPEED && speed <= MAX_SPEED)
   ) {
-    throw badField("speed", '"max" or a positive factor', speed);
+    throw badField("speed", `"max" or a factor from ${MIN_SPEED} to ${MAX_SPEED}`, speed);
   }
   const policy = o.policy;
   if (policy !== undefined && policy !== "drop" && policy !== "conflate" && policy !== "disconnect") {
@@ -118,6 +118,13 @@ function parseSubscribe(o: Record<string, unknown>, id: number): SubscribeReques
     policy,
   };
 }
+
+/**
+ * Pacing factors: a thousand times slower than the original timing at most (a slower one would hold its
+ * replay slot, a read buffer and a file for days per minute of history), a million times faster.
+ */
+const MIN_SPEED = 0.001;
+const MAX_SPEED = 1e6;
 
 /** Fields of a historical subscription that a realtime or delayed one would silently ignore. */
 const HISTORICAL_ONLY = ["from", "to", "speed", "live"] as const;

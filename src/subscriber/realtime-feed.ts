@@ -5,17 +5,20 @@
  * - A subscriber to every symbol (`["*"]`, binary) gets the whole run as one message.
  * - A subscriber to some symbols gets the frames that match; adjacent matches are merged, and
  *   non-adjacent ones are sent as fragments of one WebSocket message (no copy to join them).
- * - `format:"json"` subscribers get each matching frame rendered once per worker, shared by all of them.
+ * - `format:"json"` subscribers get the same runs as JSON arrays (one text message per run): each frame is
+ *   rendered once per worker, into a run buffer shared by all of them, and a subscriber's frames are
+ *   pieces of it (see json-run.ts and sendJsonPieces).
  * - Over its backpressure limit a subscriber is handled by its policy: `drop` (skip, then a `gap`
  *   message with the skipped seqs), `conflate` (keep the latest frame per symbol until the socket
  *   drains) or `disconnect`.
  */
 import type { SlowConsumerPolicy } from "../config/options.js";
-import { FrameView, frameLength, frameSeq, frameSymbolKey } from "../frame/codec.js";
-import { frameToObject } from "../frame/json.js";
+import { frameLength, frameSeq, frameSymbolKey } from "../frame/codec.js";
+import { JsonRenderer } from "../frame/json-render.js";
 import type { Socket } from "../transport/socket.js";
-import { LastValueCache } from "./last-value-cache.js";
-import { type PieceSender, sendPieces } from "./send.js";
+import { type ByteBudget, LastValueCache } from "./last-value-cache.js";
+import { JsonRun } from "./json-run.js";
+import { type PieceSender, sendJsonPieces, sendPieces } from "./send.js";
 import type { SymbolFilter } from "./symbol-filter.js";
 
 /** What the feed needs of a connection; the worker keeps one per socket. */
@@ -60,6 +63,28 @@ export interface FeedCounters {
   disconnects: number;
 }
 
+/**
+ * Bytes a subscriber's socket may hold unsent before its slow-consumer policy applies: the worker lowers it
+ * below `--backpressure-bytes` as connections add up, so what all its stalled clients hold stays within the
+ * worker's share of `--send-buffer-bytes` (see SendBudget in the edge).
+ */
+export interface SendLimit {
+  bytes: number;
+}
+
+/** The last values a new subscription starts with, and whether it may lack some. */
+export interface LastValues {
+  frames: Uint8Array[];
+  partial: boolean;
+}
+
+/** Counters at zero. */
+export function newFeedCounters(): FeedCounters {
+  return { framesSent: 0, bytesSent: 0, messagesSent: 0, drops: 0, gaps: 0, conflated: 0, disconnects: 0 };
+}
+
+/** Frames sent outside a run (last values, a conflated backlog) go in messages of about this size. */
+const CHUNK_BYTES = 64 * 1024;
 /** Most separate pieces one subscriber's message may have before it is sent early. */
 const MAX_PIECES = 256;
 
@@ -99,29 +124,82 @@ export class RealtimeFeed {
   /** Filtered subscriptions by the symbol keys they want. */
   private readonly byKey = new Map<number, RealtimeSubscription[]>();
   private readonly touched: RealtimeSubscription[] = [];
-  private readonly view = new FrameView();
-  /** JSON of frames of the current run by ring offset: rendered once, shared by every JSON subscriber. */
-  private readonly jsonText = new Map<number, string>();
+  /** JSON subscriptions, and those of them to every symbol (they take every frame of every run). */
   private jsonSubs = 0;
+  private wildcardJson = 0;
+  /** The current run's JSON, rendered once for every JSON subscriber of this worker. */
+  private readonly json: JsonRun;
+  /** JSON of frames sent outside a run (last values, a conflated backlog), which may happen mid-run. */
+  private readonly extra: JsonRun;
+  /** Binary frames sent outside a run, joined into messages of up to {@link CHUNK_BYTES}. */
+  private staging = new Uint8Array(CHUNK_BYTES);
+  /** The current run's frames: its bytes, and where it lies in them (for conflating JSON subscribers). */
   private bytes: Uint8Array = new Uint8Array(0);
+  private runStart = 0;
+  private runEnd = 0;
 
+  /**
+   * @param lvc the worker's last values, updated from every frame fanned out.
+   * @param conflation what every conflating subscriber of this worker may hold together; past it a
+   *   conflating subscriber keeps no new symbol and is told of the frames it missed with a `gap`.
+   */
   constructor(
     private readonly lvc: LastValueCache,
-    private readonly limitBytes: number,
+    private readonly limit: SendLimit,
     private readonly counters: FeedCounters,
-  ) {}
+    private readonly conflation: ByteBudget = { limit: Number.POSITIVE_INFINITY, used: 0 },
+    renderer: JsonRenderer = new JsonRenderer(),
+  ) {
+    this.json = new JsonRun(renderer);
+    this.extra = new JsonRun(renderer);
+  }
 
   get size(): number {
     return this.subs.size;
   }
 
   /**
-   * Adds a subscription; unless `lastValues` is false (a replay joining live, which has sent history
-   * already), it first gets the last value of each of its symbols.
+   * The last values a new subscription starts with — its symbols' (every symbol's for `*`) as this worker
+   * has seen them, in seq order — at most its send limit's worth: a subscribe never makes the worker send
+   * more at once than one socket may hold, nor walk more of the cache than that (bench/soak: a `*` subscribe
+   * over 100K cached symbols held its worker for 0.5 s). `partial` when some were left out, or when the cache
+   * dropped symbols to stay in its budget: the client learns it may lack some.
    */
-  add(sub: RealtimeSubscription, lastValues = true): void {
+  lastValuesFor(sub: RealtimeSubscription): LastValues {
+    const frames: Uint8Array[] = [];
+    const budget = this.limit.bytes;
+    let complete: boolean;
+    if (sub.symbols === null) complete = this.lvc.collect(frames, budget);
+    else {
+      complete = true;
+      let used = 0;
+      outer: for (const [key, symbols] of sub.symbols) {
+        for (const s of symbols) {
+          const f = this.lvc.get(key, s);
+          if (f === undefined) continue;
+          if (used + f.length > budget) {
+            complete = false;
+            break outer;
+          }
+          frames.push(f);
+          used += f.length;
+        }
+      }
+    }
+    const kept = frames
+      .filter((f) => sub.filter.matches(f, 0))
+      .sort((a, b) => frameSeq(a, 0) - frameSeq(b, 0));
+    return { frames: kept, partial: !complete || this.lvc.evicted > 0 };
+  }
+
+  /**
+   * Adds a subscription; it first gets `start` (see {@link lastValuesFor}) unless none is given (a replay
+   * joining live, which has sent history already).
+   */
+  add(sub: RealtimeSubscription, start?: LastValues): void {
     this.subs.add(sub);
     if (sub.json) this.jsonSubs++;
+    if (sub.json && sub.symbols === null) this.wildcardJson++;
     if (sub.symbols === null) this.wildcard.push(sub);
     else {
       for (const key of sub.symbols.keys()) {
@@ -130,23 +208,14 @@ export class RealtimeFeed {
         else list.push(sub);
       }
     }
-    if (!lastValues) return;
-    const frames: (Uint8Array | undefined)[] = [];
-    if (sub.symbols === null) frames.push(...this.lvc.all());
-    else {
-      for (const [key, symbols] of sub.symbols) for (const s of symbols) frames.push(this.lvc.get(key, s));
-    }
-    sub.conn.ws.cork(() => {
-      for (const frame of frames) {
-        if (frame !== undefined && sub.filter.matches(frame, 0))
-          this.sendFrameNow(sub, frame, 0, frame.length);
-      }
-    });
+    if (start !== undefined) this.sendFramesNow(sub, start.frames);
   }
 
   remove(sub: RealtimeSubscription): void {
     if (!this.subs.delete(sub)) return;
+    sub.conflated?.clear();
     if (sub.json) this.jsonSubs--;
+    if (sub.json && sub.symbols === null) this.wildcardJson--;
     if (sub.symbols === null) this.wildcard.splice(this.wildcard.indexOf(sub), 1);
     else {
       for (const key of sub.symbols.keys()) {
@@ -163,7 +232,13 @@ export class RealtimeFeed {
    */
   dispatch(bytes: Uint8Array, start: number, end: number): void {
     this.bytes = bytes;
-    this.jsonText.clear();
+    this.runStart = start;
+    this.runEnd = end;
+    const json = this.json;
+    json.reset();
+    // Every frame's JSON is needed when someone takes every frame as JSON; otherwise only what filtered
+    // JSON subscribers match, rendered when the first of them does.
+    const renderAll = this.wildcardJson > 0;
     let runFirst = 0;
     let runLast = 0;
     let runFrames = 0;
@@ -174,25 +249,26 @@ export class RealtimeFeed {
       if (runFirst === 0) runFirst = seq;
       runLast = seq;
       this.lvc.update(key, seq, bytes, off, len);
+      let jsonAt = renderAll ? json.add(bytes, off) : -1;
       const list = this.byKey.get(key);
       if (list !== undefined) {
         for (let i = 0; i < list.length; i++) {
           const sub = list[i];
-          if (sub.filter.matches(bytes, off, key)) this.addPiece(sub, off, len, seq);
-        }
-      }
-      if (this.jsonSubs > 0) {
-        for (let i = 0; i < this.wildcard.length; i++) {
-          if (this.wildcard[i].json) this.addPiece(this.wildcard[i], off, len, seq);
+          if (!sub.filter.matches(bytes, off, key)) continue;
+          if (!sub.json) this.addPiece(sub, off, len, seq);
+          else {
+            if (jsonAt < 0) jsonAt = json.add(bytes, off);
+            this.addPiece(sub, jsonAt, json.end - jsonAt, seq);
+          }
         }
       }
       off += len;
     }
+    json.close();
     for (let i = 0; i < this.wildcard.length; i++) {
       const sub = this.wildcard[i];
-      if (sub.json) continue;
-      sub.pieces[0] = start;
-      sub.pieces[1] = end;
+      sub.pieces[0] = sub.json ? 1 : start;
+      sub.pieces[1] = sub.json ? json.end : end;
       sub.pieceCount = 1;
       sub.frames = runFrames;
       sub.firstSeq = runFirst;
@@ -203,18 +279,22 @@ export class RealtimeFeed {
     this.touched.length = 0;
   }
 
-  /** Tells every subscriber that seqs [from, to] will never come from the ring (a lapped worker). */
-  reportGap(from: number, to: number): void {
-    const msg = `{"op":"gap","from":${from},"to":${to}}`;
+  /** Tells every subscriber that seqs [from, to] will never come, and why. */
+  reportGap(from: number, to: number, reason: string): void {
+    const msg = `{"op":"gap","from":${from},"to":${to},"reason":"${reason}"}`;
     for (const sub of this.subs) this.sendControl(sub, msg);
     this.counters.gaps += this.subs.size;
   }
 
   /** Called on a socket's drain: a dropping subscriber reports its gap, a conflating one sends its backlog. */
   drained(sub: RealtimeSubscription): void {
-    if (sub.conn.closed || sub.conn.ws.getBufferedAmount() >= this.limitBytes) return;
+    if (sub.conn.closed || sub.conn.ws.getBufferedAmount() >= this.limit.bytes) return;
     if (sub.droppedFrom !== 0) {
-      this.sendControl(sub, `{"op":"gap","from":${sub.droppedFrom},"to":${sub.droppedTo}}`);
+      const reason = sub.policy === "conflate" ? "conflation_budget" : "slow_consumer";
+      this.sendControl(
+        sub,
+        `{"op":"gap","from":${sub.droppedFrom},"to":${sub.droppedTo},"reason":"${reason}"}`,
+      );
       this.counters.gaps++;
       sub.droppedFrom = 0;
     }
@@ -222,9 +302,7 @@ export class RealtimeFeed {
     if (pending !== null && pending.size > 0) {
       const frames = pending.all().map((f) => f.slice());
       pending.clear();
-      sub.conn.ws.cork(() => {
-        for (const f of frames) this.sendFrameNow(sub, f, 0, f.length);
-      });
+      this.sendFramesNow(sub, frames);
     }
   }
 
@@ -234,7 +312,7 @@ export class RealtimeFeed {
       this.touched.push(sub);
       sub.firstSeq = seq;
       sub.frames = 0;
-    } else if (sub.pieces[n * 2 - 1] === off && !sub.json) {
+    } else if (sub.pieces[n * 2 - 1] === off) {
       sub.pieces[n * 2 - 1] = off + len;
       sub.lastSeq = seq;
       sub.frames++;
@@ -260,20 +338,13 @@ export class RealtimeFeed {
     if (n === 0 || sub.conn.closed) return;
     const ws = sub.conn.ws;
     if (sub.droppedFrom !== 0 || (sub.conflated !== null && sub.conflated.size > 0)) this.drained(sub);
-    if (ws.getBufferedAmount() >= this.limitBytes) {
+    if (ws.getBufferedAmount() >= this.limit.bytes) {
       this.overLimit(sub, n);
       return;
     }
-    const bytes = this.bytes;
-    const pieces = sub.pieces;
-    if (sub.json) {
-      ws.cork(() => {
-        for (let i = 0; i < n; i++)
-          this.sendFrameNow(sub, bytes, pieces[i * 2], pieces[i * 2 + 1] - pieces[i * 2]);
-      });
-      return;
-    }
-    const total = sendPieces(ws, sub.conn.sender, bytes, pieces, n);
+    const total = sub.json
+      ? sendJsonPieces(ws, this.json.buf, this.json.end, sub.pieces, n)
+      : sendPieces(ws, sub.conn.sender, this.bytes, sub.pieces, n);
     sub.active = true;
     this.counters.messagesSent++;
     this.counters.bytesSent += total;
@@ -288,18 +359,17 @@ export class RealtimeFeed {
         this.counters.drops += sub.frames;
         return;
       case "conflate": {
-        sub.conflated ??= new LastValueCache();
         const bytes = this.bytes;
+        if (sub.json) {
+          // A JSON subscriber's pieces are JSON: conflate the run's frames it matches instead.
+          for (let off = this.runStart; off < this.runEnd; off += frameLength(bytes, off)) {
+            if (sub.filter.matches(bytes, off)) this.conflate(sub, bytes, off);
+          }
+          return;
+        }
         for (let i = 0; i < n; i++) {
           for (let off = sub.pieces[i * 2]; off < sub.pieces[i * 2 + 1]; off += frameLength(bytes, off)) {
-            sub.conflated.update(
-              frameSymbolKey(bytes, off),
-              frameSeq(bytes, off),
-              bytes,
-              off,
-              frameLength(bytes, off),
-            );
-            this.counters.conflated++;
+            this.conflate(sub, bytes, off);
           }
         }
         return;
@@ -311,21 +381,69 @@ export class RealtimeFeed {
     }
   }
 
-  private sendFrameNow(sub: RealtimeSubscription, bytes: Uint8Array, off: number, len: number): void {
+  /** Keeps the frame at `bytes[off]` as its symbol's latest for `sub`, or records it lost (budget spent). */
+  private conflate(sub: RealtimeSubscription, bytes: Uint8Array, off: number): void {
+    sub.conflated ??= new LastValueCache(this.conflation, "refuse");
+    const seq = frameSeq(bytes, off);
+    if (sub.conflated.update(frameSymbolKey(bytes, off), seq, bytes, off, frameLength(bytes, off))) {
+      this.counters.conflated++;
+      return;
+    }
+    // The worker's conflation budget is spent: this symbol's latest is lost, and the client told.
+    if (sub.droppedFrom === 0) sub.droppedFrom = seq;
+    sub.droppedTo = seq;
+    this.counters.drops++;
+  }
+
+  /**
+   * Sends whole frames held outside the ring (last values, a conflated backlog): as binary messages of a
+   * frame each, or as one JSON array.
+   */
+  private sendFramesNow(sub: RealtimeSubscription, frames: Uint8Array[]): void {
+    if (frames.length === 0 || sub.conn.closed) return;
+    const ws = sub.conn.ws;
+    let bytes = 0;
+    let messages = 0;
     if (sub.json) {
-      let text = bytes === this.bytes ? this.jsonText.get(off) : undefined;
-      if (text === undefined) {
-        text = JSON.stringify(frameToObject(this.view.wrap(bytes, off)));
-        if (bytes === this.bytes) this.jsonText.set(off, text);
+      const json = this.extra;
+      const send = () => {
+        json.close();
+        ws.send(json.buf.subarray(0, json.end + 1), false);
+        bytes += json.end + 1;
+        messages++;
+        json.reset();
+      };
+      json.reset();
+      for (const f of frames) {
+        json.add(f, 0);
+        if (json.end >= CHUNK_BYTES) send();
       }
-      sub.conn.ws.send(text, false);
+      if (json.end > 1) send();
     } else {
-      sub.conn.ws.send(bytes.subarray(off, off + len), true);
+      // Whole frames back to back are one binary message: a chunk per message, not a message per frame.
+      let used = 0;
+      const send = () => {
+        ws.send(this.staging.subarray(0, used), true);
+        bytes += used;
+        messages++;
+        used = 0;
+      };
+      ws.cork(() => {
+        for (const f of frames) {
+          if (used + f.length > this.staging.length) {
+            if (used > 0) send();
+            if (f.length > this.staging.length) this.staging = new Uint8Array(f.length);
+          }
+          this.staging.set(f, used);
+          used += f.length;
+        }
+        if (used > 0) send();
+      });
     }
     sub.active = true;
-    this.counters.framesSent++;
-    this.counters.messagesSent++;
-    this.counters.bytesSent += len;
+    this.counters.messagesSent += messages;
+    this.counters.framesSent += frames.length;
+    this.counters.bytesSent += bytes;
   }
 
   private sendControl(sub: RealtimeSubscription, text: string): void {

@@ -12,13 +12,13 @@
  *   frame can be dispatched between the check and the join: no gap and no duplicate.
  */
 import type { SlowConsumerPolicy } from "../config/options.js";
-import { setImmediate as yieldToLoop } from "node:timers/promises";
-import { FrameView, frameLength, frameTsEventApprox, frameTsRecvApprox } from "../frame/codec.js";
-import { frameToObject } from "../frame/json.js";
+import { frameLength, frameTsEventApprox, frameTsRecvApprox } from "../frame/codec.js";
 import type { FrameBatch } from "../storage/index.js";
 import { type FeedClock, systemClock } from "./feed-clock.js";
 import type { HistoryReader } from "./history.js";
-import type { FeedConnection, FeedCounters } from "./realtime-feed.js";
+import type { JsonRun } from "./json-run.js";
+import type { FeedConnection, FeedCounters, SendLimit } from "./realtime-feed.js";
+import type { ReplayScheduler } from "./replay-scheduler.js";
 import { sendPieces } from "./send.js";
 import type { SymbolFilter } from "./symbol-filter.js";
 
@@ -47,14 +47,13 @@ export interface ReplayHost {
   ended(replay: HistoricalReplay): void;
   /** Reading history failed (a corrupt record, an I/O error): the replay ended; tell its client. */
   failed(replay: HistoricalReplay, err: unknown): void;
+  /** Where JSON batches are rendered: one per worker, used synchronously by one replay at a time. */
+  readonly json: JsonRun;
+  /** Runs the worker's replays in turns. */
+  readonly scheduler: ReplayScheduler;
 }
 
 const MAX_PIECES = 256;
-/**
- * WAL reads are synchronous, so a replay to a fast client would never give the worker's event loop a
- * turn: after this many ms of sending it yields, so other sockets, HTTP and the ring keep being served.
- */
-const SLICE_MS = 2;
 const STAGING_BYTES = 64 * 1024;
 /** Frames due this close to now are due now (see sendFromBatch). */
 const DUE_SLACK_MS = 0.01;
@@ -64,8 +63,9 @@ const TAIL_POLL_MS = 1;
 export class HistoricalReplay {
   private batch: FrameBatch | null = null;
   private index = 0;
-  private running = false;
   private finished = false;
+  /** Queued for a step (the scheduler's). */
+  queued = false;
   private timer: unknown;
   private readonly pieces = new Int32Array(MAX_PIECES * 2);
   /**
@@ -74,7 +74,6 @@ export class HistoricalReplay {
    * measured the copy (once per frame, this subscriber's own) as the cheaper of the two.
    */
   private readonly staging = new Uint8Array(STAGING_BYTES);
-  private readonly view = new FrameView();
   private startWallMs = 0;
   private startTsEvent = 0;
   /** Frames sent, for stats and the end message. */
@@ -85,7 +84,7 @@ export class HistoricalReplay {
     readonly conn: FeedConnection,
     private readonly reader: HistoryReader,
     private readonly host: ReplayHost,
-    private readonly limitBytes: number,
+    private readonly limit: SendLimit,
     private readonly counters: FeedCounters,
     private readonly clock: FeedClock = systemClock,
   ) {}
@@ -102,53 +101,59 @@ export class HistoricalReplay {
   }
 
   /**
-   * Sends what it can now; call again on drain. Safe to call at any time (re-entry is ignored), and never
-   * rejects: a failure to read history ends this replay alone ({@link ReplayHost.failed}), never its worker.
+   * Asks for a turn: the worker's {@link ReplayScheduler} runs {@link step} until the replay waits. Call it
+   * again on drain. Safe to call at any time.
    */
-  async pump(): Promise<void> {
-    if (this.running || this.finished) return;
-    this.running = true;
+  pump(): void {
+    if (this.finished) return;
     this.clock.cancel(this.timer);
     this.timer = undefined;
-    try {
-      await this.sendSome();
-    } catch (err) {
-      this.stop();
-      this.host.failed(this, err);
-    } finally {
-      this.running = false;
-    }
+    this.host.scheduler.wake(this);
   }
 
-  /** Sends until the bound, the socket's backpressure limit, the WAL's end or the next frame's due time. */
-  private async sendSome(): Promise<void> {
-    let slice = performance.now();
-    while (!this.finished) {
-      if (performance.now() - slice > SLICE_MS) {
-        await yieldToLoop();
-        slice = performance.now();
-      }
-      if (this.conn.closed) return this.stop();
-      if (this.conn.ws.getBufferedAmount() >= this.limitBytes) return;
-      if (this.plan.live && this.nextSeq > this.host.liveSeq()) return this.joinLive();
-      if (this.batch === null || this.index >= this.batch.count) {
-        const maxSeq = this.plan.live ? this.host.liveSeq() : this.plan.toSeq;
-        if (this.nextSeq > maxSeq) return this.done();
-        this.batch = await this.reader.read(maxSeq);
-        this.index = 0;
-        if (this.batch === null) {
-          // The WAL's end: the sequencer has not written that far yet (or it is being flushed).
-          this.timer = this.clock.after(TAIL_POLL_MS, () => this.pump());
-          return;
-        }
-        continue;
-      }
-      const waitMs = this.sendFromBatch();
-      if (waitMs > 0) {
-        this.timer = this.clock.after(waitMs, () => this.pump());
-        return;
-      }
+  /**
+   * One step: one read of history, or one message sent. Resolves true when another step could follow at
+   * once, false when the replay waits (for the socket to drain, the next frame's due time, the WAL to grow)
+   * or ended.
+   */
+  async step(): Promise<boolean> {
+    if (this.finished) return false;
+    if (this.conn.closed) {
+      this.stop();
+      return false;
     }
+    if (this.conn.ws.getBufferedAmount() >= this.limit.bytes) return false;
+    if (this.plan.live && this.nextSeq > this.host.liveSeq()) {
+      this.joinLive();
+      return false;
+    }
+    if (this.batch === null || this.index >= this.batch.count) {
+      const maxSeq = this.plan.live ? this.host.liveSeq() : this.plan.toSeq;
+      if (this.nextSeq > maxSeq) {
+        this.done();
+        return false;
+      }
+      this.batch = await this.reader.read(maxSeq);
+      this.index = 0;
+      if (this.batch === null) {
+        // The WAL's end: the sequencer has not written that far yet (or it is being flushed).
+        this.timer = this.clock.after(TAIL_POLL_MS, () => this.pump());
+        return false;
+      }
+      return true;
+    }
+    const waitMs = this.sendFromBatch();
+    if (waitMs > 0) {
+      this.timer = this.clock.after(waitMs, () => this.pump());
+      return false;
+    }
+    return true;
+  }
+
+  /** A step failed (history could not be read): this replay alone ends, and its client is told. */
+  fail(err: unknown): void {
+    this.stop();
+    this.host.failed(this, err);
   }
 
   /** Stops without an end message (the connection closed or the client unsubscribed). */
@@ -216,12 +221,14 @@ export class HistoricalReplay {
     const p = this.pieces;
     let total = 0;
     if (this.plan.json) {
-      ws.cork(() => {
-        for (let k = 0; k < n; k++)
-          ws.send(JSON.stringify(frameToObject(this.view.wrap(bytes, p[k * 2]))), false);
-      });
-      for (let k = 0; k < n; k++) total += p[k * 2 + 1] - p[k * 2];
-      this.counters.messagesSent += n;
+      // The batch as one JSON array, rendered into the worker's replay buffer (used synchronously, shared).
+      const json = this.host.json;
+      json.reset();
+      for (let k = 0; k < n; k++) json.add(bytes, p[k * 2]);
+      json.close();
+      total = json.end + 1;
+      ws.send(json.buf.subarray(0, total), false);
+      this.counters.messagesSent++;
     } else if (n === 1) {
       // A single frame (possibly larger than the staging buffer) goes straight from the reader's buffer.
       total = sendPieces(ws, this.conn.sender, bytes, p, n);

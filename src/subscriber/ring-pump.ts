@@ -14,7 +14,7 @@
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { frameLength, frameSeq } from "../frame/codec.js";
 import { POLL_EMPTY, POLL_LAPPED, type RingReader } from "../ring/reader.js";
-import { listSegments, openWalReader, WalSeqRetiredError } from "../storage/index.js";
+import { listSegments, openWalReader, type WalGapReason, WalSeqRetiredError } from "../storage/index.js";
 
 /** Runs handled before yielding to the event loop. */
 const RUNS_PER_TURN = 64;
@@ -23,12 +23,15 @@ export const MAX_RUN_BYTES = 64 * 1024;
 /** WAL read buffer of a catch-up. */
 const CATCH_UP_BUFFER_BYTES = 1 << 20;
 
+/** Why seqs will never come: retention took them, or they could not be read (see the WAL reader). */
+export type GapReason = "retired" | WalGapReason;
+
 /** Where the pump's frames go: the worker's real-time fan-out. */
 export interface FanOut {
   /** Fans out the whole frames of `bytes[start…end)`. */
   dispatch(bytes: Uint8Array, start: number, end: number): void;
-  /** Tells every subscriber that seqs [from, to] will never come. */
-  reportGap(from: number, to: number): void;
+  /** Tells every subscriber that seqs [from, to] will never come, and why. */
+  reportGap(from: number, to: number, reason: GapReason): void;
 }
 
 /** What the pump counts, for stats. */
@@ -47,6 +50,11 @@ export interface RingPumpOptions {
   fanOut: FanOut;
   /** The newest seq already fanned out (or, before any, the newest written when the worker started). */
   startSeq: number;
+  /**
+   * The newest seq the WAL has written: a catch-up never reads past it (bytes beyond may belong to a group
+   * whose write failed and was undone).
+   */
+  writtenSeq(): number;
   /** The writer overtook bytes being sent: the subscribers that got them may hold a torn frame. */
   onTorn(): void;
 }
@@ -122,8 +130,10 @@ export class RingPump {
    * copied into a staging buffer (once per worker, not per subscriber) so they go out in runs like ring
    * frames.
    */
-  private catchUpFromWal(to: number): void {
+  private catchUpFromWal(upTo: number): void {
+    const to = Math.min(upTo, this.options.writtenSeq());
     const from = this.dispatchedSeq + 1;
+    if (from > to) return;
     let used = 0;
     const flush = () => {
       if (used > 0) this.fanOut.dispatch(this.staging, 0, used);
@@ -131,7 +141,15 @@ export class RingPump {
     };
     let wal: ReturnType<typeof openWalReader> | undefined;
     try {
-      wal = openWalReader(this.options.walDir, from, { bufferBytes: CATCH_UP_BUFFER_BYTES });
+      wal = openWalReader(this.options.walDir, from, {
+        bufferBytes: CATCH_UP_BUFFER_BYTES,
+        // A record that cannot be read (a damaged older segment) is a gap for every subscriber, not a crash.
+        onGap: (gapFrom, gapTo, reason) => {
+          flush();
+          this.fanOut.reportGap(gapFrom, gapTo, reason);
+          this.dispatchedSeq = gapTo;
+        },
+      });
       for (let b = wal.nextSync(to); b !== null; b = wal.nextSync(to)) {
         for (let i = 0; i < b.count; i++) {
           const off = b.offsets[i];
@@ -150,7 +168,7 @@ export class RingPump {
       if (!(err instanceof WalSeqRetiredError)) throw err;
       const firstWal = listSegments(this.options.walDir)[0]?.firstSeq ?? from;
       const lost = Math.min(to, firstWal - 1);
-      this.fanOut.reportGap(from, lost);
+      this.fanOut.reportGap(from, lost, "retired");
       this.dispatchedSeq = lost;
     } finally {
       wal?.close();

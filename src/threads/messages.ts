@@ -1,10 +1,10 @@
 /**
- * Messages between the main thread and the socket workers (`postMessage`). Frames never travel this way to
- * subscribers — they go through the ring; these carry ingest hand-offs, their replies, HTTP questions the
- * main thread answers, and control.
+ * Messages between the main thread and the socket workers (`postMessage`). Frames never travel this way:
+ * to subscribers they go through the broadcast ring, from publishers through each worker's ingest ring
+ * (answered in place, acked by the durable seq in shared state). These carry HTTP questions the main thread
+ * answers, and control.
  */
-import type { SlowConsumerPolicy } from "../config/options.js";
-import type { ErrorBody } from "../errors.js";
+import type { FeedLimits, SlowConsumerPolicy } from "../config/options.js";
 import type { TransportName } from "../transport/transport.js";
 
 /** What the main thread hands a worker at start. */
@@ -17,6 +17,8 @@ export interface WorkerInit {
   /** The main thread's clock offset (see clock.ts), so ts_recv and delayed release share one clock. */
   clockOffsetNs: bigint;
   ring: SharedArrayBuffer;
+  /** This worker's ingest ring to the sequencer (a fresh one per incarnation). */
+  ingestRing: SharedArrayBuffer;
   shared: Float64Array;
   host: string;
   port: number;
@@ -30,14 +32,20 @@ export interface WorkerInit {
   logLevel: string;
   /** The transport every worker runs (src/transport/select.ts chose it on the main thread). */
   transport: TransportName;
+  /** Connections per client IP over all workers (a `SharedCounts` table). */
+  connectionsPerIp: SharedArrayBuffer;
+  maxConnectionsPerIp: number;
+  limits: FeedLimits;
+  /** This worker's share of the daemon's last-value, conflation and send-buffer budgets, bytes. */
+  lastValueBytes: number;
+  conflateBytes: number;
+  sendBufferBytes: number;
 }
 
 export type ToMain =
   /** Listening on `port` (the real port when 0 was asked). */
   | { t: "listening"; port: number }
   | { t: "listen-failed"; message: string }
-  /** A publisher message, decoded and encoded at the edge (seq and ts_recv still to stamp). */
-  | { t: "ingest"; conn: number; frames: ArrayBuffer; count: number }
   /** An HTTP request the main thread answers (metrics, stats, admin). */
   | { t: "http"; id: number; path: string; method: string; body: string }
   /** The worker closed its clients: replies to it can no longer be delivered. */
@@ -46,9 +54,4 @@ export type ToMain =
   | { t: "failed"; message: string };
 
 export type ToWorker =
-  /** Durable acks: [connection id, seq] pairs, each answering that connection's oldest message in flight. */
-  | { t: "acks"; pairs: number[] }
-  /** The sequencer refused that connection's oldest message in flight. */
-  | { t: "rejected"; conn: number; error: ErrorBody }
-  | { t: "http-reply"; id: number; status: number; contentType: string; body: string }
-  | { t: "shutdown" };
+  { t: "http-reply"; id: number; status: number; contentType: string; body: string } | { t: "shutdown" };

@@ -5,9 +5,10 @@
  *
  * ```
  *  slot  0 .. STATUS_SLOTS-1                 written by the main thread
- *  +--------+-------------+-------------+------------------+
- *  | state  | durable seq | written seq | recovery percent |
- *  +--------+-------------+-------------+------------------+
+ *  +--------+-------------+-------------+------------------+-------------+---------------+-----------------+
+ *  | state  | durable seq | written seq | recovery percent | indexed seq | writer failed | ingest refused  |
+ *  +--------+-------------+-------------+------------------+-------------+---------------+-----------------+
+ *                                                             (the indexer thread writes the indexed seq)
  *  slot  STATUS_SLOTS + w * WORKER_SLOTS ..   written by worker w, one block each
  *  +-------------+---------------+-------------+-----+
  *  | connections | subscriptions | frames sent | ... |   (WORKER_FIELDS order)
@@ -23,7 +24,19 @@ export const STATUS_STATE = 0;
 export const STATUS_DURABLE_SEQ = STATUS_STATE + 1;
 export const STATUS_WRITTEN_SEQ = STATUS_DURABLE_SEQ + 1;
 export const STATUS_RECOVERY_PERCENT = STATUS_WRITTEN_SEQ + 1;
-export const STATUS_SLOTS = STATUS_RECOVERY_PERCENT + 1;
+/** The store's checkpoint, written by the indexer thread after each batch it indexes. */
+export const STATUS_INDEXED_SEQ = STATUS_RECOVERY_PERCENT + 1;
+/**
+ * 0 while the WAL works; 1 + the index in `ERROR_CODES` of the code by which it failed for good (a failed
+ * fdatasync): workers then fail the messages that will never be durable.
+ */
+export const STATUS_WRITER_FAILED = STATUS_INDEXED_SEQ + 1;
+/**
+ * 0 while ingest is accepted; 1 + the index in `ERROR_CODES` of why it is refused for now (`DISK_FULL`,
+ * `IO_ERROR`): `/healthz` says so.
+ */
+export const STATUS_INGEST_REFUSED = STATUS_WRITER_FAILED + 1;
+export const STATUS_SLOTS = STATUS_INGEST_REFUSED + 1;
 
 /** Per-worker counters, in slot order. Metric names in /metrics derive from these. */
 export const WORKER_FIELDS = [

@@ -12,11 +12,11 @@ import type { Socket } from "./socket.js";
 /** The providers. */
 export type TransportName = "uws" | "ws";
 
-/**
- * A message as a route receives it: uWS hands an ArrayBuffer valid only during the callback, `ws` a
- * Buffer. Handlers read it before returning and keep no reference.
- */
-export type Message = ArrayBuffer | Uint8Array;
+/** Bytes a transport hands over: uWS gives an ArrayBuffer (valid only during the callback), `ws` a Buffer. */
+export type Bytes = ArrayBuffer | Uint8Array;
+
+/** A message as a route receives it: handlers read it before returning and keep no reference. */
+export type Message = Bytes;
 
 /** One WebSocket connection: the {@link Socket} the feeds use, plus the route's per-connection state. */
 export interface WsConnection<C> extends Socket {
@@ -25,6 +25,12 @@ export interface WsConnection<C> extends Socket {
 
 /** A WebSocket route: its limits and handlers (a subset of uWS's `WebSocketBehavior`). */
 export interface WsBehavior<C> {
+  /**
+   * A client asks to open a WebSocket: either `res.upgrade(userData, …)` at once — `userData` becomes the
+   * connection's `getUserData()`, and `open` and later `close` are called with it, always both — or an
+   * HTTP answer through `res` refuses it. Without it every handshake is accepted with `{}` as user data.
+   */
+  upgrade?(res: UpgradeResponse, req: HttpRequest, context: UpgradeContext): void;
   /** Largest message; past it the connection is cut (uWS: 1006, `ws`: 1009) before more is buffered. */
   maxPayloadLength: number;
   /** Bytes buffered for the socket past which a send is dropped (send returns 2). */
@@ -53,6 +59,26 @@ export interface HttpResponse {
   /** Called if the client goes away before `end`; a response answered later must register it. */
   onAborted(fn: () => void): HttpResponse;
 }
+
+/** What a WebSocket route's `upgrade` answers with: an HTTP response (a refusal), or the upgrade. */
+export interface UpgradeResponse extends HttpResponse {
+  /** The client's IP address as text (`127.0.0.1`, an IPv6 address in hex groups). */
+  getRemoteAddressAsText(): Bytes;
+  /**
+   * Completes the handshake, synchronously within `upgrade`: the key, protocol and extensions are the
+   * request's `sec-websocket-*` headers, `context` the one `upgrade` was given.
+   */
+  upgrade<C>(
+    userData: C,
+    secWebSocketKey: string,
+    secWebSocketProtocol: string,
+    secWebSocketExtensions: string,
+    context: UpgradeContext,
+  ): void;
+}
+
+/** The route an `upgrade` belongs to, opaque: only its transport knows what is inside. */
+export type UpgradeContext = object;
 
 /** An HTTP request, readable only during its handler. */
 export interface HttpRequest {
@@ -94,11 +120,11 @@ export interface Transport {
   closeListen(token: ListenToken): void;
 }
 
-/** A message's bytes as text (UTF-8), without copying them first. */
-export function messageText(message: Message): string {
-  const bytes =
-    message instanceof Uint8Array
-      ? Buffer.from(message.buffer, message.byteOffset, message.byteLength)
-      : Buffer.from(message);
-  return bytes.toString("utf8");
+/** Bytes as text (UTF-8), without copying them first. */
+export function bytesText(bytes: Bytes): string {
+  const view =
+    bytes instanceof Uint8Array
+      ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+      : Buffer.from(bytes);
+  return view.toString("utf8");
 }

@@ -1,9 +1,10 @@
 /**
- * uWS's HTTP request and response calls ({@link HttpRequest}, {@link HttpResponse}) over node:http's, for
- * the `ws` transport.
+ * uWS's HTTP request and response calls ({@link HttpRequest}, {@link HttpResponse}, {@link UpgradeResponse})
+ * over node:http's, for the `ws` transport.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { HttpRequest, HttpResponse } from "./transport.js";
+import type { Socket } from "node:net";
+import type { Bytes, HttpRequest, HttpResponse, UpgradeResponse } from "./transport.js";
 
 export class NodeHttpRequest implements HttpRequest {
   private readonly path: string;
@@ -58,6 +59,65 @@ export class NodeHttpResponse implements HttpResponse {
   onAborted(fn: () => void): this {
     this.res.once("close", () => {
       if (!this.res.writableFinished) fn();
+    });
+    return this;
+  }
+}
+
+/**
+ * The response to a WebSocket handshake, before it is upgraded: node:http hands an upgrade request over
+ * with its raw socket and no response object, so a refusal is written here as HTTP/1.1 by hand (and the
+ * connection closed, as uWS does); `upgrade` hands the user data to the route, which completes the handshake.
+ */
+export class UpgradeHttpResponse implements UpgradeResponse {
+  private status = "200 OK";
+  private headers = "";
+  private answered = false;
+
+  constructor(
+    private readonly socket: Socket,
+    /** Completes the handshake with the connection's user data. */
+    private readonly accept: (userData: unknown) => void,
+  ) {}
+
+  getRemoteAddressAsText(): Bytes {
+    return Buffer.from(this.socket.remoteAddress ?? "");
+  }
+
+  upgrade<C>(userData: C): void {
+    if (this.answered) return;
+    this.answered = true;
+    this.accept(userData);
+  }
+
+  writeStatus(status: string): this {
+    this.status = status;
+    return this;
+  }
+
+  writeHeader(key: string, value: string): this {
+    this.headers += `${key}: ${value}\r\n`;
+    return this;
+  }
+
+  /** Sends the answer and closes the connection (an upgrade request's connection is not kept alive). */
+  end(body = ""): this {
+    if (this.answered) return this;
+    this.answered = true;
+    const head = `HTTP/1.1 ${this.status}\r\n${this.headers}content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n`;
+    this.socket.once("finish", () => this.socket.destroy());
+    this.socket.end(head + body);
+    return this;
+  }
+
+  cork(fn: () => void): this {
+    fn();
+    return this;
+  }
+
+  onAborted(fn: () => void): this {
+    this.socket.once("close", () => {
+      if (!this.answered) fn();
     });
     return this;
   }

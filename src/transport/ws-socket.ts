@@ -17,11 +17,14 @@
  *   bytes are written) calls the route's `drain`, and re-arms while bytes remain. Node's own `drain` event
  *   fires only past the stream's 16 KiB high-water mark, too late for small limits.
  * - **Close**: `end` sends a close frame and `close` cuts the connection; both call the route's `close` at
- *   once, as uWS does, and nothing more reaches the handlers. A client that does not answer the close frame
- *   is cut after the server's close timeout.
+ *   once, as uWS does, and nothing more reaches the handlers. So does the client's close frame (or a
+ *   message `ws` refuses: 1009, 1007) — not the end of the TCP connection after it, which is when `ws`
+ *   reports it: by the time the client sees our answering close frame, the route has let go of whatever the
+ *   connection held (a replay's file, its address's count), as with uWS. A client that does not answer our
+ *   close frame is cut after the server's close timeout.
  */
 import type { Duplex } from "node:stream";
-import type { WebSocket } from "ws";
+import { WebSocket } from "ws";
 import type { WsBehavior, WsConnection } from "./transport.js";
 
 const OPEN = 1;
@@ -30,6 +33,20 @@ const BINARY = { binary: true };
 const TEXT = { binary: false };
 /** Close reasons are at most 123 bytes (RFC 6455 §5.5: 125 for the payload, 2 for the code). */
 const MAX_REASON_BYTES = 123;
+
+/**
+ * `ws`'s server-side WebSocket (the `WebSocket` option of its server), telling when it starts closing: `ws`
+ * calls `close` on it itself when the client's close frame arrives or a message breaks the protocol.
+ */
+export class ClosingWebSocket extends WebSocket {
+  /** Called after every `close`, whoever started it. */
+  onClosing: (() => void) | undefined;
+
+  override close(code?: number, data?: string | Buffer): void {
+    super.close(code, data);
+    this.onClosing?.();
+  }
+}
 
 export class WsSocket<C> implements WsConnection<C> {
   /** Sweeps of the idle timer since the last message or pong (ws-transport.ts). */
@@ -48,7 +65,7 @@ export class WsSocket<C> implements WsConnection<C> {
   };
 
   constructor(
-    private readonly ws: WebSocket,
+    private readonly ws: ClosingWebSocket,
     /** The TCP socket under `ws`, for cork and the flush marker. */
     private readonly raw: Duplex,
     private readonly behavior: WsBehavior<C>,
@@ -68,6 +85,7 @@ export class WsSocket<C> implements WsConnection<C> {
     });
     // ws reports protocol errors (oversize: 1009, invalid UTF-8: 1007) by closing with that code itself.
     ws.on("error", () => {});
+    ws.onClosing = () => this.closedNow();
     ws.on("close", () => this.closedNow());
   }
 

@@ -1,22 +1,25 @@
 /**
  * The `ws` transport: the {@link App} surface on node:http and `ws` (with `bufferutil` when it is installed),
  * for machines where no native uWebSockets.js loads (Node 22/24 on glibc < 2.38, say). Same routes, close
- * codes and HTTP endpoints; per-connection behaviour as ws-socket.ts describes. What differs from uWS:
+ * codes and HTTP endpoints; a route's own `upgrade` (the per-address limit) as {@link WsRoute} says;
+ * per-connection behaviour as ws-socket.ts describes. What differs from uWS:
  *
  * - a message over `maxPayloadLength` closes with 1009 (uWS cuts it, 1006); a text message that is not
  *   UTF-8 closes with 1007 (uWS: 1006);
  * - an idle connection is pinged after half its `idleTimeout` and cut after all of it, checked every
  *   quarter of it (uWS checks every few seconds);
  * - several workers share a port through `listen({ reusePort: true })`, which node:net has only from Node
- *   22.12 and 23.1 ({@link WS_SHARES_PORT}); on older Node the daemon runs one socket worker (select.ts).
+ *   22.12 and 23.1 ({@link WS_SHARES_PORT}); on older Node the daemon runs one socket worker (select.ts);
+ * - out of file descriptors, a new connection is accepted and dropped at once (libuv does that rather than
+ *   spin on the listening socket), where uWS leaves it waiting in the backlog until one is free.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { ListenOptions } from "node:net";
+import type { ListenOptions, Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { WebSocketServer, type ServerOptions } from "ws";
+import { type ServerOptions, WebSocketServer } from "ws";
 import type { App, HttpHandler, ListenToken, Transport, WsBehavior } from "./transport.js";
-import { NodeHttpRequest, NodeHttpResponse } from "./ws-http.js";
-import { WsSocket } from "./ws-socket.js";
+import { NodeHttpRequest, NodeHttpResponse, UpgradeHttpResponse } from "./ws-http.js";
+import { ClosingWebSocket, WsSocket } from "./ws-socket.js";
 
 /** How long a client gets to answer our close frame before its connection is cut. */
 const CLOSE_TIMEOUT_MS = 1000;
@@ -63,18 +66,29 @@ interface Route {
   sweep(): void;
 }
 
-/** One WebSocket route: its `ws` server (for the handshake and the limits) and its open connections. */
+/**
+ * One WebSocket route: its `ws` server (for the handshake and the limits) and its open connections.
+ *
+ * The route's own `upgrade` runs as `ws`'s `verifyClient`: after `ws` has checked the handshake (a bad one
+ * is refused with 400 before the route sees it) and before it answers 101. From there `ws` completes the
+ * handshake synchronously, so a connection the route admitted (`res.upgrade`) is always opened, and later
+ * closed, in the same turn: whatever the route counts at the upgrade it can count down at the close.
+ */
 class WsRoute<C> implements Route {
   private readonly wss: WebSocketServer;
   private readonly sockets = new Set<WsSocket<C>>();
+  /** The user data of the handshake being completed: set by `res.upgrade`, taken at once by the open. */
+  private admitted: C | undefined;
 
   constructor(private readonly behavior: WsBehavior<C>) {
-    const options: ServerOptions & { closeTimeout: number } = {
+    const options: ServerOptions<typeof ClosingWebSocket> & { closeTimeout: number } = {
+      WebSocket: ClosingWebSocket,
       noServer: true,
       maxPayload: behavior.maxPayloadLength,
       perMessageDeflate: false,
       clientTracking: false,
       closeTimeout: CLOSE_TIMEOUT_MS,
+      verifyClient: (info, accept) => this.verify(info.req, accept),
     };
     this.wss = new WebSocketServer(options);
   }
@@ -84,11 +98,33 @@ class WsRoute<C> implements Route {
   }
 
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const conn = new WsSocket<C>(ws, socket, this.behavior, {} as C, (s) => this.sockets.delete(s));
+    this.wss.handleUpgrade(req, socket, head, (client) => {
+      const ws = client as ClosingWebSocket; // the server's WebSocket option
+      const userData = this.admitted ?? ({} as C);
+      this.admitted = undefined;
+      const conn = new WsSocket<C>(ws, socket, this.behavior, userData, (s) => this.sockets.delete(s));
       this.sockets.add(conn);
       this.behavior.open(conn);
     });
+  }
+
+  /** The route's `upgrade`, which either admits the handshake (`accept(true)`) or answers it itself. */
+  private verify(req: IncomingMessage, accept: (ok: boolean) => void): void {
+    const socket = req.socket as Socket;
+    // `ws` drops a half-closed socket after this without opening it: drop it before the route counts it.
+    if (!socket.readable || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    if (this.behavior.upgrade === undefined) {
+      accept(true);
+      return;
+    }
+    const res = new UpgradeHttpResponse(socket, (userData) => {
+      this.admitted = userData as C;
+      accept(true);
+    });
+    this.behavior.upgrade(res, new NodeHttpRequest(req), this);
   }
 
   /** Pings the connections idle for half the timeout and cuts those idle for all of it. */
@@ -130,9 +166,14 @@ class WsApp implements App {
     server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) =>
       this.upgrade(req, socket, head),
     );
-    server.once("error", () => cb(false));
+    const listenFailed = (): void => cb(false);
+    server.once("error", listenFailed);
     // `reusePort` is not in @types/node 20; Node < 22.12 ignores it (WS_SHARES_PORT).
     server.listen({ host, port, reusePort: WS_SHARES_PORT } as ListenOptions, () => {
+      server.off("error", listenFailed);
+      // Once listening, an error is a failed accept (EMFILE when the process is out of descriptors): that
+      // connection is lost and the server listens on, as uWS does. Unheard, it would end the thread.
+      server.on("error", () => {});
       const timers = [...this.wsRoutes.values()].map((route) =>
         setInterval(() => route.sweep(), (route.idleTimeout * 1000) / SWEEPS_PER_IDLE_TIMEOUT).unref(),
       );
@@ -151,7 +192,7 @@ class WsApp implements App {
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const route = this.wsRoutes.get(new NodeHttpRequest(req).getUrl());
     if (route === undefined || req.headers.upgrade?.toLowerCase() !== "websocket") {
-      socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+      new UpgradeHttpResponse(socket as Socket, () => {}).writeStatus("404 Not Found").end();
       return;
     }
     route.upgrade(req, socket, head);

@@ -48,6 +48,8 @@ test("tickring bench checks flag values before it starts the benchmark", async (
     [["report", "--only", "e2e,nope"], /^tickring: --only: expected names among/],
     [["publisher", "--json=yes"], /^tickring: --json: is a switch and takes no value$/],
     [["replay", "--duration", "3"], /^tickring: --duration: not a flag of bench replay: .*--frames N$/],
+    [["peers", "--formats", "json,xml"], /^tickring: --formats: expected names among json,flatbuffers/],
+    [["peers", "--window", "50", "--batch", "100"], /^tickring: --window: must be at least --batch \(100\)/],
   ];
   for (const [args, line] of cases) {
     const r = await run(["bench", ...args]);

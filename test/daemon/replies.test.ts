@@ -1,24 +1,16 @@
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { Tickring } from "../../src/daemon/tickring.js";
 import type { Tick } from "../../src/frame/codec.js";
-import { Client, type Daemon, startDaemon, tempDir } from "../support/daemon.js";
+import { Client, suiteDaemon, tempDir } from "../support/daemon.js";
 
 const trade = (price: unknown) => ({ type: "trade", symbol: "ORD", price, size: 1 });
 
 describe("replies name what they answer, in the order of the messages", () => {
-  const dir = tempDir();
-  let daemon: Daemon;
-  before(async () => {
-    daemon = await startDaemon(dir.path);
-  });
-  after(async () => {
-    assert.equal(await daemon.stop(), 0, daemon.stderr());
-    dir.remove();
-  });
+  const daemon = suiteDaemon();
 
   test("acks and errors of one publisher echo each envelope id, in message order", async () => {
-    const pub = await Client.connect(daemon.url("/v1/ingest"));
+    const pub = await Client.connect(daemon().url("/v1/ingest"));
     const ids = ["a", 2, "c", 4, "e", 6];
     // Good and bad messages interleaved: an error found at the edge must not overtake an earlier ack.
     for (const [i, id] of ids.entries()) pub.send({ id, ticks: [trade(i % 2 === 0 ? 1 + i : "bad")] });
@@ -42,7 +34,7 @@ describe("replies name what they answer, in the order of the messages", () => {
   });
 
   test("a refused subscription names its id", async () => {
-    const c = await Client.connect(daemon.url("/v1/feed"));
+    const c = await Client.connect(daemon().url("/v1/feed"));
     c.send({ op: "subscribe", id: 5, symbols: ["*"], feed: "nightly" });
     c.send({ op: "subscribe", id: 6, symbols: ["*"], feed: "historical", from: { seq: 9 }, to: { seq: 3 } });
     c.send({ op: "unsubscribe", id: 7 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { FrameView, frameSeq } from "../../src/frame/codec.js";
-import { Client, type Daemon, framesOf, startDaemon, tempDir } from "../support/daemon.js";
+import { Client, framesOf, suiteDaemon } from "../support/daemon.js";
 
 const symbolOf = (f: Buffer) => new FrameView().wrap(f).symbol();
 
@@ -10,21 +10,13 @@ const symbolOf = (f: Buffer) => new FrameView().wrap(f).symbol();
  * and replays must follow the symbol, never the id.
  */
 describe("frames are looked up by symbol, not instrument_id", () => {
-  const dir = tempDir();
-  let daemon: Daemon;
-  before(async () => {
-    daemon = await startDaemon(dir.path);
-  });
-  after(async () => {
-    assert.equal(await daemon.stop(), 0, daemon.stderr());
-    dir.remove();
-  });
+  const daemon = suiteDaemon();
 
   test("a tick with its own instrument_id reaches its symbol's subscribers, live and historical", async () => {
-    const live = await Client.connect(daemon.url("/v1/feed"));
+    const live = await Client.connect(daemon().url("/v1/feed"));
     live.send({ op: "subscribe", id: 1, symbols: ["AAPL"] });
     await live.nextOp("subscribed");
-    const pub = await Client.connect(daemon.url("/v1/ingest"));
+    const pub = await Client.connect(daemon().url("/v1/ingest"));
     pub.send([
       { type: "trade", symbol: "AAPL", instrument_id: 12, price: 190.5, size: 100 },
       { type: "trade", symbol: "MSFT", instrument_id: 12, price: 420, size: 5 },
@@ -37,7 +29,7 @@ describe("frames are looked up by symbol, not instrument_id", () => {
       "only AAPL, though MSFT has the same instrument_id",
     );
 
-    const hist = await Client.connect(daemon.url("/v1/feed"));
+    const hist = await Client.connect(daemon().url("/v1/feed"));
     hist.send({
       op: "subscribe",
       id: 2,
@@ -53,7 +45,7 @@ describe("frames are looked up by symbol, not instrument_id", () => {
     );
 
     // Two symbols sharing an id keep a last value each.
-    const late = await Client.connect(daemon.url("/v1/feed"));
+    const late = await Client.connect(daemon().url("/v1/feed"));
     late.send({ op: "subscribe", id: 3, symbols: ["AAPL", "MSFT"] });
     await late.until(() => framesOf(late.binary).length >= 2, "two last values");
     assert.deepEqual(framesOf(late.binary).map(symbolOf).sort(), ["AAPL", "MSFT"]);

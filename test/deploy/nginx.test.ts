@@ -128,24 +128,30 @@ describe("nginx in front of tickring (deploy/nginx-tickring.conf)", { skip }, ()
 
   test("wss:// feed: subscribe and receive live ticks; wss:// ingest: a tick is acked and reaches the feed", async () => {
     const feed = new WebSocket(`wss://127.0.0.1:${port}/v1/feed`, { ca });
-    const got: Record<string, unknown>[] = [];
-    feed.on("message", (d) => got.push(JSON.parse(d.toString()) as Record<string, unknown>));
-    await new Promise((resolve, reject) => feed.once("open", resolve).once("error", reject));
-    feed.send(JSON.stringify({ op: "subscribe", id: 1, symbols: ["*"], format: "json" }));
-    const until = async (done: () => boolean, what: string) => {
-      for (let i = 0; i < 400 && !done(); i++) await new Promise((r) => setTimeout(r, 25));
-      assert.ok(done(), `timed out waiting for ${what}`);
-    };
-    await until(() => got.filter((m) => m.op === undefined).length >= 20, "demo ticks over wss");
+    // Open sockets would hold nginx's graceful stop (after()) forever, should an assertion fail.
+    const sockets = [feed];
+    try {
+      const got: Record<string, unknown>[] = [];
+      // A JSON feed message is a control object or an array of frames.
+      feed.on("message", (d) => got.push(...[JSON.parse(d.toString()) as Record<string, unknown>].flat()));
+      await new Promise((resolve, reject) => feed.once("open", resolve).once("error", reject));
+      feed.send(JSON.stringify({ op: "subscribe", id: 1, symbols: ["*"], format: "json" }));
+      const until = async (done: () => boolean, what: string) => {
+        for (let i = 0; i < 400 && !done(); i++) await new Promise((r) => setTimeout(r, 25));
+        assert.ok(done(), `timed out waiting for ${what}`);
+      };
+      await until(() => got.filter((m) => m.op === undefined).length >= 20, "demo ticks over wss");
 
-    const pub = new WebSocket(`wss://127.0.0.1:${port}/v1/ingest`, { ca });
-    const acks: Record<string, unknown>[] = [];
-    pub.on("message", (d) => acks.push(JSON.parse(d.toString()) as Record<string, unknown>));
-    await new Promise((resolve, reject) => pub.once("open", resolve).once("error", reject));
-    pub.send(JSON.stringify([{ type: "trade", symbol: "TLSX", price: 1.25, size: 7 }]));
-    await until(() => acks.some((m) => m.op === "ack"), "ack over wss");
-    await until(() => got.some((m) => m.symbol === "TLSX"), "the published tick on the feed");
-    feed.close();
-    pub.close();
+      const pub = new WebSocket(`wss://127.0.0.1:${port}/v1/ingest`, { ca });
+      sockets.push(pub);
+      const acks: Record<string, unknown>[] = [];
+      pub.on("message", (d) => acks.push(JSON.parse(d.toString()) as Record<string, unknown>));
+      await new Promise((resolve, reject) => pub.once("open", resolve).once("error", reject));
+      pub.send(JSON.stringify([{ type: "trade", symbol: "TLSX", price: 1.25, size: 7 }]));
+      await until(() => acks.some((m) => m.op === "ack"), "ack over wss");
+      await until(() => got.some((m) => m.symbol === "TLSX"), "the published tick on the feed");
+    } finally {
+      for (const ws of sockets) ws.terminate();
+    }
   });
 });

@@ -10,10 +10,12 @@ import {
   frameInstrumentId,
   frameLength,
   frameSeq,
+  frameSymbolKey,
   frameSymbolSpan,
   frameTsRecvApprox,
   instrumentIdOf,
   stampFrame,
+  symbolKeyOf,
   type Tick,
 } from "../../src/frame/codec.js";
 import { frameToObject } from "../../src/frame/json.js";
@@ -125,4 +127,14 @@ test("frames encoded with seq 0 keep the seq and ts slots, so the sequencer can 
   assert.equal(f.seq(), 42n);
   assert.equal(f.tsRecv(), 1_000n);
   assert.equal(f.tsEvent(), 1_000n, "unset ts_event takes ts_recv");
+});
+
+test("symbolKeyOf hashes the symbol's UTF-8 bytes, as frameSymbolKey does in place", () => {
+  const enc = new FrameEncoder();
+  fc.assert(
+    fc.property(fc.string({ minLength: 1, maxLength: 20, unit: "binary" }), (symbol) => {
+      const f = enc.encode({ type: "trade", symbol, price: 1, size: 1 }, 1n, 1n);
+      assert.equal(symbolKeyOf(symbol), frameSymbolKey(f, 0));
+    }),
+  );
 });

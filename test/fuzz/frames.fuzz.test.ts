@@ -77,8 +77,8 @@ function decodeAndStamp(dec: IngestDecoder, bytes: Uint8Array): void {
     assert.equal(err.code, "BAD_FRAME");
     return;
   }
-  const frames = new Uint8Array(decoded.frames);
-  const view = new DataView(decoded.frames);
+  const frames = decoded.frames.slice();
+  const view = new DataView(frames.buffer);
   const verifier = new FrameVerifier();
   const fv = new FrameView();
   for (let i = 0, off = 0; i < decoded.count; i++) {

@@ -8,13 +8,22 @@ import { type RingSink, Sequencer, type WalSink } from "../../src/publisher/sequ
 function sinks(): { wal: WalSink & { seqs: number[] }; ring: RingSink & { frames: number } } {
   const seqs: number[] = [];
   return {
-    wal: { seqs, append: (_f, seq) => void seqs.push(seq), write: () => {} },
+    wal: {
+      seqs,
+      get lastSeq() {
+        return seqs.at(-1) ?? 0;
+      },
+      append: (_f, seq) => void seqs.push(seq),
+      write: () => {},
+      discardPending: () => {},
+    },
     ring: {
       frames: 0,
       append() {
         this.frames++;
       },
       publish: () => {},
+      discard: () => {},
     },
   };
 }

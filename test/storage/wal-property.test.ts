@@ -1,6 +1,9 @@
 /**
- * Property: whatever happens to the tail of the last segment (a cut at any byte, or any byte flipped), open
- * keeps exactly the records before the damage, reports the cut, and appending continues with no seq gap.
+ * Property: whatever happens to the tail of the last segment — a cut at any byte, or any byte flipped — open
+ * either keeps exactly the records before the damage, reports the cut, and appending continues with no seq
+ * gap (a torn tail: nothing intact after the damage), or, when intact records follow the damaged one (a
+ * flipped byte before the last record), refuses with ERR_WAL_CORRUPT naming the file and offset and changes
+ * nothing: cutting there would drop records that may have been acked.
  */
 import assert from "node:assert/strict";
 import { readFileSync, truncateSync, writeFileSync } from "node:fs";
@@ -73,6 +76,22 @@ test("open + read returns exactly the good prefix after a random cut or byte fli
           }
           const good = ends.filter((e) => e <= p).length;
           const expectLast = last.firstSeq + good - 1;
+          const lastRecord = last.firstSeq + ends.length - 1;
+          if (damage.kind === "flip" && size > 0 && expectLast + 1 < lastRecord) {
+            const before = readFileSync(last.file);
+            await assert.rejects(
+              Wal.open({ dir, segmentBytes: 4096, fsync: "os" }),
+              (e: Error & { code: string; file: string; offset: number }) => {
+                assert.equal(e.code, "ERR_WAL_CORRUPT");
+                assert.equal(e.file, last.file);
+                assert.equal(e.offset, good === 0 ? 0 : ends[good - 1]);
+                assert.match(e.message, new RegExp(`seqs ${expectLast + 2}\\.\\.${lastRecord} follow`));
+                return true;
+              },
+            );
+            assert.deepEqual(readFileSync(last.file), before, "nothing cut");
+            return;
+          }
 
           const { wal: w2, report } = await Wal.open({ dir, segmentBytes: 4096, fsync: "os" });
           assert.equal(report.lastSeq, expectLast);

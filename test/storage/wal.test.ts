@@ -152,7 +152,7 @@ for (const fsync of ["always", "batch", "os"] as const) {
   });
 }
 
-test("a corrupt sealed segment is an error naming file and offset; a garbage index is only a hint", async () => {
+test("a corrupt sealed segment is reported by open, and an error naming file and offset for a reader; a garbage index is only a hint", async () => {
   const { dir, cleanup } = tempDir();
   try {
     const wal = await writeAll(dir, makeFrames(1, 300), 5);
@@ -164,15 +164,16 @@ test("a corrupt sealed segment is an error naming file and offset; a garbage ind
     const bytes = readFileSync(segs[1].file);
     bytes[100] ^= 0xff;
     writeFileSync(segs[1].file, bytes);
-    await assert.rejects(
-      Wal.open({ dir, verifySealed: true }),
-      (e: StorageError & { file: string; offset: number }) => {
-        assert.equal(e.code, "ERR_WAL_CORRUPT");
-        assert.equal(e.file, segs[1].file);
-        assert.ok(e.offset <= 100);
-        return true;
-      },
-    );
+    // The writer never touches a sealed segment again: open reports it and the WAL opens.
+    const { wal: again, report } = await Wal.open({ dir, verifySealed: true });
+    assert.equal(report.lastSeq, 300);
+    const damage = report.sealedDamage ?? [];
+    assert.equal(damage.length, 1);
+    assert.equal(damage[0].file, segs[1].file);
+    assert.ok(damage[0].offset <= 100);
+    assert.equal(damage[0].fromSeq, segs[1].firstSeq, "the bad record is the segment's first");
+    assert.equal(damage[0].toSeq, segs[1].lastSeq);
+    await again.close();
     assert.throws(
       () => readAllWal((s) => openWalReader(dir, s), 1),
       (e: StorageError) => {
@@ -254,7 +255,7 @@ test("a reader seeks through the sparse index: damage before the hinted record i
   }
 });
 
-test("open verifies the newest sealed segment even without verifySealed", async () => {
+test("open verifies the newest sealed segment even without verifySealed, and reports what it cannot read", async () => {
   const { dir, cleanup } = tempDir();
   try {
     const wal = await writeAll(dir, makeFrames(1, 300), 5);
@@ -263,9 +264,13 @@ test("open verifies the newest sealed segment even without verifySealed", async 
     const newestSealed = segs[segs.length - 2];
     const bytes = readFileSync(newestSealed.file);
     writeFileSync(newestSealed.file, bytes.subarray(0, bytes.length - 3));
-    await assert.rejects(Wal.open({ dir }), (e: StorageError & { file: string }) => {
-      return e.code === "ERR_WAL_CORRUPT" && e.file === newestSealed.file;
-    });
+    const { wal: again, report } = await Wal.open({ dir });
+    assert.deepEqual(
+      report.sealedDamage?.map((d) => [d.file, d.fromSeq, d.toSeq]),
+      [[newestSealed.file, newestSealed.lastSeq, newestSealed.lastSeq]],
+      "its last record is torn",
+    );
+    await again.close();
   } finally {
     cleanup();
   }

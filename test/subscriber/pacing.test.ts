@@ -2,11 +2,14 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { setImmediate as tick } from "node:timers/promises";
 import { test } from "node:test";
-import { FrameEncoder, frameLength, frameSeq } from "../../src/frame/codec.js";
+import { FrameEncoder } from "../../src/frame/codec.js";
 import { Store, Wal } from "../../src/storage/index.js";
 import { DelayedFeed } from "../../src/subscriber/delayed-feed.js";
+import { JsonRenderer } from "../../src/frame/json-render.js";
 import { HistoryReader } from "../../src/subscriber/history.js";
-import { type FeedCounters, RealtimeSubscription } from "../../src/subscriber/realtime-feed.js";
+import { JsonRun } from "../../src/subscriber/json-run.js";
+import { ReplayScheduler } from "../../src/subscriber/replay-scheduler.js";
+import { newFeedCounters, RealtimeSubscription } from "../../src/subscriber/realtime-feed.js";
 import { HistoricalReplay, type ReplayHost } from "../../src/subscriber/replay.js";
 import { corkedSender } from "../../src/subscriber/send.js";
 import { SymbolFilter } from "../../src/subscriber/symbol-filter.js";
@@ -16,23 +19,6 @@ import { ManualClock } from "../support/manual-clock.js";
 
 const T0 = 1_800_000_000_000_000_000;
 const MS = 1_000_000;
-
-const counters = (): FeedCounters => ({
-  framesSent: 0,
-  bytesSent: 0,
-  messagesSent: 0,
-  drops: 0,
-  gaps: 0,
-  conflated: 0,
-  disconnects: 0,
-});
-
-function seqsOf(ws: FakeSocket): number[] {
-  const out: number[] = [];
-  for (const m of ws.binary)
-    for (let off = 0; off < m.length; off += frameLength(m, off)) out.push(frameSeq(m, off));
-  return out;
-}
 
 /** A WAL of 11 trades 40 ms apart (ts_event and ts_recv alike), from T0. */
 async function history() {
@@ -72,6 +58,8 @@ for (const speed of [1, 10]) {
       goLive: () => {},
       ended: () => {},
       failed: (_, err) => assert.fail(String(err)),
+      json: new JsonRun(new JsonRenderer()),
+      scheduler: new ReplayScheduler(),
     };
     const replay = new HistoricalReplay(
       {
@@ -87,21 +75,21 @@ for (const speed of [1, 10]) {
       conn,
       new HistoryReader(h.sources, 1),
       host,
-      1 << 20,
-      counters(),
+      { bytes: 1 << 20 },
+      newFeedCounters(),
       clock,
     );
     await replay.pump();
     await settle();
-    assert.deepEqual(seqsOf(ws), [1], "the first frame at once");
+    assert.deepEqual(ws.seqs(), [1], "the first frame at once");
     const gap = 40 / speed;
     for (let i = 2; i <= 11; i++) {
       clock.advance(gap - 0.5);
       await settle();
-      assert.equal(seqsOf(ws).length, i - 1, `frame ${i} not before its time`);
+      assert.equal(ws.seqs().length, i - 1, `frame ${i} not before its time`);
       clock.advance(0.5);
       await settle();
-      assert.equal(seqsOf(ws).length, i, `frame ${i} at its time`);
+      assert.equal(ws.seqs().length, i, `frame ${i} at its time`);
     }
     await settle();
     assert.equal(ws.text.filter((m) => m.op === "replay_done").length, 1);
@@ -113,7 +101,7 @@ test("the delayed feed releases a frame at ts_recv + delay, never before", async
   const h = await history();
   // Start 100 ms after the first frame was received: with a 300 ms delay, nothing is due yet.
   const clock = new ManualClock(T0 + 100 * MS);
-  const feed = new DelayedFeed(h.sources, 300, 1 << 20, counters(), () => 11, clock);
+  const feed = new DelayedFeed(h.sources, 300, { bytes: 1 << 20 }, newFeedCounters(), () => 11, clock);
   const ws = new FakeSocket();
   const sub = new RealtimeSubscription(
     1,
@@ -124,20 +112,20 @@ test("the delayed feed releases a frame at ts_recv + delay, never before", async
   );
   await feed.add(sub);
   await settle();
-  assert.deepEqual(seqsOf(ws), []);
+  assert.deepEqual(ws.seqs(), []);
   clock.advance(199);
   await settle();
-  assert.deepEqual(seqsOf(ws), [], "1 ms before seq 1 is due");
+  assert.deepEqual(ws.seqs(), [], "1 ms before seq 1 is due");
   clock.advance(1);
   await settle();
-  assert.deepEqual(seqsOf(ws), [1]);
+  assert.deepEqual(ws.seqs(), [1]);
   for (let i = 2; i <= 11; i++) {
     clock.advance(39);
     await settle();
-    assert.equal(seqsOf(ws).length, i - 1, `seq ${i} not before ts_recv + delay`);
+    assert.equal(ws.seqs().length, i - 1, `seq ${i} not before ts_recv + delay`);
     clock.advance(1);
     await settle();
-    assert.equal(seqsOf(ws).length, i, `seq ${i} at ts_recv + delay`);
+    assert.equal(ws.seqs().length, i, `seq ${i} at ts_recv + delay`);
   }
   feed.stop();
   await h.cleanup();

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { setImmediate as tick } from "node:timers/promises";
 import { test } from "node:test";
 import fc from "fast-check";
-import { frameLength, frameSeq } from "../../src/frame/codec.js";
+import { JsonRenderer } from "../../src/frame/json-render.js";
 import { Sequencer } from "../../src/publisher/sequencer.js";
 import { RingReader } from "../../src/ring/reader.js";
 import { RingWriter } from "../../src/ring/writer.js";
@@ -11,29 +11,11 @@ import { Store, Wal } from "../../src/storage/index.js";
 import { DelayedFeed } from "../../src/subscriber/delayed-feed.js";
 import { FeedEndpoint, type FeedSession } from "../../src/subscriber/feed-endpoint.js";
 import { LastValueCache } from "../../src/subscriber/last-value-cache.js";
-import { type FeedCounters, RealtimeFeed } from "../../src/subscriber/realtime-feed.js";
+import { newFeedCounters, RealtimeFeed } from "../../src/subscriber/realtime-feed.js";
 import { RingPump } from "../../src/subscriber/ring-pump.js";
 import { corkedSender } from "../../src/subscriber/send.js";
 import { tempDir, tickFor } from "../storage/helpers.js";
 import { FakeSocket } from "../support/fake-socket.js";
-
-const counters = (): FeedCounters => ({
-  framesSent: 0,
-  bytesSent: 0,
-  messagesSent: 0,
-  drops: 0,
-  gaps: 0,
-  conflated: 0,
-  disconnects: 0,
-});
-
-/** Every data frame's seq in the order the socket got them. */
-function seqsOf(ws: FakeSocket): number[] {
-  const out: number[] = [];
-  for (const m of ws.binary)
-    for (let off = 0; off < m.length; off += frameLength(m, off)) out.push(frameSeq(m, off));
-  return out;
-}
 
 /**
  * One worker's feeds in-process, on a real WAL and ring: a `live:true` replay from seq 1 while the sequencer
@@ -62,11 +44,12 @@ test("a live replay joins the real-time feed with no gap and no duplicate, where
           sequencer.commit();
         };
         const store = await Store.open({ dir: join(tmp.dir, "store") });
-        const c = counters();
-        const realtime = new RealtimeFeed(new LastValueCache(), 1 << 20, c);
+        const c = newFeedCounters();
+        const realtime = new RealtimeFeed(new LastValueCache(), { bytes: 1 << 20 }, c);
         const pump = new RingPump({
           reader: new RingReader(ring.buffer),
           walDir,
+          writtenSeq: () => wal.writtenSeq,
           fanOut: realtime,
           startSeq: 0,
           onTorn: () => assert.fail("torn run"),
@@ -74,14 +57,16 @@ test("a live replay joins the real-time feed with no gap and no duplicate, where
         const history = { walDir, store: async () => store };
         const endpoint = new FeedEndpoint({
           realtime,
-          delayed: new DelayedFeed(history, 60_000, 1 << 20, c, () => pump.dispatchedSeq),
+          delayed: new DelayedFeed(history, 60_000, { bytes: 1 << 20 }, c, () => pump.dispatchedSeq),
           history,
           dispatchedSeq: () => pump.dispatchedSeq,
           writtenSeq: () => wal.writtenSeq,
-          backpressureBytes: 1 << 20,
+          limit: { bytes: 1 << 20 },
           slowConsumer: "drop",
           delayMs: 60_000,
           counters: c,
+          limits: { subscriptions: 10, symbols: 100, replays: 10, replaysPerWorker: 10 },
+          renderer: new JsonRenderer(),
           log: () => {},
         });
         try {
@@ -113,7 +98,7 @@ test("a live replay joins the real-time feed with no gap and no duplicate, where
           pump.turn();
           const last = next - 1;
           assert.deepEqual(
-            seqsOf(ws),
+            ws.seqs(),
             Array.from({ length: last }, (_, i) => i + 1),
           );
           const done = ws.text.filter((m) => m.op === "replay_done");

@@ -50,6 +50,7 @@ test("the pump fans out every seq once, in order, straight from the ring", async
   const pump = new RingPump({
     reader: w.reader,
     walDir: w.walDir,
+    writtenSeq: () => w.wal.writtenSeq,
     fanOut: out,
     startSeq: 0,
     onTorn: () => {},
@@ -74,6 +75,7 @@ test("a pump lapped by the ring catches up from the WAL: every seq once, no gap"
   const pump = new RingPump({
     reader: w.reader,
     walDir: w.walDir,
+    writtenSeq: () => w.wal.writtenSeq,
     fanOut: out,
     startSeq: 0,
     onTorn: () => {},
@@ -102,6 +104,7 @@ test("frames the WAL already gave are not sent again when the ring shows them", 
   const pump = new RingPump({
     reader: new RingReader(w.reader.bytes.buffer as SharedArrayBuffer, { start: "oldest" }),
     walDir: w.walDir,
+    writtenSeq: () => w.wal.writtenSeq,
     fanOut: out,
     startSeq: 5,
     onTorn: () => {},

@@ -8,9 +8,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after } from "node:test";
+import assert from "node:assert/strict";
+import { after, before } from "node:test";
 import WebSocket from "ws";
-import { type DaemonProcess, spawnDaemon } from "../../src/daemon/child-process.js";
+import { type DaemonProcess, type SpawnOptions, spawnDaemon } from "../../src/daemon/child-process.js";
 import { frameSeq } from "../../src/frame/codec.js";
 
 export interface Daemon extends DaemonProcess {
@@ -35,18 +36,45 @@ after(async () => {
 export const TRANSPORT = process.env.TICKRING_TRANSPORT;
 
 /** The real daemon on a free port and a given data dir, 2 workers unless `args` says otherwise. */
-export async function startDaemon(data: string, args: string[] = []): Promise<Daemon> {
+export async function startDaemon(
+  data: string,
+  args: string[] = [],
+  options?: SpawnOptions,
+): Promise<Daemon> {
   const transport = TRANSPORT === undefined ? [] : ["--transport", TRANSPORT];
-  const d = await spawnDaemon(["--port", "0", "--data", data, "--workers", "2", ...transport, ...args]);
+  const d = await spawnDaemon(
+    ["--port", "0", "--data", data, "--workers", "2", ...transport, ...args],
+    options,
+  );
   running.add(d);
   d.child.once("exit", () => running.delete(d));
   return { ...d, data, url: (path) => `ws://127.0.0.1:${d.port}${path}` };
 }
 
+/**
+ * A daemon shared by the tests of one `describe()`: started before them on a fresh data dir, stopped after
+ * them (a clean exit is checked). Returns a getter, since the daemon exists only once `before` ran.
+ */
+export function suiteDaemon(args: string[] = []): () => Daemon {
+  const dir = tempDir();
+  let daemon: Daemon | undefined;
+  before(async () => {
+    daemon = await startDaemon(dir.path, args);
+  });
+  after(async () => {
+    if (daemon !== undefined) assert.equal(await daemon.stop(), 0, daemon.stderr());
+    dir.remove();
+  });
+  return () => daemon!;
+}
+
 /** A WebSocket that records every message it gets. */
 export class Client {
   readonly binary: Buffer[] = [];
+  /** Text messages, a JSON frame array's elements one by one. */
   readonly text: Record<string, unknown>[] = [];
+  /** Text messages received (an array of frames counts once). */
+  textMessages = 0;
   closeCode: number | undefined;
   closeReason = "";
   private waiters: (() => void)[] = [];
@@ -54,7 +82,13 @@ export class Client {
   private constructor(readonly ws: WebSocket) {
     ws.on("message", (data: Buffer, isBinary: boolean) => {
       if (isBinary) this.binary.push(data);
-      else this.text.push(JSON.parse(data.toString()));
+      else {
+        // JSON frames come in arrays (a run per message); control messages are objects with an `op`.
+        const parsed = JSON.parse(data.toString()) as Record<string, unknown> | Record<string, unknown>[];
+        this.textMessages++;
+        if (Array.isArray(parsed)) this.text.push(...parsed);
+        else this.text.push(parsed);
+      }
       this.wake();
     });
     ws.on("close", (code, reason) => {

@@ -3,6 +3,7 @@
  * so the feeds, replays and the ring pump can be tested without a network. `buffered` stands for bytes
  * uWS would hold unsent; tests set it to act as a slow client.
  */
+import { frameLength, frameSeq } from "../../src/frame/codec.js";
 import type { Socket } from "../../src/transport/socket.js";
 
 export class FakeSocket implements Socket {
@@ -35,6 +36,14 @@ export class FakeSocket implements Socket {
     fn();
     return this;
   }
+  /** Every data frame's seq, in the order the socket got them. */
+  seqs(): number[] {
+    const out: number[] = [];
+    for (const m of this.binary)
+      for (let off = 0; off < m.length; off += frameLength(m, off)) out.push(frameSeq(m, off));
+    return out;
+  }
+
   getBufferedAmount(): number {
     return this.buffered;
   }

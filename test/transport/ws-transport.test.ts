@@ -1,15 +1,25 @@
 /**
  * The `ws` transport in-process, through the same App surface the edge uses: backpressure and drain, the
- * copy on send, fragments joined, close codes, the idle timeout, HTTP routing and listening.
+ * copy on send, fragments joined, close codes, the idle timeout, the route's own upgrade, HTTP routing and
+ * listening.
  */
 import assert from "node:assert/strict";
+import type { Server } from "node:http";
+import { connect } from "node:net";
 import { after, describe, test } from "node:test";
 import WebSocket from "ws";
-import type { App, ListenToken, WsBehavior, WsConnection } from "../../src/transport/transport.js";
+import {
+  type App,
+  bytesText,
+  type ListenToken,
+  type WsBehavior,
+  type WsConnection,
+} from "../../src/transport/transport.js";
 import { wsTransport } from "../../src/transport/ws-transport.js";
 
 interface Conn {
   n?: number;
+  ip?: string;
 }
 
 /** A behaviour that records what the route saw. */
@@ -199,6 +209,99 @@ describe("ws transport", () => {
     assert.equal(other.status, 404);
     assert.equal(other.statusText, "NOT_FOUND");
     assert.equal(await other.text(), "get /v1/admin/snapshot");
+  });
+
+  test("the route's upgrade refuses with an HTTP answer, or admits with user data that open and close get; a bad handshake never reaches it", async () => {
+    const upgrades: string[] = [];
+    const closedWith: Conn[] = [];
+    const { seen, behavior } = recorder({
+      upgrade: (res, req, context) => {
+        const ip = bytesText(res.getRemoteAddressAsText());
+        upgrades.push(ip);
+        if (upgrades.length > 1) {
+          res.cork(() =>
+            res
+              .writeStatus("429 LIMIT_REACHED")
+              .writeHeader("content-type", "application/json")
+              .end('{"op":"error","code":"LIMIT_REACHED"}', true),
+          );
+          return;
+        }
+        res.upgrade<Conn>(
+          { ip },
+          req.getHeader("sec-websocket-key"),
+          req.getHeader("sec-websocket-protocol"),
+          req.getHeader("sec-websocket-extensions"),
+          context,
+        );
+      },
+      close: (ws) => closedWith.push(ws.getUserData()),
+    });
+    const port = await listen(wsTransport.app().ws("/feed", behavior));
+    const admitted = await open(`ws://127.0.0.1:${port}/feed`);
+    await until(() => seen.opened.length === 1, "open");
+    assert.deepEqual(seen.opened[0].getUserData(), { ip: "127.0.0.1" });
+    const refused = new WebSocket(`ws://127.0.0.1:${port}/feed`);
+    const answer = await new Promise<{ status: number; type: string; body: string }>((resolve) =>
+      refused.on("unexpected-response", (_req, res) => {
+        let body = "";
+        res.on("data", (d: Buffer) => (body += d));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, type: String(res.headers["content-type"]), body }),
+        );
+      }),
+    );
+    assert.deepEqual(answer, {
+      status: 429,
+      type: "application/json",
+      body: '{"op":"error","code":"LIMIT_REACHED"}',
+    });
+    // A handshake without a key is refused by ws (400) before the route counts it.
+    const raw = connect(port, "127.0.0.1");
+    raw.write("GET /feed HTTP/1.1\r\nhost: x\r\nupgrade: websocket\r\nconnection: Upgrade\r\n\r\n");
+    let response = "";
+    raw.on("data", (d: Buffer) => (response += d));
+    await new Promise((r) => raw.on("close", r));
+    assert.match(response, /^HTTP\/1.1 400 /);
+    assert.equal(upgrades.length, 2);
+    admitted.close();
+    await until(() => closedWith.length === 1, "close");
+    assert.equal(closedWith[0], seen.opened[0].getUserData(), "close gets the user data open got");
+    assert.equal(seen.opened.length, 1);
+  });
+
+  test("the client's close frame calls close before the answer reaches the client", async () => {
+    let answered = false;
+    let answeredAtClose: boolean | undefined;
+    const { behavior } = recorder({ close: () => (answeredAtClose = answered) });
+    const port = await listen(wsTransport.app().ws("/feed", behavior));
+    const client = await open(`ws://127.0.0.1:${port}/feed`);
+    const socket = (client as unknown as { _socket: import("node:net").Socket })._socket;
+    client.close(1000);
+    socket.on("data", () => (answered = true));
+    await new Promise((r) => client.on("close", r));
+    assert.equal(answeredAtClose, false, "close ran before the server's close frame arrived");
+  });
+
+  test("an error after listening (a failed accept: EMFILE) neither ends the thread nor fails the listen", async () => {
+    const { behavior } = recorder();
+    const app = wsTransport.app().ws("/feed", behavior);
+    const results: (ListenToken | false)[] = [];
+    await new Promise<void>((resolve) =>
+      app.listen("127.0.0.1", 0, (token) => {
+        results.push(token);
+        resolve();
+      }),
+    );
+    const token = results[0];
+    assert.ok(token !== false);
+    listening.push(token);
+    const { server } = token as { server: Server };
+    for (let i = 0; i < 2; i++)
+      server.emit("error", Object.assign(new Error("accept EMFILE"), { code: "EMFILE", syscall: "accept" }));
+    assert.equal(results.length, 1, "the listen callback ran once");
+    const client = await open(`ws://127.0.0.1:${wsTransport.localPort(token)}/feed`);
+    client.close();
   });
 
   test("an upgrade to a path with no WebSocket route is refused with 404", async () => {

@@ -13,9 +13,13 @@ import { type IngestId, type JsonMessage, parseJsonTick, readJsonMessage } from 
 
 export type { IngestId } from "./json-ticks.js";
 
-/** Encoded frames of one accepted message, in a transferable buffer. */
+/** Encoded frames of one accepted message. */
 export interface DecodedIngest {
-  frames: ArrayBuffer;
+  /**
+   * The frames, back to back: a view of the decoder's buffer, valid until its next `decode` (the ingest
+   * endpoint copies them straight into its ingest ring, the only copy between the socket and the sequencer).
+   */
+  frames: Uint8Array;
   count: number;
   /** The envelope's id, to echo in the message's ack; undefined for bare JSON and binary messages. */
   id: IngestId | undefined;
@@ -58,7 +62,7 @@ export class IngestDecoder {
       this.message.ticks = undefined;
       this.message.tick = undefined;
     }
-    return { frames: this.scratch.slice(0, this.used).buffer, count, id: this.message.id };
+    return { frames: this.scratch.subarray(0, this.used), count, id: this.message.id };
   }
 
   private decodeJson(bytes: Uint8Array): number {

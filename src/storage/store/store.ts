@@ -2,8 +2,8 @@
  * The LSM store: frames indexed from the WAL into LevelDB (through its one seam, {@link ./leveldb.ts}), for
  * the two reads users make — every frame in a seq range, and one symbol over a time range. Keys and values
  * are laid out in {@link ./keys.ts}; blocks are cut by {@link BlockBuilder}. This class opens the store,
- * keeps its checkpoint and indexes; range reads are in {@link StoreReads}, retention's deletes and recovery's
- * rollback in {@link StoreMaintenance}.
+ * keeps its checkpoint and indexes; range reads are in {@link StoreReads}, retention's deletes in
+ * {@link StoreMaintenance}.
  *
  * Consistency: {@link Store.index} writes a batch's blocks and the new checkpoint in ONE LevelDB batch, which
  * LevelDB applies atomically (its log record is all or nothing), so after any crash the checkpoint equals the
@@ -12,12 +12,11 @@
  * Durability: LevelDB batches are written without `sync` — the WAL is the durable copy; after a power loss the
  * indexer re-indexes from the (older) checkpoint. Reads use LevelDB's implicit snapshot per iterator.
  */
-import { checkInt } from "../../config/checks.js";
 import { instrumentIdOf } from "../../frame/codec.js";
-import { ClosedError, StorageError, StorageOptionError } from "../errors.js";
+import { ClosedError, StorageError } from "../errors.js";
 import type { FrameBatch } from "../wal/reader.js";
 import { BlockBuilder } from "./blocks.js";
-import { CHECKPOINT_KEY, checkpointOf, checkpointPut, MAX_U64_FIELD, META_KEY } from "./keys.js";
+import { CHECKPOINT_KEY, checkpointOf, checkpointPut, META_KEY } from "./keys.js";
 import { type LevelDb, type LevelPut, openLevelDb } from "./leveldb.js";
 import { StoreMaintenance } from "./maintenance.js";
 import { parseStoreOptions, type StoreOptions } from "./options.js";
@@ -47,7 +46,7 @@ export class Store {
   ) {
     this.builder = new BlockBuilder(blockBytes, bucketNs);
     this.reads = new StoreReads(db, bucketNs, blockBytes, readAheadBlocks);
-    this.maintenance = new StoreMaintenance(db, this.reads, bucketNs, readAheadBlocks);
+    this.maintenance = new StoreMaintenance(db, bucketNs);
     this._checkpoint = checkpoint;
   }
 
@@ -85,6 +84,16 @@ export class Store {
   }
 
   /**
+   * Reads the checkpoint from the database again: another handle of the same store (the indexer thread's)
+   * may have moved it. Resolves with it.
+   */
+  async refreshCheckpoint(): Promise<number> {
+    const cp = checkpointOf(await this.db.get(CHECKPOINT_KEY));
+    if (cp > this._checkpoint) this._checkpoint = cp;
+    return this._checkpoint;
+  }
+
+  /**
    * Indexes a batch of consecutive frames that must start at `checkpoint + 1`: writes its blocks and the new
    * checkpoint in one atomic LevelDB batch. The frames are copied before this returns its promise, so the
    * caller may reuse the batch's buffer at once.
@@ -111,6 +120,38 @@ export class Store {
       (err: unknown) => {
         const msg = `store ${this.db.location}: writing seqs ${firstSeq}..${lastSeq} failed`;
         throw new StorageError("ERR_STORE_IO", msg, { cause: err });
+      },
+    );
+  }
+
+  /**
+   * Records that seqs `from` (which must be `checkpoint + 1`) to `to` will never be indexed: the WAL cannot
+   * give them (an unreadable range of a sealed segment, or a hole `tickring wal repair` recorded). The
+   * checkpoint moves to `to` with no frame written — so every seq up to the checkpoint is in the store or was
+   * skipped — and a range read finds none there (readers report a gap).
+   */
+  skip(from: number, to: number): Promise<void> {
+    if (this.closed) return Promise.reject(new ClosedError("ERR_STORE_CLOSED", "store"));
+    if (from !== this._checkpoint + 1 || to < from) {
+      return Promise.reject(
+        new StorageError(
+          "ERR_WAL_SEQ",
+          `store skip out of order: checkpoint=${this._checkpoint}, skip ${from}..${to}`,
+        ),
+      );
+    }
+    return this.db.batch([checkpointPut(to)]).then(
+      () => {
+        this._checkpoint = to;
+      },
+      (err: unknown) => {
+        throw new StorageError(
+          "ERR_STORE_IO",
+          `store ${this.db.location}: skipping seqs ${from}..${to} failed`,
+          {
+            cause: err,
+          },
+        );
       },
     );
   }
@@ -160,21 +201,6 @@ export class Store {
    */
   deleteOlderThan(cutoffNs: bigint): Promise<{ seqBlocks: number; timeBlocks: number }> {
     return this.maintenance.deleteOlderThan(cutoffNs);
-  }
-
-  /**
-   * Removes every frame with seq > `seq` and sets the checkpoint to `seq`, in one atomic batch. For recovery
-   * when the WAL was cut below the store's checkpoint (a corrupt record in synced data, or `fsync: "os"` after
-   * a power loss): the sequencer then reuses those seqs, so the store must forget them first.
-   *
-   * Cost: the seq blocks after `seq`, and for each instrument only the time blocks from the bucket of the
-   * earliest ts_recv among the removed frames on (a removed frame cannot sit in an earlier bucket).
-   */
-  async rollbackTo(seq: number): Promise<void> {
-    checkInt("seq", seq, 0, MAX_U64_FIELD, StorageOptionError);
-    if (seq >= this._checkpoint) return;
-    await this.maintenance.rollbackTo(seq);
-    this._checkpoint = seq;
   }
 
   /** Closes the database. */

@@ -14,11 +14,13 @@
  * - `os`: never on the write path; `durableSeq` follows the written seq.
  *
  * A failed fdatasync is final: after it the kernel may have dropped the dirty pages, so nothing written since
- * the last good sync is trustworthy; waiters are rejected and the WAL refuses further use.
+ * the last good sync is trustworthy. It fails the WAL ({@link WalFailure}); waiters are rejected and the WAL
+ * refuses further use.
  */
-import { closeSync, fdatasync, fdatasyncSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { WalIoError } from "../errors.js";
+import type { WalFailure } from "./failure.js";
+import type { WalFileOps } from "./file-ops.js";
 import type { FsyncPolicy, ResolvedWalOptions } from "./options.js";
 
 /** Cumulative fdatasync figures, for metrics. */
@@ -57,7 +59,6 @@ export class FsyncScheduler {
   private readonly listeners: ((durableSeq: number) => void)[] = [];
   /** fds of sealed segments whose close waits for the fdatasync in flight. */
   private readonly retiredFds: number[] = [];
-  private _failure: unknown = null;
   private closed = false;
   private readonly onSyncedBound = (err: NodeJS.ErrnoException | null) => this.onSynced(err);
   private readonly onTimerBound = () => this.onTimer();
@@ -66,21 +67,19 @@ export class FsyncScheduler {
   constructor(
     private readonly opts: ResolvedWalOptions,
     seq: number,
+    private readonly files: WalFileOps,
+    private readonly failure: WalFailure,
   ) {
     this.policy = opts.fsync;
     this.writtenSeq = seq;
     this._durableSeq = seq;
     this.syncedThrough = seq;
+    failure.onFailure((err) => this.failed(err));
   }
 
   /** Highest seq durable under the policy. */
   get durableSeq(): number {
     return this._durableSeq;
-  }
-
-  /** The error of a failed fdatasync, or null; once set, the WAL is unusable. */
-  get failure(): unknown {
-    return this._failure;
   }
 
   /** The writer now writes to `fd` (a new or resumed segment); later syncs cover it. */
@@ -109,15 +108,17 @@ export class FsyncScheduler {
   /**
    * The segment on `fd` is about to be sealed (everything in it written): makes it durable now, synchronously,
    * before the next segment exists (except under `os`). So a sealed segment is always complete, and only the
-   * last segment can have a torn tail.
+   * last segment can have a torn tail. A failure fails the WAL, as any failed fdatasync.
    */
   syncBeforeSeal(fd: number): void {
     if (this.policy === "os") return;
     const t0 = performance.now();
     try {
-      fdatasyncSync(fd);
+      this.files.fdatasyncSync(fd);
     } catch (err) {
-      throw new WalIoError("fdatasync", null, err as NodeJS.ErrnoException);
+      const failure = new WalIoError("fdatasync", null, err as NodeJS.ErrnoException);
+      this.failure.fail(failure);
+      throw failure;
     }
     this.recordFsync(Math.round((performance.now() - t0) * 1e6), 0);
   }
@@ -129,8 +130,8 @@ export class FsyncScheduler {
   sealed(fd: number, idxFd: number): void {
     if (this.syncing) this.retiredFds.push(fd, idxFd);
     else {
-      closeSync(fd);
-      closeSync(idxFd);
+      this.files.closeSync(fd);
+      this.files.closeSync(idxFd);
     }
     if (this.policy !== "os") {
       this.syncedThrough = this.writtenSeq;
@@ -145,7 +146,7 @@ export class FsyncScheduler {
 
   /** fdatasyncs now (under every policy); resolves when everything written so far is durable. */
   flush(): Promise<void> {
-    if (this._failure !== null) return Promise.reject(this._failure);
+    if (this.failure.error !== null) return Promise.reject(this.failure.error);
     if (this.fd < 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       if (this.syncing) {
@@ -163,7 +164,7 @@ export class FsyncScheduler {
     while (this.syncing) await new Promise((r) => setTimeout(r, 1));
     this.closed = true;
     this.disarmTimer();
-    for (const fd of this.retiredFds.splice(0)) closeSync(fd);
+    for (const fd of this.retiredFds.splice(0)) this.files.closeSync(fd);
   }
 
   private requestSync(): void {
@@ -178,22 +179,22 @@ export class FsyncScheduler {
     this.syncedThrough = this.writtenSeq;
     this.syncStartedGen++;
     this.syncStartMs = performance.now();
-    fdatasync(this.fd, this.onSyncedBound);
+    this.files.fdatasync(this.fd, this.onSyncedBound);
   }
 
   private onSynced(err: NodeJS.ErrnoException | null): void {
     this.syncing = false;
     this.syncDoneGen = this.syncStartedGen;
-    for (const fd of this.retiredFds.splice(0)) closeSync(fd);
+    for (const fd of this.retiredFds.splice(0)) this.files.closeSync(fd);
     if (err !== null) {
-      this.fail(new WalIoError("fdatasync", null, err));
+      this.failure.fail(new WalIoError("fdatasync", null, err));
       return;
     }
     const ns = Math.round((performance.now() - this.syncStartMs) * 1e6);
     this.recordFsync(ns, this.syncTarget - this._durableSeq);
     this.advanceDurable(this.syncTarget);
     this.resolveWaiters();
-    if (this.closed || this._failure !== null) return;
+    if (this.closed || this.failure.error !== null) return;
     const behind = this.writtenSeq - this.syncedThrough;
     if (this.syncAgain || (this.policy === "always" && behind > 0)) this.startSync();
     else if (this.policy === "batch" && behind > 0) {
@@ -241,8 +242,8 @@ export class FsyncScheduler {
     w.length = kept;
   }
 
-  private fail(err: unknown): void {
-    this._failure = err;
+  /** The WAL failed (here or in the writer): no more syncs, and every waiter learns why. */
+  private failed(err: unknown): void {
     this.disarmTimer();
     for (const w of this.waiters.splice(0)) w.reject(err);
   }

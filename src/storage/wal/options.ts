@@ -5,6 +5,7 @@
 
 import { checkInt, stripUndefined } from "../../config/checks.js";
 import { StorageOptionError } from "../errors.js";
+import type { WalFileOps } from "./file-ops.js";
 import { MAX_RECORD_LENGTH } from "./record-layout.js";
 
 /**
@@ -41,6 +42,11 @@ export interface WalOptions {
   verifySealed?: boolean;
   /** Called after each fdatasync with its duration (ns) and the records it made durable (0 for a roll). */
   onFsync?: (durationNs: number, records: number) => void;
+  /**
+   * File calls to use instead of node:fs's (tests inject faults here, e.g. a `writeSync` failing with
+   * ENOSPC). @default node:fs
+   */
+  files?: Partial<WalFileOps>;
 }
 
 /** Defaults of {@link WalOptions}. */
@@ -55,7 +61,8 @@ export const WAL_DEFAULTS = {
 };
 
 /** {@link WalOptions} with every default applied. */
-export type ResolvedWalOptions = Required<Omit<WalOptions, "onFsync">> & Pick<WalOptions, "onFsync">;
+export type ResolvedWalOptions = Required<Omit<WalOptions, "onFsync" | "files">> &
+  Pick<WalOptions, "onFsync" | "files">;
 
 const MAX_SEGMENT_BYTES = 2 ** 31 - 1;
 

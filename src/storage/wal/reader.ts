@@ -8,21 +8,30 @@
  * segment unless the index is missing or wrong.
  *
  * Tailing: at the end of the data it returns null; call again later to continue. A segment is left only when
- * the file for the next seq exists — the writer creates it after its last write to the old one, so one more
- * read of the old file after seeing the new one cannot miss a record. CRCs are verified as records are read;
- * a bad record throws {@link WalCorruptError} with file and offset (run `Wal.open` first: it cuts a torn tail).
+ * the file for the next seq (or a hole record there) exists — the writer creates it after its last write to
+ * the old one, so one more read of the old file after seeing the new one cannot miss a record. Read no
+ * further than the writer's written seq: bytes beyond it may be a group the writer is about to undo.
+ *
+ * Damage: CRCs are verified as records are read, and the records before a bad one are returned first. At
+ * the bad record (or a sealed segment that ends early, or a missing segment), a reader without `onGap`
+ * throws — {@link WalCorruptError} with file and offset, {@link WalGapError} — as does any reader in the
+ * segment being written. With `onGap`, a reader in a SEALED segment tells it the unreadable range (to the
+ * end of that segment: `"unreadable"`) and goes on with the next segment. A recorded hole (seqs given up by
+ * `tickring wal repair`) is crossed the same way (`"lost"`), or throws {@link WalGapError} without `onGap`.
  */
 import { closeSync, existsSync, fstatSync, openSync, read, readFileSync, readSync } from "node:fs";
 import { checkInt, stripUndefined } from "../../config/checks.js";
 import { frameSeq } from "../../frame/codec.js";
 import {
   ClosedError,
+  type StorageError,
   StorageOptionError,
   WalCorruptError,
   WalGapError,
   WalSeqRetiredError,
 } from "../errors.js";
 import { indexPathOf, listSegments, segmentPath } from "./files.js";
+import { holeCovering, listHoles, type WalHole } from "./holes.js";
 import { entryCount, recordOffsetOffset, seqDeltaOffset } from "./index-layout.js";
 import { frameOffset, MAX_RECORD_LENGTH } from "./record-layout.js";
 import { newScanState, ScanStop, scanRecords } from "./scan.js";
@@ -39,6 +48,18 @@ export interface FrameBatch {
   lastSeq: number;
 }
 
+/**
+ * Why seqs were skipped: `"unreadable"` — their records in a sealed segment are damaged (or the segment ends
+ * early, or is missing); `"lost"` — a hole recorded by `tickring wal repair` (those seqs are gone for good).
+ */
+export type WalGapReason = "unreadable" | "lost";
+
+/**
+ * Told that seqs `from`..`to` will not be read, and why; `cause` is the error a reader without `onGap`
+ * throws there. Called during a read, before it returns anything after the range.
+ */
+export type WalGapListener = (from: number, to: number, reason: WalGapReason, cause: StorageError) => void;
+
 /** Options of {@link openWalReader}. */
 export interface WalReaderOptions {
   /** Read buffer; a batch never exceeds it. At least 2 × the largest record. @default 1 MiB */
@@ -47,22 +68,32 @@ export interface WalReaderOptions {
   maxFrames?: number;
   /** Verify each record's CRC32C as it is read. @default true */
   verifyCrc?: boolean;
+  /** Skip what cannot be read and say so here, instead of throwing (see the module doc). */
+  onGap?: WalGapListener;
 }
+
+/** {@link WalReader.advance} wants more bytes from the file. */
+const NEED_BYTES = Symbol("need bytes");
 
 /** Polls at the end of the data between two checks for a missing segment. */
 const GAP_CHECK_EVERY = 64;
 
-const READER_DEFAULTS: Required<WalReaderOptions> = {
+type ResolvedReaderOptions = Required<Omit<WalReaderOptions, "onGap">> & Pick<WalReaderOptions, "onGap">;
+
+const READER_DEFAULTS: ResolvedReaderOptions = {
   bufferBytes: 1 << 20,
   maxFrames: 65536,
   verifyCrc: true,
 };
 
-function parseReaderOptions(options: WalReaderOptions | undefined): Required<WalReaderOptions> {
+function parseReaderOptions(options: WalReaderOptions | undefined): ResolvedReaderOptions {
   const o = { ...READER_DEFAULTS, ...stripUndefined(options ?? {}) };
   checkInt("bufferBytes", o.bufferBytes, 2 * MAX_RECORD_LENGTH, 2 ** 30, StorageOptionError);
   checkInt("maxFrames", o.maxFrames, 1, 2 ** 24, StorageOptionError);
   if (typeof o.verifyCrc !== "boolean") throw new StorageOptionError("verifyCrc", o.verifyCrc, "a boolean");
+  if (o.onGap !== undefined && typeof o.onGap !== "function") {
+    throw new StorageOptionError("onGap", o.onGap, "a function");
+  }
   return o;
 }
 
@@ -82,6 +113,7 @@ export class WalReader {
   private readonly state = newScanState();
   private fd = -1;
   private file = "";
+  private segFirstSeq = 0;
   private bufFilePos = 0; // file offset of buf[0]
   private filled = 0;
   private pos = 0; // next unread record in buf
@@ -89,19 +121,30 @@ export class WalReader {
   private _nextSeq: number;
   private closed = false;
   private idlePolls = 0;
+  /** Holes recorded in the directory (only an offline repair records one: read once, refreshed on listings). */
+  private holes: WalHole[];
+  /** A bad record met at the read position, dealt with before anything after it is read. */
+  private damage: { offset: number; reason: string } | null = null;
+  /** What proved the current segment sealed, between the read that found its end and the one that confirms it. */
+  private sealedNext: "next" | number | null = null;
 
   /** @internal use {@link openWalReader}. */
   constructor(
     private readonly dir: string,
     fromSeq: number,
-    private readonly opts: Required<WalReaderOptions>,
+    private readonly opts: ResolvedReaderOptions,
   ) {
     this.buf = Buffer.allocUnsafe(opts.bufferBytes);
     this.offsets = new Int32Array(Math.min(opts.maxFrames, opts.bufferBytes >>> 4));
     this._nextSeq = fromSeq;
+    this.holes = listHoles(dir);
     const segments = listSegments(dir);
-    if (segments.length === 0) return; // an empty WAL: wait for the first segment
-    if (fromSeq < segments[0].firstSeq) throw new WalSeqRetiredError(fromSeq, segments[0].firstSeq);
+    if (segments.length === 0 || fromSeq < segments[0].firstSeq) {
+      // Nothing yet (wait for the first segment), or a hole reaching the first segment: crossed when read.
+      const hole = holeCovering(this.holes, fromSeq);
+      if (segments.length === 0 || (hole !== undefined && hole.to + 1 >= segments[0].firstSeq)) return;
+      throw new WalSeqRetiredError(fromSeq, segments[0].firstSeq);
+    }
     let i = segments.length - 1;
     while (segments[i].firstSeq > fromSeq) i--;
     this.openSegment(segments[i].file, segments[i].firstSeq, fromSeq);
@@ -117,29 +160,51 @@ export class WalReader {
    * reads: the fast path for replay from the page cache.
    */
   nextSync(maxSeq = Number.MAX_SAFE_INTEGER): FrameBatch | null {
-    for (;;) {
-      if (this._nextSeq + this.skip > maxSeq) return null;
-      const batch = this.take(maxSeq);
-      if (batch !== null) return batch;
-      if (this.fd < 0 && !this.enterNextSegment()) return null;
-      if (this.fillSync() > 0) continue;
-      if (!this.nextSegmentExists()) return null;
-      if (this.fillSync() > 0) continue;
-      this.leaveSealedSegment();
+    for (let got: number | null = null; ; got = this.fillSync()) {
+      const r = this.advance(maxSeq, got);
+      if (r !== NEED_BYTES) return r;
     }
   }
 
   /** The next batch, or null when caught up or at `maxSeq` (call again later). Reads on the libuv pool. */
   async next(maxSeq = Number.MAX_SAFE_INTEGER): Promise<FrameBatch | null> {
+    for (let got: number | null = null; ; got = await this.fillAsync()) {
+      const r = this.advance(maxSeq, got);
+      if (r !== NEED_BYTES) return r;
+    }
+  }
+
+  /**
+   * The reading logic of {@link nextSync} and {@link next}, which differ only in how they read the file:
+   * returns a batch or null to hand out, or NEED_BYTES to have the file read and be called again with the
+   * bytes that read got (`got`; null on a call's first step).
+   */
+  private advance(maxSeq: number, got: number | null): FrameBatch | null | typeof NEED_BYTES {
+    if (got === 0) {
+      if (this.sealedNext === null) {
+        // Nothing more in the file: sealed (read once more, to be sure it is complete), or caught up.
+        this.sealedNext = this.sealedBy();
+        return this.sealedNext === null ? null : NEED_BYTES;
+      }
+      const next = this.sealedNext;
+      this.sealedNext = null;
+      this.leaveSealedSegment(next);
+    } else if (got !== null) {
+      this.sealedNext = null;
+    }
     for (;;) {
       if (this._nextSeq + this.skip > maxSeq) return null;
       const batch = this.take(maxSeq);
       if (batch !== null) return batch;
-      if (this.fd < 0 && !this.enterNextSegment()) return null;
-      if ((await this.fillAsync()) > 0) continue;
-      if (!this.nextSegmentExists()) return null;
-      if ((await this.fillAsync()) > 0) continue;
-      this.leaveSealedSegment();
+      if (this.damage !== null) {
+        this.skipDamage();
+        continue;
+      }
+      if (this.fd < 0) {
+        if (!this.enterNextSegment()) return null;
+        continue;
+      }
+      return NEED_BYTES;
     }
   }
 
@@ -150,23 +215,28 @@ export class WalReader {
     this.closed = true;
   }
 
-  /** Parses buffered records into a batch; null when more bytes are needed. */
+  /**
+   * Parses buffered records into a batch; null when more bytes are needed, or when the next record is bad
+   * (then `damage` is set: the records before it were returned first).
+   */
   private take(maxSeq: number): FrameBatch | null {
     if (this.closed) throw new ClosedError("ERR_WAL_CLOSED", "WAL reader");
     if (this.fd < 0) return null;
     const st = this.state;
     while (this.skip > 0) {
       scanRecords(this.buf, this.pos, this.filled, this.opts.verifyCrc, null, this.skip, st);
-      this.checkCorrupt();
       this.pos = st.pos;
       this.skip -= st.count;
       this._nextSeq += st.count;
+      if (this.noteDamage()) return null;
       if (st.stop !== ScanStop.Full && this.skip > 0) return null;
     }
     const room = Math.min(this.offsets.length, maxSeq - this._nextSeq + 1);
     scanRecords(this.buf, this.pos, this.filled, this.opts.verifyCrc, this.offsets, room, st);
-    this.checkCorrupt();
-    if (st.count === 0) return null;
+    if (st.count === 0) {
+      this.noteDamage();
+      return null;
+    }
     this.pos = st.pos;
     const firstSeq = this._nextSeq;
     this._nextSeq += st.count;
@@ -179,10 +249,45 @@ export class WalReader {
     };
   }
 
-  private checkCorrupt(): void {
-    if (this.state.stop === ScanStop.Corrupt) {
-      throw new WalCorruptError(this.file, this.bufFilePos + this.state.pos, this.state.reason);
-    }
+  /** Records the bad record the last scan stopped at, if it did; true when it did. */
+  private noteDamage(): boolean {
+    if (this.state.stop !== ScanStop.Corrupt) return false;
+    this.damage = { offset: this.bufFilePos + this.state.pos, reason: this.state.reason };
+    return true;
+  }
+
+  /** Deals with the bad record at the read position: throws, or skips to what follows its sealed segment. */
+  private skipDamage(): void {
+    const { offset, reason } = this.damage!;
+    this.damage = null;
+    const err = new WalCorruptError(this.file, offset, reason);
+    const next = this.opts.onGap === undefined ? null : this.startAfterSegment();
+    // No gap listener, or the segment being written (nothing after it yet): a bad record is an error.
+    if (next === null) throw err;
+    this.jumpTo(next, err);
+  }
+
+  /** Leaves the current segment for seq `nextStart`, telling `onGap` about the wanted seqs before it. */
+  private jumpTo(nextStart: number, cause: StorageError): void {
+    const want = this._nextSeq + this.skip;
+    closeSync(this.fd);
+    this.fd = -1;
+    if (want < nextStart) this.opts.onGap!(want, nextStart - 1, "unreadable", cause);
+    this._nextSeq = nextStart;
+    this.skip = Math.max(0, want - nextStart);
+  }
+
+  /**
+   * The first seq of what follows the current segment (the next segment, or a hole recorded after it), from
+   * a fresh listing; null when nothing does (it is the segment being written).
+   */
+  private startAfterSegment(): number | null {
+    this.holes = listHoles(this.dir);
+    let next = Number.MAX_SAFE_INTEGER;
+    for (const s of listSegments(this.dir))
+      if (s.firstSeq > this.segFirstSeq) next = Math.min(next, s.firstSeq);
+    for (const h of this.holes) if (h.from > this.segFirstSeq) next = Math.min(next, h.from);
+    return next === Number.MAX_SAFE_INTEGER ? null : next;
   }
 
   /** Moves unread bytes to the front of the buffer; returns where the next read goes. */
@@ -228,46 +333,84 @@ export class WalReader {
   }
 
   /**
-   * The writer creates the next segment only after its last write to the current one. So once the next file
-   * exists, one more read of the current file that finds nothing proves it sealed (the callers do that read).
+   * What proves the current segment sealed: `"next"` when the file for the next seq (or a hole record there)
+   * exists — the writer creates it after its last write to the current one, so once it exists one more read
+   * of the current file that finds nothing proves it complete (the callers do that read); a later segment's
+   * first seq when the current one ended early and a later segment exists (checked now and then, not on every
+   * poll); null when it may still grow (caught up with the writer).
    */
-  private nextSegmentExists(): boolean {
+  private sealedBy(): "next" | number | null {
     // An empty current segment has the name the next one would have: it is not a next one.
     const next = segmentPath(this.dir, this._nextSeq);
-    if (next !== this.file && existsSync(next)) return true;
+    if ((next !== this.file && existsSync(next)) || holeCovering(this.holes, this._nextSeq) !== undefined) {
+      return "next";
+    }
     // Caught up, or a segment is missing: list the directory now and then (not on every poll) to tell.
     if (++this.idlePolls % GAP_CHECK_EVERY === 0) {
-      const later = listSegments(this.dir).find((s) => s.firstSeq > this._nextSeq + this.skip);
+      this.holes = listHoles(this.dir);
+      if (holeCovering(this.holes, this._nextSeq) !== undefined) return "next";
+      const later = listSegments(this.dir).find((s) => s.firstSeq > this._nextSeq);
       // The writer fills the old file before creating a new one: once `later` exists, the old file's size is final.
-      if (later !== undefined && fstatSync(this.fd).size <= this.bufFilePos + this.filled) {
-        throw new WalGapError(this.dir, this._nextSeq + this.skip, later.firstSeq);
-      }
+      if (later !== undefined && fstatSync(this.fd).size <= this.bufFilePos + this.filled)
+        return later.firstSeq;
     }
-    return false;
+    return null;
   }
 
-  /** Leaves a sealed, fully read segment for the next one. */
-  private leaveSealedSegment(): void {
+  /** Leaves a sealed, fully read segment for what follows it (see {@link sealedBy}). */
+  private leaveSealedSegment(next: "next" | number): void {
     if (this.filled > this.pos) {
-      throw new WalCorruptError(this.file, this.bufFilePos + this.pos, "sealed segment ends inside a record");
+      this.damage = { offset: this.bufFilePos + this.pos, reason: "sealed segment ends inside a record" };
+      return;
+    }
+    if (next !== "next") {
+      // Ends early: the seqs up to the later segment have no record.
+      const want = this._nextSeq + this.skip;
+      if (want >= next) {
+        // None of them is wanted: go on in the later segment.
+        closeSync(this.fd);
+        this.fd = -1;
+        this._nextSeq = next;
+        this.skip = want - next;
+        return;
+      }
+      const err = new WalGapError(this.dir, want, next);
+      if (this.opts.onGap === undefined) throw err;
+      this.jumpTo(next, err);
+      return;
     }
     closeSync(this.fd);
     this.fd = -1;
     this.enterNextSegment();
   }
 
+  /** Opens the segment of the next seq, crossing recorded holes; false when it does not exist yet. */
   private enterNextSegment(): boolean {
-    const file = segmentPath(this.dir, this._nextSeq);
-    if (!existsSync(file)) return false;
-    // A reader asked for a seq past the end carries its skip into the next segment.
-    this.openSegment(file, this._nextSeq, this._nextSeq + this.skip);
-    return true;
+    for (;;) {
+      const file = segmentPath(this.dir, this._nextSeq);
+      if (existsSync(file)) {
+        // A reader asked for a seq past the end carries its skip into the next segment.
+        this.openSegment(file, this._nextSeq, this._nextSeq + this.skip);
+        return true;
+      }
+      const hole = holeCovering(this.holes, this._nextSeq);
+      if (hole === undefined) return false;
+      const want = this._nextSeq + this.skip;
+      if (want <= hole.to) {
+        const err = new WalGapError(this.dir, want, hole.to + 1, hole.file);
+        if (this.opts.onGap === undefined) throw err;
+        this.opts.onGap(want, hole.to, "lost", err);
+      }
+      this._nextSeq = hole.to + 1;
+      this.skip = Math.max(0, want - this._nextSeq);
+    }
   }
 
   /** Opens `file` and positions before the record of seq `seq`, via the sparse index where it helps. */
   private openSegment(file: string, firstSeq: number, seq: number): void {
     this.fd = openSync(file, "r");
     this.file = file;
+    this.segFirstSeq = firstSeq;
     this.filled = 0;
     this.pos = 0;
     let atSeq = firstSeq;
@@ -283,7 +426,6 @@ export class WalReader {
     this._nextSeq = atSeq;
     this.skip = seq - atSeq;
   }
-
   /** The last index entry at or below `seq` whose record checks out, as [seq, offset]; else null. */
   private indexHint(file: string, firstSeq: number, seq: number): [number, number] | null {
     let idx: Buffer;

@@ -21,13 +21,15 @@
  * Single writer: one Wal per directory, used from one thread. Readers (any thread) use {@link openWalReader}.
  */
 import { ClosedError } from "../errors.js";
+import { WalFailure } from "./failure.js";
+import { walFileOps } from "./file-ops.js";
 import { FsyncScheduler, type WalFsyncStats } from "./fsync-scheduler.js";
 import { openWalDir, type WalOpenReport } from "./open.js";
 import { parseWalOptions, type WalOptions } from "./options.js";
 import { SegmentWriter, type WalSegmentInfo } from "./segment-writer.js";
 
 export type { WalFsyncStats } from "./fsync-scheduler.js";
-export type { WalOpenReport } from "./open.js";
+export type { SealedDamage, WalOpenReport } from "./open.js";
 export type { FsyncPolicy, WalOptions } from "./options.js";
 export type { WalSegmentInfo } from "./segment-writer.js";
 
@@ -38,6 +40,7 @@ export class Wal {
   private constructor(
     private readonly writer: SegmentWriter,
     private readonly fsync: FsyncScheduler,
+    private readonly failure: WalFailure,
   ) {}
 
   /**
@@ -48,8 +51,10 @@ export class Wal {
   static async open(options: WalOptions): Promise<{ wal: Wal; report: WalOpenReport }> {
     const opts = parseWalOptions(options);
     const { resume, report } = openWalDir(opts);
-    const fsync = new FsyncScheduler(opts, resume.lastSeq);
-    return { wal: new Wal(new SegmentWriter(opts, fsync, resume), fsync), report };
+    const files = walFileOps(opts.files);
+    const failure = new WalFailure();
+    const fsync = new FsyncScheduler(opts, resume.lastSeq, files, failure);
+    return { wal: new Wal(new SegmentWriter(opts, fsync, files, failure, resume), fsync, failure), report };
   }
 
   /** Highest seq appended. */
@@ -74,11 +79,12 @@ export class Wal {
 
   /**
    * Copies a size-prefixed frame into the pending group. `seq` must be `lastSeq + 1`. Synchronous and
-   * allocation-free unless the group outgrows its buffer. May write the pending group first when the segment
-   * must roll.
+   * allocation-free unless the group outgrows its buffer. When the segment must roll, the group's records so
+   * far go to the old segment and the next one is created: if that fails, the group is discarded as by a
+   * failed {@link write} and the {@link WalIoError} thrown.
    */
   append(frame: Uint8Array, seq: number): void {
-    if (this.fsync.failure !== null) throw this.fsync.failure;
+    this.failure.check();
     if (this.closed) throw new ClosedError("ERR_WAL_CLOSED", "WAL");
     this.writer.append(frame, seq);
   }
@@ -86,10 +92,25 @@ export class Wal {
   /**
    * Writes the pending group with one `writeSync`. When it returns, every appended record is accepted
    * (`writtenSeq === lastSeq`) and the fsync policy takes over.
+   *
+   * When a write fails (ENOSPC, EIO…) the group is discarded — the files are cut back to what they were after
+   * the last successful write and `lastSeq` is back at `writtenSeq` — and a {@link WalIoError} is thrown with
+   * the system error as `cause` (`cause.code === "ENOSPC"`: the disk is full). The WAL stays usable: the same
+   * records can be appended and written again later. Only if that undo fails does the WAL fail for good
+   * ({@link onFailure}); every later call then throws that failure.
    */
   write(): void {
-    if (this.fsync.failure !== null) throw this.fsync.failure;
+    this.failure.check();
     this.writer.write();
+  }
+
+  /**
+   * Drops the pending group (everything appended since the last {@link write}): `lastSeq` goes back to
+   * `writtenSeq`, for a caller that must abandon a message it already appended. Throws only if undoing a roll
+   * the group made fails (the WAL has then failed for good).
+   */
+  discardPending(): void {
+    this.writer.discardPending();
   }
 
   /** Registers a listener called (once per fsync group) when `durableSeq` advances. */
@@ -97,18 +118,34 @@ export class Wal {
     this.fsync.onDurable(listener);
   }
 
-  /** Writes the pending group and fdatasyncs now (under every policy); resolves when all appended is durable. */
+  /**
+   * Registers a listener called once, when the WAL enters its permanent failed state (a failed fdatasync, or
+   * a failed undo of a failed write) — at once if it already has. From then on every append, write and
+   * flush throws or rejects with that error; only a restart (which re-reads the files) recovers.
+   */
+  onFailure(listener: (err: unknown) => void): void {
+    this.failure.onFailure(listener);
+  }
+
+  /**
+   * Writes the pending group and fdatasyncs now (under every policy); resolves when all appended is durable.
+   * Rejects (never throws) when the write or the sync fails.
+   */
   flush(): Promise<void> {
-    if (this.fsync.failure !== null) return Promise.reject(this.fsync.failure);
+    if (this.failure.error !== null) return Promise.reject(this.failure.error);
     if (this.closed) return Promise.resolve();
-    this.writer.write();
+    try {
+      this.writer.write();
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return this.fsync.flush();
   }
 
   /** Flushes, then closes the files. Further appends throw `ERR_WAL_CLOSED`. */
   async close(): Promise<void> {
     if (this.closed) return;
-    if (this.fsync.failure === null) await this.flush();
+    if (this.failure.error === null) await this.flush();
     await this.fsync.close();
     this.closed = true;
     this.writer.close();

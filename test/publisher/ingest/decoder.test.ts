@@ -17,9 +17,9 @@ import { plainTradeFrame } from "../../support/frames.js";
 import { tickArb } from "../../support/ticks.js";
 
 /** Decodes, then stamps seqs from 1 as the sequencer would, and reads each frame back. */
-function sequence(frames: ArrayBuffer, count: number): ReturnType<typeof frameToObject>[] {
-  const bytes = new Uint8Array(frames);
-  const view = new DataView(frames);
+function sequence(frames: Uint8Array, count: number): ReturnType<typeof frameToObject>[] {
+  const bytes = frames.slice();
+  const view = new DataView(bytes.buffer);
   const out = [];
   for (let i = 0, off = 0; i < count; i++) {
     stampFrame(bytes, view, off, i + 1, 5n);

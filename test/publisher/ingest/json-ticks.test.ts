@@ -24,8 +24,7 @@ function errorOf(message: unknown): { code: string; message: string; id: unknown
   assert.fail(`accepted ${JSON.stringify(message)}`);
 }
 
-function symbolsOf(frames: ArrayBuffer, count: number): string[] {
-  const bytes = new Uint8Array(frames);
+function symbolsOf(bytes: Uint8Array, count: number): string[] {
   const out = [];
   for (let i = 0, off = 0; i < count; i++, off += frameLength(bytes, off)) {
     out.push(frameToObject(new FrameView().wrap(bytes, off)).symbol);
