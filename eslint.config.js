@@ -8,8 +8,9 @@ import tseslint from "typescript-eslint";
  * Which folders of src/ each folder may import. Data flows one way — ingest (publisher) → sequencer → WAL
  * (storage) → ring → subscriber → socket (edge) — with recovery beside storage; `threads` is what the main
  * thread (daemon) and the socket workers (edge) share; `indexing` is the indexer thread; `transport` is the one
- * seam to the WebSocket server (uWebSockets.js or `ws`), chosen on the main thread. A folder may always import
- * itself, src/errors.ts, src/clock.ts and src/logger.ts.
+ * seam to the WebSocket server (uWebSockets.js or `ws`), chosen on the main thread; `replication` is a node of
+ * a replication group on NATS JetStream (the daemon composes it; its replicator thread reads the WAL and wakes
+ * on the ring). A folder may always import itself, src/errors.ts, src/clock.ts and src/logger.ts.
  */
 const LAYERS = {
   frame: [],
@@ -22,8 +23,20 @@ const LAYERS = {
   subscriber: ["frame", "ring", "storage", "config", "transport"],
   threads: ["config", "transport"],
   indexing: ["storage", "threads", "config", "frame"],
+  replication: ["storage", "threads", "config", "frame", "ring"],
   edge: ["publisher", "subscriber", "ring", "storage", "threads", "transport", "frame", "config"],
-  daemon: ["publisher", "ring", "storage", "recovery", "threads", "indexing", "transport", "frame", "config"],
+  daemon: [
+    "publisher",
+    "ring",
+    "storage",
+    "recovery",
+    "threads",
+    "indexing",
+    "replication",
+    "transport",
+    "frame",
+    "config",
+  ],
   client: ["frame"],
 };
 const FOLDERS = [...Object.keys(LAYERS), "cli"];

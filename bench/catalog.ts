@@ -154,6 +154,38 @@ Prints markdown tables (--json: one JSON object). See bench/README.md "Peers".`,
   },
 });
 
+/** The topologies the replication benchmark compares. */
+export const TOPOLOGIES = ["single", "r1", "r3"] as const;
+
+export const REPLICATION = defineBench({
+  name: "replication",
+  script: "replication/replication.bench.js",
+  summary:
+    "A leader and a follower on NATS JetStream (R1, R3) beside a single node: latency, throughput, failover.",
+  details: `Needs nats-server (sh bench/peers/install.sh; without it this says so and exits 0). Each topology
+in one run: single (one tickring, no replication), r1 (one nats-server, R1 stream), r3 (a 3-server
+JetStream cluster on loopback, bench/cluster, R3 stream); tickring nodes with --fsync batch.
+  latency   --rate ticks/s published to the leader, --clients subscribers on the follower (single: on
+            the node itself): ingest → client receive p50/p99 over --duration seconds.
+  ingest    the leader's acked ticks/s from one windowed publisher, --ack-after durable and replicated.
+  catch-up  --frames frames in the stream, then a fresh follower: its sustained applied frames/s.
+  failover  a leader (--ack-after replicated) under ingest and a standby; kill -9 of the leader, then the
+            time until the standby acks a publisher, --failovers times.
+Prints a table (--json: one JSON object) with the machine, its load average and the cluster layout.
+See bench/README.md "Replication".`,
+  flags: {
+    duration: seconds("seconds per latency and ingest run, 0.5 under --smoke", 5),
+    json,
+    smoke,
+    only: list("TOPOLOGY,TOPOLOGY", "the topologies to run", [...TOPOLOGIES], oneOf(TOPOLOGIES)),
+    rate: count("ticks/s published in the latency runs", 10_000),
+    clients: count("subscribers on the follower in the latency runs", 1),
+    frames: count("frames a fresh follower catches up on, 20000 under --smoke", 500_000),
+    failovers: count("kill -9 failovers per replicated topology, 1 under --smoke", 3, 0),
+    workers: count("worker threads of each spawned daemon", 1),
+  },
+});
+
 /** The hostile loads of the soak's second phase (bench/soak/hostile/). */
 export const HOSTILE_LOADS = ["fuzz", "stalled", "churn", "replays", "symbols"] as const;
 
@@ -204,6 +236,7 @@ export const BENCHMARKS: readonly BenchSpec[] = [
   REPLAY,
   RECOVERY,
   PEERS,
+  REPLICATION,
   SOAK,
   REPORT,
 ];

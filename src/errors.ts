@@ -74,6 +74,8 @@ const CODES = {
   ERR_DATA_DIR: { status: 500, exit: 1, public: "a data directory cannot be created" },
   ERR_DATA_MISSING: { status: 404, exit: 2, public: "not a tickring data directory" },
   ERR_DATA_NOT_EMPTY: { status: 409, exit: 2, public: "the target directory is not empty" },
+  // Replication (src/replication).
+  ERR_REPLICATION: { status: 503, exit: 1, public: "replication failed: the server logged why" },
 } satisfies Record<string, CodeInfo>;
 
 /** Every code tickring reports. `docs/protocol.md` lists them with their meaning. */

@@ -1,7 +1,8 @@
 /**
- * Starts a private `nats-server` for a benchmark: loopback only, free ports for clients and the WebSocket
- * listener, JetStream with its file store in a fresh temp dir; stopped by PID and its dir removed. The
- * settings it ran with are returned so a report can print them.
+ * Starts a private `nats-server` for a benchmark or a test: loopback only, free ports for clients and the
+ * WebSocket listener, JetStream with its file store in a fresh temp dir; stopped by PID and its dir
+ * removed. The settings it ran with are returned so a report can print them. With `cluster`, the server
+ * is one node of a JetStream cluster (bench/cluster starts the others).
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -31,7 +32,8 @@ export function natsServerVersion(): string | null {
   }
 }
 
-async function freePort(): Promise<number> {
+/** A port free on loopback now. */
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as { port: number };
@@ -39,7 +41,15 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startNats(): Promise<NatsServer> {
+/** One node of a JetStream cluster on loopback: its name, its route port, and the other nodes' route ports. */
+export interface ClusterNode {
+  cluster: string;
+  server: string;
+  routePort: number;
+  routes: number[];
+}
+
+export async function startNats(node?: ClusterNode): Promise<NatsServer> {
   const dir = mkdtempSync(join(tmpdir(), "tickring-nats-"));
   const port = await freePort();
   const wsPort = await freePort();
@@ -47,9 +57,16 @@ export async function startNats(): Promise<NatsServer> {
   // Defaults everywhere else: JetStream's file store syncs to disk on its own timer, not per publish
   // (nats-server 2.9 has no `sync_interval` option; see bench/README.md "Peers").
   const config = [
+    ...(node === undefined ? [] : [`server_name: "${node.server}"`]),
     `listen: "127.0.0.1:${port}"`,
     `websocket { listen: "127.0.0.1:${wsPort}", no_tls: true, compression: false }`,
     `jetstream { store_dir: "${storeDir}" }`,
+    ...(node === undefined
+      ? []
+      : [
+          `cluster { name: "${node.cluster}", listen: "127.0.0.1:${node.routePort}",`,
+          `  routes: [${node.routes.map((p) => `"nats-route://127.0.0.1:${p}"`).join(", ")}] }`,
+        ]),
     "",
   ].join("\n");
   const configFile = join(dir, "nats.conf");

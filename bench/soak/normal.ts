@@ -77,6 +77,14 @@ export interface NormalResult {
   cpu: number;
 }
 
+/** The fields of a JSON tick this client reads. */
+interface JsonTick {
+  seq: number;
+  symbol: string;
+  ts_recv: string;
+  ts_event: string;
+}
+
 interface Spec {
   name: string;
   symbols: string[] | ["*"];
@@ -202,22 +210,27 @@ class Subscriber {
 
   /** Returns true for the `subscribed` answer. */
   private onText(text: string, now: number): boolean {
-    const msg = JSON.parse(text) as {
-      op?: string;
-      seq?: number;
-      from?: number;
-      to?: number;
-      symbol?: string;
-      ts_recv?: string;
-      ts_event?: string;
-    };
-    if (msg.op === undefined) {
-      this.checkSeq(msg.seq!);
-      if (oursByName.has(msg.symbol!)) this.record(now, Number(msg.ts_recv), Number(msg.ts_event));
+    const msg = JSON.parse(text) as
+      | JsonTick[]
+      | {
+          op?: string;
+          seq?: number;
+          from?: number;
+          to?: number;
+        };
+    // Ticks come as a JSON array of one or more (docs/protocol.md); control messages as objects with an op.
+    if (Array.isArray(msg)) {
+      for (const tick of msg) {
+        this.checkSeq(tick.seq);
+        if (oursByName.has(tick.symbol)) this.record(now, Number(tick.ts_recv), Number(tick.ts_event));
+      }
       return false;
     }
     if (msg.op === "heartbeat") return false;
-    this.tally.add("control", msg.op === "error" ? `error:${(msg as { code?: string }).code}` : msg.op);
+    this.tally.add(
+      "control",
+      msg.op === "error" ? `error:${(msg as { code?: string }).code}` : String(msg.op),
+    );
     if (msg.op === "gap") {
       this.gapSeqs += msg.to! - msg.from! + 1;
       if (this.expect !== 0 && msg.from! <= this.expect) this.expect = Math.max(this.expect, msg.to! + 1);

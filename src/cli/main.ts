@@ -82,6 +82,8 @@ serve.action(async (given: Record<string, string | boolean | undefined>) => {
   process.on("SIGTERM", () => stop("SIGTERM"));
   started.daemon = await Tickring.start(resolveCliServeOptions({ flags, env: process.env }));
   if (started.signalled !== undefined) stop(started.signalled);
+  // It went down on its own (a replication node that could not start again): exit as a failure.
+  void started.daemon.failure.then(() => process.exit(1));
 });
 
 registerReplayCommand(program);

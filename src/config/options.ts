@@ -23,6 +23,8 @@ import { formatByteSize, parseByteSize } from "./byte-size.js";
 import { DURATION_UNITS, formatDuration, parseDuration } from "./duration.js";
 
 export type FsyncPolicy = "always" | "batch" | "os";
+/** When a publisher's ack goes out on a replicating leader: once durable here, or once in the stream too. */
+export type AckAfter = "durable" | "replicated";
 export type SlowConsumerPolicy = "drop" | "conflate" | "disconnect";
 
 /** The synthetic market of `--demo[=symbols:rate]`. */
@@ -105,6 +107,21 @@ export interface ServeOptions {
    * it lowers each one's backpressure limit as connections add up. @default 256 MiB
    */
   sendBufferBytes: number;
+  /**
+   * Lead a replication group: append the log to this NATS JetStream (`nats://host:port`, comma-separated
+   * for a cluster) and take the leader lease. @default off
+   */
+  replicate: string | undefined;
+  /** Follow the log a leader replicates to this NATS JetStream: a read-only node. @default off */
+  follow: string | undefined;
+  /** The JetStream stream of the replicated log (subject `<stream>.log`, lease bucket `<stream>-leader`). @default "tickring" */
+  stream: string;
+  /** Copies JetStream keeps of the stream and the lease when the leader creates them: 1, 3 or 5. @default 1 */
+  streamReplicas: number;
+  /** With `replicate`: ack a publisher once the tick is durable here, or once the stream has it too. @default "durable" */
+  ackAfter: AckAfter;
+  /** With `replicate`: follow first, and lead only once the leader's lease lapses. @default false */
+  standby: boolean;
 }
 
 /** What one connection, and one worker, may hold of the feeds (from the options of the same names). */
@@ -163,6 +180,12 @@ export function defaultServeOptions(): ServeOptions {
     lastValueBytes: 64 * MiB,
     conflateBytes: 64 * MiB,
     sendBufferBytes: 256 * MiB,
+    replicate: undefined,
+    follow: undefined,
+    stream: "tickring",
+    streamReplicas: 1,
+    ackAfter: "durable",
+    standby: false,
   };
 }
 
@@ -355,6 +378,36 @@ const SPECS: { [K in keyof ServeOptions]: Spec<ServeOptions[K]> } = {
     help: "bytes all subscribers' sockets may hold unsent, over all workers (lowers each one's backpressure limit as connections add up)",
     kind: bytes({ min: MiB, max: 64 * 1024 * MiB }),
   },
+  replicate: {
+    flag: "replicate",
+    help: "lead a replication group: append the log to this NATS JetStream, e.g. nats://127.0.0.1:4222",
+    kind: optional(natsUrls(), "off"),
+  },
+  follow: {
+    flag: "follow",
+    help: "follow the log a leader replicates to this NATS JetStream: a read-only node",
+    kind: optional(natsUrls(), "off"),
+  },
+  stream: {
+    flag: "stream",
+    help: "JetStream stream of the replicated log (with --replicate or --follow)",
+    kind: streamName(),
+  },
+  streamReplicas: {
+    flag: "stream-replicas",
+    help: "copies JetStream keeps of the stream when the leader creates it: 1, 3 or 5",
+    kind: intOf([1, 3, 5]),
+  },
+  ackAfter: {
+    flag: "ack-after",
+    help: "with --replicate, ack once a tick is durable here, or once the stream has it too: durable | replicated",
+    kind: oneOf("when", ["durable", "replicated"] as const),
+  },
+  standby: {
+    flag: "standby",
+    help: "with --replicate, follow and lead only once the leader's lease lapses",
+    kind: onOff(),
+  },
 };
 
 const KEYS = Object.keys(SPECS) as (keyof ServeOptions)[];
@@ -385,7 +438,7 @@ export function serveFlags(): ServeFlag[] {
     const shown = s.defaultText ?? s.kind.show(defaults[k]);
     return {
       flag: s.flag,
-      usage: `--${s.flag} ${s.kind.arg}`,
+      usage: s.kind.arg === "" ? `--${s.flag}` : `--${s.flag} ${s.kind.arg}`,
       description: `${s.help} (default: ${shown}; env: ${envName(s.flag)})`,
     };
   });
@@ -453,12 +506,47 @@ export function resolveCliServeOptions({ flags = {}, env = {} }: CliSources): Se
 /** Defaults, then each layer in turn (later ones win), every value through its option's parser. */
 function merge(layers: Entry[][]): ServeOptions {
   const out = defaultServeOptions() as unknown as Record<string, unknown>;
+  const written = new Map<keyof ServeOptions, string>();
   for (const layer of layers) {
     for (const { key, value, name } of layer) {
-      if (value !== undefined) out[key] = (SPECS[key] as Spec<unknown>).kind.parse(value, name);
+      if (value === undefined) continue;
+      out[key] = (SPECS[key] as Spec<unknown>).kind.parse(value, name);
+      written.set(key, name);
     }
   }
+  checkReplication(out as unknown as ServeOptions, written);
   return out as unknown as ServeOptions;
+}
+
+/**
+ * The replication options make sense together only: a node leads (`replicate`) or follows (`follow`);
+ * the stream's name goes with either, the rest with leading only; a follower runs no demo feed. An option
+ * counts as given when it differs from its default (the embedding API passes every key). Throws naming
+ * the option as written.
+ */
+function checkReplication(o: ServeOptions, written: Map<keyof ServeOptions, string>): void {
+  const name = (k: keyof ServeOptions) => written.get(k) ?? k;
+  const defaults = defaultServeOptions();
+  const given = (k: keyof ServeOptions) => o[k] !== defaults[k];
+  if (o.replicate !== undefined && o.follow !== undefined) {
+    throw new OptionError(name("follow"), `cannot go with ${name("replicate")}: a node leads or follows`);
+  }
+  const leaderOnly: (keyof ServeOptions)[] = ["streamReplicas", "ackAfter", "standby"];
+  for (const k of ["stream", ...leaderOnly] as const) {
+    if (given(k) && o.replicate === undefined && o.follow === undefined) {
+      throw new OptionError(name(k), "needs --replicate (or --follow for --stream)");
+    }
+  }
+  if (o.follow === undefined) return;
+  for (const k of leaderOnly) {
+    if (given(k)) throw new OptionError(name(k), `is for a leader (--replicate), not with ${name("follow")}`);
+  }
+  if (o.demo !== false) {
+    throw new OptionError(
+      name("demo"),
+      `a follower (${name("follow")}) takes no ingest: run the demo on the leader`,
+    );
+  }
 }
 
 function envEntries(env: NodeJS.ProcessEnv): Entry[] {
@@ -620,6 +708,69 @@ function oneOf<T extends string>(arg: string, allowed: readonly T[]): Kind<T> {
       return v as T;
     },
     show: (v) => v,
+  };
+}
+
+/** A list of NATS server URLs, comma-separated: `nats://host:port[,nats://host:port…]`. */
+function natsUrls(): Kind<string> {
+  return {
+    arg: "<nats://host:port>",
+    parse: (v, name) => {
+      const t = textOf(v, name).trim();
+      for (const url of t.split(",")) {
+        if (!/^nats:\/\/[^\s/,:@]+:\d{1,5}$/.test(url.trim())) {
+          throw new OptionError(
+            name,
+            `expected nats://host:port (comma-separated for a cluster), got ${show(v)}`,
+          );
+        }
+      }
+      return t;
+    },
+    show: (v) => v,
+  };
+}
+
+/** A JetStream stream name that also makes a KV bucket name: letters, digits, `-` and `_`. */
+function streamName(): Kind<string> {
+  return {
+    arg: "<name>",
+    parse: (v, name) => {
+      const t = textOf(v, name);
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(t)) {
+        throw new OptionError(name, `expected 1 to 64 letters, digits, - or _, got ${show(v)}`);
+      }
+      return t;
+    },
+    show: (v) => v,
+  };
+}
+
+/** One of a few integers. */
+function intOf(allowed: readonly number[]): Kind<number> {
+  const any = int(Math.min(...allowed), Math.max(...allowed));
+  return {
+    arg: "<n>",
+    parse: (v, name) => {
+      const x = any.parse(v, name);
+      if (!allowed.includes(x))
+        throw new OptionError(name, `expected one of ${allowed.join(", ")}, got ${show(v)}`);
+      return x;
+    },
+    show: String,
+  };
+}
+
+/** A switch: a bare flag is true; text must be true or false. */
+function onOff(): Kind<boolean> {
+  return {
+    arg: "",
+    parse: (v, name) => {
+      if (v === true || v === "true" || v === "") return true;
+      if (v === false || v === "false") return false;
+      throw new OptionError(name, `expected true or false, got ${show(v)}`);
+    },
+    show: (v) => (v ? "on" : "off"),
   };
 }
 

@@ -3,15 +3,23 @@
  * socket workers, with the indexer, retention, snapshots, metrics and the demo feed beside them; then stops
  * them in the reverse order. The embedding API ({@link Tickring}) is a thin facade over it.
  */
+import { hostname } from "node:os";
 import { clockOffsetNs } from "../clock.js";
 import { feedLimitsOf, type ServeOptions } from "../config/options.js";
 import { formatDuration } from "../config/duration.js";
-import type { IncidentLogger } from "../errors.js";
+import type { IncidentLogger, TickringError } from "../errors.js";
 import { frameTsRecvApprox } from "../frame/codec.js";
 import type { Logger } from "../logger.js";
 import { DemoFeed } from "../publisher/demo-feed.js";
 import { Sequencer } from "../publisher/sequencer.js";
-import { IndexProgress, OnlineSnapshots, recoverDataDir } from "../recovery/index.js";
+import {
+  cutReplicaTail,
+  IndexProgress,
+  OnlineSnapshots,
+  type Recovered,
+  recoverDataDir,
+} from "../recovery/index.js";
+import { Replication, replicationOf } from "../replication/replication.js";
 import { RecoveryStatusServer } from "./status-server.js";
 import { RingWriter } from "../ring/writer.js";
 import {
@@ -23,7 +31,7 @@ import {
   type Store,
   type Wal,
 } from "../storage/index.js";
-import type { ToMain } from "../threads/messages.js";
+import type { IngestRefusal, ToMain } from "../threads/messages.js";
 import { SharedCounts } from "../threads/shared-counts.js";
 import {
   allocateSharedState,
@@ -41,6 +49,7 @@ import { IngestPump } from "./ingest-pump.js";
 import { AdminHttp } from "./admin-http.js";
 import { Metrics } from "./metrics.js";
 import { logTransport, readyFields } from "./ready-line.js";
+import { refusalOf, replicationHost } from "./replication-host.js";
 import { startRetention } from "./retention-timer.js";
 import { WorkerPool } from "./worker-pool.js";
 import { Writer } from "./writer.js";
@@ -50,6 +59,13 @@ export class Daemon {
   private demo: DemoFeed | undefined;
   private stopRetention: () => void = () => {};
   private stopping = false;
+  private replication: Replication | undefined;
+  /**
+   * Called when the daemon must start again on its data directory: a replication node that stepped down
+   * holding seqs the stream does not (the join on the next start cuts them). The owner stops this daemon
+   * and starts another; without an owner the daemon only logs it.
+   */
+  onRestart: ((reason: string) => void) | undefined;
 
   private constructor(
     readonly options: ServeOptions,
@@ -100,22 +116,26 @@ export class Daemon {
       () => shared[STATUS_RECOVERY_PERCENT],
     );
     log.info({ host: opts.host, port: status.port, data: opts.data }, "recovering");
-    const { wal, store, report, acked, reserve, diskFull } = await recoverDataDir({
-      data: opts.data,
-      wal: {
-        fsync: opts.fsync,
-        batchMs: opts.fsyncBatchMs,
-        segmentBytes: opts.walSegmentBytes,
-        onFsync: (ns) => metricsSlot.metrics?.fsyncSeconds.observe(ns / 1e9),
-      },
-      log,
-      onProgress: (percent) => {
-        shared[STATUS_RECOVERY_PERCENT] = percent;
-      },
-    }).catch(async (err) => {
-      await status.close();
-      throw err;
-    });
+    const recover = () =>
+      recoverDataDir({
+        data: opts.data,
+        wal: {
+          fsync: opts.fsync,
+          batchMs: opts.fsyncBatchMs,
+          segmentBytes: opts.walSegmentBytes,
+          onFsync: (ns) => metricsSlot.metrics?.fsyncSeconds.observe(ns / 1e9),
+        },
+        log,
+        onProgress: (percent) => {
+          shared[STATUS_RECOVERY_PERCENT] = percent;
+        },
+      });
+    const { wal, store, report, acked, reserve, diskFull, replication } = await recover()
+      .then((recovered) => joinReplication(opts, log, walDir, recovered, recover))
+      .catch(async (err) => {
+        await status.close();
+        throw err;
+      });
     shared[STATUS_DURABLE_SEQ] = wal.durableSeq;
     shared[STATUS_WRITTEN_SEQ] = wal.writtenSeq;
     // Only durable seqs are indexed, so the store is never ahead of what a crash leaves in the WAL. The
@@ -147,6 +167,10 @@ export class Daemon {
     }
     // The highest acked seq, kept apart from the WAL's tail: a later start never hands out a seq at or below it.
     acked.follow(() => wal.durableSeq);
+    // A node of a replication group takes ingest only once it leads.
+    if (replication !== undefined) writer.refuseIngest(refusalOf("NOT_READY", undefined));
+    // Why ingest is refused now, in the words publishers get (a worker started later is told at start).
+    const refusal: { now: IngestRefusal | undefined } = { now: wordsOf(writer.failed) };
     const ingest = new IngestPump(writer);
     const snapshots = new OnlineSnapshots({
       data: opts.data,
@@ -167,6 +191,7 @@ export class Daemon {
       indexedSeq: () => indexer.indexedSeq,
       indexing: () => indexProgress.stats(),
       workerFailures: () => slot.pool?.failures ?? 0,
+      replication: () => replication?.stats(),
     });
     metricsSlot.metrics = metrics;
     const connectionsPerIp = SharedCounts.allocate();
@@ -200,10 +225,16 @@ export class Daemon {
         lastValueBytes: Math.floor(opts.lastValueBytes / opts.workers),
         conflateBytes: Math.floor(opts.conflateBytes / opts.workers),
         sendBufferBytes: Math.floor(opts.sendBufferBytes / opts.workers),
+        ackAfter: replication === undefined ? "durable" : opts.ackAfter,
+        ingestRefusal: refusal.now,
       }),
       onMessage: (w, msg) => d.onWorkerMessage(w, msg),
     });
     slot.pool = pool;
+    writer.onRefusal((err) => {
+      refusal.now = wordsOf(err);
+      for (let w = 0; w < opts.workers; w++) pool.post(w, { t: "ingest-refusal", refusal: refusal.now });
+    });
     const d = new Daemon(
       opts,
       log,
@@ -240,7 +271,28 @@ export class Daemon {
       throw err;
     }
     shared[STATUS_STATE] = STATE_READY;
-    d.stopRetention = startRetention(wal, store, retentionOf(opts), log);
+    if (replication !== undefined) {
+      d.replication = replication;
+      replication.start(
+        replicationHost({
+          walDir,
+          shared,
+          ring: ring.buffer,
+          wal,
+          sequencer,
+          writer,
+          url: `ws://${advertisedHost(opts.host)}:${pool.port}`,
+          log,
+          restart: (reason) => d.onRestart?.(reason),
+        }),
+      );
+    }
+    d.stopRetention = startRetention(
+      wal,
+      store,
+      { ...retentionOf(opts), walKeepAfterSeq: () => replication?.walNeededAfter() ?? Infinity },
+      log,
+    );
     snapshots.start();
     if (opts.demo !== false) {
       d.demo = new DemoFeed(opts.demo, (ticks) => {
@@ -259,9 +311,16 @@ export class Daemon {
   /** The transport serving, and why (`/v1/stats` → `transport`). */
   transport!: TransportSelection;
 
-  /** `/v1/stats`: the metrics' readings, and the oldest seq and time history still holds. */
+  /**
+   * `/v1/stats`: the metrics' readings, and the oldest seq and time history still holds (null when the disk
+   * cannot say: the stats of a node whose disk failed are what its operator needs most).
+   */
   async stats(): Promise<Record<string, unknown>> {
-    return { ...this.metrics.json(), history: await this.oldestAvailable(), transport: this.transport };
+    const history = await this.oldestAvailable().catch((err: unknown) => {
+      this.log.warn({ err }, "the oldest history held cannot be read");
+      return null;
+    });
+    return { ...this.metrics.json(), history, transport: this.transport };
   }
 
   /**
@@ -277,6 +336,8 @@ export class Daemon {
     // Ingest the workers wrote before they stopped is sequenced now, and made durable with the rest.
     this.ingest.stop();
     await this.flush();
+    // A leader lets the stream take what the WAL accepted, then hands its lease back.
+    await this.replication?.stop();
     this.stopRetention();
     // A snapshot in progress reads the WAL and the store: let it finish before they close.
     await this.snapshots.stop();
@@ -326,6 +387,56 @@ export class Daemon {
       reader.close();
     }
   }
+}
+
+/**
+ * Joins the replication group when `opts` asks for one (src/replication). When the WAL holds seqs the
+ * stream does not — a former leader's tail — the data directory is cut there (WAL, store and acked mark:
+ * {@link cutReplicaTail}) and recovered again, all before anything serves.
+ */
+async function joinReplication(
+  opts: ServeOptions,
+  log: Logger,
+  walDir: string,
+  recovered: Recovered,
+  recover: () => Promise<Recovered>,
+): Promise<Recovered & { replication?: Replication }> {
+  const o = replicationOf(opts);
+  if (o === undefined) return recovered;
+  const { wal, store, report, acked } = recovered;
+  const local = { walDir, firstSeq: wal.segments()[0]?.firstSeq ?? 1, lastSeq: report.lastSeq };
+  let joined;
+  try {
+    joined = await Replication.join(o, log, local);
+  } catch (err) {
+    await wal.close();
+    await store.close();
+    await acked.close();
+    throw err;
+  }
+  if (joined.cutAfter === undefined) return { ...recovered, replication: joined.replication };
+  try {
+    const cut = await cutReplicaTail(recovered, walDir, joined.cutAfter);
+    log.warn(
+      { after: joined.cutAfter, seqs: cut.seqs, bytes: cut.bytes },
+      "WAL cut: those seqs never reached the stream, whose own take their place",
+    );
+    return { ...(await recover()), replication: joined.replication };
+  } catch (err) {
+    await joined.replication.stop();
+    throw err;
+  }
+}
+
+/** Why ingest is refused, as the workers tell publishers. */
+function wordsOf(err: TickringError | undefined): IngestRefusal | undefined {
+  return err === undefined ? undefined : { code: err.code, message: err.message };
+}
+
+/** The host a leader names in its lease: one publishers elsewhere can reach when it listens on every interface. */
+function advertisedHost(host: string): string {
+  if (host === "0.0.0.0" || host === "::") return hostname();
+  return host.includes(":") ? `[${host}]` : host;
 }
 
 function retentionOf(o: ServeOptions): RetentionOptions {

@@ -5,6 +5,7 @@
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { IndexingStats } from "../recovery/index.js";
+import type { ReplicationStats } from "../replication/replication.js";
 import {
   STATUS_DURABLE_SEQ,
   W,
@@ -28,6 +29,8 @@ export interface MetricsSource {
   indexing(): IndexingStats;
   /** Socket workers that failed while serving. */
   workerFailures(): number;
+  /** Replication's figures, when the daemon is a node of a replication group. */
+  replication(): ReplicationStats | undefined;
 }
 
 const WORKER_COUNTERS: Partial<Record<WorkerField, [string, string]>> = {
@@ -142,12 +145,46 @@ export class Metrics {
         }
       },
     });
+    if (src.replication() !== undefined) this.replicationGauges();
     this.fsyncSeconds = new Histogram({
       name: "tickring_wal_fsync_seconds",
       help: "WAL fdatasync latency",
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5],
       registers: [r],
     });
+  }
+
+  /** Gauges of a node of a replication group (registered only on one). */
+  private replicationGauges(): void {
+    const read = (f: (s: ReplicationStats) => number) => () => {
+      const stats = this.src.replication();
+      return stats === undefined ? 0 : f(stats);
+    };
+    const r = this.registry;
+    gauge(
+      r,
+      "tickring_replicated_seq",
+      "A replicating leader: highest seq the stream acknowledged; a follower: highest seq applied from it",
+      read((s) => s.replicatedSeq),
+    );
+    gauge(
+      r,
+      "tickring_replication_lag_seqs",
+      "A leader: seqs accepted but not yet in the stream; a follower: seqs in the stream not yet applied",
+      read((s) => s.lagSeqs),
+    );
+    gauge(
+      r,
+      "tickring_replication_lag_seconds",
+      "A leader: age of the oldest seq not yet in the stream; a follower: ts_recv to applied, last frame",
+      read((s) => s.lagMs / 1000),
+    );
+    gauge(
+      r,
+      "tickring_replication_leader",
+      "1 while this node leads its replication group, else 0",
+      read((s) => (s.role === "leader" ? 1 : 0)),
+    );
   }
 
   /** Prometheus text exposition. */
@@ -170,6 +207,7 @@ export class Metrics {
       ring: { capacity: s.ringCapacity, position: s.ringPosition() },
       wal: { segments: s.walSegments() },
       indexing: s.indexing(),
+      ...(s.replication() === undefined ? {} : { replication: s.replication() }),
       workers: Array.from({ length: s.workers }, (_, w) =>
         Object.fromEntries(WORKER_FIELDS.map((f) => [f, s.shared[workerBase(w) + W[f]]])),
       ),

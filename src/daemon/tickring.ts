@@ -1,7 +1,8 @@
 /**
  * The embedding API: `const t = await Tickring.start({ data, port: 0 }); await t.ingest(ticks)`. A thin
  * facade over the composition root ({@link Daemon}): options go through the same validation as the CLI's,
- * ticks through the same validation as the wire's.
+ * ticks through the same validation as the wire's. When the daemon asks to start again (a replication node
+ * that stepped down with seqs the stream lacks), the facade stops it and starts another on the same port.
  */
 import { resolveServeOptions, type ServeOptions } from "../config/options.js";
 import { TickringError } from "../errors.js";
@@ -12,8 +13,15 @@ import { Daemon } from "./daemon.js";
 
 export class Tickring {
   private closing: Promise<void> | undefined;
+  private restarting: Promise<void> | undefined;
+  private down = false;
+  private failedWith: (err: unknown) => void = () => {};
+  /** Resolves with the error when tickring went down for good on its own (a restart that failed). */
+  readonly failure = new Promise<unknown>((resolve) => (this.failedWith = resolve));
 
-  private constructor(private readonly daemon: Daemon) {}
+  private constructor(private daemon: Daemon) {
+    this.own(daemon);
+  }
 
   /**
    * Opens the data directory, recovers the WAL, starts the workers and (if asked) the demo feed.
@@ -57,6 +65,8 @@ export class Tickring {
   ingest(ticks: readonly Tick[]): Promise<number> {
     if (this.closing !== undefined)
       return Promise.reject(new TickringError("NOT_READY", "tickring is closing"));
+    if (this.restarting !== undefined || this.down)
+      return Promise.reject(new TickringError("NOT_READY", "tickring is restarting"));
     try {
       validateTicks(ticks);
     } catch (err) {
@@ -75,7 +85,31 @@ export class Tickring {
    * durable, and closes the WAL. Idempotent.
    */
   close(): Promise<void> {
-    this.closing ??= this.daemon.stop();
+    this.closing ??= (async () => {
+      await this.restarting;
+      if (!this.down) await this.daemon.stop();
+    })();
     return this.closing;
+  }
+
+  private own(d: Daemon): void {
+    d.onRestart = () => {
+      if (this.closing !== undefined || this.restarting !== undefined) return;
+      this.restarting = this.restart(d).finally(() => {
+        this.restarting = undefined;
+      });
+    };
+  }
+
+  private async restart(old: Daemon): Promise<void> {
+    await old.stop();
+    try {
+      this.daemon = await Daemon.start({ ...old.options, port: old.pool.port }, old.log);
+      this.own(this.daemon);
+    } catch (err) {
+      this.down = true;
+      old.log.fatal({ err }, "tickring could not start again: it is down");
+      this.failedWith(err);
+    }
   }
 }

@@ -30,13 +30,14 @@ import {
 import { MAX_RUN_BYTES, RingPump } from "../subscriber/ring-pump.js";
 import { corkedSender } from "../subscriber/send.js";
 import type { Logger } from "../logger.js";
-import type { ToMain, ToWorker, WorkerInit } from "../threads/messages.js";
+import type { IngestRefusal, ToMain, ToWorker, WorkerInit } from "../threads/messages.js";
 import { SharedCounts } from "../threads/shared-counts.js";
 import {
   STATE_READY,
   STATUS_DURABLE_SEQ,
   STATUS_RECOVERY_PERCENT,
   STATUS_INGEST_REFUSED,
+  STATUS_REPLICATED_SEQ,
   STATUS_STATE,
   STATUS_WRITER_FAILED,
   STATUS_WRITTEN_SEQ,
@@ -105,6 +106,7 @@ export class EdgeWorker {
   private listenSocket: ListenToken | undefined;
   private failing = false;
   private storeOpening: Promise<Store> | undefined;
+  private ingestRefusal: IngestRefusal | undefined;
 
   constructor(private readonly s: EdgeWorkerSeams) {
     const { init } = s;
@@ -160,12 +162,18 @@ export class EdgeWorker {
       log: incidents,
     });
     this.ingestRing = new IngestRingProducer(init.ingestRing);
+    this.ingestRefusal = init.ingestRefusal;
     this.ingest = new IngestEndpoint({
       decoder: new IngestDecoder(),
       link: this.ingestRing,
       writer: {
-        durableSeq: () => shared[STATUS_DURABLE_SEQ],
+        // A replicating leader with --ack-after replicated acks what is durable here and in the stream.
+        durableSeq:
+          init.ackAfter === "replicated"
+            ? () => Math.min(shared[STATUS_DURABLE_SEQ], shared[STATUS_REPLICATED_SEQ])
+            : () => shared[STATUS_DURABLE_SEQ],
         failure: () => codeAt(shared[STATUS_WRITER_FAILED]),
+        refusal: () => this.ingestRefusal,
       },
       ratePerSec: init.ingestRate,
       counters: this.ingestCounters,
@@ -276,6 +284,9 @@ export class EdgeWorker {
         return;
       case "shutdown":
         this.shutdown();
+        return;
+      case "ingest-refusal":
+        this.ingestRefusal = msg.refusal;
         return;
     }
   }
@@ -403,8 +414,9 @@ function isLoopback(host: string): boolean {
 }
 
 /**
- * `/healthz` from the shared state: 200 with the durable seq when serving; 503 with the recovery's progress
- * while starting, or with the reason ingest is refused (`read_only`, e.g. DISK_FULL) while the feeds serve.
+ * `/healthz` from the shared state: 200 with the durable seq when serving (a replication follower's too,
+ * saying it takes no ingest); 503 with the recovery's progress while starting, or with the reason ingest is
+ * refused (`read_only`, e.g. DISK_FULL, or NOT_READY while a node joins or takes over) while the feeds serve.
  */
 function health(shared: Float64Array): { status: number; body: string } {
   if (shared[STATUS_STATE] !== STATE_READY) {
@@ -412,6 +424,9 @@ function health(shared: Float64Array): { status: number; body: string } {
   }
   const seq = shared[STATUS_DURABLE_SEQ];
   const refused = codeAt(shared[STATUS_INGEST_REFUSED]);
+  // A follower of a replication group takes no ingest by design: it is healthy, serving its feeds.
+  if (refused === "READ_ONLY")
+    return { status: 200, body: `{"status":"ok","seq":${seq},"ingest":"READ_ONLY"}` };
   // Serving, but not taking ingest (a full disk): a supervisor or a load balancer should know why.
   if (refused !== undefined)
     return { status: 503, body: `{"status":"read_only","reason":"${refused}","seq":${seq}}` };

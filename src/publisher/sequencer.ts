@@ -68,20 +68,7 @@ export class Sequencer {
       }
       off += frameLength(frames, off);
     }
-    try {
-      for (let i = 0, off = 0; i < count; i++) {
-        const len = frameLength(frames, off);
-        const frame = frames.subarray(off, off + len);
-        this.wal.append(frame, ++this.seq);
-        this.ring.append(frame);
-        off += len;
-      }
-    } catch (err) {
-      // A roll inside an append could not write: the WAL undid the group, of which this message is part.
-      this.abandon();
-      throw err;
-    }
-    return this.seq;
+    return this.appendFrames(frames, count, first);
   }
 
   /** Sequences ticks from this thread (the embedding API, the demo feed). Call {@link commit} after. */
@@ -95,6 +82,35 @@ export class Sequencer {
         this.ring.append(frame);
       }
     } catch (err) {
+      this.abandon();
+      throw err;
+    }
+    return this.seq;
+  }
+
+  /**
+   * Appends `count` frames that already carry their seqs, `firstSeq` on (a follower's copy of its leader's
+   * log, src/replication): nothing is stamped, so every node holds the same bytes under the same seqs. The
+   * WAL refuses a seq that does not follow its last one. Call {@link commit} to make them visible. When an
+   * append fails, the group is dropped as in {@link commit}: a follower appends nothing else meanwhile.
+   */
+  appendStamped(frames: Uint8Array, count: number, firstSeq: number): number {
+    return this.appendFrames(frames, count, firstSeq);
+  }
+
+  /** Appends `count` stamped frames, `firstSeq` on, to the WAL and the ring; returns the last seq. */
+  private appendFrames(frames: Uint8Array, count: number, firstSeq: number): number {
+    try {
+      for (let i = 0, off = 0; i < count; i++) {
+        const len = frameLength(frames, off);
+        const frame = frames.subarray(off, off + len);
+        this.wal.append(frame, firstSeq + i);
+        this.seq = firstSeq + i;
+        this.ring.append(frame);
+        off += len;
+      }
+    } catch (err) {
+      // A roll inside an append could not write (the WAL undid the group), or a seq did not follow.
       this.abandon();
       throw err;
     }

@@ -1,12 +1,13 @@
 /**
  * Public surface of recovery: startup recovery (with the status server that answers while it runs), index
- * progress, snapshots (create, verify, restore, list), and the repair of the WAL's end. Other layers import
+ * progress, snapshots (create, verify, restore, list), the repair of the WAL's end, and a replica's cut. Other layers import
  * recovery only from here.
  */
 export * from "./errors.js";
 export { type IndexingStats, IndexProgress, type IndexProgressOptions } from "./index-progress.js";
 export { OnlineSnapshots, type OnlineSnapshotsOptions } from "./online-snapshots.js";
 export type { OnProgress } from "./progress.js";
+export { cutReplicaTail } from "./replica-cut.js";
 export {
   type CreateSnapshotOptions,
   createSnapshot,

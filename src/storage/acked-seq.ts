@@ -139,6 +139,23 @@ export class AckedSeqFile {
   }
 
   /**
+   * Lowers the mark to `seq`, durably, now: a replica gives up a tail of its own that the replicated log
+   * replaced (src/replication) — the log's frames take those seqs, so they are no longer this node's to
+   * keep. Both slots are written (the value read is the larger valid one), each fdatasynced: a crash
+   * between them leaves the old mark, and the cut is made again. Call it before anything follows the mark.
+   */
+  lowerTo(seq: number): void {
+    if (seq >= this._seq) return;
+    this.fill(seq);
+    for (const slot of [this.slot, this.slot ^ 1]) {
+      writeSync(this.fd, this.buf, 0, SLOT_BYTES, slot * SLOT_BYTES);
+      fdatasyncSync(this.fd);
+    }
+    this._seq = seq;
+    this.requested = seq;
+  }
+
+  /**
    * Persists `source()` every `everyMs` (an unref'd timer) until {@link close}, which persists it a last
    * time. A failed write is tried again at the next tick: the mark only lags meanwhile.
    */

@@ -7,9 +7,10 @@
  * that headroom, and it is created again once space returns. Only the process holding the data directory's
  * lock touches it.
  */
-import { statfsSync, statSync, unlinkSync } from "node:fs";
+import { statfsSync, statSync } from "node:fs";
 import { open, rename } from "node:fs/promises";
 import { dirname } from "node:path";
+import { unlinkQuietly } from "./make-dir.js";
 
 /** Default size of the reserve file. */
 export const RESERVE_BYTES = 64 * 1024 * 1024;
@@ -90,13 +91,5 @@ export class SpaceReserve {
     unlinkQuietly(this.file);
     unlinkQuietly(`${this.file}.partial`);
     return size;
-  }
-}
-
-function unlinkQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
   }
 }

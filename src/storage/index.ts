@@ -40,6 +40,7 @@ export {
 } from "./wal/wal.js";
 export { listSegments, type SegmentFile, segmentPath } from "./wal/files.js";
 export { WAL_DEFAULTS } from "./wal/options.js";
+export { truncateWalAfter, type WalTruncation } from "./wal/truncate.js";
 export {
   type FrameBatch,
   openWalReader,

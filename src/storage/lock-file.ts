@@ -14,9 +14,10 @@
  * A pid reused by an unrelated live process keeps the lock held: the error names that pid, and the operator
  * removes the file (docs/operations.md).
  */
-import { linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { linkSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { DataLockedError, DataDirError } from "./errors.js";
+import { unlinkQuietly } from "./make-dir.js";
 
 /** A lock this process holds. */
 export interface HeldLock {
@@ -121,13 +122,5 @@ function isAlive(pid: number, path: string): boolean {
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-function unlinkQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
   }
 }

@@ -1,10 +1,10 @@
 /**
- * Directories: creating one and its missing parents, and fsyncing one. Creation fails fast: Node's own `mkdir(…, { recursive: true })` spins
+ * Directories: creating one and its missing parents, fsyncing one, and removing an entry that may be gone. Creation fails fast: Node's own `mkdir(…, { recursive: true })` spins
  * forever where `mkdir` answers ENOENT although the parent exists (`/proc/x`: 94 % CPU, never returns — the
  * same in classic-level's open, which calls it); here each missing level is created once, from the nearest
  * existing ancestor down, and the first refusal is an error naming the path and the reason.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, statSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, statSync, unlinkSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { DataDirError } from "./errors.js";
 
@@ -50,5 +50,14 @@ export function syncDirSync(dir: string): void {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Removes the file `path`; one already gone is no error. */
+export function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
   }
 }

@@ -2,7 +2,8 @@
  * Retention: drops old WAL segments and old store blocks by age and/or size.
  *
  * A WAL segment goes only when it is sealed and the store's checkpoint covers every seq in it, whatever the
- * limits say: the WAL is the only copy of what the indexer has not reached. Segments go oldest first, so the
+ * limits say: the WAL is the only copy of what the indexer has not reached (nor, under replication, of
+ * what the stream lacks). Segments go oldest first, so the
  * WAL stays one gap-free run. Store data goes at block granularity (a block straddling the cutoff stays).
  */
 import { statSync } from "node:fs";
@@ -20,6 +21,11 @@ export interface RetentionOptions {
   storeMaxAgeMs?: number;
   /** Drop the oldest store data while LevelDB's size estimate is larger than this. */
   storeMaxBytes?: number;
+  /**
+   * The WAL keeps every seq above this whatever the limits say (a replicating leader's stream lacks them,
+   * and its replicator reads them from the WAL). @default no such hold
+   */
+  walKeepAfterSeq?: () => number;
   /** The clock. @default Date.now */
   nowMs?: () => number;
 }
@@ -27,7 +33,10 @@ export interface RetentionOptions {
 /** What one {@link applyRetention} pass removed. */
 export interface RetentionReport {
   walSegmentsRemoved: string[];
-  /** True when a WAL limit wanted more gone but the store's checkpoint did not cover it yet. */
+  /**
+   * True when a WAL limit wanted more gone but the store's checkpoint (or {@link RetentionOptions.walKeepAfterSeq})
+   * did not cover it yet.
+   */
   walHeldByCheckpoint: boolean;
   storeSeqBlocksRemoved: number;
   storeTimeBlocksRemoved: number;
@@ -64,6 +73,7 @@ export async function applyRetention(
   };
   // The indexer may run on another thread with its own handle of the store: take its latest checkpoint.
   await store.refreshCheckpoint();
+  const removableUpTo = Math.min(store.checkpoint, o.walKeepAfterSeq?.() ?? Infinity);
   const segments = wal.segments();
   let total = 0;
   for (const s of segments) total += s.bytes;
@@ -72,7 +82,7 @@ export async function applyRetention(
     const tooBig = o.walMaxBytes !== undefined && total > o.walMaxBytes;
     const tooOld = o.walMaxAgeMs !== undefined && statSync(s.file).mtimeMs < now - o.walMaxAgeMs;
     if (!tooBig && !tooOld) break;
-    const removed = wal.removeOldestSegment(store.checkpoint);
+    const removed = wal.removeOldestSegment(removableUpTo);
     if (removed === null) {
       report.walHeldByCheckpoint = true;
       break;

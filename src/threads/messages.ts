@@ -4,8 +4,18 @@
  * (answered in place, acked by the durable seq in shared state). These carry HTTP questions the main thread
  * answers, and control.
  */
-import type { FeedLimits, SlowConsumerPolicy } from "../config/options.js";
+import type { AckAfter, FeedLimits, SlowConsumerPolicy } from "../config/options.js";
+import type { ErrorCode } from "../errors.js";
 import type { TransportName } from "../transport/transport.js";
+
+/**
+ * Why the writer refuses ingest for now, as publishers are told: a follower's `READ_ONLY` names its
+ * leader. The sequencer's answer in the ingest ring carries only the code; workers take the words from here.
+ */
+export interface IngestRefusal {
+  code: ErrorCode;
+  message: string;
+}
 
 /** What the main thread hands a worker at start. */
 export interface WorkerInit {
@@ -40,6 +50,10 @@ export interface WorkerInit {
   lastValueBytes: number;
   conflateBytes: number;
   sendBufferBytes: number;
+  /** When publishers are acked: at the durable seq, or (a replicating leader) at min(durable, replicated). */
+  ackAfter: AckAfter;
+  /** Why ingest is refused at the worker's start, if it is (see {@link IngestRefusal}). */
+  ingestRefusal: IngestRefusal | undefined;
 }
 
 export type ToMain =
@@ -54,4 +68,7 @@ export type ToMain =
   | { t: "failed"; message: string };
 
 export type ToWorker =
-  { t: "http-reply"; id: number; status: number; contentType: string; body: string } | { t: "shutdown" };
+  | { t: "http-reply"; id: number; status: number; contentType: string; body: string }
+  | { t: "shutdown" }
+  /** The writer refuses ingest from now on for this reason, or (undefined) takes it again. */
+  | { t: "ingest-refusal"; refusal: IngestRefusal | undefined };

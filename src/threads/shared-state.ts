@@ -9,6 +9,9 @@
  *  | state  | durable seq | written seq | recovery percent | indexed seq | writer failed | ingest refused  |
  *  +--------+-------------+-------------+------------------+-------------+---------------+-----------------+
  *                                                             (the indexer thread writes the indexed seq)
+ *  +-----------------+--------------------------+
+ *  | replicated seq  | replication pending since |   (a leader's replicator thread writes both)
+ *  +-----------------+--------------------------+
  *  slot  STATUS_SLOTS + w * WORKER_SLOTS ..   written by worker w, one block each
  *  +-------------+---------------+-------------+-----+
  *  | connections | subscriptions | frames sent | ... |   (WORKER_FIELDS order)
@@ -33,10 +36,21 @@ export const STATUS_INDEXED_SEQ = STATUS_RECOVERY_PERCENT + 1;
 export const STATUS_WRITER_FAILED = STATUS_INDEXED_SEQ + 1;
 /**
  * 0 while ingest is accepted; 1 + the index in `ERROR_CODES` of why it is refused for now (`DISK_FULL`,
- * `IO_ERROR`): `/healthz` says so.
+ * `IO_ERROR`; under replication `READ_ONLY` on a follower, `NOT_READY` while joining or taking over): the
+ * writer's one refusal state (src/daemon/writer.ts); `/healthz` says so.
  */
 export const STATUS_INGEST_REFUSED = STATUS_WRITER_FAILED + 1;
-export const STATUS_SLOTS = STATUS_INGEST_REFUSED + 1;
+/**
+ * With replication (src/replication): on a leader, the highest seq JetStream has acknowledged (written by the
+ * replicator thread); on a follower, the highest seq applied from the stream. 0 without replication.
+ */
+export const STATUS_REPLICATED_SEQ = STATUS_INGEST_REFUSED + 1;
+/**
+ * On a leader, the ts_recv (ns since the epoch) of the oldest frame written but not yet acknowledged by
+ * JetStream, 0 when there is none: the replication lag in time is now minus it.
+ */
+export const STATUS_REPLICATION_PENDING_NS = STATUS_REPLICATED_SEQ + 1;
+export const STATUS_SLOTS = STATUS_REPLICATION_PENDING_NS + 1;
 
 /** Per-worker counters, in slot order. Metric names in /metrics derive from these. */
 export const WORKER_FIELDS = [

@@ -63,3 +63,11 @@ test("TICKRING_DELAY=3s holds the delayed feed back 3 s", async () => {
     data.remove();
   }
 });
+
+test("replication flags that do not go together exit 2 with one line", async () => {
+  assert.match(
+    await refused(["--follow", "nats://127.0.0.1:4222", "--standby"]),
+    /^tickring: --standby: is for a leader \(--replicate\), not with --follow$/,
+  );
+  assert.match(await refused(["--ack-after", "replicated"]), /^tickring: --ack-after: needs --replicate/);
+});

@@ -160,3 +160,64 @@ test("--help's lines come from the same declaration: every option's flag, defaul
   assert.match(retain.description, /env: TICKRING_RETAIN_WAL_BYTES/);
   for (const f of flags) assert.match(f.description, /env: TICKRING_/, f.flag);
 });
+
+test("replication options: a node leads or follows, the leader's options need --replicate, a follower runs no demo", () => {
+  const nats = "nats://127.0.0.1:4222";
+  const leader = resolveCliServeOptions({
+    flags: {
+      replicate: `${nats},nats://127.0.0.1:4223`,
+      "stream-replicas": "3",
+      "ack-after": "replicated",
+      standby: true,
+    },
+  });
+  assert.equal(leader.replicate, `${nats},nats://127.0.0.1:4223`);
+  assert.equal(leader.streamReplicas, 3);
+  assert.equal(leader.ackAfter, "replicated");
+  assert.equal(leader.standby, true);
+  assert.equal(
+    resolveCliServeOptions({ flags: { follow: nats, stream: "ticks-eu_1" } }).stream,
+    "ticks-eu_1",
+  );
+  assert.equal(
+    resolveCliServeOptions({ env: { TICKRING_REPLICATE: nats, TICKRING_STANDBY: "true" } }).standby,
+    true,
+  );
+
+  refuses(
+    () => resolveCliServeOptions({ flags: { replicate: nats, follow: nats } }),
+    "--follow",
+    /--replicate/,
+  );
+  refuses(() => resolveCliServeOptions({ flags: { standby: true } }), "--standby", /needs --replicate/);
+  refuses(
+    () => resolveCliServeOptions({ env: { TICKRING_STREAM: "x" } }),
+    "TICKRING_STREAM",
+    /needs --replicate/,
+  );
+  refuses(
+    () => resolveCliServeOptions({ flags: { follow: nats, "ack-after": "replicated" } }),
+    "--ack-after",
+    /is for a leader/,
+  );
+  refuses(() => resolveCliServeOptions({ flags: { follow: nats, demo: true } }), "--demo", /takes no ingest/);
+  refuses(
+    () => resolveCliServeOptions({ flags: { replicate: nats, "stream-replicas": "2" } }),
+    "--stream-replicas",
+    /1, 3, 5/,
+  );
+  refuses(
+    () => resolveCliServeOptions({ flags: { replicate: "127.0.0.1:4222" } }),
+    "--replicate",
+    /nats:\/\/host:port/,
+  );
+  refuses(
+    () => resolveCliServeOptions({ flags: { replicate: nats, stream: "a.b" } }),
+    "--stream",
+    /letters, digits/,
+  );
+  // The embedding API gives every key: only values that differ from the defaults count as given.
+  assert.equal(resolveServeOptions({ ...defaultServeOptions(), follow: nats }).follow, nats);
+  refuses(() => resolveServeOptions({ follow: nats, standby: true }), "standby", /is for a leader/);
+  assert.equal(serveFlags().find((f) => f.flag === "standby")!.usage, "--standby");
+});

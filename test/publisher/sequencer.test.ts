@@ -70,3 +70,20 @@ test("a frame whose seq does not read back after stamping is refused before the 
   );
   assert.equal(s.appendEncoded(ok.slice(), 1), 11, "the next message takes the next seq");
 });
+
+test("frames that carry their seqs (a follower's copy) keep their bytes and their seqs", () => {
+  const { wal, ring } = sinks();
+  const s = new Sequencer(wal, ring, 6);
+  const enc = new FrameEncoder();
+  const a = enc.encode({ type: "trade", symbol: "A", price: 1, size: 1 }, 7n, 123n).slice();
+  const b = enc.encode({ type: "trade", symbol: "B", price: 2, size: 1 }, 8n, 456n).slice();
+  const both = new Uint8Array(a.length + b.length);
+  both.set(a);
+  both.set(b, a.length);
+  const copy = both.slice();
+  assert.equal(s.appendStamped(both, 2, 7), 8);
+  assert.deepEqual(wal.seqs, [7, 8]);
+  assert.equal(ring.frames, 2);
+  assert.deepEqual(both, copy, "nothing was stamped over");
+  assert.equal(s.lastSeq, 8, "ticks sequenced later follow them");
+});

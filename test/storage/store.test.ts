@@ -119,6 +119,13 @@ test("retention removes a WAL segment only when the checkpoint covers it, and ol
     const held = await applyRetention(wal, behind, { walMaxBytes: 0 });
     assert.deepEqual(held.walSegmentsRemoved, []);
     assert.equal(held.walHeldByCheckpoint, true);
+    // A replicating leader holds what its stream lacks, however far the store is.
+    const unreplicated = await applyRetention(wal, store, {
+      walMaxBytes: 0,
+      walKeepAfterSeq: () => segs[0].lastSeq - 1,
+    });
+    assert.deepEqual(unreplicated.walSegmentsRemoved, []);
+    assert.equal(unreplicated.walHeldByCheckpoint, true);
     const r = await applyRetention(wal, store, { walMaxBytes: 0 });
     assert.equal(r.walSegmentsRemoved.length, segs.length - 1, "every sealed segment; the active one stays");
     // Store by age: everything older than the ts of seq 1500.
@@ -130,6 +137,42 @@ test("retention removes a WAL segment only when the checkpoint covers it, and ol
     const rest = await readSeq(store, 0, N);
     assert.equal(rest.seqs[0], first);
     assert.deepEqual(rest.frames, frames.slice(first - 1));
+    await store.close();
+    await wal.close();
+  } finally {
+    cleanup();
+  }
+});
+
+test("rollbackTo forgets every seq above the cut, and re-indexing restores the same store", async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const { frames, wal, walDir, store } = await setup(dir);
+    for (const cut of [2900, 1234, 1]) {
+      await store.rollbackTo(cut);
+      assert.equal(store.checkpoint, cut);
+      const got = await readSeq(store, 0, N + 10);
+      assert.deepEqual(got.frames, frames.slice(0, cut));
+      for (const symbol of STORE_SYMBOLS) {
+        const want = frames.filter(
+          (_, i) => i + 1 <= cut && STORE_SYMBOLS[(i + 1) % STORE_SYMBOLS.length] === symbol,
+        );
+        assert.deepEqual(
+          await readSym(store, symbol, 0n, 2n ** 63n - 1n),
+          want,
+          `${symbol} after rollbackTo(${cut})`,
+        );
+      }
+    }
+    const indexer = new Indexer(store, { walDir, maxBatchFrames: 500, limitSeq: () => wal.durableSeq });
+    indexer.start();
+    await indexer.waitFor(N);
+    await indexer.stop();
+    assert.deepEqual((await readSeq(store, 0, N)).frames, frames);
+    for (const symbol of STORE_SYMBOLS) {
+      const want = frames.filter((_, i) => STORE_SYMBOLS[(i + 1) % STORE_SYMBOLS.length] === symbol);
+      assert.deepEqual(await readSym(store, symbol, 0n, 2n ** 63n - 1n), want);
+    }
     await store.close();
     await wal.close();
   } finally {

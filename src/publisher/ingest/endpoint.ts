@@ -32,6 +32,11 @@ export interface WriterState {
    * a seq above the durable one will never be durable, and get this error.
    */
   failure(): (typeof ERROR_CODES)[number] | undefined;
+  /**
+   * Why the writer refuses ingest for now, in the writer's words (a follower's READ_ONLY names its leader),
+   * if it does: an answer with that code is told with these words.
+   */
+  refusal(): { code: (typeof ERROR_CODES)[number]; message: string } | undefined;
 }
 
 /** What the endpoint counts, for stats. */
@@ -183,10 +188,9 @@ export class IngestEndpoint {
       p.seq = answer;
     } else {
       const code = ERROR_CODES[-answer - 1] ?? "INTERNAL";
-      this.ready(
-        p,
-        errorBody(new TickringError(code, "the sequencer refused this message"), undefined, this.o.log),
-      );
+      const refusal = this.o.writer.refusal();
+      const words = refusal?.code === code ? refusal.message : "the sequencer refused this message";
+      this.ready(p, errorBody(new TickringError(code, words), undefined, this.o.log));
     }
   };
 

@@ -2,8 +2,8 @@
  * The LSM store: frames indexed from the WAL into LevelDB (through its one seam, {@link ./leveldb.ts}), for
  * the two reads users make — every frame in a seq range, and one symbol over a time range. Keys and values
  * are laid out in {@link ./keys.ts}; blocks are cut by {@link BlockBuilder}. This class opens the store,
- * keeps its checkpoint and indexes; range reads are in {@link StoreReads}, retention's deletes in
- * {@link StoreMaintenance}.
+ * keeps its checkpoint and indexes; range reads are in {@link StoreReads}, retention's deletes and a
+ * replica's rollback in {@link StoreMaintenance}.
  *
  * Consistency: {@link Store.index} writes a batch's blocks and the new checkpoint in ONE LevelDB batch, which
  * LevelDB applies atomically (its log record is all or nothing), so after any crash the checkpoint equals the
@@ -12,11 +12,12 @@
  * Durability: LevelDB batches are written without `sync` — the WAL is the durable copy; after a power loss the
  * indexer re-indexes from the (older) checkpoint. Reads use LevelDB's implicit snapshot per iterator.
  */
+import { checkInt } from "../../config/checks.js";
 import { instrumentIdOf } from "../../frame/codec.js";
-import { ClosedError, StorageError } from "../errors.js";
+import { ClosedError, StorageError, StorageOptionError } from "../errors.js";
 import type { FrameBatch } from "../wal/reader.js";
 import { BlockBuilder } from "./blocks.js";
-import { CHECKPOINT_KEY, checkpointOf, checkpointPut, META_KEY } from "./keys.js";
+import { CHECKPOINT_KEY, checkpointOf, checkpointPut, MAX_U64_FIELD, META_KEY } from "./keys.js";
 import { type LevelDb, type LevelPut, openLevelDb } from "./leveldb.js";
 import { StoreMaintenance } from "./maintenance.js";
 import { parseStoreOptions, type StoreOptions } from "./options.js";
@@ -46,7 +47,7 @@ export class Store {
   ) {
     this.builder = new BlockBuilder(blockBytes, bucketNs);
     this.reads = new StoreReads(db, bucketNs, blockBytes, readAheadBlocks);
-    this.maintenance = new StoreMaintenance(db, bucketNs);
+    this.maintenance = new StoreMaintenance(db, this.reads, bucketNs, readAheadBlocks);
     this._checkpoint = checkpoint;
   }
 
@@ -201,6 +202,19 @@ export class Store {
    */
   deleteOlderThan(cutoffNs: bigint): Promise<{ seqBlocks: number; timeBlocks: number }> {
     return this.maintenance.deleteOlderThan(cutoffNs);
+  }
+
+  /**
+   * Drops every frame above `seq` and moves the checkpoint back to it, in one atomic batch: a replica whose
+   * tail never reached the replicated log gives it up for the log's frames under the same seqs
+   * (src/replication). Nothing else rolls the store back: a store ahead of the WAL holds what the WAL lost.
+   */
+  async rollbackTo(seq: number): Promise<void> {
+    checkInt("seq", seq, 0, MAX_U64_FIELD, StorageOptionError);
+    if (this.closed) throw new ClosedError("ERR_STORE_CLOSED", "store");
+    if (seq >= this._checkpoint) return;
+    await this.maintenance.rollbackTo(seq);
+    this._checkpoint = seq;
   }
 
   /** Closes the database. */

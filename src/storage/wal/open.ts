@@ -153,7 +153,7 @@ function verifySealed(
 }
 
 /** Truncates `file` to `length` bytes, durably, before anything is appended after the cut. */
-function cutAt(file: string, length: number): void {
+export function cutAt(file: string, length: number): void {
   const fd = openSync(file, "r+");
   try {
     ftruncateSync(fd, length);

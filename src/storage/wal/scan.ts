@@ -117,9 +117,10 @@ const SCAN_CHUNK = 1 << 20;
 
 /**
  * Scans a whole segment file from the start, verifying every record, in `SCAN_CHUNK` reads. Builds the sparse
- * index on the way, with the same rule as the writer ({@link nextIndexBoundary}).
+ * index on the way, with the same rule as the writer ({@link nextIndexBoundary}). With `maxRecords`, stops
+ * after that many: `goodEnd` is then where the next record starts.
  */
-export function scanSegmentFile(file: string, indexIntervalBytes: number): FileScan {
+export function scanSegmentFile(file: string, indexIntervalBytes: number, maxRecords = Infinity): FileScan {
   const fd = openSync(file, "r");
   try {
     const fileBytes = fstatSync(fd).size;
@@ -134,7 +135,7 @@ export function scanSegmentFile(file: string, indexIntervalBytes: number): FileS
     for (;;) {
       const n = filled < buf.length ? readSync(fd, buf, filled, buf.length - filled, bufStart + filled) : 0;
       filled += n;
-      scanRecords(buf, 0, filled, true, frames, frames.length, state);
+      scanRecords(buf, 0, filled, true, frames, Math.min(frames.length, maxRecords - count), state);
       for (let i = 0; i < state.count; i++) {
         const recordAt = bufStart + frames[i] - frameOffset(0);
         if (recordAt >= nextIndexAt) {
@@ -143,6 +144,8 @@ export function scanSegmentFile(file: string, indexIntervalBytes: number): FileS
         }
       }
       count += state.count;
+      if (count === maxRecords)
+        return { fileBytes, goodEnd: bufStart + state.pos, count, corrupt: null, index };
       if (state.stop === ScanStop.Corrupt) {
         const offset = bufStart + state.pos;
         return { fileBytes, goodEnd: offset, count, corrupt: { offset, reason: state.reason }, index };
