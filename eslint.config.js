@@ -6,11 +6,12 @@ import tseslint from "typescript-eslint";
 
 /**
  * Which folders of src/ each folder may import. Data flows one way — ingest (publisher) → sequencer → WAL
- * (storage) → ring → subscriber → socket (edge) — with recovery beside storage; `threads` is what the main
- * thread (daemon) and the socket workers (edge) share; `indexing` is the indexer thread; `transport` is the one
- * seam to the WebSocket server (uWebSockets.js or `ws`), chosen on the main thread; `replication` is a node of
- * a replication group on NATS JetStream (the daemon composes it; its replicator thread reads the WAL and wakes
- * on the ring). A folder may always import itself, src/errors.ts, src/clock.ts and src/logger.ts.
+ * (storage) → ring → subscriber → socket (edge) — with recovery beside storage; `auth` (tokens and entitlements)
+ * is used by the edge, which hands the feeds only what a connection may see; `threads` is what the main
+ * thread (daemon) and the socket workers (edge) share; `indexing` is the indexer thread; `transport` is the
+ * one seam to the WebSocket server (uWebSockets.js or `ws`), chosen on the main thread; `replication` is a
+ * node of a replication group on NATS JetStream (the daemon composes it; its replicator thread reads the WAL
+ * and wakes on the ring). A folder may always import itself, src/errors.ts, src/clock.ts and src/logger.ts.
  */
 const LAYERS = {
   frame: [],
@@ -21,10 +22,11 @@ const LAYERS = {
   recovery: ["storage", "frame", "config"],
   publisher: ["frame", "ring", "config", "transport"],
   subscriber: ["frame", "ring", "storage", "config", "transport"],
-  threads: ["config", "transport"],
+  auth: ["config", "frame"],
+  threads: ["config", "auth", "transport"],
   indexing: ["storage", "threads", "config", "frame"],
   replication: ["storage", "threads", "config", "frame", "ring"],
-  edge: ["publisher", "subscriber", "ring", "storage", "threads", "transport", "frame", "config"],
+  edge: ["publisher", "subscriber", "ring", "storage", "threads", "transport", "frame", "config", "auth"],
   daemon: [
     "publisher",
     "ring",
@@ -36,6 +38,7 @@ const LAYERS = {
     "transport",
     "frame",
     "config",
+    "auth",
   ],
   client: ["frame"],
 };

@@ -4,6 +4,7 @@
  * against it before starting the script, and the script reads its values through it (bench/flags.ts).
  * Side-effect free: the CLI imports it without running any benchmark.
  */
+import { patternProblem } from "../src/auth/patterns.js";
 import { OptionError } from "../src/errors.js";
 import { type BenchSpec, count, defineBench, list, pattern, seconds, text, toggle } from "./flags.js";
 import type { TickFormat } from "./e2e/ticks.js";
@@ -87,6 +88,24 @@ export const E2E = defineBench({
     url: text("ws://HOST:PORT", "load a daemon that is already running (no spawn, no baseline)", (url) => {
       if (!/^wss?:\/\/[^/]+\/?$/.test(url)) throw new Error("expected ws://host:port of a running tickring");
     }),
+    auth: text(
+      "PATTERNS",
+      "spawn the daemon with --auth-secret-file; clients present a token (?token=) whose realtime claim is PATTERNS: * (no filter) or e.g. SYM* (the bench's 64 symbols through the entitlement filter)",
+      (patterns) => {
+        for (const p of patterns.split(",")) {
+          const problem = patternProblem(p);
+          if (problem !== undefined) throw new Error(`${JSON.stringify(p)} ${problem}`);
+        }
+      },
+    ),
+  },
+  check({ url, auth }) {
+    if (url !== undefined && auth !== undefined) {
+      throw new OptionError(
+        "--auth",
+        "not with --url: the daemon is spawned with a secret of the bench's own",
+      );
+    }
   },
 });
 

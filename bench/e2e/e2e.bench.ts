@@ -11,10 +11,11 @@
  * with that one scenario; --url loads a daemon that is already running (no spawn, no baseline).
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { mintToken } from "../../src/auth/token.js";
 import { spawnDaemon } from "../../src/daemon/child-process.js";
 import { E2E } from "../catalog.js";
 import { benchFlags } from "../flags.js";
@@ -55,9 +56,16 @@ function scenarioList(): Scenario[] {
 const procsFor = (s: Scenario) =>
   values.procs !== undefined ? values.procs : values.smoke ? 2 : defaultProcs(s.clients);
 
-/** One load run; `server` is the process whose CPU is measured over the measured window. */
-function load(system: "tickring" | "baseline", ingest: string, feed: string, s: Scenario, server?: number) {
+/** One load run; the CPU of `cpuPids` (the server's process) is measured over the measured window. */
+function load(
+  system: "tickring" | "baseline",
+  ingest: string,
+  feed: string,
+  s: Scenario,
+  cpuPids?: number[],
+) {
   return runLoadGroup({
+    cpuPids,
     system,
     ingest,
     feed,
@@ -67,7 +75,6 @@ function load(system: "tickring" | "baseline", ingest: string, feed: string, s: 
     seconds,
     warmupS,
     subscribe: system === "tickring" ? SUBSCRIBE : undefined,
-    cpuPids: server === undefined ? [] : [server],
   });
 }
 
@@ -81,16 +88,46 @@ async function onTickring(s: Scenario, transport?: "ws"): Promise<LoadResult> {
     return load("tickring", `${base}/v1/ingest`, `${base}/v1/feed`, s);
   }
   const data = mkdtempSync(join(tmpdir(), "tickring-e2e-"));
-  const args = ["--port", "0", "--data", data, "--workers", String(values.workers)];
-  const daemon = await spawnDaemon(transport === undefined ? args : [...args, "--transport", transport]);
+  const auth = values.auth === undefined ? undefined : await authFor(data, values.auth);
+  const daemon = await spawnDaemon([
+    "--port",
+    "0",
+    "--data",
+    join(data, "data"),
+    "--workers",
+    String(values.workers),
+    ...(auth?.args ?? []),
+    ...(transport === undefined ? [] : ["--transport", transport]),
+  ]);
   served[transport ?? "default"] = String(daemon.logs.find((l) => l.msg === "tickring serving")?.transport);
   try {
     const base = `ws://127.0.0.1:${daemon.port}`;
-    return await load("tickring", `${base}/v1/ingest`, `${base}/v1/feed`, s, daemon.child.pid);
+    const query = auth === undefined ? "" : `?token=${auth.token}`;
+    // The daemon's CPU over the window: a paced scenario's work is fixed, so its CPU compares runs (auth on
+    // and off, say) on a machine too busy for latency to.
+    return await load("tickring", `${base}/v1/ingest${query}`, `${base}/v1/feed${query}`, s, [
+      daemon.child.pid!,
+    ]);
   } finally {
     await daemon.stop();
     rmSync(data, { recursive: true, force: true });
   }
+}
+
+/**
+ * `--auth PATTERNS`: a secret in `dir` for the daemon, and the token every load process presents (on the
+ * URL): ingest, and real-time symbols PATTERNS.
+ */
+async function authFor(dir: string, patterns: string): Promise<{ args: string[]; token: string }> {
+  // Text, as `openssl rand -base64 48` writes it: the daemon leaves trailing whitespace out of the file.
+  const secret = new TextEncoder().encode(
+    Buffer.from(crypto.getRandomValues(new Uint8Array(48))).toString("base64"),
+  );
+  const file = join(dir, "secret");
+  writeFileSync(file, secret, { mode: 0o600 });
+  const claim = { ingest: true, realtime: patterns.split(",") };
+  const token = await mintToken(secret, { sub: "bench", claim, ttlMs: 24 * 3_600_000 });
+  return { args: ["--auth-secret-file", file], token };
 }
 
 async function onBaseline(s: Scenario): Promise<LoadResult> {
@@ -104,7 +141,7 @@ async function onBaseline(s: Scenario): Promise<LoadResult> {
       `ws://127.0.0.1:${ports.ingestPort}`,
       `ws://127.0.0.1:${ports.feedPort}`,
       s,
-      child.pid,
+      [child.pid!],
     );
   } finally {
     child.kill("SIGTERM");
@@ -149,6 +186,7 @@ const machine = {
   target: values.url ?? "spawned",
   /** The transport of the "tickring" rows. */
   transport: values.url === undefined ? served.default : null,
+  auth: values.auth ?? null,
 };
 const ratio = (a: number, b: number) => (b === 0 ? null : Math.round((a / b) * 100) / 100);
 if (values.json) {
@@ -158,7 +196,8 @@ if (values.json) {
     `e2e — ${machine.cpus} × ${machine.cpu}, Node ${machine.node}, ${seconds}s per run, ` +
       (values.url === undefined
         ? `tickring --workers ${machine.workers}, transport ${machine.transport}`
-        : `against ${values.url}`),
+        : `against ${values.url}`) +
+      (values.auth === undefined ? "" : `, auth on (token realtime ${values.auth})`),
   );
   console.log(
     "scenario                 | system      | procs | delivered/s | p50 µs | p99 µs | p99.9 µs | server CPU | client CPU (max of procs)",

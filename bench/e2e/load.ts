@@ -154,6 +154,10 @@ async function openFeed(first: boolean): Promise<WebSocket> {
         } else if (text.includes('"error"')) reject(new Error(`subscribe failed: ${text}`));
       };
       ws.on("message", onText);
+      // A connection closed before the answer would otherwise leave the run waiting forever.
+      ws.once("close", (code: number, reason: Buffer) =>
+        reject(new Error(`subscribe failed: the connection closed (${code} ${reason.toString()})`)),
+      );
     });
   }
   return ws;

@@ -8,12 +8,13 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, Option } from "commander";
-import { resolveCliServeOptions, serveFlags } from "../config/options.js";
+import { authOn, resolveCliServeOptions, serveFlags } from "../config/options.js";
 import { Tickring } from "../daemon/tickring.js";
 import { exitCodeOf } from "../errors.js";
 import { registerBenchCommand } from "./bench-command.js";
 import { registerReplayCommand } from "./replay-command.js";
 import { registerSnapshotCommands } from "./snapshot-command.js";
+import { registerTokenCommand } from "./token-command.js";
 import { registerWalCommands } from "./wal-command.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -80,7 +81,10 @@ serve.action(async (given: Record<string, string | boolean | undefined>) => {
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
-  started.daemon = await Tickring.start(resolveCliServeOptions({ flags, env: process.env }));
+  const options = resolveCliServeOptions({ flags, env: process.env });
+  // With auth on, SIGHUP re-reads the keys; one while the daemon starts is moot (it reads them as it starts).
+  if (authOn(options)) process.on("SIGHUP", () => started.daemon?.reloadAuthKeys());
+  started.daemon = await Tickring.start(options);
   if (started.signalled !== undefined) stop(started.signalled);
   // It went down on its own (a replication node that could not start again): exit as a failure.
   void started.daemon.failure.then(() => process.exit(1));
@@ -91,6 +95,8 @@ registerReplayCommand(program);
 registerBenchCommand(program);
 
 registerSnapshotCommands(program);
+
+registerTokenCommand(program);
 
 registerWalCommands(program);
 

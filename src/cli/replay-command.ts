@@ -2,6 +2,7 @@
  * `tickring replay`: a client of the historical feed (built on tickring/client) that prints frames as
  * JSON lines (`--json`) or one readable line each, with a progress line on stderr for bounded replays.
  */
+import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import {
   ClientError,
@@ -9,6 +10,7 @@ import {
   type Position,
   type SubscribeOptions,
   TickringClient,
+  type TokenSource,
 } from "../client/index.js";
 import { exitCodeOf, isErrorCode, OptionError, TickringError } from "../errors.js";
 import { frameToObject } from "../frame/json.js";
@@ -33,19 +35,49 @@ export function registerReplayCommand(program: Command): void {
       `reconnect attempts in a row after a lost connection before giving up (default: ${DEFAULT_RECONNECT_ATTEMPTS})`,
     )
     .option("--json", "print each frame as one JSON line")
+    .option(
+      "--token <token>",
+      "token of a daemon with auth on (visible to other users in ps: prefer --token-file)",
+    )
+    .option(
+      "--token-file <file>",
+      "file holding the token, read again for each connection and before the token expires (so a long --live replay can be kept going by rewriting the file)",
+    )
     .action(async (flags: Record<string, string | boolean | undefined>) => {
       const request = replayRequest(flags);
+      const token = tokenOf(flags);
       const maxAttempts =
         flags.reconnectAttempts === undefined
           ? DEFAULT_RECONNECT_ATTEMPTS
           : count(String(flags.reconnectAttempts), "--reconnect-attempts");
       try {
-        await replay(String(flags.url), request, maxAttempts, flags.json === true);
+        await replay(String(flags.url), request, maxAttempts, flags.json === true, token);
       } catch (err) {
         if (!(err instanceof ClientError)) throw err;
         fail(err);
       }
     });
+}
+
+/** `--token`, or a callback reading `--token-file` (checked once now: a missing file fails at once). */
+function tokenOf(flags: Record<string, string | boolean | undefined>): TokenSource | undefined {
+  if (flags.token !== undefined && flags.tokenFile !== undefined) {
+    throw new OptionError("--token", "give --token or --token-file, not both");
+  }
+  if (flags.tokenFile === undefined) return flags.token === undefined ? undefined : String(flags.token);
+  const path = String(flags.tokenFile);
+  const read = (): string => {
+    try {
+      return readFileSync(path, "utf8").trim();
+    } catch (err) {
+      throw new OptionError(
+        "--token-file",
+        `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`,
+      );
+    }
+  };
+  read();
+  return read;
 }
 
 /** The subscription the flags ask for; throws an OptionError (exit 2) naming a bad flag. */
@@ -74,6 +106,7 @@ async function replay(
   request: SubscribeOptions,
   maxAttempts: number,
   json: boolean,
+  token: TokenSource | undefined,
 ): Promise<void> {
   const from = request.from!;
   const to = request.to;
@@ -85,7 +118,7 @@ async function replay(
     throw err;
   });
   let printed = 0;
-  const client = new TickringClient({ url, reconnect: { initialMs: 100, maxMs: 2000, maxAttempts } });
+  const client = new TickringClient({ url, token, reconnect: { initialMs: 100, maxMs: 2000, maxAttempts } });
   try {
     await new Promise<void>((resolve, reject) => {
       client

@@ -36,7 +36,10 @@ export function registerSnapshotCommands(program: Command): void {
       "--url <url>",
       "a running daemon, e.g. http://127.0.0.1:9420 (snapshot goes to its <data>/snapshots/)",
     )
-    .option("--token <token>", "admin token of that daemon (--admin-token)")
+    .option(
+      "--token <token>",
+      "admin token of that daemon: its --admin-token, or with auth on a token with admin",
+    )
     .option("--progress", "draw a progress bar on stderr even when it is not a terminal")
     .action(
       run(

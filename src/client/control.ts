@@ -9,7 +9,9 @@ export type Control =
   | { op: "subscribed"; feed: string; seq: number | undefined; fromSeq: number | undefined }
   | { op: "replay_done"; lastSeq: number; live: boolean }
   | { op: "gap"; from: number; to: number; retired: boolean }
-  | { op: "error"; code: string; message: string; incident: string | undefined }
+  | { op: "error"; code: string; message: string; id: unknown; incident: string | undefined }
+  /** The token was accepted; `exp` in seconds since the epoch, undefined when it has none (or auth is off). */
+  | { op: "authenticated"; exp: number | undefined }
   | { op: "other" };
 
 /** The control message in `text`, or a sentence saying why it is malformed. */
@@ -52,8 +54,11 @@ export function parseControl(text: string): Control | string {
         op: "error",
         code: o.code,
         message: o.message,
+        id: o.id,
         incident: typeof o.incident === "string" ? o.incident : undefined,
       };
+    case "authenticated":
+      return { op: "authenticated", exp: typeof o.exp === "number" ? o.exp : undefined };
     default:
       return { op: "other" };
   }

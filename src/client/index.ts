@@ -14,7 +14,7 @@
  * first needed (test/client/browser-safe.test.ts keeps it so).
  */
 import type { Frame } from "../frame/generated/tickring/fb/frame.js";
-import type { ClientOptions, WebSocketConstructor } from "./options.js";
+import type { ClientOptions, TokenSource, WebSocketConstructor } from "./options.js";
 import { type Backoff, resolveReconnect } from "./options.js";
 import {
   ClientSubscription,
@@ -25,7 +25,13 @@ import {
 
 export type { Frame };
 export { ClientError, type ConnectionFailureCode, describeFailure } from "./errors.js";
-export type { ClientOptions, ReconnectOptions, WebSocketConstructor, WebSocketLike } from "./options.js";
+export type {
+  ClientOptions,
+  ReconnectOptions,
+  TokenSource,
+  WebSocketConstructor,
+  WebSocketLike,
+} from "./options.js";
 export type { Position, SubscribeOptions, Subscription, SubscriptionHandlers } from "./subscription.js";
 
 export class TickringClient {
@@ -33,11 +39,13 @@ export class TickringClient {
   private readonly backoff: Backoff | false;
   private ctor: WebSocketConstructor | undefined;
   private readonly subs = new Set<ClientSubscription>();
+  private readonly token: TokenSource | undefined;
 
   /** Throws a `BAD_OPTION` {@link ClientError} when `reconnect` is out of range. */
   constructor(options: ClientOptions) {
     this.url = `${options.url.replace(/\/+$/, "").replace(/\/v1\/feed$/, "")}/v1/feed`;
     this.backoff = resolveReconnect(options.reconnect);
+    this.token = options.token;
     // In Node, `ws` even where Node has a global WebSocket (22 and later): Node's says only "Received network
     // error" where `ws` says ECONNREFUSED or ENOTFOUND, and Node 22's fires no close after a failed connect.
     const inNode = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
@@ -59,8 +67,14 @@ export class TickringClient {
    */
   async subscribe(options: SubscribeOptions, handlers: SubscriptionHandlers): Promise<Subscription> {
     this.ctor ??= (await import("ws")).default as unknown as WebSocketConstructor;
-    const sub = new ClientSubscription(this.url, this.ctor, options, handlers, this.backoff, () =>
-      this.subs.delete(sub),
+    const sub = new ClientSubscription(
+      this.url,
+      this.ctor,
+      options,
+      handlers,
+      this.backoff,
+      () => this.subs.delete(sub),
+      this.token,
     );
     this.subs.add(sub);
     sub.connect();

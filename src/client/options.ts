@@ -34,9 +34,23 @@ export interface ReconnectOptions {
   maxAttempts?: number;
 }
 
+/**
+ * A token, or a callback that gives one (called for every connection and before each token expires, so
+ * it can fetch a fresh one from the application's issuer).
+ */
+export type TokenSource = string | (() => string | Promise<string>);
+
 export interface ClientOptions {
   /** Server base URL, e.g. `ws://127.0.0.1:9420` (the `/v1/feed` path is added). */
   url: string;
+  /**
+   * The token the server wants (docs/protocol.md "Authentication"), sent as the first message of each
+   * connection (`{"op":"auth"}`: no header, so browsers can, and never in the URL). A callback is asked
+   * again before the token expires and the fresh token is sent on the open connection; a plain string
+   * cannot be refreshed, and the subscription ends with `UNAUTHORIZED` once it expires.
+   * @default none (a server without authentication)
+   */
+  token?: TokenSource;
   /** WebSocket implementation. @default the `ws` package in Node, globalThis.WebSocket elsewhere */
   WebSocket?: WebSocketConstructor;
   /** Reconnecting after a lost connection; `false` ends the subscription instead. @default {} (the defaults of {@link ReconnectOptions}) */

@@ -6,7 +6,13 @@ import { FrameView, frameLength, frameSeq } from "../frame/codec.js";
 import type { Frame } from "../frame/generated/tickring/fb/frame.js";
 import { type Control, parseControl } from "./control.js";
 import { ClientError, closeFailure, describeFailure, socketFailure } from "./errors.js";
-import { type Backoff, backoffDelay, type WebSocketConstructor, type WebSocketLike } from "./options.js";
+import {
+  type Backoff,
+  backoffDelay,
+  type TokenSource,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from "./options.js";
 
 export type Position = { seq: number } | { time: string | Date };
 
@@ -67,9 +73,13 @@ export interface Subscription {
 const OPEN = 1;
 /**
  * How long after an error event the connection counts as gone if no close event came. Browsers and `ws`
- * send the close event right after; Node 22's WebSocket never does after a refused connection.
+ * send the close event right after; Node 22's WebSocket never does after a refused connect.
  */
 const CLOSE_AFTER_ERROR_MS = 100;
+/** A token is refreshed this long before it expires (or a quarter of its remaining life, if shorter). */
+const REFRESH_BEFORE_MS = 30_000;
+/** Timers take at most 2^31 − 1 ms: a refresh due later is scheduled in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class ClientSubscription implements Subscription {
   lastSeq = 0;
@@ -88,6 +98,9 @@ export class ClientSubscription implements Subscription {
   private liveFrom = Number.MAX_SAFE_INTEGER;
   private wentLive = false;
   private readonly view = new FrameView();
+  /** The server accepted this connection's token. */
+  private authed = false;
+  private refreshTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly url: string,
@@ -96,6 +109,7 @@ export class ClientSubscription implements Subscription {
     private readonly handlers: SubscriptionHandlers,
     private readonly backoff: Backoff | false,
     private readonly forget: () => void,
+    private readonly token: TokenSource | undefined = undefined,
   ) {
     this.accepted = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
   }
@@ -110,11 +124,12 @@ export class ClientSubscription implements Subscription {
       return;
     }
     this.ws = ws;
+    this.authed = false;
     ws.binaryType = "arraybuffer";
     // The error event (when there is one) says why; the close event that follows ends the connection.
     let failure: ClientError | undefined;
     ws.onopen = () => {
-      if (ws === this.ws) ws.send(JSON.stringify(this.request()));
+      if (ws === this.ws) this.start(ws);
     };
     ws.onmessage = (ev) => {
       if (ws !== this.ws) return;
@@ -146,6 +161,54 @@ export class ClientSubscription implements Subscription {
     this.settle.reject(
       new ClientError("CLOSED", "the subscription was closed before the server accepted it"),
     );
+  }
+
+  /** Sends the token first when there is one (the server reads it before anything else), then the request. */
+  private start(ws: WebSocketLike): void {
+    if (this.token === undefined) {
+      ws.send(JSON.stringify(this.request()));
+      return;
+    }
+    this.tokenNow().then(
+      (token) => {
+        if (ws !== this.ws) return;
+        ws.send(JSON.stringify({ op: "auth", token }));
+        ws.send(JSON.stringify(this.request()));
+      },
+      (err: unknown) => {
+        const why = `the token callback failed: ${(err as Error)?.message ?? err}`;
+        if (ws === this.ws) this.drop(new ClientError("CONNECTION_FAILED", why, { cause: err }));
+      },
+    );
+  }
+
+  private tokenNow(): Promise<string> {
+    const source = this.token!;
+    return typeof source === "function" ? Promise.resolve().then(source) : Promise.resolve(source);
+  }
+
+  /** Asks the token callback for a fresh token before `exp` (seconds) and sends it on this connection. */
+  private scheduleRefresh(exp: number | undefined): void {
+    clearTimeout(this.refreshTimer);
+    if (exp === undefined || typeof this.token !== "function") return;
+    const left = exp * 1000 - Date.now();
+    const delay = Math.max(0, left - Math.min(REFRESH_BEFORE_MS, left / 4));
+    if (delay > MAX_TIMER_MS) {
+      this.refreshTimer = setTimeout(() => this.scheduleRefresh(exp), MAX_TIMER_MS);
+      return;
+    }
+    const ws = this.ws;
+    this.refreshTimer = setTimeout(() => {
+      this.tokenNow().then(
+        (token) => {
+          if (ws !== undefined && ws === this.ws && ws.readyState === OPEN) {
+            ws.send(JSON.stringify({ op: "auth", token }));
+          }
+        },
+        // No fresh token: the server closes the connection at exp, and reconnecting asks again.
+        () => {},
+      );
+    }, delay);
   }
 
   /** The first request, or after a loss: a replay from the next seq that turns live. */
@@ -201,7 +264,15 @@ export class ClientSubscription implements Subscription {
         // Frames were skipped for us: start again from the last one we have.
         else this.resubscribe();
         return;
+      case "authenticated":
+        this.authed = true;
+        this.scheduleRefresh(msg.exp);
+        return;
       case "error":
+        if (msg.id === undefined && this.recoverable(msg.code)) {
+          this.drop(new ClientError(msg.code, msg.message));
+          return;
+        }
         this.fail(new ClientError(msg.code, msg.message, { incident: msg.incident }));
         return;
       case "other":
@@ -227,6 +298,16 @@ export class ClientSubscription implements Subscription {
       }
       off += len;
     }
+  }
+
+  /**
+   * Whether a connection-level refusal is worth a new connection: the token expired or its refresh was
+   * refused while the callback can give another, or the subject's connection limit was reached while
+   * resuming (the connection being replaced may still count). A first token refused ends the subscription.
+   */
+  private recoverable(code: string): boolean {
+    if (code === "UNAUTHORIZED") return this.authed && typeof this.token === "function";
+    return code === "LIMIT_REACHED" && !this.authed && this.wasAccepted;
   }
 
   /** Leaves the current connection and subscribes again at once, from the next seq. */
@@ -281,6 +362,7 @@ export class ClientSubscription implements Subscription {
   private leave(why: string): void {
     const ws = this.ws;
     this.ws = undefined;
+    clearTimeout(this.refreshTimer);
     if (ws !== undefined && ws.readyState <= OPEN) ws.close(1000, why);
   }
 }

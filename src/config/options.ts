@@ -68,8 +68,16 @@ export interface ServeOptions {
   heartbeatMs: number;
   /** pino level. @default "info" */
   logLevel: string;
-  /** Bearer token for `/v1/admin/*`; unset = admin endpoints open on the bound interface. */
+  /** Bearer token for `/v1/admin/*` (auth off only); unset = admin endpoints open on loopback. */
   adminToken: string | undefined;
+  /** File holding the HS256 secret tokens are signed with; auth is on when this or `authJwks` is set. */
+  authSecretFile: string | undefined;
+  /** File holding a JSON Web Key Set of the public keys tokens are signed with (RS256, ES256, EdDSA). */
+  authJwks: string | undefined;
+  /** Serve beyond loopback without auth (said in the log and in /healthz). @default false */
+  insecure: boolean;
+  /** Browser origins allowed to open WebSockets; unset = any on /v1/feed, none on /v1/ingest. */
+  allowedOrigins: string[] | undefined;
   /** Drop sealed WAL segments older than this, ms, once the store holds them. @default keep all */
   retainWalMs: number | undefined;
   /** Drop the oldest sealed WAL segments while the WAL is larger, once the store holds them. @default keep all */
@@ -165,6 +173,10 @@ export function defaultServeOptions(): ServeOptions {
     heartbeatMs: 1000,
     logLevel: "info",
     adminToken: undefined,
+    authSecretFile: undefined,
+    authJwks: undefined,
+    insecure: false,
+    allowedOrigins: undefined,
     retainWalMs: undefined,
     retainWalBytes: undefined,
     retainStoreMs: undefined,
@@ -300,8 +312,28 @@ const SPECS: { [K in keyof ServeOptions]: Spec<ServeOptions[K]> } = {
   },
   adminToken: {
     flag: "admin-token",
-    help: "bearer token required by /v1/admin/*",
-    kind: optional(text("token"), "none: admin endpoints open on the bound interface"),
+    help: "bearer token required by /v1/admin/* when auth is off",
+    kind: optional(text("token"), "none: admin endpoints open on loopback"),
+  },
+  authSecretFile: {
+    flag: "auth-secret-file",
+    help: "file holding the HS256 secret tokens are signed with (turns auth on; re-read on SIGHUP)",
+    kind: optional(text("file"), "none"),
+  },
+  authJwks: {
+    flag: "auth-jwks",
+    help: "file holding a JWKS of public keys tokens are signed with, RS256/ES256/EdDSA (turns auth on; re-read on SIGHUP)",
+    kind: optional(text("file"), "none"),
+  },
+  insecure: {
+    flag: "insecure",
+    help: "serve beyond loopback without auth (anyone who reaches the port may publish and subscribe)",
+    kind: onOff(),
+  },
+  allowedOrigins: {
+    flag: "allowed-origins",
+    help: "browser origins allowed to open WebSockets, e.g. https://app.example.com,https://b.example.com",
+    kind: optional(origins(), "any origin on /v1/feed, none on /v1/ingest"),
   },
   retainWalMs: {
     flag: "retain-wal",
@@ -503,7 +535,10 @@ export function resolveCliServeOptions({ flags = {}, env = {} }: CliSources): Se
   return merge(layers);
 }
 
-/** Defaults, then each layer in turn (later ones win), every value through its option's parser. */
+/**
+ * Defaults, then each layer in turn (later ones win), every value through its option's parser; then the
+ * rules between options ({@link checkExposure}, {@link checkReplication}).
+ */
 function merge(layers: Entry[][]): ServeOptions {
   const out = defaultServeOptions() as unknown as Record<string, unknown>;
   const written = new Map<keyof ServeOptions, string>();
@@ -514,8 +549,42 @@ function merge(layers: Entry[][]): ServeOptions {
       written.set(key, name);
     }
   }
-  checkReplication(out as unknown as ServeOptions, written);
-  return out as unknown as ServeOptions;
+  const o = out as unknown as ServeOptions;
+  checkExposure(o, written);
+  checkReplication(o, written);
+  return o;
+}
+
+/** Whether `host` binds only loopback (then only local users can reach the port). */
+export function isLoopbackHost(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^(::ffff:)?127\./i.test(host);
+}
+
+/** Whether tokens are verified: a secret or public keys were given. */
+export function authOn(o: ServeOptions): boolean {
+  return o.authSecretFile !== undefined || o.authJwks !== undefined;
+}
+
+/**
+ * Safe defaults: without auth the daemon serves only loopback, unless `--insecure` says to serve beyond it
+ * anyway; with auth on, `--admin-token` has no use (the token's `admin` claim decides) and is refused
+ * rather than ignored. Throws naming the option as written.
+ */
+function checkExposure(o: ServeOptions, written: Map<keyof ServeOptions, string>): void {
+  const name = (k: keyof ServeOptions) => written.get(k) ?? `--${SPECS[k].flag}`;
+  if (!authOn(o) && !o.insecure && !isLoopbackHost(o.host)) {
+    throw new OptionError(
+      name("host"),
+      `${o.host} is reachable beyond this machine and auth is off: give --auth-secret-file or --auth-jwks ` +
+        "(tickring token create mints tokens), or --insecure to serve without authentication",
+    );
+  }
+  if (authOn(o) && o.adminToken !== undefined) {
+    throw new OptionError(
+      name("adminToken"),
+      'not used when auth is on (--auth-secret-file, --auth-jwks): give admin tokens the claim "admin": true',
+    );
+  }
 }
 
 /**
@@ -761,16 +830,44 @@ function intOf(allowed: readonly number[]): Kind<number> {
   };
 }
 
-/** A switch: a bare flag is true; text must be true or false. */
+/** A switch: a bare flag is true; text must be true or false (1 or 0, as environment variables often say). */
 function onOff(): Kind<boolean> {
   return {
     arg: "",
     parse: (v, name) => {
-      if (v === true || v === "true" || v === "") return true;
-      if (v === false || v === "false") return false;
+      if (v === true || v === "true" || v === "1" || v === "") return true;
+      if (v === false || v === "false" || v === "0") return false;
       throw new OptionError(name, `expected true or false, got ${show(v)}`);
     },
     show: (v) => (v ? "on" : "off"),
+  };
+}
+
+/** Web origins (`https://app.example.com:8443`): a list, or text separated by commas. */
+function origins(): Kind<string[]> {
+  return {
+    arg: "<origins>",
+    parse: (v, name) => {
+      const list = typeof v === "string" ? v.split(",").map((x) => x.trim()) : v;
+      if (!Array.isArray(list) || list.length === 0)
+        throw new OptionError(name, `expected origins, got ${show(v)}`);
+      return list.map((x: unknown) => {
+        let origin: string | undefined;
+        try {
+          origin = typeof x === "string" ? new URL(x).origin : undefined;
+        } catch {
+          origin = undefined;
+        }
+        if (origin === undefined || origin === "null" || origin !== x) {
+          throw new OptionError(
+            name,
+            `expected an origin like https://app.example.com (no path), got ${show(x)}`,
+          );
+        }
+        return origin;
+      });
+    },
+    show: (v) => v.join(","),
   };
 }
 

@@ -4,8 +4,9 @@
  * them in the reverse order. The embedding API ({@link Tickring}) is a thin facade over it.
  */
 import { hostname } from "node:os";
+import { type AuthKeys, readAuthKeys } from "../auth/keys.js";
 import { clockOffsetNs } from "../clock.js";
-import { feedLimitsOf, type ServeOptions } from "../config/options.js";
+import { authOn, feedLimitsOf, isLoopbackHost, type ServeOptions } from "../config/options.js";
 import { formatDuration } from "../config/duration.js";
 import type { IncidentLogger, TickringError } from "../errors.js";
 import { frameTsRecvApprox } from "../frame/codec.js";
@@ -83,16 +84,21 @@ export class Daemon {
     private readonly shared: Float64Array,
     private readonly dataDir: DataDir,
     private readonly acked: AckedSeqFile,
+    /** The keys tokens are verified with (replaced on SIGHUP); undefined = auth off. */
+    private readonly auth: { keys: AuthKeys | undefined },
   ) {}
 
   /** Recovers the data directory and starts serving; see the module doc. */
   static async start(given: ServeOptions, log: Logger): Promise<Daemon> {
     const transport = selectTransport(given.transport, given.workers);
     const opts = { ...given, workers: transport.workers };
+    // Unusable key files fail the start before anything is opened.
+    const { keys, warnings } = readAuthKeys(opts);
+    for (const w of warnings) log.warn(w);
     // Created and locked before anything reads it: a second daemon's WAL open would cut the first's tail.
     const dataDir = await openDataDir(opts.data);
     try {
-      return await Daemon.compose(opts, log, dataDir, transport);
+      return await Daemon.compose(opts, log, dataDir, { keys }, transport);
     } catch (err) {
       dataDir.release();
       throw err;
@@ -103,6 +109,7 @@ export class Daemon {
     opts: ServeOptions,
     log: Logger,
     dataDir: DataDir,
+    auth: { keys: AuthKeys | undefined },
     transport: TransportSelection,
   ): Promise<Daemon> {
     const { walDir, storeDir } = dataDir;
@@ -195,6 +202,8 @@ export class Daemon {
     });
     metricsSlot.metrics = metrics;
     const connectionsPerIp = SharedCounts.allocate();
+    const connectionsPerSub = SharedCounts.allocate();
+    const insecure = !authOn(opts) && !isLoopbackHost(opts.host);
     const pool = new WorkerPool({
       count: opts.workers,
       host: opts.host,
@@ -217,6 +226,10 @@ export class Daemon {
         heartbeatMs: opts.heartbeatMs,
         delayMs: opts.delayMs,
         adminToken: opts.adminToken,
+        auth: auth.keys,
+        insecure,
+        allowedOrigins: opts.allowedOrigins,
+        connectionsPerSub,
         logLevel: opts.logLevel,
         transport: transport.name,
         connectionsPerIp,
@@ -251,6 +264,7 @@ export class Daemon {
       shared,
       dataDir,
       acked,
+      auth,
     );
     slot.admin = new AdminHttp({
       metrics,
@@ -301,15 +315,41 @@ export class Daemon {
       d.demo.start();
     }
     log.info(
-      { ...readyFields(opts, pool.port, transport, describeRetention(opts)), seq: report.lastSeq },
+      {
+        ...readyFields(opts, pool.port, transport, describeRetention(opts), describeAuth(opts)),
+        seq: report.lastSeq,
+      },
       "tickring serving",
     );
+    if (insecure) {
+      log.warn(
+        { host: opts.host, insecure: true },
+        "serving beyond loopback WITHOUT authentication (--insecure): anyone who reaches the port may publish, subscribe and snapshot",
+      );
+    }
     return d;
   }
 
   private admin!: AdminHttp;
   /** The transport serving, and why (`/v1/stats` → `transport`). */
   transport!: TransportSelection;
+
+  /**
+   * Re-reads the auth key files (SIGHUP) and hands the keys to every worker; connections keep their
+   * tokens. A file that cannot be used is logged and the keys in force stay.
+   */
+  reloadAuthKeys(): void {
+    if (this.auth.keys === undefined) return;
+    try {
+      const { keys, warnings } = readAuthKeys(this.options);
+      for (const w of warnings) this.log.warn(w);
+      this.auth.keys = keys;
+      for (let w = 0; w < this.options.workers; w++) this.pool.post(w, { t: "auth-keys", keys: keys! });
+      this.log.info({ auth: describeAuth(this.options) }, "auth keys re-read");
+    } catch (err) {
+      this.log.error({ err }, "auth keys not re-read: the keys in force stay");
+    }
+  }
 
   /**
    * `/v1/stats`: the metrics' readings, and the oldest seq and time history still holds (null when the disk
@@ -446,6 +486,14 @@ function retentionOf(o: ServeOptions): RetentionOptions {
     storeMaxAgeMs: o.retainStoreMs,
     storeMaxBytes: o.retainStoreBytes,
   };
+}
+
+/** How tokens are verified, for the log. */
+function describeAuth(o: ServeOptions): string {
+  const parts: string[] = [];
+  if (o.authSecretFile !== undefined) parts.push(`HS256 secret ${o.authSecretFile}`);
+  if (o.authJwks !== undefined) parts.push(`public keys ${o.authJwks}`);
+  return parts.length === 0 ? "off" : parts.join(", ");
 }
 
 /** The retention in force, for the start-up log: "keep everything" says so out loud. */

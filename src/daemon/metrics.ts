@@ -42,6 +42,13 @@ const WORKER_COUNTERS: Partial<Record<WorkerField, [string, string]>> = {
   caughtUp: ["tickring_ring_catchup_frames_total", "Frames a lapped worker re-read from the WAL"],
   ingestMessages: ["tickring_ingest_messages_total", "Ingest WebSocket messages accepted"],
   ingestRejected: ["tickring_ingest_rejected_total", "Ingest WebSocket messages rejected"],
+  authRefused: ["tickring_auth_refused_total", "Authentications refused: no, bad or expired token"],
+  authForbidden: [
+    "tickring_auth_forbidden_total",
+    "Requests of authenticated clients refused: a permission, an entitlement or a limit of the token",
+  ],
+  authExpired: ["tickring_auth_expired_total", "Connections closed at their token's expiry"],
+  adminActions: ["tickring_admin_actions_total", "Requests to /v1/admin/*, answered or refused"],
 };
 const WORKER_GAUGES: Partial<Record<WorkerField, [string, string]>> = {
   connections: ["tickring_connections", "Open WebSocket connections"],

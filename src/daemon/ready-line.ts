@@ -26,6 +26,7 @@ export function readyFields(
   port: number,
   t: TransportSelection,
   retention: string,
+  auth: string,
 ): Record<string, unknown> {
   const host = connectHost(o.host);
   return {
@@ -39,10 +40,7 @@ export function readyFields(
     demo: o.demo === false ? "off" : `${o.demo.symbols} symbols, ${o.demo.rate} ticks/s`,
     fsync: o.fsync,
     retention,
-    auth:
-      o.adminToken === undefined
-        ? "none: /v1/admin/* is open to anyone who reaches the port"
-        : "/v1/admin/* needs the bearer token",
+    auth,
     data: o.data,
   };
 }

@@ -75,6 +75,17 @@ export class Tickring {
     return this.daemon.writer.sequenceTicks(ticks);
   }
 
+  /**
+   * Re-reads the `--auth-secret-file` and `--auth-jwks` files (what SIGHUP does): tokens presented from
+   * now on are verified with the new keys; open connections keep theirs. A file that cannot be used is
+   * logged and the keys in force stay. While a replication node's daemon starts again, the one that
+   * started re-reads them once it serves (the files may have changed after its start read them).
+   */
+  reloadAuthKeys(): void {
+    if (this.restarting === undefined) this.daemon.reloadAuthKeys();
+    else void this.restarting.then(() => this.daemon.reloadAuthKeys());
+  }
+
   /** Readings of `/v1/stats`. */
   stats(): Promise<Record<string, unknown>> {
     return this.daemon.stats();

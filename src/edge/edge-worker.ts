@@ -6,6 +6,7 @@
  * directory — are handed in, so the thread entry (worker.ts) only wires them.
  */
 import { clearInterval, setInterval, setTimeout } from "node:timers";
+import { isLoopbackHost } from "../config/options.js";
 import { ERROR_CODES, type ErrorCode, type IncidentLogger, TickringError } from "../errors.js";
 import { JsonRenderer } from "../frame/json-render.js";
 import { IngestDecoder } from "../publisher/ingest/decoder.js";
@@ -45,7 +46,15 @@ import {
   workerBase,
 } from "../threads/shared-state.js";
 import type { Socket } from "../transport/socket.js";
-import { type App, type ListenToken, bytesText, type Transport } from "../transport/transport.js";
+import {
+  type App,
+  bytesText,
+  type ListenToken,
+  type Message,
+  type Transport,
+} from "../transport/transport.js";
+import { AuthAudit, type AuthCounters } from "./auth-audit.js";
+import { AuthGate, type GateConn } from "./auth-gate.js";
 import { HttpProxy } from "./http-proxy.js";
 import { createApp } from "./routes.js";
 
@@ -63,11 +72,12 @@ const MIN_SEND_LIMIT = 64 * 1024;
 /** How often the worker's counters are copied to shared state. */
 const STATS_EVERY_MS = 200;
 
-/** One client connection, either route's: the transport's user data. */
-interface Conn extends FeedSession, IngestSession {
+/**
+ * One client connection, either route's: the transport's user data, from its upgrade request on. Its
+ * address counts against `--max-connections-per-ip` from the upgrade to the close.
+ */
+interface Conn extends FeedSession, IngestSession, GateConn {
   kind: "feed" | "ingest";
-  /** The client's address, counted against `--max-connections-per-ip` from the upgrade to the close. */
-  ip: string;
 }
 
 /** The seams a worker runs on. */
@@ -87,6 +97,9 @@ export class EdgeWorker {
   private nextConnId: number;
   private readonly counters: FeedCounters = newFeedCounters();
   private readonly ingestCounters = { messages: 0, ticks: 0, rejected: 0 };
+  private readonly authCounters: AuthCounters = { refused: 0, forbidden: 0, expired: 0, adminActions: 0 };
+  private readonly gate: AuthGate;
+  private readonly audit: AuthAudit;
   private readonly reader: RingReader;
   private readonly pump: RingPump;
   private readonly lvc: LastValueCache;
@@ -181,6 +194,17 @@ export class EdgeWorker {
       connection: (id) => this.conns.get(id),
     });
     this.proxy = new HttpProxy((msg) => s.post(msg));
+    this.audit = new AuthAudit(s.log, this.authCounters);
+    this.gate = new AuthGate({
+      keys: init.auth,
+      allowedOrigins: init.allowedOrigins,
+      connectionsPerSub: new SharedCounts(init.connectionsPerSub),
+      audit: this.audit,
+      deliver: (conn, message, isBinary) =>
+        (conn as Conn).kind === "feed"
+          ? this.feeds.request(conn as Conn, bytesText(message))
+          : this.ingestMessage(conn as Conn, message, isBinary),
+    });
     this.app = createApp<Conn>(s.transport, {
       feed: {
         open: (conn, ws) => {
@@ -189,7 +213,9 @@ export class EdgeWorker {
           this.feedConns++;
           this.shareSendBuffer();
         },
-        message: (conn, message) => this.feeds.request(conn, bytesText(message)),
+        message: (conn, message) => {
+          if (!this.gate.intercept(conn, message, false)) this.feeds.request(conn, bytesText(message));
+        },
         drain: (conn) => {
           this.feeds.drained(conn);
           finishPendingClose(conn);
@@ -207,8 +233,7 @@ export class EdgeWorker {
           this.ingest.open(conn);
         },
         message: (conn, message, isBinary) => {
-          this.ingest.message(conn, message, isBinary);
-          if (!this.settling) void this.settleIngest();
+          if (!this.gate.intercept(conn, message, isBinary)) this.ingestMessage(conn, message, isBinary);
         },
         drain: () => {},
         close: (conn) => {
@@ -218,11 +243,14 @@ export class EdgeWorker {
       },
       onHandlerError: (err, incident) =>
         s.log.error({ err, incident }, "connection handler failed: connection closed"),
-      admit: (ip) => this.admit(ip),
-      health: () => health(shared),
+      admit: (req) => this.admit(req as Conn),
+      authorize: (ask) => this.gate.authorize(ask),
+      adminDone: (ask, action, status, code) => this.audit.adminAction(ask, action, status, code),
+      health: () => health(shared, init.insecure),
       proxy: this.proxy,
       adminToken: init.adminToken,
-      loopbackOnly: isLoopback(init.host),
+      auth: this.gate.on,
+      loopbackOnly: isLoopbackHost(init.host),
       feedMessageBytes: FEED_MESSAGE_BYTES,
       ingestMessageBytes: init.maxMessageBytes,
       backpressureBytes: init.backpressureBytes,
@@ -282,6 +310,9 @@ export class EdgeWorker {
       case "http-reply":
         this.proxy.answer(msg);
         return;
+      case "auth-keys":
+        this.gate.setKeys(msg.keys);
+        return;
       case "shutdown":
         this.shutdown();
         return;
@@ -303,16 +334,28 @@ export class EdgeWorker {
     this.sendLimit.bytes = Math.max(MIN_SEND_LIMIT, Math.min(backpressureBytes, share));
   }
 
-  /** A client at `ip` may open a connection unless it holds its limit over all workers already. */
-  private admit(ip: string): TickringError | undefined {
+  /** A publisher's message for the ingest endpoint; the loop that settles answers runs while any wait. */
+  private ingestMessage(conn: Conn, message: Message, isBinary: boolean): void {
+    this.ingest.message(conn, message, isBinary);
+    if (!this.settling) void this.settleIngest();
+  }
+
+  /**
+   * A client may open a connection unless the gate refuses it (origin, token) or its address holds its
+   * limit over all workers already.
+   */
+  private admit(req: Conn): TickringError | undefined {
+    const refused = this.gate.admit(req);
+    if (refused !== undefined) return refused;
     const limit = this.s.init.maxConnectionsPerIp;
-    if (this.connectionsPerIp.tryAcquire(ip, limit)) return undefined;
+    if (this.connectionsPerIp.tryAcquire(req.ip, limit)) return undefined;
     return new TickringError("LIMIT_REACHED", `at most ${limit} connections per client address`);
   }
 
   private closeConn(conn: Conn): void {
     this.conns.delete(conn.id);
     this.connectionsPerIp.release(conn.ip);
+    this.gate.closed(conn);
   }
 
   private openConn(conn: Conn, ws: Socket, kind: Conn["kind"]): void {
@@ -322,6 +365,7 @@ export class EdgeWorker {
     conn.closed = false;
     conn.sender = corkedSender(ws);
     this.conns.set(conn.id, conn);
+    this.gate.opened(conn);
   }
 
   /**
@@ -400,6 +444,10 @@ export class EdgeWorker {
     s[base + W.ingestMessages] = this.ingestCounters.messages;
     s[base + W.ingestTicks] = this.ingestCounters.ticks;
     s[base + W.ingestRejected] = this.ingestCounters.rejected;
+    s[base + W.authRefused] = this.authCounters.refused;
+    s[base + W.authForbidden] = this.authCounters.forbidden;
+    s[base + W.authExpired] = this.authCounters.expired;
+    s[base + W.adminActions] = this.authCounters.adminActions;
   }
 }
 
@@ -408,27 +456,27 @@ function codeAt(slot: number): ErrorCode | undefined {
   return slot > 0 ? ERROR_CODES[slot - 1] : undefined;
 }
 
-/** Whether `host` binds only loopback (then only local users can reach the port). */
-function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || /^127\./.test(host);
-}
-
 /**
  * `/healthz` from the shared state: 200 with the durable seq when serving (a replication follower's too,
  * saying it takes no ingest); 503 with the recovery's progress while starting, or with the reason ingest is
- * refused (`read_only`, e.g. DISK_FULL, or NOT_READY while a node joins or takes over) while the feeds serve.
+ * refused (`read_only`, e.g. DISK_FULL, or NOT_READY while a node joins or takes over) while the feeds serve;
+ * `"insecure":true` while serving beyond loopback without auth (`--insecure`).
  */
-function health(shared: Float64Array): { status: number; body: string } {
+function health(shared: Float64Array, insecure: boolean): { status: number; body: string } {
+  const flag = insecure ? `,"insecure":true` : "";
   if (shared[STATUS_STATE] !== STATE_READY) {
-    return { status: 503, body: `{"status":"starting","progress":${shared[STATUS_RECOVERY_PERCENT]}}` };
+    return {
+      status: 503,
+      body: `{"status":"starting","progress":${shared[STATUS_RECOVERY_PERCENT]}${flag}}`,
+    };
   }
   const seq = shared[STATUS_DURABLE_SEQ];
   const refused = codeAt(shared[STATUS_INGEST_REFUSED]);
   // A follower of a replication group takes no ingest by design: it is healthy, serving its feeds.
   if (refused === "READ_ONLY")
-    return { status: 200, body: `{"status":"ok","seq":${seq},"ingest":"READ_ONLY"}` };
+    return { status: 200, body: `{"status":"ok","seq":${seq},"ingest":"READ_ONLY"${flag}}` };
   // Serving, but not taking ingest (a full disk): a supervisor or a load balancer should know why.
   if (refused !== undefined)
-    return { status: 503, body: `{"status":"read_only","reason":"${refused}","seq":${seq}}` };
-  return { status: 200, body: `{"status":"ok","seq":${seq}}` };
+    return { status: 503, body: `{"status":"read_only","reason":"${refused}","seq":${seq}${flag}}` };
+  return { status: 200, body: `{"status":"ok","seq":${seq}${flag}}` };
 }

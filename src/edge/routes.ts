@@ -8,6 +8,15 @@
  * our limit is enforced here, where a close frame with 1009 and a reason can be sent. A message over the
  * transport's ceiling is still cut before it is buffered: that keeps memory per connection bounded. A text
  * message that is not UTF-8 is cut before any handler runs (uWS: 1006, `ws`: 1007).
+ *
+ * WebSocket upgrades are admitted or refused synchronously, in the upgrade handler: this uWebSockets.js
+ * (20.30) may cut a socket upgraded later inside `res.cork` right after its `open` (1006: the cork's
+ * connection-close check reads the HTTP state from memory the WebSocket now owns, uWebSockets#1929), and
+ * outside a cork it warns on every upgrade; the `ws` transport, too, takes the upgrade's answer only
+ * synchronously. So what needs a token's signature, which jose checks
+ * asynchronously, happens after the upgrade (src/edge/auth-gate.ts). An HTTP request that needs a permission
+ * (`authorize`) is answered once it is known: its headers copied out first (a transport's request lives only
+ * during the handler), the answer corked, and none when the client left meanwhile (`onAborted`).
  */
 import { errorJson, httpStatusOf, incidentId, TickringError } from "../errors.js";
 import type { Socket } from "../transport/socket.js";
@@ -31,6 +40,29 @@ export interface SocketHandlers<C> {
   close(conn: C): void;
 }
 
+/** What a WebSocket upgrade request presents, copied out of it; it becomes the connection's user data. */
+export interface UpgradeRequest {
+  /** The client's address. */
+  ip: string;
+  route: "feed" | "ingest";
+  /** The token of `Authorization: Bearer <token>` or `?token=<token>`, if any. */
+  token: string | undefined;
+  /** The `Origin` header (browsers send it), or "". */
+  origin: string;
+}
+
+/** An HTTP request that needs a permission (`/metrics`, `/v1/stats`, `/v1/admin/*`). */
+export interface HttpAsk {
+  ip: string;
+  token: string | undefined;
+  need: "metrics" | "admin";
+  /** Set by `authorize` once it knows the token's subject. */
+  sub?: string;
+}
+
+/** An HTTP request's admission: a refusal, or undefined to answer it; maybe later. */
+export type Verdict = TickringError | undefined | Promise<TickringError | undefined>;
+
 /** What the routes are built from. */
 export interface RouteOptions<C> {
   /**
@@ -42,15 +74,22 @@ export interface RouteOptions<C> {
   feed: SocketHandlers<C>;
   ingest: SocketHandlers<C>;
   /**
-   * A client at `ip` asks to open a WebSocket: an error refuses it before the upgrade (HTTP status of its
-   * code, one error body); undefined admits it, and the connection counts until its `close`.
+   * A client asks to open a WebSocket: an error refuses it before the upgrade (HTTP status of its code, one
+   * error body); undefined admits it, and `req` becomes the connection's user data: what it counts (its
+   * address) counts until its `close`.
    */
-  admit(ip: string): TickringError | undefined;
+  admit(req: UpgradeRequest): TickringError | undefined;
+  /** May `ask` be answered? Undefined = yes (auth off, or its token has the permission). */
+  authorize(ask: HttpAsk): Verdict;
+  /** An admin request was answered (`status`): for the audit log. */
+  adminDone(ask: HttpAsk, action: string, status: number, code: string | undefined): void;
   /** `/healthz`: status and JSON body. */
   health(): { status: number; body: string };
   proxy: HttpProxy;
-  /** Bearer token `/v1/admin/*` requires, if any. */
+  /** Bearer token `/v1/admin/*` requires, if any (auth off only: with auth on, the token's `admin` decides). */
   adminToken: string | undefined;
+  /** Whether tokens are verified (--auth-secret-file, --auth-jwks). */
+  auth: boolean;
   /** True when the daemon listens only on loopback: then admin needs no token (only local users reach it). */
   loopbackOnly: boolean;
   /** Largest message on `/v1/feed`. */
@@ -85,24 +124,45 @@ export function createApp<C extends object>(transport: Transport, o: RouteOption
       }
     }
   };
-  /** Upgrades to a WebSocket whose user data starts with the client's address, unless `admit` refuses it. */
-  const upgrade = (res: UpgradeResponse, req: HttpRequest, context: UpgradeContext): void => {
-    const ip = bytesText(res.getRemoteAddressAsText());
-    const refused = o.admit(ip);
-    if (refused !== undefined) {
-      sendError(res, refused);
-      return;
-    }
-    res.upgrade(
-      { ip },
-      req.getHeader("sec-websocket-key"),
-      req.getHeader("sec-websocket-protocol"),
-      req.getHeader("sec-websocket-extensions"),
-      context,
-    );
+  /** Upgrades to a WebSocket whose user data is the {@link UpgradeRequest}, unless `admit` refuses it. */
+  const upgrade =
+    (route: UpgradeRequest["route"]) =>
+    (res: UpgradeResponse, req: HttpRequest, context: UpgradeContext): void => {
+      const ask: UpgradeRequest = {
+        ip: bytesText(res.getRemoteAddressAsText()),
+        route,
+        token: tokenOf(req),
+        origin: req.getHeader("origin"),
+      };
+      const refused = o.admit(ask);
+      if (refused !== undefined) {
+        sendError(res, refused);
+        return;
+      }
+      res.upgrade(
+        ask,
+        req.getHeader("sec-websocket-key"),
+        req.getHeader("sec-websocket-protocol"),
+        req.getHeader("sec-websocket-extensions"),
+        context,
+      );
+    };
+  /** The same for an HTTP request that needs a permission: `go` answers it once authorized. */
+  const authorized = (
+    res: HttpResponse,
+    req: HttpRequest,
+    need: HttpAsk["need"],
+    go: (ask: HttpAsk) => void,
+  ) => {
+    const ask: HttpAsk = {
+      ip: bytesText(res.getRemoteAddressAsText()),
+      token: tokenOf(req),
+      need,
+    };
+    answer(res, o.authorize(ask), () => go(ask));
   };
   app.ws<C>("/v1/feed", {
-    upgrade,
+    upgrade: upgrade("feed"),
     maxPayloadLength: transportCeiling(o.feedMessageBytes),
     // The transport silently drops a send above maxBackpressure; the slow-consumer policy acts at backpressureBytes, and
     // the margin lets the message that crossed the limit through, so nothing is lost without a gap report.
@@ -123,7 +183,7 @@ export function createApp<C extends object>(transport: Transport, o: RouteOption
     close: (ws) => guard(ws, () => o.feed.close(ws.getUserData())),
   });
   app.ws<C>("/v1/ingest", {
-    upgrade,
+    upgrade: upgrade("ingest"),
     maxPayloadLength: transportCeiling(o.ingestMessageBytes),
     maxBackpressure: 1024 * 1024,
     idleTimeout: 120,
@@ -144,16 +204,25 @@ export function createApp<C extends object>(transport: Transport, o: RouteOption
       .writeHeader("content-type", "application/json")
       .end(body, true);
   });
-  app.get("/metrics", (res, req) => o.proxy.ask(res, "GET", req.getUrl()));
-  app.get("/v1/stats", (res, req) => o.proxy.ask(res, "GET", req.getUrl()));
+  for (const path of ["/metrics", "/v1/stats"]) {
+    app.get(path, (res, req) => authorized(res, req, "metrics", () => o.proxy.ask(res, "GET", path)));
+  }
   app.post("/v1/admin/*", (res, req) => {
     const url = req.getUrl();
     const refused = adminRefusal(req, o);
     if (refused !== undefined) {
+      o.adminDone(
+        { ip: bytesText(res.getRemoteAddressAsText()), token: undefined, need: "admin" },
+        url,
+        refused.status,
+        refused.code,
+      );
       sendError(res, refused);
       return;
     }
-    o.proxy.ask(res, "POST", url);
+    authorized(res, req, "admin", (ask) =>
+      o.proxy.ask(res, "POST", url, "", (status, code) => o.adminDone(ask, url, status, code)),
+    );
   });
   app.any("/*", (res, req) => {
     const what = `${req.getMethod().toUpperCase()} ${req.getUrl().slice(0, 100)}`;
@@ -166,13 +235,48 @@ export function createApp<C extends object>(transport: Transport, o: RouteOption
 const SIMPLE_CONTENT_TYPES = ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"];
 
 /**
- * Why an admin request is refused, if it is: a wrong or missing token (required unless the daemon listens
- * only on loopback), or signs of a browser page making it (cross-site request forgery: an `Origin` or a
- * cross-site `Sec-Fetch-Site`, a content type a form can send). Operators' tools send none of those.
+ * Runs `go` (corked) once `verdict` admits the request, or answers its refusal; nothing when the client left
+ * before a late verdict. uWS requires an abort handler on a response not answered at once (the `ws`
+ * transport takes one too).
+ */
+function answer(res: HttpResponse, verdict: Verdict, go: () => void): void {
+  if (!(verdict instanceof Promise)) {
+    if (verdict === undefined) go();
+    else sendError(res, verdict);
+    return;
+  }
+  let aborted = false;
+  res.onAborted(() => {
+    aborted = true;
+  });
+  verdict
+    .catch((err: unknown) => new TickringError("INTERNAL", "admission failed", { cause: err }))
+    .then((refused) => {
+      if (aborted) return;
+      if (refused === undefined) res.cork(go);
+      else sendError(res, refused);
+    });
+}
+
+/** The bearer token of `Authorization: Bearer <token>`, else of `?token=<token>`, else undefined. */
+function tokenOf(req: HttpRequest): string | undefined {
+  const m = /^\s*bearer\s+(\S+)\s*$/i.exec(req.getHeader("authorization"));
+  if (m !== null) return m[1];
+  const query = req.getQuery("token");
+  return query === "" || query === undefined ? undefined : query;
+}
+
+/**
+ * Why an admin request is refused, if it is: with auth off, a wrong or missing `--admin-token` (required
+ * unless the daemon listens only on loopback; with auth on, the token's `admin` claim decides), or signs of a
+ * browser page making it (cross-site request forgery: an `Origin` or a cross-site `Sec-Fetch-Site`, a content
+ * type a form can send). Operators' tools send none of those.
  */
 function adminRefusal(req: HttpRequest, o: RouteOptions<object>): TickringError | undefined {
   const auth = req.getHeader("authorization");
-  if (o.adminToken !== undefined) {
+  if (o.auth) {
+    // The token is checked by `authorize`.
+  } else if (o.adminToken !== undefined) {
     if (auth !== `Bearer ${o.adminToken}`)
       return new TickringError("UNAUTHORIZED", "admin token required: Authorization: Bearer <token>");
   } else if (!o.loopbackOnly) {
@@ -202,10 +306,9 @@ function tooLarge(ws: Socket, message: Message, limit: number): boolean {
 /** An error answer with the one error body; the connection is closed (no idle keep-alive at shutdown). */
 export function sendError(res: HttpResponse, err: TickringError): void {
   const status = httpStatusOf(err.code);
-  res.cork(() =>
-    res
-      .writeStatus(`${status} ${err.code}`)
-      .writeHeader("content-type", "application/json")
-      .end(errorJson(err), true),
-  );
+  res.cork(() => {
+    res.writeStatus(`${status} ${err.code}`).writeHeader("content-type", "application/json");
+    if (err.code === "UNAUTHORIZED") res.writeHeader("www-authenticate", 'Bearer realm="tickring"');
+    res.end(errorJson(err), true);
+  });
 }

@@ -11,6 +11,7 @@ import type { FeedLimits, SlowConsumerPolicy } from "../config/options.js";
 import { errnoOf, errorJson, type IncidentLogger, TickringError } from "../errors.js";
 import type { JsonRenderer } from "../frame/json-render.js";
 import { type DelayedFeed } from "./delayed-feed.js";
+import type { FeedAccess, FeedGrant } from "./feed-access.js";
 import { HistoryReader, type HistorySources, oldestSeq, seqAtTime } from "./history.js";
 import { parseFeedRequest, type SubscribeRequest } from "./protocol.js";
 import {
@@ -35,6 +36,8 @@ export interface FeedSession extends FeedConnection {
   symbols: number;
   /** Replays being resolved (time → seq) or running. */
   replaying: number;
+  /** What its token entitles it to; absent when the server runs without authentication. */
+  access?: FeedAccess;
 }
 
 /** What a {@link FeedEndpoint} is built from. */
@@ -163,11 +166,12 @@ export class FeedEndpoint {
 
   private subscribe(conn: FeedSession, req: SubscribeRequest): void {
     if (inUse(conn, req.id)) throw new TickringError("BAD_REQUEST", `subscription id ${req.id} is in use`);
+    const grant = conn.access?.admit(req);
     this.admit(conn, req);
     if (req.feed === "historical") {
       this.replaying++;
       conn.replaying++;
-      this.startReplay(conn, req).catch((err) => {
+      this.startReplay(conn, req, grant).catch((err) => {
         if (!conn.replays.has(req.id)) this.endReplay(conn, req.id);
         this.sendError(conn, err, req.id);
       });
@@ -176,7 +180,7 @@ export class FeedEndpoint {
     const sub = new RealtimeSubscription(
       req.id,
       conn,
-      new SymbolFilter(req.symbols),
+      new SymbolFilter(req.symbols, grant?.allow),
       req.format === "json",
       req.policy ?? this.o.slowConsumer,
     );
@@ -203,8 +207,11 @@ export class FeedEndpoint {
   /** Refuses a subscription past a limit (LIMIT_REACHED), else counts its symbols against its connection. */
   private admit(conn: FeedSession, req: SubscribeRequest): void {
     const l = this.o.limits;
-    if (this.subscriptions(conn) + conn.replaying - conn.replays.size >= l.subscriptions) {
-      throw new TickringError("LIMIT_REACHED", `at most ${l.subscriptions} subscriptions per connection`);
+    const byToken = conn.access?.maxSubscriptions ?? Number.POSITIVE_INFINITY;
+    const most = Math.min(l.subscriptions, byToken);
+    if (this.subscriptions(conn) + conn.replaying - conn.replays.size >= most) {
+      const whose = byToken === most ? " (its token's max_subscriptions)" : "";
+      throw new TickringError("LIMIT_REACHED", `at most ${most} subscriptions per connection${whose}`);
     }
     const weight = req.symbols === null ? 1 : req.symbols.length;
     if (conn.symbols + weight > l.symbols) {
@@ -243,9 +250,14 @@ export class FeedEndpoint {
   /**
    * Resolves a historical request to seqs and starts its replay. A `from` past the newest seq is refused; a
    * `from` older than what retention kept starts at the oldest seq kept, after a `gap` with
-   * `"reason":"retired"` naming the seqs that are gone for good.
+   * `"reason":"retired"` naming the seqs that are gone for good. A `from` before what the token may reach
+   * back to is refused.
    */
-  private async startReplay(conn: FeedSession, req: SubscribeRequest): Promise<void> {
+  private async startReplay(
+    conn: FeedSession,
+    req: SubscribeRequest,
+    grant: FeedGrant | undefined,
+  ): Promise<void> {
     const o = this.o;
     const newest = Math.max(o.dispatchedSeq(), o.writtenSeq());
     const from = req.from!;
@@ -256,6 +268,13 @@ export class FeedEndpoint {
     if (fromSeq > newest && !req.live && "timeNs" in from) {
       // A time after the newest frame: nothing to replay, and a bounded replay would never start.
       throw new TickringError("OUT_OF_RANGE", `from time is after the newest frame (seq ${newest})`);
+    }
+    if (grant !== undefined && grant.earliestNs > Number.NEGATIVE_INFINITY) {
+      const early =
+        "timeNs" in from
+          ? Number(from.timeNs) < grant.earliestNs
+          : fromSeq < (await seqAtTime(o.history, grant.earliestNs, 1, newest));
+      if (early) throw grant.tooEarly();
     }
     const to = req.to;
     const toSeq = req.live ? Number.MAX_SAFE_INTEGER : to !== undefined && "seq" in to ? to.seq : newest;
@@ -271,7 +290,7 @@ export class FeedEndpoint {
     }
     const plan: ReplayPlan = {
       id: req.id,
-      filter: new SymbolFilter(req.symbols),
+      filter: new SymbolFilter(req.symbols, grant?.allow),
       json: req.format === "json",
       toSeq,
       toTimeNs: to !== undefined && "timeNs" in to ? Number(to.timeNs) : Number.POSITIVE_INFINITY,

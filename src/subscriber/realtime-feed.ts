@@ -121,6 +121,8 @@ export class RealtimeSubscription {
 export class RealtimeFeed {
   private readonly subs = new Set<RealtimeSubscription>();
   private readonly wildcard: RealtimeSubscription[] = [];
+  /** Subscriptions to every symbol that their filter holds to some (entitlements): matched frame by frame. */
+  private readonly screened: RealtimeSubscription[] = [];
   /** Filtered subscriptions by the symbol keys they want. */
   private readonly byKey = new Map<number, RealtimeSubscription[]>();
   private readonly touched: RealtimeSubscription[] = [];
@@ -199,8 +201,8 @@ export class RealtimeFeed {
   add(sub: RealtimeSubscription, start?: LastValues): void {
     this.subs.add(sub);
     if (sub.json) this.jsonSubs++;
-    if (sub.json && sub.symbols === null) this.wildcardJson++;
-    if (sub.symbols === null) this.wildcard.push(sub);
+    if (sub.json && sub.filter.takesAll) this.wildcardJson++;
+    if (sub.symbols === null) (sub.filter.takesAll ? this.wildcard : this.screened).push(sub);
     else {
       for (const key of sub.symbols.keys()) {
         const list = this.byKey.get(key);
@@ -215,9 +217,11 @@ export class RealtimeFeed {
     if (!this.subs.delete(sub)) return;
     sub.conflated?.clear();
     if (sub.json) this.jsonSubs--;
-    if (sub.json && sub.symbols === null) this.wildcardJson--;
-    if (sub.symbols === null) this.wildcard.splice(this.wildcard.indexOf(sub), 1);
-    else {
+    if (sub.json && sub.filter.takesAll) this.wildcardJson--;
+    if (sub.symbols === null) {
+      const list = sub.filter.takesAll ? this.wildcard : this.screened;
+      list.splice(list.indexOf(sub), 1);
+    } else {
       for (const key of sub.symbols.keys()) {
         const list = this.byKey.get(key)!;
         list.splice(list.indexOf(sub), 1);
@@ -251,17 +255,8 @@ export class RealtimeFeed {
       this.lvc.update(key, seq, bytes, off, len);
       let jsonAt = renderAll ? json.add(bytes, off) : -1;
       const list = this.byKey.get(key);
-      if (list !== undefined) {
-        for (let i = 0; i < list.length; i++) {
-          const sub = list[i];
-          if (!sub.filter.matches(bytes, off, key)) continue;
-          if (!sub.json) this.addPiece(sub, off, len, seq);
-          else {
-            if (jsonAt < 0) jsonAt = json.add(bytes, off);
-            this.addPiece(sub, jsonAt, json.end - jsonAt, seq);
-          }
-        }
-      }
+      if (list !== undefined) jsonAt = this.offer(list, bytes, off, len, seq, key, jsonAt);
+      if (this.screened.length > 0) this.offer(this.screened, bytes, off, len, seq, key, jsonAt);
       off += len;
     }
     json.close();
@@ -304,6 +299,31 @@ export class RealtimeFeed {
       pending.clear();
       this.sendFramesNow(sub, frames);
     }
+  }
+
+  /**
+   * Adds the frame at `bytes[off]` to the pieces of each of `subs` that matches it; returns where its JSON
+   * is in the run (rendered by the first JSON subscriber that takes it), or −1.
+   */
+  private offer(
+    subs: RealtimeSubscription[],
+    bytes: Uint8Array,
+    off: number,
+    len: number,
+    seq: number,
+    key: number,
+    jsonAt: number,
+  ): number {
+    for (let i = 0; i < subs.length; i++) {
+      const sub = subs[i];
+      if (!sub.filter.matches(bytes, off, key)) continue;
+      if (!sub.json) this.addPiece(sub, off, len, seq);
+      else {
+        if (jsonAt < 0) jsonAt = this.json.add(bytes, off);
+        this.addPiece(sub, jsonAt, this.json.end - jsonAt, seq);
+      }
+    }
+    return jsonAt;
   }
 
   private addPiece(sub: RealtimeSubscription, off: number, len: number, seq: number): void {

@@ -4,6 +4,7 @@
  * (answered in place, acked by the durable seq in shared state). These carry HTTP questions the main thread
  * answers, and control.
  */
+import type { AuthKeys } from "../auth/keys.js";
 import type { AckAfter, FeedLimits, SlowConsumerPolicy } from "../config/options.js";
 import type { ErrorCode } from "../errors.js";
 import type { TransportName } from "../transport/transport.js";
@@ -39,6 +40,13 @@ export interface WorkerInit {
   heartbeatMs: number;
   delayMs: number;
   adminToken: string | undefined;
+  /** The keys tokens are verified with; undefined = auth off. */
+  auth: AuthKeys | undefined;
+  /** Serving beyond loopback without auth (`--insecure`): /healthz says so. */
+  insecure: boolean;
+  allowedOrigins: string[] | undefined;
+  /** Open connections per token subject over all workers (a `SharedCounts` table), for `max_connections`. */
+  connectionsPerSub: SharedArrayBuffer;
   logLevel: string;
   /** The transport every worker runs (src/transport/select.ts chose it on the main thread). */
   transport: TransportName;
@@ -69,6 +77,8 @@ export type ToMain =
 
 export type ToWorker =
   | { t: "http-reply"; id: number; status: number; contentType: string; body: string }
+  /** The auth keys were re-read (SIGHUP): tokens are verified with these from now on. */
+  | { t: "auth-keys"; keys: AuthKeys }
   | { t: "shutdown" }
   /** The writer refuses ingest from now on for this reason, or (undefined) takes it again. */
   | { t: "ingest-refusal"; refusal: IngestRefusal | undefined };

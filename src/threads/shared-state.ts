@@ -70,6 +70,10 @@ export const WORKER_FIELDS = [
   "ingestMessages",
   "ingestTicks",
   "ingestRejected",
+  "authRefused",
+  "authForbidden",
+  "authExpired",
+  "adminActions",
 ] as const;
 export type WorkerField = (typeof WORKER_FIELDS)[number];
 export const WORKER_SLOTS = WORKER_FIELDS.length;

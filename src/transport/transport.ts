@@ -49,6 +49,8 @@ export interface WsBehavior<C> {
 
 /** An HTTP response (uWS's calls): status and headers, then one `end`. */
 export interface HttpResponse {
+  /** The client's IP address as text (`127.0.0.1`, an IPv6 address in hex groups). */
+  getRemoteAddressAsText(): Bytes;
   /** `"200 OK"`, `"404 NOT_FOUND"`, or just the code. */
   writeStatus(status: string): HttpResponse;
   writeHeader(key: string, value: string): HttpResponse;
@@ -62,8 +64,6 @@ export interface HttpResponse {
 
 /** What a WebSocket route's `upgrade` answers with: an HTTP response (a refusal), or the upgrade. */
 export interface UpgradeResponse extends HttpResponse {
-  /** The client's IP address as text (`127.0.0.1`, an IPv6 address in hex groups). */
-  getRemoteAddressAsText(): Bytes;
   /**
    * Completes the handshake, synchronously within `upgrade`: the key, protocol and extensions are the
    * request's `sec-websocket-*` headers, `context` the one `upgrade` was given.
@@ -86,6 +86,8 @@ export interface HttpRequest {
   getUrl(): string;
   /** A header's value (name in lower case), `""` when absent. */
   getHeader(name: string): string;
+  /** A query parameter's value, decoded; undefined when absent. */
+  getQuery(key: string): string | undefined;
   /** The method in lower case (`"get"`), as uWS gives it. */
   getMethod(): string;
 }
@@ -120,11 +122,14 @@ export interface Transport {
   closeListen(token: ListenToken): void;
 }
 
+/** A Buffer over the same memory (no copy), valid as long as `bytes` is. */
+export function bytesView(bytes: Bytes): Buffer {
+  return bytes instanceof Uint8Array
+    ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    : Buffer.from(bytes);
+}
+
 /** Bytes as text (UTF-8), without copying them first. */
 export function bytesText(bytes: Bytes): string {
-  const view =
-    bytes instanceof Uint8Array
-      ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-      : Buffer.from(bytes);
-  return view.toString("utf8");
+  return bytesView(bytes).toString("utf8");
 }

@@ -8,11 +8,20 @@ import type { Bytes, HttpRequest, HttpResponse, UpgradeResponse } from "./transp
 
 export class NodeHttpRequest implements HttpRequest {
   private readonly path: string;
+  private readonly query: string;
+  private params: URLSearchParams | undefined;
 
   constructor(private readonly req: IncomingMessage) {
     const url = req.url ?? "/";
     const q = url.indexOf("?");
     this.path = q < 0 ? url : url.slice(0, q);
+    this.query = q < 0 ? "" : url.slice(q + 1);
+  }
+
+  getQuery(key: string): string | undefined {
+    if (this.query === "") return undefined;
+    this.params ??= new URLSearchParams(this.query);
+    return this.params.get(key) ?? undefined;
   }
 
   getUrl(): string {
@@ -31,6 +40,10 @@ export class NodeHttpRequest implements HttpRequest {
 
 export class NodeHttpResponse implements HttpResponse {
   constructor(private readonly res: ServerResponse) {}
+
+  getRemoteAddressAsText(): Bytes {
+    return Buffer.from(this.res.socket?.remoteAddress ?? "");
+  }
 
   writeStatus(status: string): this {
     const space = status.indexOf(" ");

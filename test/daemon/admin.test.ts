@@ -36,7 +36,7 @@ test("admin on loopback: no token needed, but no browser page can make it, and s
 
 test("admin beyond loopback needs --admin-token", async () => {
   const dir = tempDir();
-  const daemon = await startDaemon(dir.path, ["--host", "0.0.0.0"]);
+  const daemon = await startDaemon(dir.path, ["--host", "0.0.0.0", "--insecure"]);
   try {
     const res = await post(daemon.port);
     assert.equal(res.status, 403);
@@ -45,7 +45,13 @@ test("admin beyond loopback needs --admin-token", async () => {
     await daemon.stop();
     dir.remove();
   }
-  const withToken = await startDaemon(dir.path, ["--host", "0.0.0.0", "--admin-token", "s3cret"]);
+  const withToken = await startDaemon(dir.path, [
+    "--host",
+    "0.0.0.0",
+    "--insecure",
+    "--admin-token",
+    "s3cret",
+  ]);
   try {
     assert.equal((await post(withToken.port)).status, 401);
     assert.equal((await post(withToken.port, { authorization: "Bearer s3cret" })).status, 200);

@@ -98,13 +98,15 @@ export class Client {
     });
   }
 
-  static async connect(url: string): Promise<Client> {
-    const ws = new WebSocket(url);
+  static async connect(url: string, options?: WebSocket.ClientOptions): Promise<Client> {
+    const ws = new WebSocket(url, options);
+    // Listening from the start: a message may come in the same read as the upgrade's answer.
+    const client = new Client(ws);
     await new Promise((resolve, reject) => {
       ws.once("open", resolve);
       ws.once("error", reject);
     });
-    return new Client(ws);
+    return client;
   }
 
   send(msg: unknown): void {
