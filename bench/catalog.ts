@@ -85,6 +85,13 @@ export const E2E = defineBench({
     clients: count("clients of the one scenario (default with --rate: 1)", undefined),
     rate: count("ticks/s of the one scenario, 0 = saturation (default with --clients: 10000)", undefined, 0),
     procs: count("load processes (default: by client count; --smoke: 2)", undefined),
+    bars: {
+      arg: "LIST",
+      help: "the spawned daemon's --bars, e.g. none or 1s,1m",
+      default: "1s,1m",
+      shownDefault: "1s,1m",
+      parse: (t: string) => t,
+    },
     url: text("ws://HOST:PORT", "load a daemon that is already running (no spawn, no baseline)", (url) => {
       if (!/^wss?:\/\/[^/]+\/?$/.test(url)) throw new Error("expected ws://host:port of a running tickring");
     }),
@@ -229,6 +236,44 @@ export const SOAK = defineBench({
   },
 });
 
+export const BARS = defineBench({
+  name: "bars",
+  script: "bars/bars.bench.js",
+  summary: "The sequencer's ingest rate with live bars (1s,1m) against without, for trades and for quotes.",
+  details: 'On a real WAL and ring, in alternating rounds. See bench/README.md "Bars".',
+  flags: {
+    duration: seconds("seconds per round (8 rounds per feed), 0.1 under --smoke", 2),
+    json,
+    smoke,
+  },
+});
+
+export const HTTP = defineBench({
+  name: "http",
+  script: "http/http.bench.js",
+  summary: "GET /v1/history and /v1/bars to one client, against rendering in-process; in place vs piscina.",
+  details: 'See bench/README.md "HTTP history".',
+  flags: {
+    frames: count("frames written, then read back over HTTP, 20000 under --smoke", 1_000_000, 1000),
+    json,
+    smoke,
+  },
+  refused: { duration: "http runs a fixed number of frames: use --frames N" },
+});
+
+export const IMPORT = defineBench({
+  name: "import",
+  script: "import/import.bench.js",
+  summary: "tickring import csv offline, rows/s for plain and gzip CSV, against papaparse parsing alone.",
+  details: 'See bench/README.md "Import".',
+  flags: {
+    rows: count("trade rows in the CSV, 20000 under --smoke", 1_000_000, 1000),
+    json,
+    smoke,
+  },
+  refused: { duration: "import runs a fixed number of rows: use --rows N" },
+});
+
 /** The benchmarks `bench report` runs and charts, in its order. */
 export const REPORTED = ["ring", "storage", "e2e", "replay", "recovery", "peers"] as const;
 
@@ -257,5 +302,8 @@ export const BENCHMARKS: readonly BenchSpec[] = [
   PEERS,
   REPLICATION,
   SOAK,
+  BARS,
+  HTTP,
+  IMPORT,
   REPORT,
 ];

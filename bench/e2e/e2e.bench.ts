@@ -96,6 +96,8 @@ async function onTickring(s: Scenario, transport?: "ws"): Promise<LoadResult> {
     join(data, "data"),
     "--workers",
     String(values.workers),
+    "--bars",
+    values.bars,
     ...(auth?.args ?? []),
     ...(transport === undefined ? [] : ["--transport", transport]),
   ]);

@@ -12,6 +12,8 @@ import { authOn, resolveCliServeOptions, serveFlags } from "../config/options.js
 import { Tickring } from "../daemon/tickring.js";
 import { exitCodeOf } from "../errors.js";
 import { registerBenchCommand } from "./bench-command.js";
+import { registerExportCommand } from "./export-command.js";
+import { registerImportCommand } from "./import-command.js";
 import { registerReplayCommand } from "./replay-command.js";
 import { registerSnapshotCommands } from "./snapshot-command.js";
 import { registerTokenCommand } from "./token-command.js";
@@ -99,6 +101,10 @@ registerSnapshotCommands(program);
 registerTokenCommand(program);
 
 registerWalCommands(program);
+
+registerImportCommand(program);
+
+registerExportCommand(program);
 
 /** Writes the one line an error gets: commander's own (a suggestion folded in) or the error's message. */
 function fail(message: string): void {

@@ -19,6 +19,7 @@ import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import leven from "leven";
 import { OptionError } from "../errors.js";
+import { BAR_INTERVAL_RULE, parseBarInterval } from "./bar-interval.js";
 import { formatByteSize, parseByteSize } from "./byte-size.js";
 import { DURATION_UNITS, formatDuration, parseDuration } from "./duration.js";
 
@@ -130,6 +131,10 @@ export interface ServeOptions {
   ackAfter: AckAfter;
   /** With `replicate`: follow first, and lead only once the leader's lease lapses. @default false */
   standby: boolean;
+  /** Intervals of the OHLCV bars the daemon computes from trades, ms (whole seconds); [] = none. @default [1000, 60000] */
+  barIntervalsMs: number[];
+  /** How long after its end a bar waits for late trades before it is emitted, ms. @default 250 */
+  barGraceMs: number;
 }
 
 /** What one connection, and one worker, may hold of the feeds (from the options of the same names). */
@@ -198,6 +203,8 @@ export function defaultServeOptions(): ServeOptions {
     streamReplicas: 1,
     ackAfter: "durable",
     standby: false,
+    barIntervalsMs: [1000, 60_000],
+    barGraceMs: 250,
   };
 }
 
@@ -439,6 +446,16 @@ const SPECS: { [K in keyof ServeOptions]: Spec<ServeOptions[K]> } = {
     flag: "standby",
     help: "with --replicate, follow and lead only once the leader's lease lapses",
     kind: onOff(),
+  },
+  barIntervalsMs: {
+    flag: "bars",
+    help: "OHLCV bars computed from trades and sequenced as Bar frames, e.g. 1s,1m,5m; none = off",
+    kind: barIntervals(),
+  },
+  barGraceMs: {
+    flag: "bar-grace",
+    help: "how long after its end a bar waits for late trades before it is emitted",
+    kind: duration({ min: 0, max: 60_000, zeroIsOff: true }),
   },
 };
 
@@ -764,6 +781,30 @@ function duration(o: { min: number; max?: number; zeroIsOff?: boolean }): Kind<n
       return ms;
     },
     show: (ms) => (ms === 0 && o.zeroIsOff === true ? "0" : formatDuration(ms)),
+  };
+}
+
+/** Bar intervals: `none`, or a comma-separated list (`1s,1m`), or an array of ms; each a whole second. */
+function barIntervals(): Kind<number[]> {
+  return {
+    arg: "<intervals>",
+    parse: (v, name) => {
+      if (v === "none") return [];
+      const items: unknown[] =
+        typeof v === "string" ? v.split(",").map((s) => s.trim()) : Array.isArray(v) ? v : [v];
+      const ms = items.map((item) => {
+        const x = typeof item === "string" ? parseBarInterval(item) : item;
+        if (typeof x !== "number" || parseBarInterval(`${x}ms`) === undefined) {
+          throw new OptionError(
+            name,
+            `expected none or intervals each ${BAR_INTERVAL_RULE}, got ${show(item)}`,
+          );
+        }
+        return x;
+      });
+      return [...new Set(ms)].sort((a, b) => a - b);
+    },
+    show: (v) => (v.length === 0 ? "none" : v.map(formatDuration).join(",")),
   };
 }
 

@@ -11,6 +11,7 @@ import { formatDuration } from "../config/duration.js";
 import type { IncidentLogger, TickringError } from "../errors.js";
 import { frameTsRecvApprox } from "../frame/codec.js";
 import type { Logger } from "../logger.js";
+import { barOptionsOf } from "../publisher/bars/bar-emitter.js";
 import { DemoFeed } from "../publisher/demo-feed.js";
 import { Sequencer } from "../publisher/sequencer.js";
 import {
@@ -48,6 +49,7 @@ import { AckQueue } from "./ack-queue.js";
 import { type TransportSelection, selectTransport } from "../transport/select.js";
 import { IngestPump } from "./ingest-pump.js";
 import { AdminHttp } from "./admin-http.js";
+import { BarThread } from "./bar-thread.js";
 import { Metrics } from "./metrics.js";
 import { logTransport, readyFields } from "./ready-line.js";
 import { refusalOf, replicationHost } from "./replication-host.js";
@@ -276,6 +278,18 @@ export class Daemon {
     d.admin = slot.admin;
     d.transport = transport;
     logTransport(log, transport);
+    if (opts.barIntervalsMs.length > 0) {
+      const where = { ring: ring.buffer, walDir, storeDir, shared };
+      const bars = new BarThread(
+        { ...barOptionsOf(opts), ...where },
+        (ticks) => writer.sequenceTicks(ticks).catch(() => {}),
+        log,
+      );
+      // A follower's bars are its leader's (they come through the ring); a writer refusing ingest for the disk
+      // could not sequence them: the bars wait, within their window, until this node takes ingest again.
+      writer.onRefusal((refusal) => bars.hold(refusal !== undefined));
+      d.bars = bars;
+    }
     // The workers take over the port the status server holds (the real one when 0 was asked).
     await status.close();
     try {
@@ -333,6 +347,7 @@ export class Daemon {
   private admin!: AdminHttp;
   /** The transport serving, and why (`/v1/stats` → `transport`). */
   transport!: TransportSelection;
+  private bars: BarThread | undefined;
 
   /**
    * Re-reads the auth key files (SIGHUP) and hands the keys to every worker; connections keep their
@@ -371,6 +386,7 @@ export class Daemon {
     this.stopping = true;
     this.shared[STATUS_STATE] = STATE_STOPPING;
     this.demo?.stop();
+    await this.bars?.stop();
     await this.flush();
     await this.pool.stop();
     // Ingest the workers wrote before they stopped is sequenced now, and made durable with the rest.

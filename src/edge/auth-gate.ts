@@ -15,6 +15,8 @@
  * - Feed connections get a {@link FeedAccess}: their subscriptions are admitted against the token's
  *   entitlements (src/auth/entitlements.ts) when they open, never per frame.
  * - `/metrics` and `/v1/stats` need `metrics` or `admin`, `/v1/admin/*` needs `admin`.
+ * - The HTTP data endpoints (`/v1/history`, `/v1/bars`, `/v1/last`, `/v1/symbols`) get the same
+ *   {@link FeedAccess} as a feed connection with the request's token ({@link AuthGate.dataAccess}).
  * - The `Origin` of browsers' upgrades is checked against `--allowed-origins`; without the option any
  *   origin may read /v1/feed and none may publish on /v1/ingest (a page the operator happens to visit
  *   must not be able to publish into a local daemon).
@@ -28,12 +30,11 @@ import type { AuthKeys } from "../auth/keys.js";
 import { MAX_TOKEN_CHARS, TokenVerifier } from "../auth/verifier.js";
 import { errorJson, TickringError } from "../errors.js";
 import type { FeedAccess } from "../subscriber/feed-access.js";
-import type { SubscribeRequest } from "../subscriber/protocol.js";
 import { closeWhenDrained, type FeedConnection } from "../subscriber/realtime-feed.js";
 import type { SharedCounts } from "../threads/shared-counts.js";
 import { bytesView, type Message } from "../transport/transport.js";
 import type { AuthAudit } from "./auth-audit.js";
-import type { HttpAsk, UpgradeRequest, Verdict } from "./routes.js";
+import type { DataAsk, DataVerdict, HttpAsk, UpgradeRequest, Verdict } from "./routes.js";
 
 /** How long a connection opened without a token has to send `{"op":"auth"}`. */
 export const AUTH_DEADLINE_MS = 10_000;
@@ -198,19 +199,23 @@ export class AuthGate {
   /** May `ask` be answered: its token's permission. */
   authorize(ask: HttpAsk): Verdict {
     if (this.verifier === undefined) return undefined;
-    if (ask.token === undefined) {
-      const err = new TickringError(
-        "UNAUTHORIZED",
-        "token required: Authorization: Bearer <token>, or ?token=",
-      );
-      return this.o.audit.refused(ask, undefined, err);
-    }
+    if (ask.token === undefined) return this.o.audit.refused(ask, undefined, tokenRequired());
     return this.verifier.verify(ask.token).then(
       (grants) => {
         ask.sub = grants.sub;
         const refused = permissionRefusal(grants, ask.need);
         return refused === undefined ? undefined : this.o.audit.refused(ask, grants.sub, refused);
       },
+      (err: unknown) => this.o.audit.refused(ask, undefined, err as TickringError),
+    );
+  }
+
+  /** What an HTTP data request may read: its token's feed entitlements (undefined while auth is off). */
+  dataAccess(ask: DataAsk): DataVerdict {
+    if (this.verifier === undefined) return undefined;
+    if (ask.token === undefined) return this.o.audit.refused(ask, undefined, tokenRequired());
+    return this.verifier.verify(ask.token).then(
+      (grants) => this.feedAccess(ask, grants),
       (err: unknown) => this.o.audit.refused(ask, undefined, err as TickringError),
     );
   }
@@ -334,11 +339,11 @@ export class AuthGate {
     ).unref();
   }
 
-  /** What the feeds may admit for `conn`: its token's entitlements, refusals audited. */
-  private feedAccess(conn: GateConn, grants: Grants): FeedAccess {
+  /** What the feeds may admit for `conn` (or an HTTP data request): its token's entitlements, refusals audited. */
+  private feedAccess(conn: { ip: string }, grants: Grants): FeedAccess {
     return {
       maxSubscriptions: grants.maxSubscriptions,
-      admit: (req: SubscribeRequest) => {
+      admit: (req) => {
         try {
           const grant = admitFeed(grants, req.feed, req.symbols, req.live, Date.now());
           const tooEarly = grant.tooEarly;
@@ -394,4 +399,8 @@ function authToken(message: Message): string | undefined {
   if (typeof o !== "object" || o === null || (o as { op?: unknown }).op !== "auth") return undefined;
   const token = (o as { token?: unknown }).token;
   return typeof token === "string" ? token : "";
+}
+
+function tokenRequired(): TickringError {
+  return new TickringError("UNAUTHORIZED", "token required: Authorization: Bearer <token>, or ?token=");
 }

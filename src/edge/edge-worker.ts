@@ -18,6 +18,7 @@ import { DelayedFeed } from "../subscriber/delayed-feed.js";
 import { FeedEndpoint, type FeedSession } from "../subscriber/feed-endpoint.js";
 import { Heartbeats } from "../subscriber/heartbeats.js";
 import type { HistorySources } from "../subscriber/history.js";
+import { HTTP_STALL_MS, HttpHistory } from "../subscriber/http-history.js";
 import { type ByteBudget, LastValueCache } from "../subscriber/last-value-cache.js";
 import { systemClock } from "../subscriber/feed-clock.js";
 import { rebuildLastValues } from "../subscriber/last-value-rebuild.js";
@@ -28,6 +29,7 @@ import {
   RealtimeFeed,
   type SendLimit,
 } from "../subscriber/realtime-feed.js";
+import { ReplayScheduler } from "../subscriber/replay-scheduler.js";
 import { MAX_RUN_BYTES, RingPump } from "../subscriber/ring-pump.js";
 import { corkedSender } from "../subscriber/send.js";
 import type { Logger } from "../logger.js";
@@ -133,6 +135,8 @@ export class EdgeWorker {
     const conflation: ByteBudget = { limit: init.conflateBytes, used: 0 };
     this.lvc = new LastValueCache({ limit: init.lastValueBytes / 2, used: 0 });
     const renderer = new JsonRenderer();
+    // One turn-taker for the worker's replays and HTTP history answers, which share its replay slots.
+    const scheduler = new ReplayScheduler();
     this.sendLimit = { bytes: init.backpressureBytes };
     this.realtime = new RealtimeFeed(this.lvc, this.sendLimit, this.counters, conflation, renderer);
     this.pump = new RingPump({
@@ -172,6 +176,7 @@ export class EdgeWorker {
       counters: this.counters,
       limits: init.limits,
       renderer,
+      scheduler,
       log: incidents,
     });
     this.ingestRing = new IngestRingProducer(init.ingestRing);
@@ -204,6 +209,20 @@ export class EdgeWorker {
         (conn as Conn).kind === "feed"
           ? this.feeds.request(conn as Conn, bytesText(message))
           : this.ingestMessage(conn as Conn, message, isBinary),
+    });
+    const data = new HttpHistory({
+      history,
+      lastValues: this.lvc,
+      newestSeq,
+      scheduler,
+      renderer,
+      limits: init.limits,
+      sendLimit: this.sendLimit,
+      // An answer being streamed holds a connection of its client's address, as a WebSocket does.
+      admit: (ip) => this.admitAddress(ip),
+      release: (ip) => this.connectionsPerIp.release(ip),
+      stallMs: HTTP_STALL_MS,
+      log: incidents,
     });
     this.app = createApp<Conn>(s.transport, {
       feed: {
@@ -245,6 +264,7 @@ export class EdgeWorker {
         s.log.error({ err, incident }, "connection handler failed: connection closed"),
       admit: (req) => this.admit(req as Conn),
       authorize: (ask) => this.gate.authorize(ask),
+      dataAccess: (ask) => this.gate.dataAccess(ask),
       adminDone: (ask, action, status, code) => this.audit.adminAction(ask, action, status, code),
       health: () => health(shared, init.insecure),
       proxy: this.proxy,
@@ -255,6 +275,7 @@ export class EdgeWorker {
       ingestMessageBytes: init.maxMessageBytes,
       backpressureBytes: init.backpressureBytes,
       maxRunBytes: MAX_RUN_BYTES,
+      data,
     });
     const heartbeats = new Heartbeats([this.realtime, this.delayed], () => this.reader.lastSeq);
     this.timers.push(setInterval(() => heartbeats.beat(), init.heartbeatMs));
@@ -345,10 +366,13 @@ export class EdgeWorker {
    * limit over all workers already.
    */
   private admit(req: Conn): TickringError | undefined {
-    const refused = this.gate.admit(req);
-    if (refused !== undefined) return refused;
+    return this.gate.admit(req) ?? this.admitAddress(req.ip);
+  }
+
+  /** One more connection of the client at `ip`, unless its address holds its limit over all workers. */
+  private admitAddress(ip: string): TickringError | undefined {
     const limit = this.s.init.maxConnectionsPerIp;
-    if (this.connectionsPerIp.tryAcquire(req.ip, limit)) return undefined;
+    if (this.connectionsPerIp.tryAcquire(ip, limit)) return undefined;
     return new TickringError("LIMIT_REACHED", `at most ${limit} connections per client address`);
   }
 

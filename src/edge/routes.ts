@@ -19,10 +19,13 @@
  * during the handler), the answer corked, and none when the client left meanwhile (`onAborted`).
  */
 import { errorJson, httpStatusOf, incidentId, TickringError } from "../errors.js";
+import type { FeedAccess } from "../subscriber/feed-access.js";
+import type { HttpSink } from "../transport/http-sink.js";
 import type { Socket } from "../transport/socket.js";
 import {
   type App,
   bytesText,
+  type HttpAnswer,
   type HttpRequest,
   type HttpResponse,
   type Message,
@@ -63,6 +66,16 @@ export interface HttpAsk {
 /** An HTTP request's admission: a refusal, or undefined to answer it; maybe later. */
 export type Verdict = TickringError | undefined | Promise<TickringError | undefined>;
 
+/** An HTTP data request (`/v1/history`, …): what it presents. */
+export interface DataAsk {
+  ip: string;
+  token: string | undefined;
+}
+
+/** A data request's admission: what its token may read (undefined: auth is off), or a refusal; maybe later. */
+export type DataVerdict =
+  FeedAccess | TickringError | undefined | Promise<FeedAccess | TickringError | undefined>;
+
 /** What the routes are built from. */
 export interface RouteOptions<C> {
   /**
@@ -81,6 +94,8 @@ export interface RouteOptions<C> {
   admit(req: UpgradeRequest): TickringError | undefined;
   /** May `ask` be answered? Undefined = yes (auth off, or its token has the permission). */
   authorize(ask: HttpAsk): Verdict;
+  /** What a data request may read: its token's feed entitlements (src/edge/auth-gate.ts). */
+  dataAccess(ask: DataAsk): DataVerdict;
   /** An admin request was answered (`status`): for the audit log. */
   adminDone(ask: HttpAsk, action: string, status: number, code: string | undefined): void;
   /** `/healthz`: status and JSON body. */
@@ -100,6 +115,14 @@ export interface RouteOptions<C> {
   backpressureBytes: number;
   /** Largest run of frames sent as one message. */
   maxRunBytes: number;
+  /**
+   * The HTTP data endpoints (`/v1/history`, `/v1/bars`, …): GET on each of `paths`, from a client at `ip`,
+   * entitled to `access` (undefined: auth is off).
+   */
+  data: {
+    readonly paths: readonly string[];
+    serve(path: string, query: string, res: HttpSink, ip: string, access: FeedAccess | undefined): void;
+  };
 }
 
 /** The transport's own ceiling for a limit of ours: past it the connection is cut without buffering more. */
@@ -129,7 +152,7 @@ export function createApp<C extends object>(transport: Transport, o: RouteOption
     (route: UpgradeRequest["route"]) =>
     (res: UpgradeResponse, req: HttpRequest, context: UpgradeContext): void => {
       const ask: UpgradeRequest = {
-        ip: bytesText(res.getRemoteAddressAsText()),
+        ip: remoteAddress(res),
         route,
         token: tokenOf(req),
         origin: req.getHeader("origin"),
@@ -155,7 +178,7 @@ export function createApp<C extends object>(transport: Transport, o: RouteOption
     go: (ask: HttpAsk) => void,
   ) => {
     const ask: HttpAsk = {
-      ip: bytesText(res.getRemoteAddressAsText()),
+      ip: remoteAddress(res),
       token: tokenOf(req),
       need,
     };
@@ -212,7 +235,7 @@ export function createApp<C extends object>(transport: Transport, o: RouteOption
     const refused = adminRefusal(req, o);
     if (refused !== undefined) {
       o.adminDone(
-        { ip: bytesText(res.getRemoteAddressAsText()), token: undefined, need: "admin" },
+        { ip: remoteAddress(res), token: undefined, need: "admin" },
         url,
         refused.status,
         refused.code,
@@ -224,6 +247,13 @@ export function createApp<C extends object>(transport: Transport, o: RouteOption
       o.proxy.ask(res, "POST", url, "", (status, code) => o.adminDone(ask, url, status, code)),
     );
   });
+  for (const path of o.data.paths) {
+    app.get(path, (res, req) => {
+      const ask: DataAsk = { ip: remoteAddress(res), token: tokenOf(req) };
+      const query = req.getQuery() ?? "";
+      answer(res, o.dataAccess(ask), (access) => o.data.serve(path, query, res, ask.ip, access));
+    });
+  }
   app.any("/*", (res, req) => {
     const what = `${req.getMethod().toUpperCase()} ${req.getUrl().slice(0, 100)}`;
     sendError(res, new TickringError("NOT_FOUND", `no route ${what}`));
@@ -235,14 +265,18 @@ export function createApp<C extends object>(transport: Transport, o: RouteOption
 const SIMPLE_CONTENT_TYPES = ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"];
 
 /**
- * Runs `go` (corked) once `verdict` admits the request, or answers its refusal; nothing when the client left
- * before a late verdict. uWS requires an abort handler on a response not answered at once (the `ws`
- * transport takes one too).
+ * Runs `go` (corked) with what `verdict` admits the request with, or answers its refusal; nothing when the
+ * client left before a late verdict. uWS requires an abort handler on a response not answered at once (the
+ * `ws` transport takes one too).
  */
-function answer(res: HttpResponse, verdict: Verdict, go: () => void): void {
+function answer<T>(
+  res: HttpAnswer,
+  verdict: T | TickringError | Promise<T | TickringError>,
+  go: (admitted: T) => void,
+): void {
   if (!(verdict instanceof Promise)) {
-    if (verdict === undefined) go();
-    else sendError(res, verdict);
+    if (verdict instanceof TickringError) sendError(res, verdict);
+    else go(verdict);
     return;
   }
   let aborted = false;
@@ -251,10 +285,10 @@ function answer(res: HttpResponse, verdict: Verdict, go: () => void): void {
   });
   verdict
     .catch((err: unknown) => new TickringError("INTERNAL", "admission failed", { cause: err }))
-    .then((refused) => {
+    .then((admitted) => {
       if (aborted) return;
-      if (refused === undefined) res.cork(go);
-      else sendError(res, refused);
+      if (admitted instanceof TickringError) sendError(res, admitted);
+      else res.cork(() => go(admitted));
     });
 }
 
@@ -296,6 +330,11 @@ function adminRefusal(req: HttpRequest, o: RouteOptions<object>): TickringError 
   return undefined;
 }
 
+/** The client's address, as `--max-connections-per-ip` counts it. */
+function remoteAddress(res: HttpAnswer): string {
+  return bytesText(res.getRemoteAddressAsText());
+}
+
 /** Closes with 1009 when `message` is over `limit`; says whether it did. */
 function tooLarge(ws: Socket, message: Message, limit: number): boolean {
   if (message.byteLength <= limit) return false;
@@ -304,7 +343,7 @@ function tooLarge(ws: Socket, message: Message, limit: number): boolean {
 }
 
 /** An error answer with the one error body; the connection is closed (no idle keep-alive at shutdown). */
-export function sendError(res: HttpResponse, err: TickringError): void {
+export function sendError(res: HttpAnswer, err: TickringError): void {
   const status = httpStatusOf(err.code);
   res.cork(() => {
     res.writeStatus(`${status} ${err.code}`).writeHeader("content-type", "application/json");

@@ -54,6 +54,7 @@ const VT_TS_RECV = 8;
 const VT_INSTRUMENT_ID = 10;
 const VT_SYMBOL = 12;
 const VT_BODY_TYPE = 14;
+const VT_BODY = 16;
 
 /** A price level of a book. */
 export interface BookLevel {
@@ -102,6 +103,12 @@ export interface BarTick extends TickBase {
   low: number;
   close: number;
   volume: number;
+  /** Trades in the bar; 0 = unknown (a publisher's bar, or one written before the field existed). */
+  trades?: number;
+  /** Volume-weighted average price; 0 = unknown. */
+  vwap?: number;
+  /** Corrections of this bar so far: 0 for its first emission. */
+  revision?: number;
 }
 
 /** A market-data event before the sequencer has given it a seq. */
@@ -204,7 +211,18 @@ export class FrameEncoder {
       }
       case "bar":
         bodyType = Body.Bar;
-        body = Bar.createBar(b, tick.intervalNs, tick.open, tick.high, tick.low, tick.close, tick.volume);
+        body = Bar.createBar(
+          b,
+          tick.intervalNs,
+          tick.open,
+          tick.high,
+          tick.low,
+          tick.close,
+          tick.volume,
+          tick.trades ?? 0,
+          tick.vwap ?? 0,
+          tick.revision ?? 0,
+        );
         break;
       default:
         throw new TypeError(`unknown tick type: ${(tick as { type: unknown }).type}`);
@@ -214,6 +232,7 @@ export class FrameEncoder {
       seq,
       tick.tsEvent ?? tsRecv,
       tsRecv,
+      // The default id hashes the cached bytes: instrumentIdOf would UTF-8-encode the symbol every time.
       tick.instrumentId ?? instrumentIdOf(tick.symbol),
       symbol,
       bodyType,
@@ -285,6 +304,81 @@ function fieldPos(bytes: Uint8Array, table: number, vtSlot: number): number {
   return rel === 0 ? 0 : table + rel;
 }
 
+/** Absolute position of field `vtSlot` of the table at `table` (e.g. {@link FrameFields.body}), 0 when absent. */
+export function tableFieldPos(bytes: Uint8Array, table: number, vtSlot: number): number {
+  return table === 0 ? 0 : fieldPos(bytes, table, vtSlot);
+}
+
+/** The fields of a frame that hot paths read, filled by {@link readFrameFields} in one walk of its tables. */
+export interface FrameFields {
+  seq: number;
+  bodyType: Body;
+  /** The body table's position (0 when absent): read its fields with {@link tableFieldPos}. */
+  body: number;
+  /** Where the symbol's UTF-8 bytes are, how many, and their {@link symbolKeyOf} as a signed 32-bit integer. */
+  symbolAt: number;
+  symbolLength: number;
+  symbolKey: number;
+  /** ts_event's low (unsigned) and high (signed) 32 bits: exact. */
+  tsEventLo: number;
+  tsEventHi: number;
+}
+
+/** A {@link FrameFields} to reuse. */
+export function frameFields(): FrameFields {
+  return {
+    seq: 0,
+    bodyType: Body.NONE,
+    body: 0,
+    symbolAt: 0,
+    symbolLength: 0,
+    symbolKey: 0,
+    tsEventLo: 0,
+    tsEventHi: 0,
+  };
+}
+
+/**
+ * Reads the frame at `offset`'s seq, body, symbol and ts_event into `out`: the Frame table and its vtable
+ * are located once (each `frame…` reader locates them again). With `only`, stops after the body type when
+ * it is another and returns false. Allocation-free.
+ */
+export function readFrameFields(bytes: Uint8Array, offset: number, out: FrameFields, only?: Body): boolean {
+  const table = tablePos(bytes, offset);
+  const vtable = table - readI32(bytes, table);
+  const vtSize = readU16(bytes, vtable);
+  const bodyType = slotPos(bytes, table, vtable, vtSize, VT_BODY_TYPE);
+  out.bodyType = bodyType === 0 ? Body.NONE : (bytes[bodyType] as Body);
+  if (only !== undefined && out.bodyType !== only) return false;
+  const seq = slotPos(bytes, table, vtable, vtSize, VT_SEQ);
+  out.seq = seq === 0 ? 0 : readU32(bytes, seq) + readU32(bytes, seq + 4) * 0x1_0000_0000;
+  const ts = slotPos(bytes, table, vtable, vtSize, VT_TS_EVENT);
+  out.tsEventLo = ts === 0 ? 0 : readU32(bytes, ts);
+  out.tsEventHi = ts === 0 ? 0 : readI32(bytes, ts + 4);
+  const body = slotPos(bytes, table, vtable, vtSize, VT_BODY);
+  out.body = body === 0 ? 0 : body + readU32(bytes, body);
+  const symbol = slotPos(bytes, table, vtable, vtSize, VT_SYMBOL);
+  let h = FNV_OFFSET;
+  if (symbol === 0) {
+    out.symbolAt = 0;
+    out.symbolLength = 0;
+  } else {
+    const str = symbol + readU32(bytes, symbol);
+    out.symbolAt = str + 4;
+    out.symbolLength = readU32(bytes, str);
+    const end = out.symbolAt + out.symbolLength;
+    for (let i = out.symbolAt; i < end; i++) h = Math.imul(h ^ bytes[i], FNV_PRIME);
+  }
+  out.symbolKey = h | 0;
+  return true;
+}
+
+/** {@link fieldPos} with the vtable already found. */
+function slotPos(bytes: Uint8Array, table: number, vtable: number, vtSize: number, slot: number): number {
+  const rel = slot < vtSize ? readU16(bytes, vtable + slot) : 0;
+  return rel === 0 ? 0 : table + rel;
+}
+
 /** The frame's seq as a number (exact below 2^53), read without a BigInt or an accessor object. */
 export function frameSeq(bytes: Uint8Array, offset: number): number {
   const p = fieldPos(bytes, tablePos(bytes, offset), VT_SEQ);
@@ -352,6 +446,56 @@ export function frameSymbolKey(bytes: Uint8Array, offset: number): number {
   return h >>> 0;
 }
 
+/**
+ * Vtable slots of the body fields read in place (4 + 2 × field index, as flatc numbered them): a trade's
+ * price and size, a bar's interval.
+ */
+export const TRADE_PRICE_SLOT = 4;
+export const TRADE_SIZE_SLOT = 6;
+export const BAR_INTERVAL_SLOT = 4;
+export const BAR_TRADES_SLOT = 16;
+export const BAR_REVISION_SLOT = 20;
+
+/** Absolute position of field `vtSlot` of the frame's body table, or 0 when it (or the body) is absent. */
+export function frameBodyFieldPos(bytes: Uint8Array, offset: number, vtSlot: number): number {
+  const p = fieldPos(bytes, tablePos(bytes, offset), VT_BODY);
+  return p === 0 ? 0 : fieldPos(bytes, p + readU32(bytes, p), vtSlot);
+}
+
+/**
+ * A bar frame's interval in ns as a number (exact below 2^53 ns, 104 days); 0 when absent. With `isBody`,
+ * `offset` is the position of the Bar table itself ({@link FrameFields.body}).
+ */
+export function frameBarIntervalNs(bytes: Uint8Array, offset: number, isBody = false): number {
+  const p = isBody
+    ? tableFieldPos(bytes, offset, BAR_INTERVAL_SLOT)
+    : frameBodyFieldPos(bytes, offset, BAR_INTERVAL_SLOT);
+  return p === 0 ? 0 : readU32(bytes, p) + readI32(bytes, p + 4) * 0x1_0000_0000;
+}
+
+const f64Bytes = new Uint8Array(8);
+const f64 = new Float64Array(f64Bytes.buffer);
+/** A Float64Array reads in the platform's byte order; frames are little-endian. */
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
+/** The little-endian double at `pos`, at any alignment, without a DataView or an allocation. */
+export function readF64(bytes: Uint8Array, pos: number): number {
+  if (LITTLE_ENDIAN) for (let i = 0; i < 8; i++) f64Bytes[i] = bytes[pos + i];
+  else for (let i = 0; i < 8; i++) f64Bytes[7 - i] = bytes[pos + i];
+  return f64[0];
+}
+
+/** Whether the frame at `bytes[offset]` carries exactly the symbol bytes `symbol` (compared in place). */
+export function frameHasSymbol(bytes: Uint8Array, offset: number, symbol: Uint8Array): boolean {
+  const p = fieldPos(bytes, tablePos(bytes, offset), VT_SYMBOL);
+  if (p === 0) return symbol.length === 0;
+  const str = p + readU32(bytes, p);
+  const len = readU32(bytes, str);
+  if (len !== symbol.length) return false;
+  for (let i = 0; i < len; i++) if (bytes[str + 4 + i] !== symbol[i]) return false;
+  return true;
+}
+
 /** Whether the frames at `a[aOff]` and `b[bOff]` carry the same symbol bytes (compared in place). */
 export function frameSymbolEquals(a: Uint8Array, aOff: number, b: Uint8Array, bOff: number): boolean {
   const pa = fieldPos(a, tablePos(a, aOff), VT_SYMBOL);
@@ -391,7 +535,7 @@ export function readI32(b: Uint8Array, o: number): number {
   return b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24);
 }
 
-function readU32(b: Uint8Array, o: number): number {
+export function readU32(b: Uint8Array, o: number): number {
   return readI32(b, o) >>> 0;
 }
 

@@ -52,6 +52,9 @@ const K_HIGH = bytesOf(',"high":');
 const K_LOW = bytesOf(',"low":');
 const K_CLOSE = bytesOf(',"close":');
 const K_VOLUME = bytesOf(',"volume":');
+const K_TRADES = bytesOf(',"trades":');
+const K_VWAP = bytesOf(',"vwap":');
+const K_REVISION = bytesOf(',"revision":');
 const V_BUY = bytesOf('"buy"');
 const V_SELL = bytesOf('"sell"');
 const V_NULL = bytesOf("null");
@@ -91,7 +94,7 @@ export class JsonRenderer {
    * The last value converted per field (ts_event, ts_recv, other), with its digits: the frames of one
    * ingest message share one ts_recv, and often one ts_event.
    */
-  private readonly last = [0, 1, 2].map(() => ({ hi: -1, lo: -1, digits: new Uint8Array(0) }));
+  private readonly last = [0, 1, 2].map(() => ({ hi: -1, lo: -1, digits: "" }));
 
   /**
    * Writes the JSON object of the frame at `bytes[off]` into `out` at `at` and returns the position after
@@ -162,6 +165,12 @@ export class JsonRenderer {
         p = this.num(b.close(), p);
         p = this.put(K_VOLUME, p);
         p = this.num(b.volume(), p);
+        p = this.put(K_TRADES, p);
+        p = this.ascii(String(b.trades()), p);
+        p = this.put(K_VWAP, p);
+        p = this.num(b.vwap(), p);
+        p = this.put(K_REVISION, p);
+        p = this.ascii(String(b.revision()), p);
         break;
       }
       default:
@@ -224,9 +233,11 @@ export class JsonRenderer {
     return entry.json;
   }
 
+  /** Copies `src` (a field name, a symbol: a few bytes) byte by byte: `set` costs a native call each. */
   private put(src: Uint8Array, p: number): number {
-    this.out.set(src, p);
-    return p + src.length;
+    const out = this.out;
+    for (let i = 0; i < src.length; i++) out[p++] = src[i];
+    return p;
   }
 
   private ascii(s: string, p: number): number {
@@ -254,31 +265,29 @@ export class JsonRenderer {
     return this.i64At(bytes, rel === 0 ? 0 : table + rel, p, 2);
   }
 
-  /** hi·2^32 + lo in decimal, without BigInt: long division by 10^8 over 16-bit limbs. */
+  /**
+   * hi·2^32 + lo in decimal. Above 2^53 through a BigInt: twice as fast as long division over 16-bit limbs
+   * in doubles, which this was (bench/http: history, where every frame has its own times).
+   */
   private u64Words(hi: number, lo: number, p: number, slot: number): number {
     const last = this.last[slot];
-    if (hi === last.hi && lo === last.lo) return this.put(last.digits, p);
-    let digits: string;
-    if (hi < 0x200000) digits = String(hi * 0x1_0000_0000 + lo);
-    else {
-      const limbs = [hi >>> 16, hi & 0xffff, lo >>> 16, lo & 0xffff];
-      const groups: number[] = [];
-      while (limbs[0] !== 0 || limbs[1] !== 0 || limbs[2] !== 0 || limbs[3] !== 0) {
-        let r = 0;
-        for (let i = 0; i < 4; i++) {
-          const v = r * 65536 + limbs[i];
-          limbs[i] = Math.floor(v / 1e8);
-          r = v % 1e8;
-        }
-        groups.push(r);
-      }
-      digits = String(groups[groups.length - 1]);
-      for (let i = groups.length - 2; i >= 0; i--) digits += String(groups[i]).padStart(8, "0");
+    if (hi === last.hi && lo === last.lo) return this.ascii(last.digits, p);
+    // ts_recv is often the ts_event just written (a tick sent without one).
+    const other = this.last[slot === 1 ? 0 : 1];
+    if (hi === other.hi && lo === other.lo) {
+      last.hi = hi;
+      last.lo = lo;
+      last.digits = other.digits;
+      return this.ascii(last.digits, p);
     }
+    const digits =
+      hi < 0x200000 ? String(hi * 0x1_0000_0000 + lo) : ((BigInt(hi) << 32n) | BigInt(lo)).toString();
     last.hi = hi;
     last.lo = lo;
-    last.digits = enc.encode(digits);
-    return this.put(last.digits, p);
+    // Kept as text and copied out as ASCII: TextEncoder.encode per new value was most of a frame's
+    // rendering when every frame has its own time (bench/http, history: 160K → see bench/README.md).
+    last.digits = digits;
+    return this.ascii(digits, p);
   }
 }
 

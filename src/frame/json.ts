@@ -75,6 +75,9 @@ export function frameToObject(frame: Frame): FrameObject {
         low: b.low(),
         close: b.close(),
         volume: b.volume(),
+        trades: b.trades(),
+        vwap: b.vwap(),
+        revision: b.revision(),
       };
     }
     case Body.Heartbeat: {

@@ -73,6 +73,9 @@ const BODY_FIELDS: Readonly<Record<number, readonly FieldSpec[]>> = {
     f64("low"),
     f64("close"),
     f64("volume"),
+    { name: "trades", size: 4 },
+    f64("vwap"),
+    { name: "revision", size: 4 },
   ],
   [Body.Heartbeat]: [{ name: "latest_seq", size: 8 }],
 };
@@ -82,8 +85,8 @@ const ASKS = 2;
 const LEVEL_SIZE = 24;
 const LEVEL_ALIGNMENT = 8;
 
-/** The most fields of any table (Frame's), and the most spans one frame can claim. */
-const MAX_FIELDS = 7;
+/** The most fields of any table (Bar's), and the most spans one frame can claim. */
+const MAX_FIELDS = 9;
 const MAX_SPANS = 8;
 
 /** A table's names in messages, built once so that verifying allocates no strings. */

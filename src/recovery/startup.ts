@@ -47,6 +47,12 @@ export interface RecoverOptions {
   onProgress?: (percent: number) => void;
   /** Size of the reserve file kept in the data directory; 0 keeps none. @default 64 MiB */
   reserveBytes?: number;
+  /**
+   * Whether to (re)make the reserve file in the background once recovered. False for the offline commands
+   * that hold the directory a while (`import csv --data`, `export --data`): a write still running when they
+   * unlock it would race the next holder, and the daemon makes it at its start. @default true
+   */
+  ensureReserve?: boolean;
 }
 
 /** The opened, consistent storage a daemon resumes from. */
@@ -155,7 +161,9 @@ export async function recoverDataDir(options: RecoverOptions): Promise<Recovered
     );
     const recovered: Recovered = { wal, store, report, acked, reserve };
     if (released > 0) recovered.diskFull = { freeBytes: freeBytes(data), reserveReleased: released };
-    else reserve.ensure().catch((err: unknown) => log.warn({ err }, "the reserve file could not be created"));
+    else if (options.ensureReserve !== false) {
+      reserve.ensure().catch((err: unknown) => log.warn({ err }, "the reserve file could not be created"));
+    }
     return recovered;
   } catch (err) {
     await wal?.close().catch(() => {});

@@ -6,6 +6,8 @@
  *  ├── tickring.lock    pid of the process that holds the directory (see ./lock-file.ts)
  *  ├── acked-seq        the highest seq ever acked, kept apart from the WAL (see ./acked-seq.ts)
  *  ├── reserve          64 MiB of headroom a start on a full disk deletes (see ./disk-space.ts)
+ *  ├── imports.json     what `tickring import` imported into it (src/cli/import/ledger.ts)
+ *  ├── import.spool     the frames of a file being imported, checked before they go to the WAL
  *  ├── wal/             WAL segments <first-seq>.log, their sparse indexes <first-seq>.idx, and holes
  *  │                    <first-seq>.hole (seqs lost for good, recorded by `tickring wal repair`)
  *  ├── store/           the LevelDB store
@@ -37,6 +39,10 @@ export const LOCK_FILE = "tickring.lock";
 export const ACKED_SEQ_FILE = "acked-seq";
 /** The reserve file a start on a full disk deletes for headroom. */
 export const RESERVE_FILE = "reserve";
+/** The ledger of the files `tickring import` imported into a data directory. */
+export const IMPORTS_FILE = "imports.json";
+/** Where `tickring import` keeps a file's frames between checking them and appending them. */
+export const IMPORT_SPOOL_FILE = "import.spool";
 
 /** The paths of one data directory. */
 export interface DataDirLayout {
@@ -48,6 +54,8 @@ export interface DataDirLayout {
   readonly lockFile: string;
   readonly ackedSeqFile: string;
   readonly reserveFile: string;
+  readonly importsFile: string;
+  readonly importSpool: string;
 }
 
 /** A data directory this process holds (locked) until {@link DataDir.release}. */
@@ -66,6 +74,8 @@ export function dataDirLayout(path: string): DataDirLayout {
     lockFile: join(path, LOCK_FILE),
     ackedSeqFile: join(path, ACKED_SEQ_FILE),
     reserveFile: join(path, RESERVE_FILE),
+    importsFile: join(path, IMPORTS_FILE),
+    importSpool: join(path, IMPORT_SPOOL_FILE),
   };
 }
 

@@ -5,11 +5,14 @@
  */
 import type { TickringError } from "../errors.js";
 import type { SubscribeRequest } from "./protocol.js";
-import type { SymbolAllow } from "./symbol-filter.js";
+import type { SymbolAllow } from "./frame-filter.js";
 
 export interface FeedAccess {
-  /** Admits `req`, or throws the refusal (`FORBIDDEN`) naming what it may not have. */
-  admit(req: SubscribeRequest): FeedGrant;
+  /**
+   * Admits `req` (a subscription, or an HTTP data request as the feed it reads), or throws the refusal
+   * (`FORBIDDEN`) naming what it may not have.
+   */
+  admit(req: Pick<SubscribeRequest, "feed" | "symbols" | "live">): FeedGrant;
   /** Subscriptions the connection may hold, when its token sets a limit. */
   readonly maxSubscriptions: number | undefined;
 }

@@ -12,7 +12,7 @@ import { errnoOf, errorJson, type IncidentLogger, TickringError } from "../error
 import type { JsonRenderer } from "../frame/json-render.js";
 import { type DelayedFeed } from "./delayed-feed.js";
 import type { FeedAccess, FeedGrant } from "./feed-access.js";
-import { HistoryReader, type HistorySources, oldestSeq, seqAtTime } from "./history.js";
+import { HistoryReader, type HistorySources } from "./history.js";
 import { parseFeedRequest, type SubscribeRequest } from "./protocol.js";
 import {
   type FeedConnection,
@@ -23,8 +23,9 @@ import {
 } from "./realtime-feed.js";
 import { JsonRun } from "./json-run.js";
 import { HistoricalReplay, type ReplayHost, type ReplayPlan } from "./replay.js";
-import { ReplayScheduler } from "./replay-scheduler.js";
-import { SymbolFilter } from "./symbol-filter.js";
+import { FrameFilter } from "./frame-filter.js";
+import type { ReplayScheduler } from "./replay-scheduler.js";
+import { resolveRange } from "./seq-range.js";
 
 /** A feed connection with its subscriptions, by the ids the client gave them. */
 export interface FeedSession extends FeedConnection {
@@ -57,14 +58,14 @@ export interface FeedEndpointOptions {
   limits: FeedLimits;
   /** The worker's JSON renderer (its symbol cache is shared with the real-time feed's). */
   renderer: JsonRenderer;
+  /** The worker's replay turns and count, shared with its HTTP history answers. */
+  scheduler: ReplayScheduler;
   /** Where errors whose details stay on the server are logged. */
   log: IncidentLogger;
 }
 
 export class FeedEndpoint {
   private readonly replayHost: ReplayHost;
-  /** Replays being resolved or running in this worker. */
-  private replaying = 0;
 
   constructor(private readonly o: FeedEndpointOptions) {
     this.replayHost = {
@@ -73,7 +74,7 @@ export class FeedEndpoint {
         const conn = replay.conn as FeedSession;
         conn.replays.delete(replay.id);
         // The subscription lives on as a real-time one: it keeps its symbols, not its replay slot.
-        this.replaying--;
+        o.scheduler.held--;
         conn.replaying--;
         if (conn.closed) return;
         const { plan } = replay;
@@ -87,7 +88,7 @@ export class FeedEndpoint {
       },
       failed: (replay, err) => this.sendError(replay.conn, outOfFiles(err) ?? err, replay.id),
       json: new JsonRun(o.renderer),
-      scheduler: new ReplayScheduler(),
+      scheduler: o.scheduler,
     };
   }
 
@@ -169,7 +170,7 @@ export class FeedEndpoint {
     const grant = conn.access?.admit(req);
     this.admit(conn, req);
     if (req.feed === "historical") {
-      this.replaying++;
+      this.o.scheduler.held++;
       conn.replaying++;
       this.startReplay(conn, req, grant).catch((err) => {
         if (!conn.replays.has(req.id)) this.endReplay(conn, req.id);
@@ -180,7 +181,7 @@ export class FeedEndpoint {
     const sub = new RealtimeSubscription(
       req.id,
       conn,
-      new SymbolFilter(req.symbols, grant?.allow),
+      new FrameFilter(req.symbols, req.types, req.bars, grant?.allow),
       req.format === "json",
       req.policy ?? this.o.slowConsumer,
     );
@@ -224,7 +225,7 @@ export class FeedEndpoint {
       if (conn.replaying >= l.replays) {
         throw new TickringError("LIMIT_REACHED", `at most ${l.replays} historical replays per connection`);
       }
-      if (this.replaying >= l.replaysPerWorker) {
+      if (this.o.scheduler.held >= l.replaysPerWorker) {
         throw new TickringError(
           "LIMIT_REACHED",
           "this server runs as many historical replays as it can: try later",
@@ -242,7 +243,7 @@ export class FeedEndpoint {
 
   /** A replay ended (or never started): its slot and its symbols are free again. */
   private endReplay(conn: FeedSession, id: number): void {
-    this.replaying--;
+    this.o.scheduler.held--;
     conn.replaying--;
     this.forgetSymbols(conn, id);
   }
@@ -260,40 +261,21 @@ export class FeedEndpoint {
   ): Promise<void> {
     const o = this.o;
     const newest = Math.max(o.dispatchedSeq(), o.writtenSeq());
-    const from = req.from!;
-    let fromSeq = "seq" in from ? from.seq : await seqAtTime(o.history, Number(from.timeNs), 1, newest);
-    if (fromSeq > newest + 1) {
-      throw new TickringError("OUT_OF_RANGE", `from seq ${fromSeq} is past the newest seq ${newest}`);
-    }
-    if (fromSeq > newest && !req.live && "timeNs" in from) {
-      // A time after the newest frame: nothing to replay, and a bounded replay would never start.
-      throw new TickringError("OUT_OF_RANGE", `from time is after the newest frame (seq ${newest})`);
-    }
-    if (grant !== undefined && grant.earliestNs > Number.NEGATIVE_INFINITY) {
-      const early =
-        "timeNs" in from
-          ? Number(from.timeNs) < grant.earliestNs
-          : fromSeq < (await seqAtTime(o.history, grant.earliestNs, 1, newest));
-      if (early) throw grant.tooEarly();
-    }
-    const to = req.to;
-    const toSeq = req.live ? Number.MAX_SAFE_INTEGER : to !== undefined && "seq" in to ? to.seq : newest;
-    const oldest = await oldestSeq(o.history);
+    const { fromSeq, toSeq, toTimeNs, retired } = await resolveRange(o.history, req.from!, req.to, newest, {
+      live: req.live,
+      waitForTo: true,
+      grant,
+    });
     if (conn.closed) {
       this.endReplay(conn, req.id);
       return;
     }
-    let retired: [number, number] | undefined;
-    if (fromSeq < oldest && oldest !== Number.MAX_SAFE_INTEGER) {
-      retired = [fromSeq, Math.min(oldest - 1, toSeq)];
-      fromSeq = oldest;
-    }
     const plan: ReplayPlan = {
       id: req.id,
-      filter: new SymbolFilter(req.symbols, grant?.allow),
+      filter: new FrameFilter(req.symbols, req.types, req.bars, grant?.allow),
       json: req.format === "json",
       toSeq,
-      toTimeNs: to !== undefined && "timeNs" in to ? Number(to.timeNs) : Number.POSITIVE_INFINITY,
+      toTimeNs,
       speed: req.speed,
       live: req.live,
       policy: req.policy ?? o.slowConsumer,

@@ -116,6 +116,8 @@ export class HistoryReader {
             this.storeBatches = store.readBySeq(this.next, this.storeUntil);
             continue;
           }
+          // No segment yet (nothing was ever written): nothing to read yet, and nothing to skip.
+          if (firstWal === Number.MAX_SAFE_INTEGER) return null;
           this.next = Math.max(this.next, firstWal);
         }
       }

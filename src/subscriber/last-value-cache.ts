@@ -1,8 +1,11 @@
 /**
- * The latest frame per symbol, kept by each worker from the ring so a new real-time subscriber starts with
- * current values (and used per subscriber by `conflate`: the latest pending frame per symbol). Keyed by the
- * symbol key of the frame's own symbol bytes, with the bytes compared, so two symbols whose keys collide —
- * or that a publisher gave one `instrument_id` — never overwrite each other. Each symbol owns one buffer,
+ * The latest frame per symbol and kind, kept by each worker from the ring so a new real-time subscriber
+ * starts with current values (and used per subscriber by `conflate`: the latest pending frame per symbol and
+ * kind). A kind is a frame type, and for bars the interval too: the last trade, the last quote, the last
+ * book update and the last bar of each interval are kept side by side, so a 1-minute bar never hides the
+ * last quote from a subscriber that asked for quotes. Keyed by the symbol key of the frame's own symbol
+ * bytes, with the bytes compared, so two symbols whose keys collide — or that a publisher gave one
+ * `instrument_id` — never overwrite each other. Each symbol owns one buffer,
  * reused and grown only when a larger frame arrives: updating costs a copy of the frame and nothing else.
  * The ring cannot serve this itself, since an idle symbol's last frame is overwritten long before anyone
  * subscribes.
@@ -13,7 +16,21 @@
  * in seq order on the hot path — and counts it in {@link LastValueCache.evicted}; one made with `"refuse"`
  * keeps no new symbol and `update` says so.
  */
-import { frameSymbolEquals, frameSymbolSpan } from "../frame/codec.js";
+import {
+  Body,
+  frameBarIntervalNs,
+  frameBodyType,
+  frameHasSymbol,
+  frameSeq,
+  frameSymbolEquals,
+} from "../frame/codec.js";
+import type { FrameFilter } from "./frame-filter.js";
+
+/** The last values a new subscription (or `GET /v1/last`) starts with, and whether it may lack some. */
+export interface LastValues {
+  frames: Uint8Array[];
+  partial: boolean;
+}
 
 /** Bytes a cache (or several) may hold; `used` is what they hold now. */
 export interface ByteBudget {
@@ -26,7 +43,10 @@ interface Slot {
   length: number;
   seq: number;
   key: number;
-  /** The next symbol with the same key. */
+  /** The kind: the frame's body type, and a bar's interval (0 for other types). */
+  body: number;
+  interval: number;
+  /** The next slot with the same key (another kind, or another symbol). */
   next: Slot | undefined;
   /** Index in the cache's slot list (for sampling and O(1) removal). */
   at: number;
@@ -41,7 +61,6 @@ const MIN_SLOT_BYTES = 128;
 export class LastValueCache {
   private readonly slots = new Map<number, Slot>();
   private readonly list: Slot[] = [];
-  private readonly span = new Int32Array(2);
   /** Symbols dropped to stay within the budget, since creation. */
   evicted = 0;
 
@@ -55,8 +74,14 @@ export class LastValueCache {
    * Returns false when the budget is spent and the symbol could not be kept (`"refuse"` caches only).
    */
   update(key: number, seq: number, bytes: Uint8Array, offset: number, length: number): boolean {
+    const body = frameBodyType(bytes, offset);
+    const interval = body === Body.Bar ? frameBarIntervalNs(bytes, offset) : 0;
     let slot = this.slots.get(key);
-    while (slot !== undefined && !frameSymbolEquals(slot.bytes, 0, bytes, offset)) slot = slot.next;
+    while (
+      slot !== undefined &&
+      !(slot.body === body && slot.interval === interval && frameSymbolEquals(slot.bytes, 0, bytes, offset))
+    )
+      slot = slot.next;
     if (slot === undefined) {
       const size = Math.max(MIN_SLOT_BYTES, length);
       if (!this.reserve(size + SLOT_OVERHEAD)) return false;
@@ -65,6 +90,8 @@ export class LastValueCache {
         length: 0,
         seq: 0,
         key,
+        body,
+        interval,
         next: this.slots.get(key),
         at: this.list.length,
       };
@@ -80,16 +107,19 @@ export class LastValueCache {
     return true;
   }
 
-  /** The latest frame of the symbol `symbol` (UTF-8 bytes) with key `key` — a view valid until its next update. */
-  get(key: number, symbol: Uint8Array): Uint8Array | undefined {
+  /**
+   * Appends to `out` the latest frame of each kind of the symbol `symbol` (UTF-8 bytes) with key `key`, oldest
+   * seq first — views valid until their next update.
+   */
+  collectSymbol(key: number, symbol: Uint8Array, out: Uint8Array[]): void {
+    const start = out.length;
     for (let slot = this.slots.get(key); slot !== undefined; slot = slot.next) {
-      frameSymbolSpan(slot.bytes, 0, this.span);
-      if (this.span[1] !== symbol.length) continue;
-      let i = 0;
-      while (i < symbol.length && slot.bytes[this.span[0] + i] === symbol[i]) i++;
-      if (i === symbol.length) return slot.bytes.subarray(0, slot.length);
+      if (frameHasSymbol(slot.bytes, 0, symbol)) out.push(slot.bytes.subarray(0, slot.length));
     }
-    return undefined;
+    if (out.length - start > 1) {
+      const mine = out.splice(start).sort((a, b) => frameSeq(a, 0) - frameSeq(b, 0));
+      out.push(...mine);
+    }
   }
 
   /** Every cached frame, oldest seq first, as views valid until the next update. */
@@ -109,6 +139,38 @@ export class LastValueCache {
       used += s.length;
     }
     return true;
+  }
+
+  /**
+   * The latest frame of each kind of the symbols `filter` names (every symbol's when it names none) that it
+   * takes, oldest seq first, as views valid until their next update — at most `budget` bytes of them, and no
+   * more of the cache walked than that, so a request for last values never makes the worker send or scan
+   * more at once than one socket may hold (bench/soak: a `*` subscribe over 100K cached symbols held its
+   * worker for 0.5 s). `partial` when some were left out, or when the cache dropped symbols to stay in its
+   * budget: the client learns it may lack some.
+   */
+  lastValues(filter: FrameFilter, budget: number): LastValues {
+    const frames: Uint8Array[] = [];
+    let complete: boolean;
+    if (filter.symbols === null) complete = this.collect(frames, budget);
+    else {
+      complete = true;
+      let used = 0;
+      outer: for (const [key, symbols] of filter.symbols) {
+        for (const s of symbols) {
+          const at = frames.length;
+          this.collectSymbol(key, s, frames);
+          for (let i = at; i < frames.length; i++) used += frames[i].length;
+          if (used > budget) {
+            frames.length = at;
+            complete = false;
+            break outer;
+          }
+        }
+      }
+    }
+    const kept = frames.filter((f) => filter.matches(f, 0)).sort((a, b) => frameSeq(a, 0) - frameSeq(b, 0));
+    return { frames: kept, partial: !complete || this.evicted > 0 };
   }
 
   /** Forgets every symbol and gives its bytes back to the budget. */

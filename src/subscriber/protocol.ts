@@ -2,11 +2,13 @@
  * Client → server requests on `/v1/feed` (JSON text), parsed and validated in one place. Errors carry a
  * stable code and name the offending field; see docs/protocol.md.
  */
+import { BAR_INTERVAL_RULE, parseBarInterval } from "../config/bar-interval.js";
 import type { SlowConsumerPolicy } from "../config/options.js";
 import { RequestError, TickringError } from "../errors.js";
 import { parseClientJson } from "../frame/client-json.js";
 import { preview } from "../frame/preview.js";
 import { SYMBOL_RULE, symbolProblem } from "../frame/symbol-rules.js";
+import { FRAME_TYPES, type FrameType } from "./frame-filter.js";
 
 export type FeedKind = "realtime" | "delayed" | "historical";
 export type Position = { seq: number } | { timeNs: bigint };
@@ -23,6 +25,10 @@ export interface SubscribeRequest {
   speed: "max" | number;
   live: boolean;
   policy: SlowConsumerPolicy | undefined;
+  /** Frame types, or null for all. */
+  types: FrameType[] | null;
+  /** Bar intervals (ns) of the bar frames wanted, or null for all. */
+  bars: number[] | null;
 }
 
 export type FeedRequest = SubscribeRequest | { op: "unsubscribe"; id: number } | { op: "ping" };
@@ -88,6 +94,11 @@ function parseSubscribe(o: Record<string, unknown>, id: number): SubscribeReques
     throw badField("policy", "drop, conflate or disconnect", policy);
   }
   if (o.live !== undefined && typeof o.live !== "boolean") throw badField("live", "true or false", o.live);
+  const types = o.types === undefined ? null : frameTypes(o.types, "types");
+  const bars = o.bars === undefined ? null : barIntervals(o.bars, "bars");
+  if (bars !== null && types !== null && !types.includes("bar")) {
+    throw new TickringError("BAD_REQUEST", 'bars: picks bar intervals, but "types" leaves bars out');
+  }
   const from = o.from === undefined ? undefined : position(o.from, "from");
   const to = o.to === undefined ? undefined : position(o.to, "to");
   if (feed === "historical") {
@@ -116,7 +127,41 @@ function parseSubscribe(o: Record<string, unknown>, id: number): SubscribeReques
     speed,
     live: o.live === true,
     policy,
+    types,
+    bars,
   };
+}
+
+/** Frame types (`["trade","quote"]`): 1–4 of trade, quote, book, bar. `field` names them in errors. */
+export function frameTypes(v: unknown, field: string): FrameType[] {
+  if (!Array.isArray(v) || v.length === 0 || v.length > FRAME_TYPES.length) {
+    throw badField(field, `an array of 1–${FRAME_TYPES.length} of ${FRAME_TYPES.join(", ")}`, v);
+  }
+  for (let i = 0; i < v.length; i++) {
+    if (!FRAME_TYPES.includes(v[i] as FrameType)) {
+      throw badField(`${field}[${i}]`, `one of ${FRAME_TYPES.join(", ")}`, v[i]);
+    }
+  }
+  return [...new Set(v as FrameType[])];
+}
+
+/** Most bar intervals one filter names. */
+const MAX_BAR_INTERVALS = 64;
+
+/** Bar intervals (`["1m","5m"]`) as ns, each {@link BAR_INTERVAL_RULE}. `field` names them in errors. */
+export function barIntervals(v: unknown, field: string): number[] {
+  if (!Array.isArray(v) || v.length === 0 || v.length > MAX_BAR_INTERVALS) {
+    throw badField(field, `an array of 1–${MAX_BAR_INTERVALS} bar intervals like "1m"`, v);
+  }
+  return [
+    ...new Set(
+      v.map((item: unknown, i) => {
+        const ms = typeof item === "string" ? parseBarInterval(item) : undefined;
+        if (ms === undefined) throw badField(`${field}[${i}]`, BAR_INTERVAL_RULE, item);
+        return ms * 1e6;
+      }),
+    ),
+  ];
 }
 
 /**
@@ -130,7 +175,7 @@ const MAX_SPEED = 1e6;
 const HISTORICAL_ONLY = ["from", "to", "speed", "live"] as const;
 
 /** `to` before `from`, when both are seqs or both times, is a careless request: refuse it. */
-function checkOrder(from: Position, to: Position | undefined): void {
+export function checkOrder(from: Position, to: Position | undefined): void {
   if (to === undefined) return;
   if ("seq" in from && "seq" in to && to.seq < from.seq) {
     throw new TickringError("BAD_REQUEST", `to: seq ${to.seq} is before from's seq ${from.seq}`);
@@ -147,7 +192,8 @@ function subId(v: unknown): number {
   return v;
 }
 
-function parseSymbols(v: unknown): string[] | null {
+/** Symbols (1–10,000 by the symbol rules), or null for `["*"]`. */
+export function parseSymbols(v: unknown): string[] | null {
   if (!Array.isArray(v) || v.length === 0 || v.length > MAX_SYMBOLS) {
     throw badField("symbols", `an array of 1–${MAX_SYMBOLS} symbols, or ["*"]`, v);
   }

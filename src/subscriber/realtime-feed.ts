@@ -2,7 +2,9 @@
  * Real-time fan-out inside one worker: takes runs of frames straight from the ring and hands views of
  * them to sockets. No frame is re-encoded or copied by us; uWS copies into each socket's buffer.
  *
- * - A subscriber to every symbol (`["*"]`, binary) gets the whole run as one message.
+ * - A subscriber to every symbol (`["*"]`, binary) gets the whole run as one message, unless it chose frame
+ *   types or bar intervals or its token holds it to some symbols: then it gets the frames that match, as a
+ *   subscriber to some symbols does.
  * - A subscriber to some symbols gets the frames that match; adjacent matches are merged, and
  *   non-adjacent ones are sent as fragments of one WebSocket message (no copy to join them).
  * - `format:"json"` subscribers get the same runs as JSON arrays (one text message per run): each frame is
@@ -16,10 +18,10 @@ import type { SlowConsumerPolicy } from "../config/options.js";
 import { frameLength, frameSeq, frameSymbolKey } from "../frame/codec.js";
 import { JsonRenderer } from "../frame/json-render.js";
 import type { Socket } from "../transport/socket.js";
-import { type ByteBudget, LastValueCache } from "./last-value-cache.js";
+import { type ByteBudget, LastValueCache, type LastValues } from "./last-value-cache.js";
 import { JsonRun } from "./json-run.js";
 import { type PieceSender, sendJsonPieces, sendPieces } from "./send.js";
-import type { SymbolFilter } from "./symbol-filter.js";
+import type { FrameFilter } from "./frame-filter.js";
 
 /** What the feed needs of a connection; the worker keeps one per socket. */
 export interface FeedConnection {
@@ -72,12 +74,6 @@ export interface SendLimit {
   bytes: number;
 }
 
-/** The last values a new subscription starts with, and whether it may lack some. */
-export interface LastValues {
-  frames: Uint8Array[];
-  partial: boolean;
-}
-
 /** Counters at zero. */
 export function newFeedCounters(): FeedCounters {
   return { framesSent: 0, bytesSent: 0, messagesSent: 0, drops: 0, gaps: 0, conflated: 0, disconnects: 0 };
@@ -110,7 +106,7 @@ export class RealtimeSubscription {
   constructor(
     readonly id: number,
     readonly conn: FeedConnection,
-    readonly filter: SymbolFilter,
+    readonly filter: FrameFilter,
     readonly json: boolean,
     readonly policy: SlowConsumerPolicy,
   ) {
@@ -120,8 +116,12 @@ export class RealtimeSubscription {
 
 export class RealtimeFeed {
   private readonly subs = new Set<RealtimeSubscription>();
+  /** Subscriptions to every symbol that take every frame: they get whole runs. */
   private readonly wildcard: RealtimeSubscription[] = [];
-  /** Subscriptions to every symbol that their filter holds to some (entitlements): matched frame by frame. */
+  /**
+   * Subscriptions to every symbol that their filter holds to some frames (types, bar intervals, a token's
+   * entitlements): matched frame by frame.
+   */
   private readonly screened: RealtimeSubscription[] = [];
   /** Filtered subscriptions by the symbol keys they want. */
   private readonly byKey = new Map<number, RealtimeSubscription[]>();
@@ -160,38 +160,9 @@ export class RealtimeFeed {
     return this.subs.size;
   }
 
-  /**
-   * The last values a new subscription starts with — its symbols' (every symbol's for `*`) as this worker
-   * has seen them, in seq order — at most its send limit's worth: a subscribe never makes the worker send
-   * more at once than one socket may hold, nor walk more of the cache than that (bench/soak: a `*` subscribe
-   * over 100K cached symbols held its worker for 0.5 s). `partial` when some were left out, or when the cache
-   * dropped symbols to stay in its budget: the client learns it may lack some.
-   */
+  /** The last values `sub` starts with: see {@link LastValueCache.lastValues}, within its send limit. */
   lastValuesFor(sub: RealtimeSubscription): LastValues {
-    const frames: Uint8Array[] = [];
-    const budget = this.limit.bytes;
-    let complete: boolean;
-    if (sub.symbols === null) complete = this.lvc.collect(frames, budget);
-    else {
-      complete = true;
-      let used = 0;
-      outer: for (const [key, symbols] of sub.symbols) {
-        for (const s of symbols) {
-          const f = this.lvc.get(key, s);
-          if (f === undefined) continue;
-          if (used + f.length > budget) {
-            complete = false;
-            break outer;
-          }
-          frames.push(f);
-          used += f.length;
-        }
-      }
-    }
-    const kept = frames
-      .filter((f) => sub.filter.matches(f, 0))
-      .sort((a, b) => frameSeq(a, 0) - frameSeq(b, 0));
-    return { frames: kept, partial: !complete || this.lvc.evicted > 0 };
+    return this.lvc.lastValues(sub.filter, this.limit.bytes);
   }
 
   /**

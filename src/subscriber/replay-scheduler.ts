@@ -4,7 +4,7 @@
  * the event loop back once a turn has used {@link SLICE_MS} — whatever the number of replays. Before it,
  * each replay ran for 2 ms before yielding, so R replays made one event-loop turn last R × 2 ms and starved
  * live fan-out, ingest and pings on their worker (bench/soak: a ping's round trip reached 272 ms with 128
- * replays on one worker).
+ * replays on one worker). The HTTP history answers of the worker take their turns here too (http-stream.ts).
  */
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 
@@ -22,6 +22,11 @@ export interface Steppable {
 const SLICE_MS = 2;
 
 export class ReplayScheduler {
+  /**
+   * Replays and HTTP history answers running in the worker (each holds a read buffer and a file), against
+   * `--max-replays-per-worker`: kept by those that start and end them.
+   */
+  held = 0;
   private queue: Steppable[] = [];
   private head = 0;
   private running = false;

@@ -20,12 +20,12 @@ import type { JsonRun } from "./json-run.js";
 import type { FeedConnection, FeedCounters, SendLimit } from "./realtime-feed.js";
 import type { ReplayScheduler } from "./replay-scheduler.js";
 import { sendPieces } from "./send.js";
-import type { SymbolFilter } from "./symbol-filter.js";
+import type { FrameFilter } from "./frame-filter.js";
 
 /** A replay resolved to seqs: `from` and `to` already mapped from times where given. */
 export interface ReplayPlan {
   id: number;
-  filter: SymbolFilter;
+  filter: FrameFilter;
   json: boolean;
   /** Last seq to send; for open-ended replays the newest when it started; for `live` ones unbounded. */
   toSeq: number;

@@ -7,6 +7,7 @@
  * Providers: `uws` (uws.ts: a native uWebSockets.js build) and `ws` (ws-transport.ts: pure JavaScript,
  * every Node version). select.ts picks one at start-up and says why.
  */
+import type { HttpSink } from "./http-sink.js";
 import type { Socket } from "./socket.js";
 
 /** The providers. */
@@ -47,23 +48,35 @@ export interface WsBehavior<C> {
   close(ws: WsConnection<C>): void;
 }
 
-/** An HTTP response (uWS's calls): status and headers, then one `end`. */
-export interface HttpResponse {
+/** An HTTP answer (uWS's calls): status and headers, then one `end`. */
+export interface HttpAnswer {
   /** The client's IP address as text (`127.0.0.1`, an IPv6 address in hex groups). */
   getRemoteAddressAsText(): Bytes;
   /** `"200 OK"`, `"404 NOT_FOUND"`, or just the code. */
+  writeStatus(status: string): HttpAnswer;
+  writeHeader(key: string, value: string): HttpAnswer;
+  /** Sends the body; `closeConnection` closes the connection after it (no keep-alive). */
+  end(body?: string | Uint8Array, closeConnection?: boolean): HttpAnswer;
+  /** Runs `fn` with the response's writes gathered into one. */
+  cork(fn: () => void): HttpAnswer;
+  /** Called if the client goes away before `end`; a response answered later must register it. */
+  onAborted(fn: () => void): HttpAnswer;
+}
+
+/**
+ * An HTTP route's response: an answer, or a body streamed in chunks as the client takes them
+ * ({@link HttpSink}: `write`, `onWritable`, `close`).
+ */
+export interface HttpResponse extends HttpAnswer, HttpSink {
   writeStatus(status: string): HttpResponse;
   writeHeader(key: string, value: string): HttpResponse;
-  /** Sends the body; `closeConnection` closes the connection after it (no keep-alive). */
-  end(body?: string, closeConnection?: boolean): HttpResponse;
-  /** Runs `fn` with the response's writes gathered into one. */
+  end(body?: string | Uint8Array, closeConnection?: boolean): HttpResponse;
   cork(fn: () => void): HttpResponse;
-  /** Called if the client goes away before `end`; a response answered later must register it. */
   onAborted(fn: () => void): HttpResponse;
 }
 
 /** What a WebSocket route's `upgrade` answers with: an HTTP response (a refusal), or the upgrade. */
-export interface UpgradeResponse extends HttpResponse {
+export interface UpgradeResponse extends HttpAnswer {
   /**
    * Completes the handshake, synchronously within `upgrade`: the key, protocol and extensions are the
    * request's `sec-websocket-*` headers, `context` the one `upgrade` was given.
@@ -86,6 +99,8 @@ export interface HttpRequest {
   getUrl(): string;
   /** A header's value (name in lower case), `""` when absent. */
   getHeader(name: string): string;
+  /** The query string (after `?`, undecoded), undefined when there is none. */
+  getQuery(): string | undefined;
   /** A query parameter's value, decoded; undefined when absent. */
   getQuery(key: string): string | undefined;
   /** The method in lower case (`"get"`), as uWS gives it. */

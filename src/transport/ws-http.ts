@@ -18,8 +18,9 @@ export class NodeHttpRequest implements HttpRequest {
     this.query = q < 0 ? "" : url.slice(q + 1);
   }
 
-  getQuery(key: string): string | undefined {
+  getQuery(key?: string): string | undefined {
     if (this.query === "") return undefined;
+    if (key === undefined) return this.query;
     this.params ??= new URLSearchParams(this.query);
     return this.params.get(key) ?? undefined;
   }
@@ -38,7 +39,14 @@ export class NodeHttpRequest implements HttpRequest {
   }
 }
 
+/**
+ * A node:http response behaving as uWS's: `write` returns false once Node's buffer is past its high-water
+ * mark (the chunk is kept all the same), and `onWritable` runs when it drained.
+ */
 export class NodeHttpResponse implements HttpResponse {
+  /** Body bytes written so far: the offset `onWritable` reports, as uWS's `getWriteOffset`. */
+  private written = 0;
+
   constructor(private readonly res: ServerResponse) {}
 
   getRemoteAddressAsText(): Bytes {
@@ -57,15 +65,34 @@ export class NodeHttpResponse implements HttpResponse {
     return this;
   }
 
-  end(body = "", closeConnection = false): this {
+  write(chunk: string | Uint8Array): boolean {
+    this.written += typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk.byteLength;
+    return this.res.write(chunk);
+  }
+
+  onWritable(handler: (offset: number) => boolean): this {
+    this.res.on("drain", () => handler(this.written));
+    return this;
+  }
+
+  end(body: string | Uint8Array = "", closeConnection = false): this {
     if (closeConnection) this.res.shouldKeepAlive = false;
     this.res.end(body);
     return this;
   }
 
-  /** Node already writes the head and the body of `end` together. */
+  close(): this {
+    this.res.destroy();
+    return this;
+  }
+
   cork(fn: () => void): this {
-    fn();
+    this.res.cork();
+    try {
+      fn();
+    } finally {
+      this.res.uncork();
+    }
     return this;
   }
 
@@ -114,12 +141,15 @@ export class UpgradeHttpResponse implements UpgradeResponse {
   }
 
   /** Sends the answer and closes the connection (an upgrade request's connection is not kept alive). */
-  end(body = ""): this {
+  end(body: string | Uint8Array = ""): this {
     if (this.answered) return this;
     this.answered = true;
     const head = `HTTP/1.1 ${this.status}\r\n${this.headers}content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n`;
     this.socket.once("finish", () => this.socket.destroy());
-    this.socket.end(head + body);
+    this.socket.cork();
+    this.socket.write(head);
+    this.socket.end(body);
+    this.socket.uncork();
     return this;
   }
 

@@ -343,6 +343,65 @@ describe("a daemon with --auth-secret-file", () => {
     });
   });
 
+  describe("the HTTP data endpoints: the same entitlements", () => {
+    test("/v1/history, /v1/bars, /v1/last and /v1/symbols need a token, hold * to its patterns, refuse others and old ranges", async () => {
+      const first = await publish(["DATA1", "DATA2", "FX:GBPUSD", "DATA1"]);
+      await new Promise((r) => setTimeout(r, 1200));
+      const last = await publish(["DATA1", "DATA2"]);
+      const all = "/v1/history?symbols=*&types=trade";
+      for (const path of [
+        `${all}&from=${first}`,
+        "/v1/bars?symbols=*&interval=1s&from=1",
+        "/v1/last?symbols=*",
+        "/v1/symbols",
+      ]) {
+        const r = await http("GET", path);
+        assert.deepEqual([r.status, codeOf(r.body)], [401, "UNAUTHORIZED"], `no token: ${path}`);
+      }
+      const t = await token("dana", {
+        realtime: ["DATA1"],
+        history: ["DATA1", "FX:*"],
+        history_lookback: "1s",
+      });
+      const symbolsOf = (body: string) =>
+        [
+          ...new Set(
+            body
+              .trimEnd()
+              .split("\n")
+              .map((l) => (JSON.parse(l) as { symbol: string }).symbol),
+          ),
+        ].sort();
+      // `*` is held to the history patterns; a named symbol outside them is refused.
+      const star = await http("GET", `${all}&from=${last - 1}`, t);
+      assert.equal(star.status, 200, star.body);
+      assert.deepEqual(symbolsOf(star.body), ["DATA1"]);
+      const viaQuery = await http("GET", `${all}&from=${last - 1}&token=${t}`);
+      assert.equal(viaQuery.body, star.body, "?token= works as the header does");
+      const named = await http("GET", `/v1/history?symbols=DATA2&from=${last}`, t);
+      assert.deepEqual([named.status, codeOf(named.body)], [403, "FORBIDDEN"]);
+      assert.match(JSON.parse(named.body).message, /^historical: not entitled to "DATA2"/);
+      // Older than history_lookback: refused, as a replay would be.
+      const old = await http("GET", `${all}&from=${first}`, t);
+      assert.deepEqual([old.status, codeOf(old.body)], [403, "FORBIDDEN"]);
+      assert.match(JSON.parse(old.body).message, /history_lookback 1s/);
+      // Last values are real-time data: the realtime patterns.
+      const lastValues = await http("GET", "/v1/last?symbols=*&format=ndjson", t);
+      assert.deepEqual(symbolsOf(lastValues.body), ["DATA1"]);
+      const listed = JSON.parse((await http("GET", "/v1/symbols", t)).body) as {
+        symbols: { symbol: string }[];
+      };
+      assert.ok(listed.symbols.length > 0);
+      assert.ok(
+        listed.symbols.every((s) => s.symbol === "DATA1" || s.symbol.startsWith("FX:")),
+        listed.symbols.map((s) => s.symbol).join(","),
+      );
+      const none = await token("nemo", { realtime: ["DATA1"] });
+      const refused = await http("GET", `${all}&from=${last}`, none);
+      assert.deepEqual([refused.status, codeOf(refused.body)], [403, "FORBIDDEN"], "no history at all");
+    });
+  });
+
   describe("limits of a token: answered with an error, never by dropping an older connection", () => {
     test("max_connections counts a subject over both workers", async () => {
       const t = await token("carol", { realtime: ["*"], max_connections: 2 });

@@ -1,30 +1,9 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import fc from "fast-check";
-import {
-  FrameEncoder,
-  frameLength,
-  frameSeq,
-  frameSymbolSpan,
-  frameTsRecvApprox,
-} from "../../src/frame/codec.js";
-import { openWalReader } from "../../src/storage/index.js";
+import { FrameEncoder, frameSeq, frameSymbolSpan, frameTsRecvApprox } from "../../src/frame/codec.js";
 import { Client, type Daemon, framesOf, startDaemon, tempDir } from "../support/daemon.js";
-
-/** Every frame in the daemon's WAL, read directly: the brute-force answer replays must equal. */
-function walFrames(data: string): Buffer[] {
-  const r = openWalReader(join(data, "wal"), 1);
-  const out: Buffer[] = [];
-  for (let b = r.nextSync(); b !== null; b = r.nextSync()) {
-    for (let i = 0; i < b.count; i++) {
-      const off = b.offsets[i];
-      out.push(Buffer.from(b.bytes.subarray(off, off + frameLength(b.bytes, off))));
-    }
-  }
-  r.close();
-  return out;
-}
+import { walFrames } from "../support/wal.js";
 
 function symbolOf(f: Buffer): string {
   const span = [0, 0];

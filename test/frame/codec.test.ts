@@ -1,11 +1,16 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
+import * as flatbuffers from "flatbuffers";
 import {
   Body,
+  FILE_IDENTIFIER,
+  Frame,
   FRAME_ALIGNMENT,
   FrameEncoder,
   FrameView,
+  frameBarIntervalNs,
+  frameBodyFieldPos,
   frameBodyType,
   frameInstrumentId,
   frameLength,
@@ -14,11 +19,16 @@ import {
   frameSymbolSpan,
   frameTsRecvApprox,
   instrumentIdOf,
+  readF64,
   stampFrame,
   symbolKeyOf,
   type Tick,
+  TRADE_PRICE_SLOT,
+  TRADE_SIZE_SLOT,
 } from "../../src/frame/codec.js";
 import { frameToObject } from "../../src/frame/json.js";
+import { JsonRenderer } from "../../src/frame/json-render.js";
+import { FrameVerifier } from "../../src/frame/verify.js";
 import { tickArb } from "../support/ticks.js";
 
 const BODY_OF: Record<Tick["type"], Body> = {
@@ -65,6 +75,14 @@ test("every tick type round-trips through encode and a zero-copy view", () => {
         switch (tick.type) {
           case "trade":
             assert.deepEqual(
+              [
+                readF64(sab, frameBodyFieldPos(sab, at, TRADE_PRICE_SLOT)),
+                readF64(sab, frameBodyFieldPos(sab, at, TRADE_SIZE_SLOT)),
+              ],
+              [tick.price, tick.size],
+              "price and size read in place",
+            );
+            assert.deepEqual(
               [obj.price, obj.size, obj.aggressor, obj.trade_id],
               [tick.price, tick.size, tick.aggressor, String(tick.tradeId)],
             );
@@ -91,6 +109,11 @@ test("every tick type round-trips through encode and a zero-copy view", () => {
               [obj.interval_ns, obj.open, obj.high, obj.low, obj.close, obj.volume],
               [String(tick.intervalNs), tick.open, tick.high, tick.low, tick.close, tick.volume],
             );
+            assert.deepEqual(
+              [obj.trades, obj.vwap, obj.revision],
+              [tick.trades ?? 0, tick.vwap ?? 0, tick.revision ?? 0],
+            );
+            assert.equal(frameBarIntervalNs(sab, at), Number(tick.intervalNs));
             break;
         }
       },
@@ -127,6 +150,30 @@ test("frames encoded with seq 0 keep the seq and ts slots, so the sequencer can 
   assert.equal(f.seq(), 42n);
   assert.equal(f.tsRecv(), 1_000n);
   assert.equal(f.tsEvent(), 1_000n, "unset ts_event takes ts_recv");
+});
+
+test("a Bar written before trades, vwap and revision existed still verifies and reads them as 0", () => {
+  // The schema as it was: Bar with its first six fields only, built field by field as the old code did.
+  const b = new flatbuffers.Builder(256);
+  b.forceDefaults(true);
+  const symbol = b.createString("AAPL");
+  b.startObject(6);
+  b.addFieldInt64(0, 60_000_000_000n, 0n);
+  for (const [i, v] of [1, 2, 0.5, 1.5, 1000].entries()) b.addFieldFloat64(i + 1, v, 0);
+  const body = b.endObject();
+  const root = Frame.createFrame(b, 7n, 1n, 2n, instrumentIdOf("AAPL"), symbol, Body.Bar, body);
+  b.finish(root, FILE_IDENTIFIER, true);
+  const bytes = b.asUint8Array();
+  new FrameVerifier().verify(bytes, 0, bytes.length);
+  const obj = frameToObject(new FrameView().wrap(bytes));
+  assert.deepEqual(
+    [obj.interval_ns, obj.open, obj.high, obj.low, obj.close, obj.volume, obj.trades, obj.vwap, obj.revision],
+    ["60000000000", 1, 2, 0.5, 1.5, 1000, 0, 0, 0],
+  );
+  const out = new Uint8Array(4096);
+  const end = new JsonRenderer().render(bytes, 0, out, 0);
+  assert.deepEqual(JSON.parse(new TextDecoder().decode(out.subarray(0, end))), obj, "the feeds' JSON too");
+  assert.equal(frameBarIntervalNs(bytes, 0), 60_000_000_000);
 });
 
 test("symbolKeyOf hashes the symbol's UTF-8 bytes, as frameSymbolKey does in place", () => {

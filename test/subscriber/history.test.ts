@@ -81,3 +81,23 @@ test("a time maps to the first seq whose ts_recv is at or after it", async () =>
     { numRuns: 40 },
   );
 });
+
+test("a reader opened before anything was written reads the first frames once they are", async () => {
+  const empty = tempDir("tickring-history-empty-");
+  const dir = join(empty.dir, "wal");
+  const { wal } = await Wal.open({ dir, fsync: "os" });
+  const emptyStore = await Store.open({ dir: join(empty.dir, "store") });
+  try {
+    const reader = new HistoryReader({ walDir: dir, store: async () => emptyStore }, 1);
+    assert.equal(await reader.read(Number.MAX_SAFE_INTEGER), null);
+    for (const [i, f] of frames.slice(0, 10).entries()) wal.append(f, i + 1);
+    wal.write();
+    const batch = await reader.read(Number.MAX_SAFE_INTEGER);
+    assert.equal(batch?.firstSeq, 1);
+    reader.close();
+  } finally {
+    await wal.close();
+    await emptyStore.close();
+    empty.cleanup();
+  }
+});

@@ -21,9 +21,9 @@ test("an evicting cache stays within its byte budget, keeps the newest symbols, 
       }
       // The symbol updated last is always there, with its latest frame.
       const last = picks.at(-1)!;
-      const got = lvc.get(symbolKeyOf(`SYM${last}`), utf8(`SYM${last}`));
-      assert.ok(got !== undefined);
-      assert.deepEqual(got, frame(`SYM${last}`, picks.length));
+      const got: Uint8Array[] = [];
+      lvc.collectSymbol(symbolKeyOf(`SYM${last}`), utf8(`SYM${last}`), got);
+      assert.deepEqual(got, [frame(`SYM${last}`, picks.length)]);
       const distinct = new Set(picks).size;
       assert.equal(lvc.size + lvc.evicted >= distinct, true);
       lvc.clear();
@@ -47,4 +47,30 @@ test("a refusing cache keeps no new symbol once the shared budget is spent", () 
   // An existing symbol is still updated in place when the budget is spent.
   const f = frame("Q0", 1000);
   assert.equal(a.update(frameSymbolKey(f, 0), 1000, f, 0, frameLength(f, 0)), true);
+});
+
+test("the last trade, quote and bar of each interval are kept side by side, per symbol", () => {
+  const lvc = new LastValueCache();
+  const put = (f: Uint8Array, seq: number) => lvc.update(frameSymbolKey(f, 0), seq, f, 0, frameLength(f, 0));
+  const bar = (intervalNs: bigint, seq: number) =>
+    enc
+      .encode(
+        { type: "bar", symbol: "A", intervalNs, open: 1, high: 1, low: 1, close: 1, volume: seq },
+        BigInt(seq),
+        1n,
+      )
+      .slice();
+  const quote = enc
+    .encode({ type: "quote", symbol: "A", bidPrice: 1, bidSize: 1, askPrice: 2, askSize: 1 }, 2n, 1n)
+    .slice();
+  put(frame("A", 1), 1);
+  put(quote, 2);
+  put(bar(1_000_000_000n, 3), 3);
+  put(bar(60_000_000_000n, 4), 4);
+  put(bar(1_000_000_000n, 5), 5);
+  put(frame("B", 6), 6);
+  const got: Uint8Array[] = [];
+  lvc.collectSymbol(symbolKeyOf("A"), utf8("A"), got);
+  assert.deepEqual(got, [frame("A", 1), quote, bar(60_000_000_000n, 4), bar(1_000_000_000n, 5)]);
+  assert.equal(lvc.size, 5);
 });

@@ -12,7 +12,7 @@ import { ReplayScheduler } from "../../src/subscriber/replay-scheduler.js";
 import { newFeedCounters, RealtimeSubscription } from "../../src/subscriber/realtime-feed.js";
 import { HistoricalReplay, type ReplayHost } from "../../src/subscriber/replay.js";
 import { corkedSender } from "../../src/subscriber/send.js";
-import { SymbolFilter } from "../../src/subscriber/symbol-filter.js";
+import { FrameFilter } from "../../src/subscriber/frame-filter.js";
 import { tempDir } from "../storage/helpers.js";
 import { FakeSocket } from "../support/fake-socket.js";
 import { ManualClock } from "../support/manual-clock.js";
@@ -64,7 +64,7 @@ for (const speed of [1, 10]) {
     const replay = new HistoricalReplay(
       {
         id: 1,
-        filter: new SymbolFilter(null),
+        filter: new FrameFilter(null),
         json: false,
         toSeq: 11,
         toTimeNs: Infinity,
@@ -106,7 +106,7 @@ test("the delayed feed releases a frame at ts_recv + delay, never before", async
   const sub = new RealtimeSubscription(
     1,
     { ws, closed: false, sender: corkedSender(ws) },
-    new SymbolFilter(null),
+    new FrameFilter(null),
     false,
     "drop",
   );

@@ -89,3 +89,24 @@ test("deep nesting is refused before JSON.parse, never as a stack overflow", () 
     /^symbols\[0\]/,
   );
 });
+
+test("types and bars pick frame types and bar intervals; careless ones are refused", () => {
+  const ok = parseFeedRequest(JSON.stringify({ ...SUB, types: ["bar", "trade", "bar"], bars: ["1m", "1s"] }));
+  assert.deepEqual(ok.op === "subscribe" && [ok.types, ok.bars], [
+    ["bar", "trade"],
+    [60e9, 1e9],
+  ]);
+  const all = parseFeedRequest(JSON.stringify(SUB));
+  assert.deepEqual(all.op === "subscribe" && [all.types, all.bars], [null, null]);
+  assert.match(refusal({ ...SUB, types: [] }), /^types: expected an array of 1–4 of trade, quote, book, bar/);
+  assert.match(
+    refusal({ ...SUB, types: ["trades"] }),
+    /^types\[0\]: expected one of trade, quote, book, bar, got "trades"/,
+  );
+  assert.match(refusal({ ...SUB, bars: ["90ms"] }), /^bars\[0\]: expected a whole number of seconds/);
+  assert.match(refusal({ ...SUB, bars: "1m" }), /^bars: expected an array/);
+  assert.match(
+    refusal({ ...SUB, types: ["quote"], bars: ["1m"] }),
+    /^bars: picks bar intervals, but "types" leaves bars out/,
+  );
+});

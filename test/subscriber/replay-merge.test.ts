@@ -16,6 +16,7 @@ import { RingPump } from "../../src/subscriber/ring-pump.js";
 import { corkedSender } from "../../src/subscriber/send.js";
 import { tempDir, tickFor } from "../storage/helpers.js";
 import { FakeSocket } from "../support/fake-socket.js";
+import { ReplayScheduler } from "../../src/subscriber/replay-scheduler.js";
 
 /**
  * One worker's feeds in-process, on a real WAL and ring: a `live:true` replay from seq 1 while the sequencer
@@ -67,6 +68,7 @@ test("a live replay joins the real-time feed with no gap and no duplicate, where
           counters: c,
           limits: { subscriptions: 10, symbols: 100, replays: 10, replaysPerWorker: 10 },
           renderer: new JsonRenderer(),
+          scheduler: new ReplayScheduler(),
           log: () => {},
         });
         try {

@@ -35,7 +35,10 @@ after(async () => {
 /** The transport the suite runs on (`TICKRING_TRANSPORT`), or undefined for the daemon's default. */
 export const TRANSPORT = process.env.TICKRING_TRANSPORT;
 
-/** The real daemon on a free port and a given data dir, 2 workers unless `args` says otherwise. */
+/**
+ * The real daemon on a free port and a given data dir, 2 workers and no bars unless `args` says otherwise
+ * (most tests count the frames they sent; the bar tests turn bars on).
+ */
 export async function startDaemon(
   data: string,
   args: string[] = [],
@@ -43,7 +46,7 @@ export async function startDaemon(
 ): Promise<Daemon> {
   const transport = TRANSPORT === undefined ? [] : ["--transport", TRANSPORT];
   const d = await spawnDaemon(
-    ["--port", "0", "--data", data, "--workers", "2", ...transport, ...args],
+    ["--port", "0", "--data", data, "--workers", "2", "--bars", "none", ...transport, ...args],
     options,
   );
   running.add(d);

@@ -8,18 +8,21 @@ import type { Socket } from "../../src/transport/socket.js";
 
 export class FakeSocket implements Socket {
   readonly binary: Uint8Array[] = [];
+  /** Text messages parsed; a JSON run (an array of frame objects) adds each of its frames. */
   readonly text: Record<string, unknown>[] = [];
   buffered = 0;
   closed: { code: number; reason: string } | undefined;
   private fragments: Uint8Array[] | undefined;
+  private fragmentsBinary = true;
 
   send(data: Uint8Array | string, isBinary: boolean): number {
     if (isBinary) this.binary.push(Uint8Array.from(data as Uint8Array));
-    else this.text.push(JSON.parse(data as string) as Record<string, unknown>);
+    else this.addText(typeof data === "string" ? data : new TextDecoder().decode(data));
     return 1;
   }
-  sendFirstFragment(data: Uint8Array): number {
+  sendFirstFragment(data: Uint8Array, isBinary = true): number {
     this.fragments = [Uint8Array.from(data)];
+    this.fragmentsBinary = isBinary;
     return 1;
   }
   sendFragment(data: Uint8Array): number {
@@ -28,9 +31,16 @@ export class FakeSocket implements Socket {
   }
   sendLastFragment(data: Uint8Array): number {
     this.fragments!.push(Uint8Array.from(data));
-    this.binary.push(Buffer.concat(this.fragments!));
+    const message = Buffer.concat(this.fragments!);
+    if (this.fragmentsBinary) this.binary.push(message);
+    else this.addText(message.toString("utf8"));
     this.fragments = undefined;
     return 1;
+  }
+  private addText(message: string): void {
+    const value = JSON.parse(message) as Record<string, unknown> | Record<string, unknown>[];
+    if (Array.isArray(value)) this.text.push(...value);
+    else this.text.push(value);
   }
   cork(fn: () => void): this {
     fn();

@@ -46,5 +46,8 @@ export const tickArb: fc.Arbitrary<Tick> = fc.oneof(
     low: price,
     close: price,
     volume: size,
+    trades: fc.integer({ min: 0, max: 0xffff_ffff }),
+    vwap: price,
+    revision: fc.integer({ min: 0, max: 0xffff_ffff }),
   }),
 );

@@ -304,6 +304,54 @@ describe("ws transport", () => {
     client.close();
   });
 
+  test(
+    "HTTP streaming as uWS: write says when the client is behind, onWritable when it caught up; close cuts a body half-way; the query raw and by key",
+    { timeout: 30_000 },
+    async () => {
+      const seen: { query?: string; sym?: string; wrote: boolean[]; writable: number[] } = {
+        wrote: [],
+        writable: [],
+      };
+      const chunk = "x".repeat(64 * 1024);
+      const app = wsTransport
+        .app()
+        .get("/stream", (res, req) => {
+          seen.query = req.getQuery();
+          seen.sym = req.getQuery("sym");
+          res.onAborted(() => {});
+          res.cork(() => res.writeStatus("200 OK").writeHeader("content-type", "text/plain"));
+          const more = (): void => {
+            while (seen.wrote.length < 64) {
+              const ok = res.write(chunk);
+              seen.wrote.push(ok);
+              if (!ok) return;
+            }
+            res.end("end");
+          };
+          res.onWritable((offset) => {
+            seen.writable.push(offset);
+            more();
+            return true;
+          });
+          more();
+        })
+        .get("/cut", (res) => {
+          res.writeStatus("200 OK").write("half");
+          setTimeout(() => res.close(), 10);
+        });
+      const port = await listen(app);
+      const got = await fetch(`http://127.0.0.1:${port}/stream?sym=A%20B&x=1`);
+      const body = await got.text();
+      assert.equal(seen.query, "sym=A%20B&x=1");
+      assert.equal(seen.sym, "A B");
+      assert.equal(body.length, 64 * chunk.length + 3, "every chunk arrived, then the end");
+      assert.ok(seen.wrote.includes(false), "some write found the client behind");
+      assert.ok(seen.writable.length > 0, "onWritable ran");
+      assert.equal(seen.writable[0], chunk.length * (seen.wrote.indexOf(false) + 1), "at the body's offset");
+      await assert.rejects(async () => (await fetch(`http://127.0.0.1:${port}/cut`)).text());
+    },
+  );
+
   test("an upgrade to a path with no WebSocket route is refused with 404", async () => {
     const port = await listen(wsTransport.app().ws("/feed", recorder().behavior));
     const ws = new WebSocket(`ws://127.0.0.1:${port}/nope`);

@@ -60,6 +60,9 @@ function integer(v: unknown, s: Spelling, max: bigint): unknown {
   if (s === TICK_SPELLING) {
     if (typeof v !== "bigint") return INVALID;
     x = v;
+  } else if (typeof v === "bigint") {
+    // JSON text never yields one; `tickring import` hands its parsed times over as they are.
+    x = v;
   } else if (typeof v === "number" && Number.isSafeInteger(v)) {
     x = BigInt(v);
   } else if (typeof v === "string" && v.length <= 20 && /^\d+$/.test(v)) {
@@ -185,6 +188,9 @@ const BAR = shape(
     num("low", "low"),
     num("close", "close"),
     num("volume", "volume"),
+    field("trades", "trades", OPTIONAL, "expected an integer from 0 to 4294967295", u32),
+    field("vwap", "vwap", OPTIONAL, "expected a finite number", finite),
+    field("revision", "revision", OPTIONAL, "expected an integer from 0 to 4294967295", u32),
   ],
   (symbol, v) => ({
     type: "bar",
@@ -197,11 +203,14 @@ const BAR = shape(
     low: v[5] as number,
     close: v[6] as number,
     volume: v[7] as number,
+    trades: v[8] as number | undefined,
+    vwap: v[9] as number | undefined,
+    revision: v[10] as number | undefined,
   }),
 );
 
-/** One tick's values, reused from tick to tick (a tick has at most 8 fields after type and symbol). */
-const values: unknown[] = new Array(8).fill(undefined);
+/** One tick's values, reused from tick to tick (a tick has at most 11 fields after type and symbol). */
+const values: unknown[] = new Array(11).fill(undefined);
 
 /**
  * Checks one tick spelled `s`; `index` is its place in the message (-1: a message of one tick). Returns

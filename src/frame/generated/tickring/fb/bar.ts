@@ -4,6 +4,9 @@ import * as flatbuffers from 'flatbuffers';
 
 /**
  * OHLCV over `interval_ns` nanoseconds ending at the frame's ts_event.
+ * `trades`, `vwap` and `revision` were appended later: bars written before them (and bars a publisher
+ * sends without them) read 0. The daemon's own bars (`--bars`) set all three; `revision` counts the
+ * corrections of one bar (0 = first emission; a trade that arrived after it was emitted makes another).
  */
 export class Bar {
   bb: flatbuffers.ByteBuffer|null = null;
@@ -53,8 +56,23 @@ volume():number {
   return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
 }
 
+trades():number {
+  const offset = this.bb!.__offset(this.bb_pos, 16);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
+vwap():number {
+  const offset = this.bb!.__offset(this.bb_pos, 18);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
+revision():number {
+  const offset = this.bb!.__offset(this.bb_pos, 20);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
 static startBar(builder:flatbuffers.Builder) {
-  builder.startObject(6);
+  builder.startObject(9);
 }
 
 static addIntervalNs(builder:flatbuffers.Builder, intervalNs:bigint) {
@@ -81,12 +99,24 @@ static addVolume(builder:flatbuffers.Builder, volume:number) {
   builder.addFieldFloat64(5, volume, 0.0);
 }
 
+static addTrades(builder:flatbuffers.Builder, trades:number) {
+  builder.addFieldInt32(6, trades, 0);
+}
+
+static addVwap(builder:flatbuffers.Builder, vwap:number) {
+  builder.addFieldFloat64(7, vwap, 0.0);
+}
+
+static addRevision(builder:flatbuffers.Builder, revision:number) {
+  builder.addFieldInt32(8, revision, 0);
+}
+
 static endBar(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createBar(builder:flatbuffers.Builder, intervalNs:bigint, open:number, high:number, low:number, close:number, volume:number):flatbuffers.Offset {
+static createBar(builder:flatbuffers.Builder, intervalNs:bigint, open:number, high:number, low:number, close:number, volume:number, trades:number, vwap:number, revision:number):flatbuffers.Offset {
   Bar.startBar(builder);
   Bar.addIntervalNs(builder, intervalNs);
   Bar.addOpen(builder, open);
@@ -94,6 +124,9 @@ static createBar(builder:flatbuffers.Builder, intervalNs:bigint, open:number, hi
   Bar.addLow(builder, low);
   Bar.addClose(builder, close);
   Bar.addVolume(builder, volume);
+  Bar.addTrades(builder, trades);
+  Bar.addVwap(builder, vwap);
+  Bar.addRevision(builder, revision);
   return Bar.endBar(builder);
 }
 }

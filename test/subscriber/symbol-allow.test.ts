@@ -9,7 +9,7 @@ import {
   RealtimeSubscription,
 } from "../../src/subscriber/realtime-feed.js";
 import { corkedSender } from "../../src/subscriber/send.js";
-import { SymbolFilter } from "../../src/subscriber/symbol-filter.js";
+import { FrameFilter } from "../../src/subscriber/frame-filter.js";
 import { FakeSocket } from "../support/fake-socket.js";
 
 const SYMBOLS = ["AAPL", "MSFT", "FX:EURUSD", "NVDA"];
@@ -36,13 +36,13 @@ function conn(): FeedConnection & { ws: FakeSocket } {
 
 test("a * filter with an allow predicate takes only the allowed symbols, asking once per symbol", () => {
   const asked: string[] = [];
-  const filter = new SymbolFilter(null, (s) => {
+  const filter = new FrameFilter(null, null, null, (s) => {
     asked.push(s);
     return s === "AAPL" || s.startsWith("FX:");
   });
   assert.equal(filter.takesAll, false);
-  assert.equal(new SymbolFilter(null).takesAll, true);
-  assert.equal(new SymbolFilter(["AAPL"]).takesAll, false);
+  assert.equal(new FrameFilter(null).takesAll, true);
+  assert.equal(new FrameFilter(["AAPL"]).takesAll, false);
   const bytes = run(40);
   const matched: number[] = [];
   for (let off = 0; off < bytes.length; off += frameLength(bytes, off)) {
@@ -60,15 +60,15 @@ test("the fan-out sends a held-back * subscriber only its symbols, and the other
   const allow = (s: string) => s === "MSFT";
   const held = conn();
   const everything = conn();
-  feed.add(new RealtimeSubscription(1, held, new SymbolFilter(null, allow), false, "drop"));
-  feed.add(new RealtimeSubscription(3, everything, new SymbolFilter(null), false, "drop"));
+  feed.add(new RealtimeSubscription(1, held, new FrameFilter(null, null, null, allow), false, "drop"));
+  feed.add(new RealtimeSubscription(3, everything, new FrameFilter(null), false, "drop"));
   const bytes = run(16);
   feed.dispatch(bytes, 0, bytes.length);
   assert.deepEqual(held.ws.seqs(), [2, 6, 10, 14]);
   assert.equal(everything.ws.seqs().length, 16);
   // A later subscriber's last values are held back the same way.
   const late = conn();
-  const lateSub = new RealtimeSubscription(5, late, new SymbolFilter(null, allow), false, "drop");
+  const lateSub = new RealtimeSubscription(5, late, new FrameFilter(null, null, null, allow), false, "drop");
   feed.add(lateSub, feed.lastValuesFor(lateSub));
   assert.deepEqual(late.ws.seqs(), [14]);
 });
