@@ -11,7 +11,9 @@ import tseslint from "typescript-eslint";
  * thread (daemon) and the socket workers (edge) share; `indexing` is the indexer thread; `transport` is the
  * one seam to the WebSocket server (uWebSockets.js or `ws`), chosen on the main thread; `replication` is a
  * node of a replication group on NATS JetStream (the daemon composes it; its replicator thread reads the WAL
- * and wakes on the ring). A folder may always import itself, src/errors.ts, src/clock.ts and src/logger.ts.
+ * and wakes on the ring); `dashboard` is the browser page the edge serves, bundled on its own (it talks to
+ * the daemon only over HTTP and WebSocket). A folder may always import itself, src/errors.ts, src/clock.ts
+ * and src/logger.ts.
  */
 const LAYERS = {
   frame: [],
@@ -41,6 +43,7 @@ const LAYERS = {
     "auth",
   ],
   client: ["frame"],
+  dashboard: [],
 };
 const FOLDERS = [...Object.keys(LAYERS), "cli"];
 
@@ -73,22 +76,28 @@ export default defineConfig(
     },
   },
   ...layering,
-  {
-    // The client library runs in browsers: nothing that pulls Node modules in at run time.
-    files: ["src/client/**/*.ts"],
+  // The client library and the dashboard run in browsers: nothing that pulls Node modules in at run time.
+  browserOnly("client", "tickring/client runs in browsers"),
+  browserOnly("dashboard", "the dashboard runs in browsers"),
+);
+
+/** The layering rule of `folder` (it replaces the one above) plus: no `node:` module. */
+function browserOnly(folder, why) {
+  return {
+    files: [`src/${folder}/**/*.ts`],
     rules: {
       "no-restricted-imports": [
         "error",
         {
           patterns: [
-            { group: ["node:*"], message: "tickring/client runs in browsers" },
-            ...FOLDERS.filter((f) => f !== "client" && f !== "frame").map((f) => ({
+            { group: ["node:*"], message: why },
+            ...FOLDERS.filter((f) => f !== folder && !LAYERS[folder].includes(f)).map((f) => ({
               group: [`**/${f}/**`, `../${f}/*`],
-              message: `src/client may not import src/${f}`,
+              message: `src/${folder} may not import src/${f}`,
             })),
           ],
         },
       ],
     },
-  },
-);
+  };
+}

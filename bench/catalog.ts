@@ -236,6 +236,23 @@ export const SOAK = defineBench({
   },
 });
 
+export const DASHBOARD = defineBench({
+  name: "dashboard",
+  script: "dashboard/dashboard.bench.js",
+  summary:
+    "The dashboard page in headless Chromium: KB transferred, and its CPU at rest and under the demo feed.",
+  details:
+    "Needs Chromium (sh scripts/install-chromium.sh, or CHROMIUM_PATH). Main-thread CPU from the DevTools\n" +
+    'Protocol\'s TaskDuration, renderer CPU from SystemInfo.getProcessInfo. See bench/README.md "Dashboard".',
+  flags: {
+    duration: seconds("seconds of each scenario's measured window, 1 under --smoke", 20),
+    json,
+    smoke,
+    rate: count("ticks/s of the demo feed, 1000 under --smoke", 10_000),
+    symbols: count("symbols of the demo feed, 10 under --smoke", 50),
+  },
+});
+
 export const BARS = defineBench({
   name: "bars",
   script: "bars/bars.bench.js",
@@ -302,6 +319,7 @@ export const BENCHMARKS: readonly BenchSpec[] = [
   PEERS,
   REPLICATION,
   SOAK,
+  DASHBOARD,
   BARS,
   HTTP,
   IMPORT,

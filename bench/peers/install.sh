@@ -6,24 +6,5 @@
 #
 #   sh bench/peers/install.sh
 set -eu
-
-if command -v nats-server >/dev/null 2>&1; then
-  echo "nats-server already installed: $(nats-server --version)"
-  exit 0
-fi
-
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
-    echo "install.sh: need root or sudo to apt-get install nats-server" >&2
-    exit 1
-  fi
-fi
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "install.sh: no apt-get here; install nats-server (https://github.com/nats-io/nats-server/releases) yourself" >&2
-  exit 1
-fi
-
-$SUDO apt-get update -q
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends nats-server
-echo "installed: $(nats-server --version)"
+sh "$(dirname "$0")/../../scripts/apt-install.sh" nats-server nats-server "the peers benchmark"
+echo "nats-server: $(nats-server --version)"

@@ -27,6 +27,7 @@ import { RingWriter } from "../ring/writer.js";
 import {
   type AckedSeqFile,
   type DataDir,
+  freeBytes,
   openDataDir,
   openWalReader,
   type RetentionOptions,
@@ -132,7 +133,7 @@ export class Daemon {
           fsync: opts.fsync,
           batchMs: opts.fsyncBatchMs,
           segmentBytes: opts.walSegmentBytes,
-          onFsync: (ns) => metricsSlot.metrics?.fsyncSeconds.observe(ns / 1e9),
+          onFsync: (ns) => metricsSlot.metrics?.observeFsync(ns / 1e9),
         },
         log,
         onProgress: (percent) => {
@@ -197,6 +198,7 @@ export class Daemon {
       ringCapacity: ring.capacity,
       ingestTicks: () => writer.ticks,
       walSegments: () => wal.segments().length,
+      walBytes: () => wal.segments().reduce((sum, s) => sum + s.bytes, 0),
       indexedSeq: () => indexer.indexedSeq,
       indexing: () => indexProgress.stats(),
       workerFailures: () => slot.pool?.failures ?? 0,
@@ -367,15 +369,29 @@ export class Daemon {
   }
 
   /**
-   * `/v1/stats`: the metrics' readings, and the oldest seq and time history still holds (null when the disk
-   * cannot say: the stats of a node whose disk failed are what its operator needs most).
+   * `/v1/stats`: the metrics' readings, the WAL's recent fdatasync latency, the data directory's disk use and
+   * free space, and the oldest seq and time history still holds. What the disk cannot say is null: the stats
+   * of a node whose disk failed are what its operator needs most.
    */
   async stats(): Promise<Record<string, unknown>> {
-    const history = await this.oldestAvailable().catch((err: unknown) => {
-      this.log.warn({ err }, "the oldest history held cannot be read");
-      return null;
-    });
-    return { ...this.metrics.json(), history, transport: this.transport };
+    const orNull = <T>(what: string, read: () => Promise<T>): Promise<T | null> =>
+      read().catch((err: unknown) => {
+        this.log.warn({ err }, `${what} cannot be read`);
+        return null;
+      });
+    const readings = this.metrics.json();
+    const wal = readings.wal as { bytes: number };
+    return {
+      ...readings,
+      wal: { ...wal, fsync: await this.metrics.fsyncRecentMs() },
+      disk: await orNull("the data directory's disk use", async () => ({
+        walBytes: wal.bytes,
+        storeBytes: await this.store.approximateBytes(),
+        freeBytes: freeBytes(this.options.data),
+      })),
+      history: await orNull("the oldest history held", () => this.oldestAvailable()),
+      transport: this.transport,
+    };
   }
 
   /**

@@ -3,7 +3,7 @@
  * scraped — from the sequencer, the WAL and the workers' shared counters — so nothing is counted twice
  * and the hot path only bumps plain numbers.
  */
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry, Summary } from "prom-client";
 import type { IndexingStats } from "../recovery/index.js";
 import type { ReplicationStats } from "../replication/replication.js";
 import {
@@ -24,6 +24,8 @@ export interface MetricsSource {
   ringCapacity: number;
   ingestTicks(): number;
   walSegments(): number;
+  /** Bytes of every WAL segment. */
+  walBytes(): number;
   indexedSeq(): number;
   /** The background indexer's progress (lag, rate, ETA). */
   indexing(): IndexingStats;
@@ -64,7 +66,19 @@ const POLICY_FIELDS: [WorkerField, string][] = [
 
 export class Metrics {
   readonly registry = new Registry();
-  readonly fsyncSeconds: Histogram;
+  private readonly fsyncSeconds: Histogram;
+  /**
+   * The same fdatasync latencies over the last minute, for the p50 and p99 of `/v1/stats` (what an operator
+   * looking at the dashboard wants: now, not since start). Not in the registry: Prometheus has the histogram.
+   */
+  private readonly fsyncRecent = new Summary({
+    name: "tickring_wal_fsync_recent_seconds",
+    help: "WAL fdatasync latency over the last minute",
+    percentiles: [0.5, 0.99],
+    maxAgeSeconds: 60,
+    ageBuckets: 6,
+    registers: [],
+  });
   private lastRate = { at: performance.now(), ticks: 0, perSec: 0 };
 
   constructor(private readonly src: MetricsSource) {
@@ -161,6 +175,24 @@ export class Metrics {
     });
   }
 
+  /** One WAL fdatasync took `seconds`. */
+  observeFsync(seconds: number): void {
+    this.fsyncSeconds.observe(seconds);
+    this.fsyncRecent.observe(seconds);
+  }
+
+  /** p50 and p99 of the last minute's fdatasyncs in milliseconds (null without any), and the count since start. */
+  async fsyncRecentMs(): Promise<{ p50Ms: number | null; p99Ms: number | null; count: number }> {
+    const { values } = await this.fsyncRecent.get();
+    const at = (q: number) => {
+      const v = values.find((x) => x.labels.quantile === q)?.value;
+      // An empty window reads 0 (prom-client's digest of nothing); no fdatasync takes 0 s.
+      return v === undefined || !(v > 0) ? null : v * 1000;
+    };
+    const count = values.find((x) => x.metricName?.endsWith("_count"))?.value ?? 0;
+    return { p50Ms: at(0.5), p99Ms: at(0.99), count };
+  }
+
   /** Gauges of a node of a replication group (registered only on one). */
   private replicationGauges(): void {
     const read = (f: (s: ReplicationStats) => number) => () => {
@@ -212,7 +244,7 @@ export class Metrics {
       ingest: { ticks: s.ingestTicks(), ratePerSec: this.rate() },
       workerFailures: s.workerFailures(),
       ring: { capacity: s.ringCapacity, position: s.ringPosition() },
-      wal: { segments: s.walSegments() },
+      wal: { segments: s.walSegments(), bytes: s.walBytes() },
       indexing: s.indexing(),
       ...(s.replication() === undefined ? {} : { replication: s.replication() }),
       workers: Array.from({ length: s.workers }, (_, w) =>

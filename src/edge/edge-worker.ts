@@ -59,6 +59,7 @@ import { AuthAudit, type AuthCounters } from "./auth-audit.js";
 import { AuthGate, type GateConn } from "./auth-gate.js";
 import { HttpProxy } from "./http-proxy.js";
 import { createApp } from "./routes.js";
+import { DASHBOARD_DIR, StaticFiles } from "./static-files.js";
 
 /** How long clients get to answer our close frame at shutdown. */
 const CLOSE_GRACE_MS = 1000;
@@ -275,6 +276,7 @@ export class EdgeWorker {
       ingestMessageBytes: init.maxMessageBytes,
       backpressureBytes: init.backpressureBytes,
       maxRunBytes: MAX_RUN_BYTES,
+      dashboard: StaticFiles.load(DASHBOARD_DIR, "/dashboard"),
       data,
     });
     const heartbeats = new Heartbeats([this.realtime, this.delayed], () => this.reader.lastSeq);

@@ -34,6 +34,7 @@ import {
   type UpgradeResponse,
 } from "../transport/transport.js";
 import type { HttpProxy } from "./http-proxy.js";
+import type { StaticAnswer, StaticFiles } from "./static-files.js";
 
 /** A route's connection handlers. `C` is the connection's own state (the transport's user data). */
 export interface SocketHandlers<C> {
@@ -115,6 +116,8 @@ export interface RouteOptions<C> {
   backpressureBytes: number;
   /** Largest run of frames sent as one message. */
   maxRunBytes: number;
+  /** The dashboard's page and files (`GET /dashboard`, `/dashboard/*`); public, they hold no data. */
+  dashboard: StaticFiles;
   /**
    * The HTTP data endpoints (`/v1/history`, `/v1/bars`, …): GET on each of `paths`, from a client at `ip`,
    * entitled to `access` (undefined: auth is off).
@@ -247,6 +250,14 @@ export function createApp<C extends object>(transport: Transport, o: RouteOption
       o.proxy.ask(res, "POST", url, "", (status, code) => o.adminDone(ask, url, status, code)),
     );
   });
+  for (const path of ["/dashboard", "/dashboard/*"]) {
+    app.get(path, (res, req) =>
+      sendStatic(
+        res,
+        o.dashboard.answer(req.getUrl(), req.getHeader("accept-encoding"), req.getHeader("if-none-match")),
+      ),
+    );
+  }
   for (const path of o.data.paths) {
     app.get(path, (res, req) => {
       const ask: DataAsk = { ip: remoteAddress(res), token: tokenOf(req) };
@@ -340,6 +351,16 @@ function tooLarge(ws: Socket, message: Message, limit: number): boolean {
   if (message.byteLength <= limit) return false;
   ws.end(1009, `message of ${message.byteLength} bytes: the limit is ${limit}`);
   return true;
+}
+
+/** A static file's answer, or its error; the connection is closed, as every HTTP answer's is. */
+function sendStatic(res: HttpResponse, answer: StaticAnswer | TickringError): void {
+  if (answer instanceof TickringError) return sendError(res, answer);
+  res.cork(() => {
+    res.writeStatus(answer.status);
+    for (const [name, value] of answer.headers) res.writeHeader(name, value);
+    res.end(answer.body, true);
+  });
 }
 
 /** An error answer with the one error body; the connection is closed (no idle keep-alive at shutdown). */
