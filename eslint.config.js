@@ -9,10 +9,11 @@ import tseslint from "typescript-eslint";
  * (storage) → ring → subscriber → socket (edge) — with recovery beside storage; `auth` (tokens and entitlements)
  * is used by the edge, which hands the feeds only what a connection may see; `threads` is what the main
  * thread (daemon) and the socket workers (edge) share; `indexing` is the indexer thread; `transport` is the
- * one seam to uWebSockets.js; `replication` is a node of a replication group on NATS JetStream (the daemon
- * composes it; its replicator thread reads the WAL and wakes on the ring); `dashboard` is the browser page
- * the edge serves, bundled on its own (it talks to the daemon only over HTTP and WebSocket). A folder may
- * always import itself, src/errors.ts, src/clock.ts and src/logger.ts.
+ * one seam to the WebSocket server (uWebSockets.js or `ws`), chosen on the main thread; `replication` is a
+ * node of a replication group on NATS JetStream (the daemon composes it; its replicator thread reads the WAL
+ * and wakes on the ring); `dashboard` is the browser page the edge serves, bundled on its own (it talks to
+ * the daemon only over HTTP and WebSocket). A folder may always import itself, src/errors.ts, src/clock.ts
+ * and src/logger.ts.
  */
 const LAYERS = {
   frame: [],
@@ -24,7 +25,7 @@ const LAYERS = {
   publisher: ["frame", "ring", "config", "transport"],
   subscriber: ["frame", "ring", "storage", "config", "transport"],
   auth: ["config", "frame"],
-  threads: ["config", "auth"],
+  threads: ["config", "auth", "transport"],
   indexing: ["storage", "threads", "config", "frame"],
   replication: ["storage", "threads", "config", "frame", "ring"],
   edge: ["publisher", "subscriber", "ring", "storage", "threads", "transport", "frame", "config", "auth"],
@@ -36,6 +37,7 @@ const LAYERS = {
     "threads",
     "indexing",
     "replication",
+    "transport",
     "frame",
     "config",
     "auth",

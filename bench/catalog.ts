@@ -7,7 +7,16 @@
 import { patternProblem } from "../src/auth/patterns.js";
 import { OptionError } from "../src/errors.js";
 import { type BenchSpec, count, defineBench, list, pattern, seconds, text, toggle } from "./flags.js";
-import { FORMATS, PATHS } from "./peers/results.js";
+import type { TickFormat } from "./e2e/ticks.js";
+
+/**
+ * The peers benchmark's three paths, in the order they run. Here, not in bench/peers, so the CLI's import of
+ * this catalog pulls in no benchmark code (the npm package ships only the catalog and flags.ts).
+ */
+export const PATHS = ["fanout", "ingest", "replay"] as const;
+
+/** The tick formats each peers path runs in, on both sides: the JSON a publisher writes, FlatBuffers frames. */
+export const FORMATS = ["json", "flatbuffers"] as const satisfies readonly TickFormat[];
 
 /** Reads one item of a list flag that must be one of `names`. */
 function oneOf<T extends string>(names: readonly T[]): (text: string) => T {
@@ -71,6 +80,7 @@ export const E2E = defineBench({
     json,
     smoke,
     workers: count("worker threads of the spawned daemon", 2),
+    "no-ws": toggle("skip the second tickring run of each scenario, on the ws transport"),
     only: pattern('run only the scenarios whose label matches, e.g. "100 clients @ 10K/s"'),
     clients: count("clients of the one scenario (default with --rate: 1)", undefined),
     rate: count("ticks/s of the one scenario, 0 = saturation (default with --clients: 10000)", undefined, 0),

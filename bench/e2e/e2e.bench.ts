@@ -56,6 +56,7 @@ function scenarioList(): Scenario[] {
 const procsFor = (s: Scenario) =>
   values.procs !== undefined ? values.procs : values.smoke ? 2 : defaultProcs(s.clients);
 
+/** One load run; the CPU of `cpuPids` (the server's process) is measured over the measured window. */
 function load(
   system: "tickring" | "baseline",
   ingest: string,
@@ -77,7 +78,11 @@ function load(
   });
 }
 
-async function onTickring(s: Scenario): Promise<LoadResult> {
+/** The transport each spawned daemon served on, from its ready line ("uws (@trufflesuite/…)", "ws (ws)"). */
+const served: Record<string, string> = {};
+
+/** tickring on `transport` (the daemon's default when undefined: native uWS where a build loads). */
+async function onTickring(s: Scenario, transport?: "ws"): Promise<LoadResult> {
   if (values.url !== undefined) {
     const base = values.url.replace(/\/$/, "");
     return load("tickring", `${base}/v1/ingest`, `${base}/v1/feed`, s);
@@ -94,7 +99,9 @@ async function onTickring(s: Scenario): Promise<LoadResult> {
     "--bars",
     values.bars,
     ...(auth?.args ?? []),
+    ...(transport === undefined ? [] : ["--transport", transport]),
   ]);
+  served[transport ?? "default"] = String(daemon.logs.find((l) => l.msg === "tickring serving")?.transport);
   try {
     const base = `ws://127.0.0.1:${daemon.port}`;
     const query = auth === undefined ? "" : `?token=${auth.token}`;
@@ -136,6 +143,7 @@ async function onBaseline(s: Scenario): Promise<LoadResult> {
       `ws://127.0.0.1:${ports.ingestPort}`,
       `ws://127.0.0.1:${ports.feedPort}`,
       s,
+      [child.pid!],
     );
   } finally {
     child.kill("SIGTERM");
@@ -144,18 +152,32 @@ async function onBaseline(s: Scenario): Promise<LoadResult> {
 
 const label = (s: Scenario) =>
   `${s.clients} client${s.clients > 1 ? "s" : ""} @ ${s.rate === 0 ? "saturation" : `${s.rate / 1000}K/s`}`;
-const results: { scenario: string; tickring: LoadResult; baseline: LoadResult | null }[] = [];
+/**
+ * Per scenario: tickring on its default transport, tickring on the ws transport (what it costs where no
+ * native uWS loads; null when the default already is ws, with --url, or with --no-ws), the baseline.
+ */
+const results: {
+  scenario: string;
+  tickring: LoadResult;
+  tickringWs: LoadResult | null;
+  baseline: LoadResult | null;
+}[] = [];
 const chosen = scenarioList().filter((s) => only.test(label(s)));
 for (const [i, s] of chosen.entries()) {
   process.stderr.write(`e2e ${i + 1}/${chosen.length}: ${label(s)} … tickring`);
   const tickring = await onTickring(s);
+  let tickringWs: LoadResult | null = null;
   let baseline: LoadResult | null = null;
   if (values.url === undefined) {
+    if (!values["no-ws"] && !served.default.startsWith("ws ")) {
+      process.stderr.write(", tickring ws");
+      tickringWs = await onTickring(s, "ws");
+    }
     process.stderr.write(", baseline");
     baseline = await onBaseline(s);
   }
   process.stderr.write(" done\n");
-  results.push({ scenario: label(s), tickring, baseline });
+  results.push({ scenario: label(s), tickring, tickringWs, baseline });
 }
 
 const machine = {
@@ -164,6 +186,8 @@ const machine = {
   node: process.version,
   workers: values.url === undefined ? values.workers : null,
   target: values.url ?? "spawned",
+  /** The transport of the "tickring" rows. */
+  transport: values.url === undefined ? served.default : null,
   auth: values.auth ?? null,
 };
 const ratio = (a: number, b: number) => (b === 0 ? null : Math.round((a / b) * 100) / 100);
@@ -172,28 +196,36 @@ if (values.json) {
 } else {
   console.log(
     `e2e — ${machine.cpus} × ${machine.cpu}, Node ${machine.node}, ${seconds}s per run, ` +
-      (values.url === undefined ? `tickring --workers ${machine.workers}` : `against ${values.url}`) +
+      (values.url === undefined
+        ? `tickring --workers ${machine.workers}, transport ${machine.transport}`
+        : `against ${values.url}`) +
       (values.auth === undefined ? "" : `, auth on (token realtime ${values.auth})`),
   );
   console.log(
-    "scenario                 | system   | procs | delivered/s | p50 µs | p99 µs | p99.9 µs | client CPU (max of procs)",
+    "scenario                 | system      | procs | delivered/s | p50 µs | p99 µs | p99.9 µs | server CPU | client CPU (max of procs)",
   );
   for (const r of results) {
     const sides: [string, LoadResult][] = [["tickring", r.tickring]];
+    if (r.tickringWs !== null) sides.push(["tickring ws", r.tickringWs]);
     if (r.baseline !== null) sides.push(["baseline", r.baseline]);
     for (const [name, x] of sides) {
       console.log(
-        `${r.scenario.padEnd(24)} | ${name.padEnd(8)} | ${String(x.procs).padStart(5)} | ${String(x.deliveredPerSecond).padStart(11)} | ${String(x.latencyUs.p50).padStart(6)} | ${String(x.latencyUs.p99).padStart(6)} | ${String(x.latencyUs.p999).padStart(8)} | ${x.clientCpu}`,
+        `${r.scenario.padEnd(24)} | ${name.padEnd(11)} | ${String(x.procs).padStart(5)} | ${String(x.deliveredPerSecond).padStart(11)} | ${String(x.latencyUs.p50).padStart(6)} | ${String(x.latencyUs.p99).padStart(6)} | ${String(x.latencyUs.p999).padStart(8)} | ${String(x.serverCpu[0] ?? "").padStart(10)} | ${x.clientCpu}`,
       );
     }
     if (r.baseline !== null) {
       const b = r.baseline;
       console.log(
-        `${"".padEnd(24)} | ratio    |       | ${String(ratio(r.tickring.deliveredPerSecond, b.deliveredPerSecond)).padStart(11)} | ${String(ratio(r.tickring.latencyUs.p50, b.latencyUs.p50)).padStart(6)} | ${String(ratio(r.tickring.latencyUs.p99, b.latencyUs.p99)).padStart(6)} | ${String(ratio(r.tickring.latencyUs.p999, b.latencyUs.p999)).padStart(8)} |`,
+        `${"".padEnd(24)} | ratio       |       | ${String(ratio(r.tickring.deliveredPerSecond, b.deliveredPerSecond)).padStart(11)} | ${String(ratio(r.tickring.latencyUs.p50, b.latencyUs.p50)).padStart(6)} | ${String(ratio(r.tickring.latencyUs.p99, b.latencyUs.p99)).padStart(6)} | ${String(ratio(r.tickring.latencyUs.p999, b.latencyUs.p999)).padStart(8)} |`,
       );
     }
   }
-  if (values.url === undefined)
+  if (values.url === undefined) {
     console.log("ratio = tickring / baseline (delivered: higher is better; latency: lower is better).");
+    console.log(
+      "tickring ws = the same daemon with --transport ws (what it costs where no native uWS loads).",
+    );
+  }
+  console.log("server CPU = cores the server process used over the measured window, all threads.");
   console.log("client CPU near 1.0 = a load process, not the server, was the limit.");
 }

@@ -7,12 +7,6 @@ import type { TickFormat } from "../e2e/ticks.js";
 import type { WindowedRun } from "../e2e/window-publisher.js";
 import { fmt, ratio, table } from "../report/markdown.js";
 
-/** The three paths compared, in the order they run. */
-export const PATHS = ["fanout", "ingest", "replay"] as const;
-
-/** The tick formats each path runs in, on both sides: the JSON a publisher writes, FlatBuffers frames. */
-export const FORMATS = ["json", "flatbuffers"] as const satisfies readonly TickFormat[];
-
 /** tickring's WAL policies compared: `os` matches JetStream 2.9's file store, `batch` is the default. */
 export const FSYNCS = ["os", "batch"] as const;
 export type Fsync = (typeof FSYNCS)[number];

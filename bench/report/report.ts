@@ -15,7 +15,8 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { REPORT, REPORTED } from "../catalog.js";
 import { benchFlags } from "../flags.js";
-import { FSYNCS, PATHS, type PeerComparison, type PeersSettings, peerTables } from "../peers/results.js";
+import { PATHS } from "../catalog.js";
+import { FSYNCS, type PeerComparison, type PeersSettings, peerTables } from "../peers/results.js";
 import { fmt, ratio, table } from "./markdown.js";
 import { type Bar, type CurvePoint, latencyCurves, percentileLabel, throughputBars } from "./charts.js";
 
@@ -130,13 +131,19 @@ function curve(series: string, l: Load): CurvePoint[] {
 }
 
 function e2eSection(j: Record<string, unknown>): Section {
-  const results = j.results as { scenario: string; tickring: Load; baseline: Load | null }[];
+  const results = j.results as {
+    scenario: string;
+    tickring: Load;
+    tickringWs?: Load | null;
+    baseline: Load | null;
+  }[];
   const rows: unknown[][] = [];
   const points: CurvePoint[] = [];
   const bars: Bar[] = [];
   for (const r of results) {
     for (const [system, l] of [
       ["tickring", r.tickring],
+      ["tickring ws", r.tickringWs ?? null],
       ["baseline", r.baseline],
     ] as const) {
       if (l === null) continue;
@@ -168,7 +175,7 @@ function e2eSection(j: Record<string, unknown>): Section {
       ]);
   }
   const machine = j.machine as Record<string, unknown>;
-  let md = `Ingest → receive latency from each tick's intended send time, ${fmt(j.seconds)} s measured per run after ${fmt(j.warmupS)} s of warm-up; tickring ${machine.target === "spawned" ? `spawned with --workers ${machine.workers}` : `at ${machine.target}`}; baseline = \`ws\` server + \`postMessage\` (bench/e2e/baseline-server.ts). Ratio = tickring ÷ baseline (delivered: higher is better; latency: lower is better). Client CPU = the busiest load process's share of one core.\n\n`;
+  let md = `Ingest → receive latency from each tick's intended send time, ${fmt(j.seconds)} s measured per run after ${fmt(j.warmupS)} s of warm-up; tickring ${machine.target === "spawned" ? `spawned with --workers ${machine.workers} (transport ${machine.transport}; "tickring ws": the same with --transport ws)` : `at ${machine.target}`}; baseline = \`ws\` server + \`postMessage\` (bench/e2e/baseline-server.ts). Ratio = tickring ÷ baseline (delivered: higher is better; latency: lower is better). Client CPU = the busiest load process's share of one core.\n\n`;
   md += table(
     [
       "scenario",

@@ -44,7 +44,11 @@ export function registerBenchCommand(program: Command): void {
       parseBenchFlags(spec, args);
       const script = join(benchDir, spec.script);
       if (!existsSync(script)) {
-        throw new OptionError("bench", `benchmark ${name} is not built (${script}): run npm run build`);
+        throw new OptionError(
+          "bench",
+          `benchmark ${name} is not here (${script}): the installed package leaves the benchmarks out; ` +
+            "run them from a clone of the repository after npm run build",
+        );
       }
       process.exit(await runWithProgress(name, script, args));
     });

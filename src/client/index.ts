@@ -10,8 +10,8 @@
  * Frames are handed over as lazy FlatBuffers accessors over the received bytes: fields are decoded only
  * when read.
  *
- * Browser-safe: nothing here imports a Node module at load time; `ws` is imported only when there is no
- * global WebSocket (test/client/browser-safe.test.ts keeps it so).
+ * Browser-safe: nothing here imports a Node module at load time; `ws` is imported only in Node, when
+ * first needed (test/client/browser-safe.test.ts keeps it so).
  */
 import type { Frame } from "../frame/generated/tickring/fb/frame.js";
 import type { ClientOptions, TokenSource, WebSocketConstructor } from "./options.js";
@@ -46,7 +46,12 @@ export class TickringClient {
     this.url = `${options.url.replace(/\/+$/, "").replace(/\/v1\/feed$/, "")}/v1/feed`;
     this.backoff = resolveReconnect(options.reconnect);
     this.token = options.token;
-    this.ctor = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    // In Node, `ws` even where Node has a global WebSocket (22 and later): Node's says only "Received network
+    // error" where `ws` says ECONNREFUSED or ENOTFOUND, and Node 22's fires no close after a failed connect.
+    const inNode = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
+    this.ctor =
+      options.WebSocket ??
+      (inNode === undefined ? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket : undefined);
   }
 
   /**

@@ -51,7 +51,7 @@ export interface ClientOptions {
    * @default none (a server without authentication)
    */
   token?: TokenSource;
-  /** WebSocket implementation. @default globalThis.WebSocket, else the `ws` package */
+  /** WebSocket implementation. @default the `ws` package in Node, globalThis.WebSocket elsewhere */
   WebSocket?: WebSocketConstructor;
   /** Reconnecting after a lost connection; `false` ends the subscription instead. @default {} (the defaults of {@link ReconnectOptions}) */
   reconnect?: ReconnectOptions | false;

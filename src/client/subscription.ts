@@ -71,6 +71,11 @@ export interface Subscription {
 }
 
 const OPEN = 1;
+/**
+ * How long after an error event the connection counts as gone if no close event came. Browsers and `ws`
+ * send the close event right after; Node 22's WebSocket never does after a refused connect.
+ */
+const CLOSE_AFTER_ERROR_MS = 100;
 /** A token is refreshed this long before it expires (or a quarter of its remaining life, if shorter). */
 const REFRESH_BEFORE_MS = 30_000;
 /** Timers take at most 2^31 − 1 ms: a refresh due later is scheduled in steps. */
@@ -136,12 +141,18 @@ export class ClientSubscription implements Subscription {
       if (typeof msg === "string") this.drop(new ClientError("BAD_MESSAGE", `the server sent ${msg}`));
       else this.onControl(msg);
     };
+    let gone = false;
+    const end = (why: ClientError) => {
+      if (gone) return;
+      gone = true;
+      if (ws === this.ws) this.lost(why);
+    };
     ws.onerror = (ev) => {
       failure ??= socketFailure(ev);
+      // Node 22's WebSocket (undici) fires no close event after a failed connection: don't wait for one.
+      setTimeout(() => end(failure!), CLOSE_AFTER_ERROR_MS);
     };
-    ws.onclose = (ev) => {
-      if (ws === this.ws) this.lost(failure ?? closeFailure(ev));
-    };
+    ws.onclose = (ev) => end(failure ?? closeFailure(ev));
   }
 
   close(): void {

@@ -91,6 +91,12 @@ export interface ServeOptions {
   snapshotEveryMs: number | undefined;
   /** After each scheduled snapshot, keep only the newest this many. @default keep all */
   snapshotKeep: number | undefined;
+  /**
+   * WebSocket server: `uws` (native uWebSockets.js; refuses to start without a build that loads), `ws`
+   * (JavaScript, any Node version, slower), `auto` (uws when a native build loads, else ws, saying why).
+   * @default "auto"
+   */
+  transport: "auto" | "uws" | "ws";
   /** Open WebSocket connections from one IP address, over all workers. @default 1000 */
   maxConnectionsPerIp: number;
   /** Subscriptions open on one connection. @default 100 */
@@ -182,6 +188,7 @@ export function defaultServeOptions(): ServeOptions {
     retainStoreBytes: undefined,
     snapshotEveryMs: undefined,
     snapshotKeep: undefined,
+    transport: "auto",
     maxConnectionsPerIp: 1000,
     maxSubscriptions: 100,
     maxSymbols: 10_000,
@@ -364,6 +371,11 @@ const SPECS: { [K in keyof ServeOptions]: Spec<ServeOptions[K]> } = {
     flag: "snapshot-keep",
     help: "after each scheduled snapshot, keep only the newest n",
     kind: optional(int(1, 100_000), "keep all"),
+  },
+  transport: {
+    flag: "transport",
+    help: "WebSocket server: uws (native uWebSockets.js), ws (JavaScript, slower) or auto (uws when it loads)",
+    kind: oneOf("transport", ["auto", "uws", "ws"] as const),
   },
   maxConnectionsPerIp: {
     flag: "max-connections-per-ip",
@@ -646,6 +658,8 @@ function configEntries(path: string, option: string): Entry[] {
   const entries: Entry[] = [];
   const seen = new Map<keyof ServeOptions, string>();
   for (const [written, raw] of Object.entries(file)) {
+    // JSON has no comments: a key starting with "//" is one (examples/tickring.config.json).
+    if (written.startsWith("//")) continue;
     const name = `${path}: ${written}`;
     const byFlag = !Object.hasOwn(SPECS, written) ? KEY_OF_FLAG.get(written) : undefined;
     const key = byFlag ?? (Object.hasOwn(SPECS, written) ? (written as keyof ServeOptions) : undefined);

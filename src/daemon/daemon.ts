@@ -47,10 +47,12 @@ import {
 } from "../threads/shared-state.js";
 import { IndexerThread } from "../indexing/indexer-thread.js";
 import { AckQueue } from "./ack-queue.js";
+import { type TransportSelection, selectTransport } from "../transport/select.js";
 import { IngestPump } from "./ingest-pump.js";
 import { AdminHttp } from "./admin-http.js";
 import { BarThread } from "./bar-thread.js";
 import { Metrics } from "./metrics.js";
+import { logTransport, readyFields } from "./ready-line.js";
 import { refusalOf, replicationHost } from "./replication-host.js";
 import { startRetention } from "./retention-timer.js";
 import { WorkerPool } from "./worker-pool.js";
@@ -90,14 +92,16 @@ export class Daemon {
   ) {}
 
   /** Recovers the data directory and starts serving; see the module doc. */
-  static async start(opts: ServeOptions, log: Logger): Promise<Daemon> {
+  static async start(given: ServeOptions, log: Logger): Promise<Daemon> {
+    const transport = selectTransport(given.transport, given.workers);
+    const opts = { ...given, workers: transport.workers };
     // Unusable key files fail the start before anything is opened.
     const { keys, warnings } = readAuthKeys(opts);
     for (const w of warnings) log.warn(w);
     // Created and locked before anything reads it: a second daemon's WAL open would cut the first's tail.
     const dataDir = await openDataDir(opts.data);
     try {
-      return await Daemon.compose(opts, log, dataDir, { keys });
+      return await Daemon.compose(opts, log, dataDir, { keys }, transport);
     } catch (err) {
       dataDir.release();
       throw err;
@@ -109,6 +113,7 @@ export class Daemon {
     log: Logger,
     dataDir: DataDir,
     auth: { keys: AuthKeys | undefined },
+    transport: TransportSelection,
   ): Promise<Daemon> {
     const { walDir, storeDir } = dataDir;
     // The WAL opens before the metrics exist; its fsync samples reach them through this slot.
@@ -230,6 +235,7 @@ export class Daemon {
         allowedOrigins: opts.allowedOrigins,
         connectionsPerSub,
         logLevel: opts.logLevel,
+        transport: transport.name,
         connectionsPerIp,
         maxConnectionsPerIp: opts.maxConnectionsPerIp,
         limits: feedLimitsOf(opts),
@@ -272,6 +278,8 @@ export class Daemon {
       log: incidents,
     });
     d.admin = slot.admin;
+    d.transport = transport;
+    logTransport(log, transport);
     if (opts.barIntervalsMs.length > 0) {
       const where = { ring: ring.buffer, walDir, storeDir, shared };
       const bars = new BarThread(
@@ -324,15 +332,8 @@ export class Daemon {
     }
     log.info(
       {
-        host: opts.host,
-        port: pool.port,
-        workers: opts.workers,
-        data: opts.data,
+        ...readyFields(opts, pool.port, transport, describeRetention(opts), describeAuth(opts)),
         seq: report.lastSeq,
-        demo: opts.demo,
-        fsync: opts.fsync,
-        retention: describeRetention(opts),
-        auth: describeAuth(opts),
       },
       "tickring serving",
     );
@@ -346,6 +347,8 @@ export class Daemon {
   }
 
   private admin!: AdminHttp;
+  /** The transport serving, and why (`/v1/stats` → `transport`). */
+  transport!: TransportSelection;
   private bars: BarThread | undefined;
 
   /**
@@ -387,6 +390,7 @@ export class Daemon {
         freeBytes: freeBytes(this.options.data),
       })),
       history: await orNull("the oldest history held", () => this.oldestAvailable()),
+      transport: this.transport,
     };
   }
 

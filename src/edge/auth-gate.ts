@@ -32,6 +32,7 @@ import { errorJson, TickringError } from "../errors.js";
 import type { FeedAccess } from "../subscriber/feed-access.js";
 import { closeWhenDrained, type FeedConnection } from "../subscriber/realtime-feed.js";
 import type { SharedCounts } from "../threads/shared-counts.js";
+import { bytesView, type Message } from "../transport/transport.js";
 import type { AuthAudit } from "./auth-audit.js";
 import type { DataAsk, DataVerdict, HttpAsk, UpgradeRequest, Verdict } from "./routes.js";
 
@@ -68,7 +69,7 @@ interface AuthState {
   timer: ReturnType<typeof setTimer> | undefined;
   verifying: boolean;
   /** Messages received while the first token was being verified, and those behind a refresh among them. */
-  queue: { message: ArrayBuffer; isBinary: boolean }[];
+  queue: { message: Message; isBinary: boolean }[];
   queuedBytes: number;
 }
 
@@ -81,7 +82,7 @@ export interface AuthGateOptions {
   connectionsPerSub: SharedCounts;
   audit: AuthAudit;
   /** Hands on a message that waited for its connection's token. */
-  deliver(conn: GateConn, message: ArrayBuffer, isBinary: boolean): void;
+  deliver(conn: GateConn, message: Message, isBinary: boolean): void;
 }
 
 export class AuthGate {
@@ -162,7 +163,7 @@ export class AuthGate {
    * Takes `{"op":"auth"}` messages, and every message of a connection that has not authenticated yet;
    * returns false for a message the endpoint should handle.
    */
-  intercept(conn: GateConn, message: ArrayBuffer, isBinary: boolean): boolean {
+  intercept(conn: GateConn, message: Message, isBinary: boolean): boolean {
     const a = conn.auth;
     if (a === undefined) {
       if (isBinary || authToken(message) === undefined) return false;
@@ -385,9 +386,9 @@ export class AuthGate {
  * The token of an `{"op":"auth","token":…}` message ("" when it has none), or undefined for any other
  * message. Only a short message holding `"auth"` is parsed: ticks and requests go on untouched.
  */
-function authToken(message: ArrayBuffer): string | undefined {
+function authToken(message: Message): string | undefined {
   if (message.byteLength > MAX_TOKEN_CHARS + 1024) return undefined;
-  const bytes = Buffer.from(message);
+  const bytes = bytesView(message);
   if (bytes.indexOf(AUTH_MARK) < 0) return undefined;
   let o: unknown;
   try {

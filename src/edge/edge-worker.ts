@@ -1,8 +1,8 @@
 /**
- * One socket worker: a uWS app on the shared port (SO_REUSEPORT; the kernel spreads connections over the
+ * One socket worker: a uWS (or ws) app on the shared port (SO_REUSEPORT; the kernel spreads connections over the
  * workers), composing the ingest endpoint (publishers whose connection lands here are decoded and encoded
  * here, then handed to the sequencer) and the feeds (a ring pump with its own cursor, the real-time,
- * delayed and historical feeds). Its seams — the uWS module, the link to the main thread, the ring, the data
+ * delayed and historical feeds). Its seams — the transport, the link to the main thread, the ring, the data
  * directory — are handed in, so the thread entry (worker.ts) only wires them.
  */
 import { clearInterval, setInterval, setTimeout } from "node:timers";
@@ -48,7 +48,13 @@ import {
   workerBase,
 } from "../threads/shared-state.js";
 import type { Socket } from "../transport/socket.js";
-import { arrayBufferToText, type ListenSocket, type TemplatedApp, type Uws } from "../transport/uws.js";
+import {
+  type App,
+  bytesText,
+  type ListenToken,
+  type Message,
+  type Transport,
+} from "../transport/transport.js";
 import { AuthAudit, type AuthCounters } from "./auth-audit.js";
 import { AuthGate, type GateConn } from "./auth-gate.js";
 import { HttpProxy } from "./http-proxy.js";
@@ -70,8 +76,8 @@ const MIN_SEND_LIMIT = 64 * 1024;
 const STATS_EVERY_MS = 200;
 
 /**
- * One client connection, either route's: uWS's user data, from its upgrade request on. Its address counts
- * against `--max-connections-per-ip` from the upgrade to the close.
+ * One client connection, either route's: the transport's user data, from its upgrade request on. Its
+ * address counts against `--max-connections-per-ip` from the upgrade to the close.
  */
 interface Conn extends FeedSession, IngestSession, GateConn {
   kind: "feed" | "ingest";
@@ -80,7 +86,7 @@ interface Conn extends FeedSession, IngestSession, GateConn {
 /** The seams a worker runs on. */
 export interface EdgeWorkerSeams {
   init: WorkerInit;
-  uws: Uws;
+  transport: Transport;
   /** Messages to the main thread (ingest hand-offs transfer their buffer). */
   post(msg: ToMain, transfer?: ArrayBuffer[]): void;
   /** Lets the thread end once its sockets are closed. */
@@ -111,9 +117,9 @@ export class EdgeWorker {
   /** True while {@link settleIngest} runs. */
   private settling = false;
   private readonly proxy: HttpProxy;
-  private readonly app: TemplatedApp;
+  private readonly app: App;
   private readonly timers: NodeJS.Timeout[] = [];
-  private listenSocket: ListenSocket | undefined;
+  private listenSocket: ListenToken | undefined;
   private failing = false;
   private storeOpening: Promise<Store> | undefined;
   private ingestRefusal: IngestRefusal | undefined;
@@ -202,7 +208,7 @@ export class EdgeWorker {
       audit: this.audit,
       deliver: (conn, message, isBinary) =>
         (conn as Conn).kind === "feed"
-          ? this.feeds.request(conn as Conn, arrayBufferToText(message))
+          ? this.feeds.request(conn as Conn, bytesText(message))
           : this.ingestMessage(conn as Conn, message, isBinary),
     });
     const data = new HttpHistory({
@@ -219,7 +225,7 @@ export class EdgeWorker {
       stallMs: HTTP_STALL_MS,
       log: incidents,
     });
-    this.app = createApp<Conn>(s.uws, {
+    this.app = createApp<Conn>(s.transport, {
       feed: {
         open: (conn, ws) => {
           this.openConn(conn, ws, "feed");
@@ -228,8 +234,7 @@ export class EdgeWorker {
           this.shareSendBuffer();
         },
         message: (conn, message) => {
-          if (!this.gate.intercept(conn, message, false))
-            this.feeds.request(conn, arrayBufferToText(message));
+          if (!this.gate.intercept(conn, message, false)) this.feeds.request(conn, bytesText(message));
         },
         drain: (conn) => {
           this.feeds.drained(conn);
@@ -298,7 +303,7 @@ export class EdgeWorker {
         return;
       }
       this.listenSocket = token;
-      this.s.post({ t: "listening", port: this.s.uws.us_socket_local_port(token as never) });
+      this.s.post({ t: "listening", port: this.s.transport.localPort(token) });
     });
     return { pumping: this.pump.run() };
   }
@@ -353,7 +358,7 @@ export class EdgeWorker {
   }
 
   /** A publisher's message for the ingest endpoint; the loop that settles answers runs while any wait. */
-  private ingestMessage(conn: Conn, message: ArrayBuffer, isBinary: boolean): void {
+  private ingestMessage(conn: Conn, message: Message, isBinary: boolean): void {
     this.ingest.message(conn, message, isBinary);
     if (!this.settling) void this.settleIngest();
   }
@@ -409,7 +414,7 @@ export class EdgeWorker {
    */
   private shutdown(code = 1001, reason = "server shutting down"): void {
     this.pump.stop();
-    if (this.listenSocket !== undefined) this.s.uws.us_listen_socket_close(this.listenSocket);
+    if (this.listenSocket !== undefined) this.s.transport.closeListen(this.listenSocket);
     this.listenSocket = undefined;
     for (const t of this.timers) clearInterval(t);
     this.delayed.stop();

@@ -6,7 +6,7 @@
  */
 import { errorJson, httpStatusOf, TickringError } from "../errors.js";
 import type { ToMain, ToWorker } from "../threads/messages.js";
-import type { HttpResponse } from "../transport/uws.js";
+import type { HttpResponse } from "../transport/transport.js";
 
 type HttpReply = Extract<ToWorker, { t: "http-reply" }>;
 

@@ -1,40 +1,45 @@
 /**
- * The socket edge's routes on one uWS app: `/v1/feed` and `/v1/ingest` (WebSocket), `/healthz`, and the
- * HTTP endpoints the main thread answers. Each route hands its connections to a handler that knows nothing
- * of uWS beyond the {@link Socket} interface.
+ * The socket edge's routes on one app of the transport in force (uWS or `ws`, src/transport): `/v1/feed`
+ * and `/v1/ingest` (WebSocket), `/healthz`, and the HTTP endpoints the main thread answers. Each route hands
+ * its connections to a handler that knows nothing of the transport beyond the {@link Socket} interface.
  *
  * Message limits: uWS cuts a message over its own `maxPayloadLength` without a close frame (the client sees
- * 1006), so uWS is given twice our limit plus a margin and our limit is enforced here, where a close frame
- * with 1009 can be sent. A message over uWS's ceiling is still cut before it is buffered: that keeps memory
- * per connection bounded. uWS also cuts a text message that is not UTF-8 (1006), before any handler runs.
+ * 1006; `ws` closes with 1009 but no reason), so the transport is given twice our limit plus a margin and
+ * our limit is enforced here, where a close frame with 1009 and a reason can be sent. A message over the
+ * transport's ceiling is still cut before it is buffered: that keeps memory per connection bounded. A text
+ * message that is not UTF-8 is cut before any handler runs (uWS: 1006, `ws`: 1007).
  *
  * WebSocket upgrades are admitted or refused synchronously, in the upgrade handler: this uWebSockets.js
  * (20.30) may cut a socket upgraded later inside `res.cork` right after its `open` (1006: the cork's
  * connection-close check reads the HTTP state from memory the WebSocket now owns, uWebSockets#1929), and
- * outside a cork it warns on every upgrade. So what needs a token's signature, which jose checks
+ * outside a cork it warns on every upgrade; the `ws` transport, too, takes the upgrade's answer only
+ * synchronously. So what needs a token's signature, which jose checks
  * asynchronously, happens after the upgrade (src/edge/auth-gate.ts). An HTTP request that needs a permission
- * (`authorize`) is answered once it is known: its headers copied out first (uWS's request lives only during
- * the handler), the answer corked, and none when the client left meanwhile (`onAborted`).
+ * (`authorize`) is answered once it is known: its headers copied out first (a transport's request lives only
+ * during the handler), the answer corked, and none when the client left meanwhile (`onAborted`).
  */
 import { errorJson, httpStatusOf, incidentId, TickringError } from "../errors.js";
 import type { FeedAccess } from "../subscriber/feed-access.js";
 import type { HttpSink } from "../transport/http-sink.js";
 import type { Socket } from "../transport/socket.js";
 import {
-  arrayBufferToText,
+  type App,
+  bytesText,
+  type HttpAnswer,
   type HttpRequest,
   type HttpResponse,
-  type TemplatedApp,
-  type us_socket_context_t,
-  type Uws,
-} from "../transport/uws.js";
+  type Message,
+  type Transport,
+  type UpgradeContext,
+  type UpgradeResponse,
+} from "../transport/transport.js";
 import type { HttpProxy } from "./http-proxy.js";
 import type { StaticAnswer, StaticFiles } from "./static-files.js";
 
-/** A route's connection handlers. `C` is the connection's own state (uWS's user data). */
+/** A route's connection handlers. `C` is the connection's own state (the transport's user data). */
 export interface SocketHandlers<C> {
   open(conn: C, ws: Socket): void;
-  message(conn: C, message: ArrayBuffer, isBinary: boolean): void;
+  message(conn: C, message: Message, isBinary: boolean): void;
   drain(conn: C): void;
   close(conn: C): void;
 }
@@ -76,8 +81,8 @@ export type DataVerdict =
 export interface RouteOptions<C> {
   /**
    * A handler threw: the connection it served is closed (1011) and the error logged under the incident id
-   * the close reason names. An exception escaping a uWS callback would end the thread, and a worker thread
-   * that ends with sockets open aborts the whole process.
+   * the close reason names. An exception escaping a transport callback would end the thread, and a worker
+   * thread that ends with uWS sockets open aborts the whole process.
    */
   onHandlerError(err: unknown, incident: string): void;
   feed: SocketHandlers<C>;
@@ -123,14 +128,14 @@ export interface RouteOptions<C> {
   };
 }
 
-/** uWS's own ceiling for a limit of ours: past it uWS cuts the connection (1006) without buffering more. */
-function uwsCeiling(limit: number): number {
+/** The transport's own ceiling for a limit of ours: past it the connection is cut without buffering more. */
+function transportCeiling(limit: number): number {
   return 2 * limit + 64 * 1024;
 }
 
 /** Builds the app with every route. */
-export function createApp<C extends object>(uws: Uws, o: RouteOptions<C>): TemplatedApp {
-  const app = uws.App();
+export function createApp<C extends object>(transport: Transport, o: RouteOptions<C>): App {
+  const app = transport.app();
   /** Runs `fn` for `ws`; if it throws, only that connection ends. */
   const guard = (ws: Socket, fn: () => void): void => {
     try {
@@ -148,7 +153,7 @@ export function createApp<C extends object>(uws: Uws, o: RouteOptions<C>): Templ
   /** Upgrades to a WebSocket whose user data is the {@link UpgradeRequest}, unless `admit` refuses it. */
   const upgrade =
     (route: UpgradeRequest["route"]) =>
-    (res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void => {
+    (res: UpgradeResponse, req: HttpRequest, context: UpgradeContext): void => {
       const ask: UpgradeRequest = {
         ip: remoteAddress(res),
         route,
@@ -184,8 +189,8 @@ export function createApp<C extends object>(uws: Uws, o: RouteOptions<C>): Templ
   };
   app.ws<C>("/v1/feed", {
     upgrade: upgrade("feed"),
-    maxPayloadLength: uwsCeiling(o.feedMessageBytes),
-    // uWS silently drops a send above maxBackpressure; the slow-consumer policy acts at backpressureBytes, and
+    maxPayloadLength: transportCeiling(o.feedMessageBytes),
+    // The transport silently drops a send above maxBackpressure; the slow-consumer policy acts at backpressureBytes, and
     // the margin lets the message that crossed the limit through, so nothing is lost without a gap report.
     maxBackpressure: o.backpressureBytes + 4 * o.maxRunBytes,
     idleTimeout: 120,
@@ -205,7 +210,7 @@ export function createApp<C extends object>(uws: Uws, o: RouteOptions<C>): Templ
   });
   app.ws<C>("/v1/ingest", {
     upgrade: upgrade("ingest"),
-    maxPayloadLength: uwsCeiling(o.ingestMessageBytes),
+    maxPayloadLength: transportCeiling(o.ingestMessageBytes),
     maxBackpressure: 1024 * 1024,
     idleTimeout: 120,
     sendPingsAutomatically: true,
@@ -272,10 +277,11 @@ const SIMPLE_CONTENT_TYPES = ["text/plain", "application/x-www-form-urlencoded",
 
 /**
  * Runs `go` (corked) with what `verdict` admits the request with, or answers its refusal; nothing when the
- * client left before a late verdict. uWS requires an abort handler on a response not answered at once.
+ * client left before a late verdict. uWS requires an abort handler on a response not answered at once (the
+ * `ws` transport takes one too).
  */
 function answer<T>(
-  res: HttpResponse,
+  res: HttpAnswer,
   verdict: T | TickringError | Promise<T | TickringError>,
   go: (admitted: T) => void,
 ): void {
@@ -336,12 +342,12 @@ function adminRefusal(req: HttpRequest, o: RouteOptions<object>): TickringError 
 }
 
 /** The client's address, as `--max-connections-per-ip` counts it. */
-function remoteAddress(res: HttpResponse): string {
-  return Buffer.from(res.getRemoteAddressAsText()).toString();
+function remoteAddress(res: HttpAnswer): string {
+  return bytesText(res.getRemoteAddressAsText());
 }
 
 /** Closes with 1009 when `message` is over `limit`; says whether it did. */
-function tooLarge(ws: Socket, message: ArrayBuffer, limit: number): boolean {
+function tooLarge(ws: Socket, message: Message, limit: number): boolean {
   if (message.byteLength <= limit) return false;
   ws.end(1009, `message of ${message.byteLength} bytes: the limit is ${limit}`);
   return true;
@@ -358,7 +364,7 @@ function sendStatic(res: HttpResponse, answer: StaticAnswer | TickringError): vo
 }
 
 /** An error answer with the one error body; the connection is closed (no idle keep-alive at shutdown). */
-export function sendError(res: HttpResponse, err: TickringError): void {
+export function sendError(res: HttpAnswer, err: TickringError): void {
   const status = httpStatusOf(err.code);
   res.cork(() => {
     res.writeStatus(`${status} ${err.code}`).writeHeader("content-type", "application/json");
@@ -366,5 +372,3 @@ export function sendError(res: HttpResponse, err: TickringError): void {
     res.end(errorJson(err), true);
   });
 }
-
-export { arrayBufferToText };

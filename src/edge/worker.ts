@@ -1,13 +1,13 @@
 /**
  * The socket worker thread's entry: wires an {@link EdgeWorker} to this thread's seams (its `workerData`,
- * the native uWS module, the port to the main thread) and starts it. A failure the worker cannot isolate
+ * the transport the main thread chose, the port to the main thread) and starts it. A failure the worker cannot isolate
  * ends the thread cleanly after closing its clients; the main thread's pool logs it and starts another.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { adoptClockOffset } from "../clock.js";
 import { createLogger } from "../logger.js";
 import type { ToWorker, WorkerInit } from "../threads/messages.js";
-import { loadUws } from "../transport/uws.js";
+import { loadTransport } from "../transport/select.js";
 import { EdgeWorker } from "./edge-worker.js";
 
 const init = workerData as WorkerInit;
@@ -17,7 +17,7 @@ const log = createLogger(init.logLevel).child({ worker: init.index });
 
 const worker = new EdgeWorker({
   init,
-  uws: loadUws().uws,
+  transport: loadTransport(init.transport),
   post: (msg, transfer) => port.postMessage(msg, transfer),
   release: () => port.unref(),
   log,

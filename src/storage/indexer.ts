@@ -192,7 +192,8 @@ export class Indexer {
         this.stats.frames += batch.count;
         this.stats.batches++;
         pending = this.store.index(batch);
-        // Observed when awaited; until then a rejection must not count as unhandled (it would end the process).
+        // Awaited after the next read: marked handled now, so a write that fails during that read (a full
+        // disk) is not an unhandled rejection; the await below still throws it.
         pending.catch(() => {});
       }
       if (pending !== null) {

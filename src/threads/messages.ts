@@ -7,6 +7,7 @@
 import type { AuthKeys } from "../auth/keys.js";
 import type { AckAfter, FeedLimits, SlowConsumerPolicy } from "../config/options.js";
 import type { ErrorCode } from "../errors.js";
+import type { TransportName } from "../transport/transport.js";
 
 /**
  * Why the writer refuses ingest for now, as publishers are told: a follower's `READ_ONLY` names its
@@ -47,6 +48,8 @@ export interface WorkerInit {
   /** Open connections per token subject over all workers (a `SharedCounts` table), for `max_connections`. */
   connectionsPerSub: SharedArrayBuffer;
   logLevel: string;
+  /** The transport every worker runs (src/transport/select.ts chose it on the main thread). */
+  transport: TransportName;
   /** Connections per client IP over all workers (a `SharedCounts` table). */
   connectionsPerIp: SharedArrayBuffer;
   maxConnectionsPerIp: number;

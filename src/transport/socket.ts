@@ -6,7 +6,11 @@
 export interface Socket {
   /** Sends one message (binary or text); returns uWS's status (1 sent, 0 buffered, 2 dropped). */
   send(data: Uint8Array | string, isBinary: boolean): number;
-  /** The first fragment of one message whose pieces lie apart in memory (no copy to join them). */
+  /**
+   * The first fragment of one message whose pieces lie apart in memory (no copy to join them). A message's
+   * fragments are all sent within one synchronous call: the ws transport keeps the views until the last
+   * one and sends them joined.
+   */
   sendFirstFragment(data: Uint8Array, isBinary: boolean): unknown;
   sendFragment(data: Uint8Array): unknown;
   sendLastFragment(data: Uint8Array): unknown;

@@ -37,7 +37,10 @@ test("tickring bench report --smoke writes report.md with tables and plots", asy
     const results = JSON.parse(readFileSync(join(out.path, "results.json"), "utf8"));
     const e2e = results.find((r: { name: string }) => r.name === "e2e").result;
     for (const row of e2e.results) {
-      for (const side of [row.tickring, row.baseline]) {
+      // The ws transport's figures beside the default's, unless the default already is ws.
+      const wsIsDefault = String(e2e.machine.transport).startsWith("ws ");
+      assert.equal(row.tickringWs === null, wsIsDefault, `${row.scenario}: tickring ws row`);
+      for (const side of [row.tickring, row.baseline, ...(wsIsDefault ? [] : [row.tickringWs])]) {
         assert.ok(side.deliveredPerSecond > 0, `${row.scenario} delivered frames`);
         assert.ok(side.percentileCurveUs.length > 5);
       }

@@ -62,6 +62,28 @@ describe("client library", { timeout: 120_000 }, () => {
     }
   });
 
+  test("a WebSocket that reports an error and never a close (Node 22's after a refused connect) still fails subscribe()", async () => {
+    class ErrorOnly {
+      binaryType = "";
+      readyState = 0;
+      onopen: (() => void) | null = null;
+      onmessage: (() => void) | null = null;
+      onerror: ((ev: unknown) => void) | null = null;
+      onclose: (() => void) | null = null;
+      constructor() {
+        setTimeout(() => this.onerror?.({ message: "Received network error or non-101 status code." }), 5);
+      }
+      send(): void {}
+      close(): void {}
+    }
+    const client = new TickringClient({ url, WebSocket: ErrorOnly as unknown as WebSocketConstructor });
+    await assert.rejects(client.subscribe({ symbols: "*" }, { frame: () => {} }), (err: ClientError) => {
+      assert.equal(err.code, "UNAVAILABLE");
+      assert.match(err.message, /Received network error/);
+      return true;
+    });
+  });
+
   test("subscribe() rejects with the server's code when it refuses the request", async () => {
     const client = new TickringClient({ url });
     const errors: ClientError[] = [];

@@ -9,7 +9,7 @@ import { SignJWT } from "jose";
 import type { TickringClaim } from "../../src/auth/claims.js";
 import { frameSeq, frameSymbolSpan } from "../../src/frame/codec.js";
 import { bearer, refusedUpgrade, tokenFor, writeSecret } from "../support/auth.js";
-import { Client, type Daemon, framesOf, startDaemon, tempDir } from "../support/daemon.js";
+import { Client, type Daemon, framesOf, startDaemon, tempDir, TRANSPORT } from "../support/daemon.js";
 
 const dir = tempDir();
 const secret = writeSecret(dir.path);
@@ -500,14 +500,17 @@ describe("a daemon with --auth-secret-file", () => {
      * A WebSocket handshake by hand with `Connection: close` beside the upgrade, then `{"op":"ping"}`:
      * whether the pong comes. uWebSockets.js 20.30 cuts a socket it upgraded asynchronously inside
      * `res.cork` right after `open` when that flag is set (uWebSockets#1929), and now and then without it.
+     * Node's HTTP parser (the ws transport) takes only a `Connection` that names `Upgrade` as a handshake, as
+     * RFC 6455 says: there the request says both.
      */
+    const connection = TRANSPORT === "ws" ? "Upgrade, close" : "close";
     function pingAfterUpgrade(token: string): Promise<string> {
       return new Promise((resolve) => {
         const s = connect(daemon.port, "127.0.0.1");
         let got = "";
         s.on("connect", () =>
           s.write(
-            "GET /v1/feed HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: close\r\n" +
+            `GET /v1/feed HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: ${connection}\r\n` +
               `Authorization: Bearer ${token}\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n` +
               "Sec-WebSocket-Version: 13\r\n\r\n",
           ),

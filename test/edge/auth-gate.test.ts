@@ -12,6 +12,7 @@ import { AuthGate, type GateConn } from "../../src/edge/auth-gate.js";
 import { createLogger } from "../../src/logger.js";
 import { corkedSender } from "../../src/subscriber/send.js";
 import { SharedCounts } from "../../src/threads/shared-counts.js";
+import { bytesText } from "../../src/transport/transport.js";
 import { FakeSocket } from "../support/fake-socket.js";
 
 const secret = new TextEncoder().encode("a-secret-of-the-gate-test-a-secret-of-the-gate-test");
@@ -34,7 +35,7 @@ function setUp(): {
     allowedOrigins: undefined,
     connectionsPerSub: new SharedCounts(SharedCounts.allocate(16)),
     audit: new AuthAudit(createLogger("silent"), { refused: 0, forbidden: 0, expired: 0, adminActions: 0 }),
-    deliver: (_conn, m) => delivered.push(Buffer.from(m).toString()),
+    deliver: (_conn, m) => delivered.push(bytesText(m)),
   });
   const conn = (t: string) => {
     const ws = new FakeSocket();

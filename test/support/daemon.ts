@@ -1,6 +1,9 @@
 /**
  * Runs the real daemon in a child process for tests: `tickring serve --port 0` on a temp data dir, the
  * port read from its "tickring serving" log line. Clients are real `ws` WebSockets.
+ *
+ * `TICKRING_TRANSPORT=ws` (or `uws`, `auto`) runs every daemon of the suite on that transport: .ci/run
+ * runs the suite once per transport and Node version.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -29,6 +32,9 @@ after(async () => {
   await Promise.all([...running].map((d) => d.kill()));
 });
 
+/** The transport the suite runs on (`TICKRING_TRANSPORT`), or undefined for the daemon's default. */
+export const TRANSPORT = process.env.TICKRING_TRANSPORT;
+
 /**
  * The real daemon on a free port and a given data dir, 2 workers and no bars unless `args` says otherwise
  * (most tests count the frames they sent; the bar tests turn bars on).
@@ -38,8 +44,9 @@ export async function startDaemon(
   args: string[] = [],
   options?: SpawnOptions,
 ): Promise<Daemon> {
+  const transport = TRANSPORT === undefined ? [] : ["--transport", TRANSPORT];
   const d = await spawnDaemon(
-    ["--port", "0", "--data", data, "--workers", "2", "--bars", "none", ...args],
+    ["--port", "0", "--data", data, "--workers", "2", "--bars", "none", ...transport, ...args],
     options,
   );
   running.add(d);
