@@ -49,7 +49,21 @@ export interface ClusterNode {
   routes: number[];
 }
 
+/**
+ * Starts a server; tries again on fresh ports (three times) when a port picked free was taken before the
+ * server bound it — other processes of a test run pick free ports too (seen on a fresh clone's CI run).
+ */
 export async function startNats(node?: ClusterNode): Promise<NatsServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(node);
+    } catch (err) {
+      if (attempt >= 3 || !/address already in use/.test((err as Error).message)) throw err;
+    }
+  }
+}
+
+async function startOnce(node?: ClusterNode): Promise<NatsServer> {
   const dir = mkdtempSync(join(tmpdir(), "tickring-nats-"));
   const port = await freePort();
   const wsPort = await freePort();
@@ -81,7 +95,10 @@ export async function startNats(node?: ClusterNode): Promise<NatsServer> {
       log += d.toString();
       if (log.includes("Server is ready")) resolve();
     });
-    exited.then((code) => reject(new Error(`nats-server exited with ${code}: ${log.trim()}`)));
+    exited.then((code) => {
+      rmSync(dir, { recursive: true, force: true });
+      reject(new Error(`nats-server exited with ${code}: ${log.trim()}`));
+    });
   });
   child.stderr!.resume();
   return {
