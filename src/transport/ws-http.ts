@@ -86,13 +86,13 @@ export class NodeHttpResponse implements HttpResponse {
     return this;
   }
 
+  /**
+   * Runs `fn` as it is: Node already writes a response's head with its first body bytes. Not
+   * `ServerResponse.cork`: on Node 22 a chunked write made under it never emits `drain` when it filled the
+   * buffer (the data endpoints then waited for ever).
+   */
   cork(fn: () => void): this {
-    this.res.cork();
-    try {
-      fn();
-    } finally {
-      this.res.uncork();
-    }
+    fn();
     return this;
   }
 

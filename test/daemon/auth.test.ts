@@ -9,7 +9,7 @@ import { SignJWT } from "jose";
 import type { TickringClaim } from "../../src/auth/claims.js";
 import { frameSeq, frameSymbolSpan } from "../../src/frame/codec.js";
 import { bearer, refusedUpgrade, tokenFor, writeSecret } from "../support/auth.js";
-import { Client, type Daemon, framesOf, startDaemon, tempDir, TRANSPORT } from "../support/daemon.js";
+import { Client, type Daemon, framesOf, servedOn, startDaemon, tempDir } from "../support/daemon.js";
 
 const dir = tempDir();
 const secret = writeSecret(dir.path);
@@ -503,8 +503,8 @@ describe("a daemon with --auth-secret-file", () => {
      * Node's HTTP parser (the ws transport) takes only a `Connection` that names `Upgrade` as a handshake, as
      * RFC 6455 says: there the request says both.
      */
-    const connection = TRANSPORT === "ws" ? "Upgrade, close" : "close";
     function pingAfterUpgrade(token: string): Promise<string> {
+      const connection = servedOn(daemon) === "ws" ? "Upgrade, close" : "close";
       return new Promise((resolve) => {
         const s = connect(daemon.port, "127.0.0.1");
         let got = "";

@@ -5,7 +5,7 @@ import { FrameEncoder, FrameView, frameSeq, type Tick } from "../../src/frame/co
 import { frameToObject } from "../../src/frame/json.js";
 import { openWalReader } from "../../src/storage/index.js";
 import { WS_SHARES_PORT } from "../../src/transport/ws-transport.js";
-import { Client, type Daemon, framesOf, startDaemon, tempDir, TRANSPORT } from "../support/daemon.js";
+import { Client, type Daemon, framesOf, servedOn, startDaemon, tempDir } from "../support/daemon.js";
 
 const SYMBOLS = ["AAPL", "MSFT", "NVDA", "AMZN"];
 
@@ -160,7 +160,7 @@ describe("real-time feed end to end", () => {
     assert.ok(stats.seq.last >= 400);
     // Two asked for; the ws transport runs one where Node cannot share a port between threads.
     assert.equal(stats.workers.length, stats.transport.workers);
-    assert.equal(stats.workers.length, TRANSPORT === "ws" && !WS_SHARES_PORT ? 1 : 2);
+    assert.equal(stats.workers.length, servedOn(daemon) === "ws" && !WS_SHARES_PORT ? 1 : 2);
     // The LevelDB indexer follows the WAL: the store catches up with what was ingested.
     let indexed = 0;
     for (let i = 0; i < 100 && indexed < 400; i++) {

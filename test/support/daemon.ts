@@ -54,6 +54,11 @@ export async function startDaemon(
   return { ...d, data, url: (path) => `ws://127.0.0.1:${d.port}${path}` };
 }
 
+/** The transport a daemon serves on (`uws` or `ws`), from its ready line: what auto chose, too. */
+export function servedOn(d: DaemonProcess): string {
+  return String(d.logs.find((l) => l.msg === "tickring serving")?.transport).split(" ")[0];
+}
+
 /**
  * A daemon shared by the tests of one `describe()`: started before them on a fresh data dir, stopped after
  * them (a clean exit is checked). Returns a getter, since the daemon exists only once `before` ran.

@@ -322,7 +322,9 @@ describe("ws transport", () => {
           res.cork(() => res.writeStatus("200 OK").writeHeader("content-type", "text/plain"));
           const more = (): void => {
             while (seen.wrote.length < 64) {
-              const ok = res.write(chunk);
+              // Corked, as the data endpoints write (uWS wants writes outside the handler corked).
+              let ok = true;
+              res.cork(() => (ok = res.write(chunk)));
               seen.wrote.push(ok);
               if (!ok) return;
             }
